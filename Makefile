@@ -1,0 +1,51 @@
+# Two commands do all the set-up: `make demo` and `make test` (see README.md).
+JOBS      ?= 2
+BUILD     ?= build
+ASAN      ?= build-asan
+FUZZ      ?= build-fuzz
+CMAKE_GEN := -G Ninja
+
+.PHONY: all deps build asan test fuzz bench format format-check clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+asan: deps
+	@cmake -S . -B $(ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DHUBGATE_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN) -j$(JOBS)
+
+# Fuzz targets (clang + libFuzzer), each run for a bounded time.
+fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHUBGATE_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ) -j$(JOBS)
+	@ctest --test-dir $(FUZZ) -L fuzz --output-on-failure
+
+# Every test: sanitizer build of the unit tests, bounded fuzzing, then every test (unit and
+# integration) of the normal build. ctest's last summary line counts the full run.
+test: asan build
+	@ctest --test-dir $(ASAN) -L unit -j$(JOBS) --output-on-failure
+	@if [ -f fuzz/CMakeLists.txt ]; then $(MAKE) --no-print-directory fuzz; fi
+	@ctest --test-dir $(BUILD) -j$(JOBS) --output-on-failure
+
+bench: build
+	@if [ -x bench/run ]; then bench/run $(BUILD); else echo "no benchmarks yet"; fi
+
+format:
+	@git ls-files '*.cpp' '*.hpp' '*.h' '*.c' | xargs clang-format -i
+
+format-check:
+	@git ls-files '*.cpp' '*.hpp' '*.h' '*.c' | xargs clang-format --dry-run --Werror
+
+clean:
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)
+
+# The main job on its embedded defaults: local mosquitto + hubsim + hubgate + simulated devices.
+.PHONY: demo
+demo: build
+	@scripts/demo.sh $(BUILD)

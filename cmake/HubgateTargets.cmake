@@ -1,0 +1,75 @@
+# Shared helpers for every folder: warnings, sanitizers and test registration.
+
+# Compiler flags every target of ours gets.
+function(hubgate_defaults target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
+  if(HUBGATE_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+if(HUBGATE_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+macro(hubgate_add_subdirectory_if_present dir)
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${dir}/CMakeLists.txt)
+    add_subdirectory(${dir})
+  endif()
+endmacro()
+
+# Adds every immediate sub-folder of the current folder that has a CMakeLists.txt.
+macro(hubgate_add_all_subdirectories)
+  file(GLOB _hubgate_children LIST_DIRECTORIES true RELATIVE ${CMAKE_CURRENT_SOURCE_DIR}
+       ${CMAKE_CURRENT_SOURCE_DIR}/*)
+  list(SORT _hubgate_children)
+  foreach(_child IN LISTS _hubgate_children)
+    if(IS_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/${_child}
+       AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${_child}/CMakeLists.txt)
+      add_subdirectory(${_child})
+    endif()
+  endforeach()
+endmacro()
+
+# A unit test: pure logic, fakes allowed, no processes or sockets. Runs in the sanitizer build too.
+#   hubgate_unit_test(NAME name SOURCES a.cpp ... LIBS lib ...)
+function(hubgate_unit_test)
+  cmake_parse_arguments(T "" "NAME" "SOURCES;LIBS" ${ARGN})
+  if(HUBGATE_FUZZ)
+    return()
+  endif()
+  add_executable(${T_NAME} ${T_SOURCES})
+  hubgate_defaults(${T_NAME})
+  target_link_libraries(${T_NAME} PRIVATE doctest::doctest ${T_LIBS})
+  target_compile_definitions(${T_NAME} PRIVATE
+    DOCTEST_CONFIG_SUPER_FAST_ASSERTS
+    HUBGATE_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+    HUBGATE_BIN_DIR="${CMAKE_BINARY_DIR}/bin"
+    HUBGATE_LIB_DIR="${CMAKE_BINARY_DIR}/lib")
+  doctest_discover_tests(${T_NAME} TEST_PREFIX "${T_NAME}: " PROPERTIES LABELS unit)
+endfunction()
+
+# An integration test: real mosquitto / hubsim / hubgate processes on free loopback ports.
+# Not built in the sanitizer or fuzz trees.
+#   hubgate_integration_test(NAME name SOURCES a.cpp ... LIBS lib ... [TIMEOUT s])
+function(hubgate_integration_test)
+  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  if(HUBGATE_SANITIZE OR HUBGATE_FUZZ)
+    return()
+  endif()
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 120)
+  endif()
+  add_executable(${T_NAME} ${T_SOURCES})
+  hubgate_defaults(${T_NAME})
+  target_link_libraries(${T_NAME} PRIVATE doctest::doctest hubgate_test_harness ${T_LIBS})
+  target_compile_definitions(${T_NAME} PRIVATE
+    HUBGATE_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+    HUBGATE_BIN_DIR="${CMAKE_BINARY_DIR}/bin"
+    HUBGATE_LIB_DIR="${CMAKE_BINARY_DIR}/lib"
+    MOSQUITTO_EXECUTABLE="${MOSQUITTO_EXECUTABLE}"
+    NODE_EXECUTABLE="${NODE_EXECUTABLE}")
+  doctest_discover_tests(${T_NAME} TEST_PREFIX "${T_NAME}: "
+    PROPERTIES LABELS integration TIMEOUT ${T_TIMEOUT})
+endfunction()
