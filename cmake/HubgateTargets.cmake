@@ -2,7 +2,8 @@
 
 # Compiler flags every target of ours gets.
 function(hubgate_defaults target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
+                         $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor>)
   if(HUBGATE_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

@@ -1,4 +1,12 @@
 #pragma once
+// Notes from the plugin side (hubsim-plugin), no signature changed:
+//  - refuse_connects and connect_rate refusals are CONNACK 5: a mosquitto 2.0.11 plugin can only
+//    answer MOSQ_ERR_AUTH (5 "not authorised"); any other error closes without a CONNACK.
+//  - puback_delay_ms holds the broker thread (all traffic), as the plugin API cannot hold one ack.
+//  - c2d_state also returns "queued" (waiting in the hub), "delivered" (handed to the session, no
+//    PUBACK seen yet), "redelivered" and "expired"; PUBACKs are inferred at the next
+//    CleanSession=0 reconnect (see hubsim/plugin/hub_device_side.cpp).
+//  - connections() also returns "violations" (publishes/subscriptions refused by topic rules).
 // The seam between hubsim's two halves:
 //  - hubsim/plugin (the mosquitto broker plugin: device dialect, state) IMPLEMENTS HubService;
 //  - hubsim/service (the HTTPS service API, started by the plugin) CALLS it.
@@ -37,7 +45,8 @@ struct C2dRequest {
 
 struct Faults {
     int twin_throttle_seconds = 0;      // answer 429 to twin GET/PATCH for this long from now
-    bool refuse_connects = false;       // CONNACK 3 (server unavailable) to every CONNECT
+    bool refuse_connects = false;       // refuse every CONNECT (CONNACK 5: the only refusal a
+                                        // mosquitto 2.0 auth plugin can make)
     double connect_rate = 0;            // new connections per second accepted; 0 = unlimited
     int puback_delay_ms = 0;            // delay telemetry PUBACKs (emulated by holding the ack)
 };

@@ -21,7 +21,7 @@ struct HookError {
 };
 
 class MessageHook {
-public:
+  public:
     virtual ~MessageHook() = default;
     virtual const std::string& name() const = 0;
 

@@ -1,0 +1,599 @@
+// The schema table. To add a key: add a field to config.hpp, a row here, and regenerate
+// docs/configuration.md (`hubgate check --print-reference`); a unit test fails until you do.
+#include "gateway/config/schema.hpp"
+
+#include <algorithm>
+#include <array>
+#include <type_traits>
+
+#include "gateway/config/device_keys.hpp"
+#include "gateway/config/units.hpp"
+
+namespace hubgate::config {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Stores a converted value into a field of the matching C++ type.
+template <class T>
+void store(T& field, const Value& value) {
+    if constexpr (std::is_enum_v<T>) {
+        field = static_cast<T>(std::get<int64_t>(value));
+    } else if constexpr (std::is_same_v<T, std::optional<Endpoint>>) {
+        field = std::get<Endpoint>(value);
+    } else if constexpr (std::is_same_v<T, uint16_t> || std::is_same_v<T, uint32_t> ||
+                         std::is_same_v<T, int>) {
+        field = static_cast<T>(std::get<int64_t>(value));
+    } else {
+        field = std::get<T>(value);
+    }
+}
+
+// to<&Config::hub, &HubConfig::hostname>(): an assign function for that field.
+template <auto... Members>
+std::function<void(Config&, const Value&)> to() {
+    return [](Config& config, const Value& value) { store((config.*....*Members), value); };
+}
+
+using Check = std::function<std::string(const Value&)>;
+
+Check duration_between(Duration low, Duration high) {
+    return [=](const Value& v) -> std::string {
+        const auto d = std::get<Duration>(v);
+        if (d < low || d > high) {
+            return "must be between " + format_duration(low) + " and " + format_duration(high);
+        }
+        return {};
+    };
+}
+
+Check duration_at_least(Duration low) {
+    return [=](const Value& v) -> std::string {
+        return std::get<Duration>(v) < low ? "must be at least " + format_duration(low)
+                                           : std::string();
+    };
+}
+
+Check size_at_least(uint64_t low) {
+    return [=](const Value& v) -> std::string {
+        return std::get<uint64_t>(v) < low ? "must be at least " + format_size(low) : std::string();
+    };
+}
+
+Check integer_between(int64_t low, int64_t high) {
+    return [=](const Value& v) -> std::string {
+        const auto n = std::get<int64_t>(v);
+        if (n < low || n > high) {
+            return "must be between " + std::to_string(low) + " and " + std::to_string(high);
+        }
+        return {};
+    };
+}
+
+Check positive_number() {
+    return [](const Value& v) -> std::string {
+        return std::get<double>(v) > 0 ? std::string() : "must be greater than 0";
+    };
+}
+
+Check open_fraction() {
+    return [](const Value& v) -> std::string {
+        const double x = std::get<double>(v);
+        return x > 0 && x < 1 ? std::string() : "must be greater than 0 and less than 1";
+    };
+}
+
+Check not_empty() {
+    return [](const Value& v) -> std::string {
+        return std::get<std::string>(v).empty() ? "must not be empty" : std::string();
+    };
+}
+
+bool is_host_name(std::string_view s) {
+    if (s.empty() || s.size() > 253 || s.front() == '.' || s.front() == '-')
+        return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '.';
+    });
+}
+
+Check host_name() {
+    return [](const Value& v) -> std::string {
+        return is_host_name(std::get<std::string>(v))
+                   ? std::string()
+                   : "must be a host name such as \"myhub.azure-devices.net\" (no scheme, no "
+                     "port, no path)";
+    };
+}
+
+Check endpoint_with_host() {
+    return [](const Value& v) -> std::string {
+        return std::get<Endpoint>(v).host.empty() ? "needs a host: \"host\" or \"host:port\""
+                                                  : std::string();
+    };
+}
+
+Check endpoint_with_port() {
+    return [](const Value& v) -> std::string {
+        return std::get<Endpoint>(v).port == 0 ? "needs a port: \"port\" or \"host:port\""
+                                               : std::string();
+    };
+}
+
+Check http_proxy() {
+    return [](const Value& v) -> std::string {
+        const auto& s = std::get<std::string>(v);
+        if (s.empty())
+            return {};
+        const std::string_view rest = std::string_view(s).substr(s.starts_with("http://") ? 7 : 0);
+        const auto colon = rest.rfind(':');
+        const bool ok = s.starts_with("http://") && colon != std::string_view::npos && colon > 0 &&
+                        colon + 1 < rest.size() && rest.find('/') == std::string_view::npos;
+        return ok ? std::string() : "must look like \"http://host:port\"";
+    };
+}
+
+Check model_id() {
+    return [](const Value& v) -> std::string {
+        const auto& s = std::get<std::string>(v);
+        if (s.empty() || (s.starts_with("dtmi:") && s.find(';') != std::string::npos))
+            return {};
+        return "must be a DTMI such as \"dtmi:com:example:Thermostat;1\"";
+    };
+}
+
+Check api_version() {
+    return [](const Value& v) -> std::string {
+        const auto& s = std::get<std::string>(v);
+        const bool ok = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-';
+        });
+        return ok ? std::string() : "must look like \"2021-04-12\"";
+    };
+}
+
+Check plugin_name() {
+    return [](const Value& v) -> std::string {
+        const auto& s = std::get<std::string>(v);
+        const bool ok = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '-' || c == '_';
+        });
+        return ok ? std::string() : "plugin names use letters, digits, '-' and '_' only";
+    };
+}
+
+Check device_ids() {
+    return [](const Value& v) -> std::string {
+        for (const auto& id : std::get<std::vector<std::string>>(v)) {
+            if (!is_valid_device_id(id)) {
+                return "\"" + id +
+                       "\" is not a valid IoT Hub device id (1 to 128 ASCII letters, digits and "
+                       "- . % _ * ? ! ( ) , : = @ $ ')";
+            }
+        }
+        return {};
+    };
+}
+
+constexpr std::array<std::string_view, 7> kLogLevels{"trace", "debug",    "info", "warn",
+                                                     "error", "critical", "off"};
+
+std::vector<KeySpec> build_schema() {
+    const uint64_t MiB = 1ULL << 20;
+    return {
+        // [hub]
+        {.path = "hub",
+         .kind = Kind::Table,
+         .description = "The IoT Hub the device sessions connect to."},
+        {.path = "hub.hostname",
+         .kind = Kind::String,
+         .description = "IoT Hub host name; goes into MQTT usernames and SAS resource URIs.",
+         .required = true,
+         .check = host_name(),
+         .assign = to<&Config::hub, &HubConfig::hostname>()},
+        {.path = "hub.connect_host",
+         .kind = Kind::HostPort,
+         .description =
+             "Where to connect when it differs from hostname (hubsim, an IoT Edge parent): "
+             "\"host\" or \"host:port\"; the port defaults to 8883 (mqtt) or 443 (mqtt-ws).",
+         .check = endpoint_with_host(),
+         .assign = to<&Config::hub, &HubConfig::connect_host>()},
+        {.path = "hub.transport",
+         .kind = Kind::Enum,
+         .default_literal = R"("mqtt")",
+         .description = "mqtt: MQTT over TLS (8883); mqtt-ws: MQTT over WebSocket over TLS (443).",
+         .choices = {"mqtt", "mqtt-ws"},
+         .assign = to<&Config::hub, &HubConfig::transport>()},
+        {.path = "hub.ca_file",
+         .kind = Kind::FilePath,
+         .description = "CA certificates (PEM) that verify the hub's certificate; unset: the "
+                        "system trust store.",
+         .assign = to<&Config::hub, &HubConfig::ca_file>()},
+        {.path = "hub.proxy",
+         .kind = Kind::String,
+         .description =
+             "HTTP CONNECT proxy as \"http://host:port\"; only with transport = \"mqtt-ws\".",
+         .check = http_proxy(),
+         .assign = to<&Config::hub, &HubConfig::proxy>()},
+        {.path = "hub.api_version",
+         .kind = Kind::String,
+         .default_literal = R"("2021-04-12")",
+         .description = "IoT Hub API version sent in every MQTT username.",
+         .check = api_version(),
+         .assign = to<&Config::hub, &HubConfig::api_version>()},
+        {.path = "hub.model_id",
+         .kind = Kind::String,
+         .description =
+             "IoT Plug and Play model id (\"dtmi:...;1\") announced in the username; unset: none.",
+         .check = model_id(),
+         .assign = to<&Config::hub, &HubConfig::model_id>()},
+        {.path = "hub.keepalive",
+         .kind = Kind::DurationText,
+         .default_literal = R"("240s")",
+         .description = "MQTT keep-alive of each device session (the hub allows at most 1177s).",
+         .check = duration_between(5s, 1177s),
+         .assign = to<&Config::hub, &HubConfig::keepalive>()},
+
+        // [auth]
+        {.path = "auth",
+         .kind = Kind::Table,
+         .description = "How each device session authenticates."},
+        {.path = "auth.mode",
+         .kind = Kind::Enum,
+         .default_literal = R"("policy")",
+         .description =
+             "policy: one shared access policy key for every device; device-keys: one symmetric "
+             "key per device; x509: one certificate and key per device.",
+         .choices = {"policy", "device-keys", "x509"},
+         .assign = to<&Config::auth, &AuthConfig::mode>()},
+        {.path = "auth.policy_name",
+         .kind = Kind::String,
+         .description = "Shared access policy with DeviceConnect permission (mode policy).",
+         .assign = to<&Config::auth, &AuthConfig::policy_name>()},
+        {.path = "auth.key_file",
+         .kind = Kind::SecretPath,
+         .description = "The policy's key as base64 text (mode policy). A secret file.",
+         .assign = to<&Config::auth, &AuthConfig::key_file>()},
+        {.path = "auth.device_keys_file",
+         .kind = Kind::SecretPath,
+         .description = "TOML file of `\"device id\" = \"base64 key\"` lines (mode device-keys). A "
+                        "secret file.",
+         .assign = to<&Config::auth, &AuthConfig::device_keys_file>()},
+        {.path = "auth.device_key_file",
+         .kind = Kind::SecretPattern,
+         .description =
+             "Per-device key file, a pattern with {device} (mode device-keys; instead of "
+             "device_keys_file). Secret files.",
+         .assign = to<&Config::auth, &AuthConfig::device_key_file>()},
+        {.path = "auth.cert_file",
+         .kind = Kind::Pattern,
+         .description = "Per-device certificate (PEM), a pattern with {device} (mode x509).",
+         .assign = to<&Config::auth, &AuthConfig::cert_file>()},
+        {.path = "auth.cert_key_file",
+         .kind = Kind::SecretPattern,
+         .description =
+             "Per-device private key (PEM), a pattern with {device} (mode x509). Secret files.",
+         .assign = to<&Config::auth, &AuthConfig::cert_key_file>()},
+        {.path = "auth.token_ttl",
+         .kind = Kind::DurationText,
+         .default_literal = R"("1h")",
+         .description = "Lifetime of each SAS token (modes policy and device-keys).",
+         .check = duration_between(1min, 8760h),
+         .assign = to<&Config::auth, &AuthConfig::token_ttl>()},
+        {.path = "auth.renew_at",
+         .kind = Kind::Number,
+         .default_literal = "0.8",
+         .description = "Renew a token after this fraction of its lifetime (jittered per session).",
+         .check = open_fraction(),
+         .assign = to<&Config::auth, &AuthConfig::renew_at>()},
+
+        // [local]
+        {.path = "local",
+         .kind = Kind::Table,
+         .description = "The local MQTT broker the legacy devices publish to."},
+        {.path = "local.host",
+         .kind = Kind::String,
+         .default_literal = R"("127.0.0.1")",
+         .description = "Local broker host.",
+         .check = not_empty(),
+         .assign = to<&Config::local, &LocalConfig::host>()},
+        {.path = "local.port",
+         .kind = Kind::Integer,
+         .default_literal = "1883",
+         .description = "Local broker port.",
+         .check = integer_between(1, 65535),
+         .assign = to<&Config::local, &LocalConfig::port>()},
+        {.path = "local.client_id",
+         .kind = Kind::String,
+         .default_literal = R"("hubgate")",
+         .description = "MQTT client id; fixed, so the broker keeps hubgate's persistent session.",
+         .check = not_empty(),
+         .assign = to<&Config::local, &LocalConfig::client_id>()},
+        {.path = "local.username",
+         .kind = Kind::String,
+         .description = "Username for the local broker; unset: anonymous.",
+         .assign = to<&Config::local, &LocalConfig::username>()},
+        {.path = "local.password_file",
+         .kind = Kind::SecretPath,
+         .description = "File holding the local broker password (needs username). A secret file.",
+         .assign = to<&Config::local, &LocalConfig::password_file>()},
+        {.path = "local.keepalive",
+         .kind = Kind::DurationText,
+         .default_literal = R"("60s")",
+         .description = "MQTT keep-alive to the local broker.",
+         .check = duration_between(5s, 65535s),
+         .assign = to<&Config::local, &LocalConfig::keepalive>()},
+        {.path = "local.qos",
+         .kind = Kind::Integer,
+         .default_literal = "1",
+         .description = "QoS of the subscriptions to the local broker.",
+         .check = integer_between(0, 2),
+         .assign = to<&Config::local, &LocalConfig::qos>()},
+        {.path = "local.tls",
+         .kind = Kind::Table,
+         .description = "TLS to the local broker; off unless ca_file is set."},
+        {.path = "local.tls.ca_file",
+         .kind = Kind::FilePath,
+         .description = "CA certificates (PEM) for the local broker.",
+         .assign = to<&Config::local, &LocalConfig::tls, &LocalTlsConfig::ca_file>()},
+        {.path = "local.tls.cert_file",
+         .kind = Kind::FilePath,
+         .description = "Client certificate (PEM) for the local broker (needs key_file).",
+         .assign = to<&Config::local, &LocalConfig::tls, &LocalTlsConfig::cert_file>()},
+        {.path = "local.tls.key_file",
+         .kind = Kind::SecretPath,
+         .description =
+             "Client private key (PEM) for the local broker (needs cert_file). A secret file.",
+         .assign = to<&Config::local, &LocalConfig::tls, &LocalTlsConfig::key_file>()},
+
+        // [sessions]
+        {.path = "sessions",
+         .kind = Kind::Table,
+         .description = "Pacing and lifetime of the device sessions."},
+        {.path = "sessions.connect_rate",
+         .kind = Kind::Number,
+         .default_literal = "50",
+         .description = "New device connections per second, across all devices.",
+         .check = positive_number(),
+         .assign = to<&Config::sessions, &SessionsConfig::connect_rate>()},
+        {.path = "sessions.twin_read_rate",
+         .kind = Kind::Number,
+         .default_literal = "100",
+         .description = "Twin GET requests per second, across all devices.",
+         .check = positive_number(),
+         .assign = to<&Config::sessions, &SessionsConfig::twin_read_rate>()},
+        {.path = "sessions.twin_update_rate",
+         .kind = Kind::Number,
+         .default_literal = "50",
+         .description = "Reported-property updates per second, across all devices.",
+         .check = positive_number(),
+         .assign = to<&Config::sessions, &SessionsConfig::twin_update_rate>()},
+        {.path = "sessions.backoff",
+         .kind = Kind::Table,
+         .description = "Reconnect back-off: capped exponential with full jitter."},
+        {.path = "sessions.backoff.min",
+         .kind = Kind::DurationText,
+         .default_literal = R"("1s")",
+         .description = "First reconnect delay.",
+         .check = duration_at_least(100ms),
+         .assign = to<&Config::sessions, &SessionsConfig::backoff, &BackoffConfig::min>()},
+        {.path = "sessions.backoff.max",
+         .kind = Kind::DurationText,
+         .default_literal = R"("5m")",
+         .description = "Longest reconnect delay (at least backoff.min).",
+         .check = duration_at_least(100ms),
+         .assign = to<&Config::sessions, &SessionsConfig::backoff, &BackoffConfig::max>()},
+        {.path = "sessions.refused_backoff",
+         .kind = Kind::DurationText,
+         .default_literal = R"("10m")",
+         .description = "Wait before retrying a device whose credentials the hub refused.",
+         .check = duration_at_least(1s),
+         .assign = to<&Config::sessions, &SessionsConfig::refused_backoff>()},
+        {.path = "sessions.idle_timeout",
+         .kind = Kind::DurationText,
+         .default_literal = R"("0s")",
+         .description =
+             "Close a session idle this long when its device needs no downlink; 0s: never.",
+         .assign = to<&Config::sessions, &SessionsConfig::idle_timeout>()},
+        {.path = "sessions.startup_devices",
+         .kind = Kind::StringList,
+         .default_literal = "[]",
+         .description =
+             "Device ids to connect at start-up (to receive methods and C2D before they publish).",
+         .check = device_ids(),
+         .assign = to<&Config::sessions, &SessionsConfig::startup_devices>()},
+        {.path = "sessions.connect_seen_devices",
+         .kind = Kind::Bool,
+         .default_literal = "true",
+         .description =
+             "Also connect at start-up every device seen before (remembered in state.dir).",
+         .assign = to<&Config::sessions, &SessionsConfig::connect_seen_devices>()},
+        {.path = "sessions.max_inflight",
+         .kind = Kind::Integer,
+         .default_literal = "16",
+         .description = "Unacknowledged upstream messages per device.",
+         .check = integer_between(1, 65535),
+         .assign = to<&Config::sessions, &SessionsConfig::max_inflight>()},
+
+        // [spool]
+        {.path = "spool",
+         .kind = Kind::Table,
+         .description = "The durable per-device message store."},
+        {.path = "spool.dir",
+         .kind = Kind::Path,
+         .default_literal = R"("/var/lib/hubgate/spool")",
+         .description = "Spool folder.",
+         .assign = to<&Config::spool, &SpoolConfig::dir>()},
+        {.path = "spool.max_size",
+         .kind = Kind::Size,
+         .default_literal = R"("1GiB")",
+         .description =
+             "Size limit; when full, hubgate stops taking local messages (the broker queues them).",
+         .check = size_at_least(MiB),
+         .assign = to<&Config::spool, &SpoolConfig::max_size>()},
+        {.path = "spool.ttl",
+         .kind = Kind::DurationText,
+         .default_literal = R"("7d")",
+         .description = "Messages older than this are dropped (and counted).",
+         .check = duration_at_least(1s),
+         .assign = to<&Config::spool, &SpoolConfig::ttl>()},
+
+        // [state]
+        {.path = "state", .kind = Kind::Table, .description = "Persistent daemon state."},
+        {.path = "state.dir",
+         .kind = Kind::Path,
+         .default_literal = R"("/var/lib/hubgate/state")",
+         .description = "Folder for remembered device captures.",
+         .assign = to<&Config::state, &StateConfig::dir>()},
+
+        // mappings
+        {.path = "mappings",
+         .kind = Kind::PathList,
+         .default_literal = "[]",
+         .description =
+             "Glob patterns of mapping files. A top-level key: write it before the first [table].",
+         .assign = to<&Config::mappings>()},
+
+        // [plugins]
+        {.path = "plugins",
+         .kind = Kind::Table,
+         .description = "Plugins, each a [plugins.<name>] table, run in file order."},
+        {.path = "plugins.dir",
+         .kind = Kind::Path,
+         .default_literal = R"("/usr/lib/hubgate/plugins")",
+         .description = "Folder that relative plugin file names are found in.",
+         .assign = to<&Config::plugins, &PluginsConfig::dir>()},
+        {.path = "plugins.*",
+         .kind = Kind::NamedTables,
+         .description = "One plugin to load, named by the table.",
+         .check = plugin_name(),
+         .assign =
+             [](Config& c, const Value& v) {
+                 c.plugins.plugins.push_back({std::get<std::string>(v), {}, "{}", {}});
+             }},
+        {.path = "plugins.*.file",
+         .kind = Kind::PluginPath,
+         .description = "The plugin's shared library.",
+         .required = true,
+         .assign =
+             [](Config& c, const Value& v) {
+                 c.plugins.plugins.back().file = std::get<std::filesystem::path>(v);
+             }},
+        {.path = "plugins.*.config",
+         .kind = Kind::FreeTable,
+         .description = "The plugin's own settings, handed to it as JSON; checked by the plugin.",
+         .assign =
+             [](Config& c, const Value& v) {
+                 c.plugins.plugins.back().config_json = std::get<std::string>(v);
+             }},
+
+        // [log]
+        {.path = "log", .kind = Kind::Table, .description = "Logging."},
+        {.path = "log.level",
+         .kind = Kind::Enum,
+         .default_literal = R"("info")",
+         .description = "Lowest level logged.",
+         .choices = {kLogLevels.begin(), kLogLevels.end()},
+         .assign =
+             [](Config& c, const Value& v) {
+                 c.log.level =
+                     std::string(kLogLevels.at(static_cast<size_t>(std::get<int64_t>(v))));
+             }},
+        {.path = "log.format",
+         .kind = Kind::Enum,
+         .default_literal = R"("auto")",
+         .description = "auto: journal format under systemd, human on a terminal.",
+         .choices = {"auto", "human", "journal"},
+         .assign = to<&Config::log, &LogConfig::format>()},
+
+        // [control]
+        {.path = "control",
+         .kind = Kind::Table,
+         .description = "The control socket used by `hubgate status`."},
+        {.path = "control.socket",
+         .kind = Kind::Path,
+         .default_literal = R"("/run/hubgate/control.sock")",
+         .description = "Unix socket path.",
+         .assign = to<&Config::control, &ControlConfig::socket>()},
+
+        // [metrics]
+        {.path = "metrics", .kind = Kind::Table, .description = "Prometheus metrics endpoint."},
+        {.path = "metrics.listen",
+         .kind = Kind::HostPort,
+         .description = "\"port\" (on 127.0.0.1) or \"host:port\"; unset: no metrics endpoint.",
+         .check = endpoint_with_port(),
+         .assign = to<&Config::metrics, &MetricsConfig::listen>()},
+    };
+}
+
+std::string_view parent_of(std::string_view path) {
+    const auto dot = path.rfind('.');
+    return dot == std::string_view::npos ? std::string_view() : path.substr(0, dot);
+}
+
+}  // namespace
+
+const std::vector<KeySpec>& schema() {
+    static const std::vector<KeySpec> table = build_schema();
+    return table;
+}
+
+const KeySpec* find_key(std::string_view path) {
+    for (const auto& spec : schema()) {
+        if (spec.path == path)
+            return &spec;
+    }
+    return nullptr;
+}
+
+std::vector<const KeySpec*> keys_under(std::string_view table_path) {
+    std::vector<const KeySpec*> out;
+    for (const auto& spec : schema()) {
+        if (parent_of(spec.path) == table_path)
+            out.push_back(&spec);
+    }
+    return out;
+}
+
+std::string_view kind_name(Kind kind) {
+    switch (kind) {
+        case Kind::Table:
+        case Kind::NamedTables:
+        case Kind::FreeTable:
+            return "a table";
+        case Kind::String:
+            return "a string";
+        case Kind::Enum:
+            return "a string";
+        case Kind::Integer:
+            return "an integer";
+        case Kind::Number:
+            return "a number";
+        case Kind::Bool:
+            return "a boolean";
+        case Kind::DurationText:
+            return "a duration string such as \"30s\"";
+        case Kind::Size:
+            return "a size string such as \"64MiB\"";
+        case Kind::Path:
+        case Kind::FilePath:
+        case Kind::SecretPath:
+        case Kind::PluginPath:
+            return "a path string";
+        case Kind::Pattern:
+        case Kind::SecretPattern:
+            return "a path pattern string with {device}";
+        case Kind::HostPort:
+            return "a \"host:port\" string";
+        case Kind::StringList:
+            return "an array of strings";
+        case Kind::PathList:
+            return "an array of path strings";
+    }
+    return "a value";
+}
+
+}  // namespace hubgate::config

@@ -1,0 +1,16 @@
+#pragma once
+// The rule every file holding a secret (policy key, device keys, local broker password, TLS
+// private key) must pass: a regular file that neither group nor others may read or write.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace hubgate::config {
+
+// Empty when `path` is an acceptable secret file, else why not, for example
+// "/etc/hubgate/policy.key has mode 0644; it must not be readable by group or others (chmod 600)".
+// Never includes the file's content.
+std::optional<std::string> secret_file_problem(const std::filesystem::path& path);
+
+}  // namespace hubgate::config

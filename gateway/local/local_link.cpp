@@ -1,0 +1,475 @@
+#include "gateway/local/local_link.hpp"
+
+#include <mosquitto.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+
+namespace hubgate::local {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Upper bound of loop_read calls per poll wakeup, so downlinks and keepalive get their turn.
+constexpr int kMaxReadsPerBatch = 256;
+constexpr int kIdlePollMs = 1000;
+constexpr int kPausedPollMs = 100;
+constexpr auto kDisconnectFlushTime = milliseconds{2000};
+
+int ms_until(Clock::time_point when) {
+    const auto left = std::chrono::duration_cast<milliseconds>(when - Clock::now()).count();
+    return static_cast<int>(std::clamp<long long>(left, 0, kIdlePollMs));
+}
+
+}  // namespace
+
+// The C callbacks libmosquitto calls (on the link thread, from inside loop_read/write/misc).
+// No exception may cross back into C.
+struct LinkCallbacks {
+    static void on_connect(mosquitto*, void* self, int rc, int flags) {
+        static_cast<LocalLink*>(self)->handle_connect(rc, flags);
+    }
+    static void on_disconnect(mosquitto*, void* self, int rc) {
+        static_cast<LocalLink*>(self)->handle_disconnect(rc);
+    }
+    static void on_message(mosquitto*, void* self, const mosquitto_message* message) {
+        static_cast<LocalLink*>(self)->handle_message(message);
+    }
+    static void on_subscribe(mosquitto*, void* self, int, int qos_count, const int* granted) {
+        static_cast<LocalLink*>(self)->handle_subscribe(qos_count, granted);
+    }
+    static void on_log(mosquitto*, void*, int level, const char* text) {
+        if (level == MOSQ_LOG_ERR || level == MOSQ_LOG_WARNING) {
+            spdlog::debug("local link (libmosquitto): {}", text);
+        } else {
+            spdlog::trace("local link (libmosquitto): {}", text);
+        }
+    }
+    static void install(mosquitto* client) {
+        mosquitto_connect_with_flags_callback_set(client, on_connect);
+        mosquitto_disconnect_callback_set(client, on_disconnect);
+        mosquitto_message_callback_set(client, on_message);
+        mosquitto_subscribe_callback_set(client, on_subscribe);
+        mosquitto_log_callback_set(client, on_log);
+    }
+};
+
+LocalLink::LocalLink(LocalLinkOptions options, LocalLinkHandlers handlers)
+    : options_(std::move(options)),
+      handlers_(std::move(handlers)),
+      backoff_(options_.backoff_min, options_.backoff_max) {}
+
+LocalLink::~LocalLink() {
+    stop();
+}
+
+bool LocalLink::start(std::string& error) {
+    if (thread_.joinable()) {
+        error = "local link already started";
+        return false;
+    }
+    if (!handlers_.on_message || !handlers_.commit || !handlers_.can_accept) {
+        error = "local link needs on_message, commit and can_accept handlers";
+        return false;
+    }
+    if (options_.host.empty() || options_.port <= 0 || options_.port > 65535) {
+        error = "local broker host/port invalid";
+        return false;
+    }
+    for (const auto& filter : options_.filters) {
+        if (mosquitto_sub_topic_check(filter.c_str()) != MOSQ_ERR_SUCCESS) {
+            error = "invalid local subscription filter '" + filter + "'";
+            return false;
+        }
+    }
+    // Creating the client here reports unusable settings (missing CA file...) to the caller.
+    client_ = make_mosquitto_client(options_, this, error);
+    if (!client_) {
+        return false;
+    }
+    LinkCallbacks::install(client_.get());
+    stopping_ = false;
+    thread_ = std::thread([this] { run(); });
+    return true;
+}
+
+void LocalLink::stop() {
+    if (!thread_.joinable()) {
+        return;
+    }
+    stopping_ = true;
+    wakeup_.signal();
+    thread_.join();
+}
+
+bool LocalLink::publish(std::string topic, std::string payload, int qos, bool retain) {
+    if (topic.empty() || qos < 0 || qos > 2) {
+        ++counters_.publish_dropped;
+        return false;
+    }
+    {
+        std::lock_guard lock(outbound_mutex_);
+        if (outbound_.size() >= options_.max_queued_publishes) {
+            ++counters_.publish_dropped;
+            return false;
+        }
+        outbound_.push_back(Outbound{std::move(topic), std::move(payload), qos, retain});
+    }
+    wakeup_.signal();
+    return true;
+}
+
+void LocalLink::run() {
+    // libmosquitto writes with write(): a broker that vanished must give EPIPE, not kill us.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+
+    while (!stopping_) {
+        const auto now = Clock::now();
+        if (state_ == State::idle && now >= next_attempt_) {
+            try_connect();
+        } else if (state_ == State::connecting && now >= connect_deadline_) {
+            ++counters_.connect_failures;
+            drop_client("no CONNACK from the local broker in time");
+        }
+        if (state_ == State::connected) {
+            drain_outbound();
+        }
+
+        const int sock = client_ ? mosquitto_socket(client_.get()) : -1;
+        pollfd fds[2] = {{wakeup_.fd(), POLLIN, 0}, {sock, 0, 0}};
+        nfds_t count = 1;
+        if (sock >= 0) {
+            // Before CONNACK we always read: the CONNACK itself must get through.
+            const bool reading = state_ != State::connected || accepting();
+            fds[1].events = static_cast<short>((reading ? POLLIN : 0) |
+                                               (mosquitto_want_write(client_.get()) ? POLLOUT : 0));
+            count = 2;
+        }
+        if (::poll(fds, count, poll_timeout_ms()) < 0 && errno != EINTR) {
+            spdlog::error("local link: poll failed: {}", std::strerror(errno));
+        }
+        if ((fds[0].revents & POLLIN) != 0) {
+            wakeup_.drain();
+        }
+        if (count < 2 || !client_ || mosquitto_socket(client_.get()) != sock) {
+            continue;
+        }
+        const short revents = fds[1].revents;
+        if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+            // A hung-up or failed socket is read even while paused, to notice the loss.
+            read_batch((revents & (POLLHUP | POLLERR)) != 0);
+        }
+        if (client_ && mosquitto_socket(client_.get()) >= 0) {
+            write_pending();
+        }
+        if (client_ && mosquitto_socket(client_.get()) >= 0) {
+            mosquitto_loop_misc(client_.get());  // keepalive; a timeout reports a disconnect
+        }
+    }
+    shutdown_connection();
+}
+
+void LocalLink::try_connect() {
+    if (!client_) {
+        std::string error;
+        client_ = make_mosquitto_client(options_, this, error);
+        if (!client_) {
+            spdlog::error("local link: {}", error);
+            next_attempt_ = Clock::now() + backoff_.next();
+            return;
+        }
+        LinkCallbacks::install(client_.get());
+    }
+    const int rc = mosquitto_connect_async(client_.get(), options_.host.c_str(), options_.port,
+                                           static_cast<int>(options_.keepalive.count()));
+    if (rc != MOSQ_ERR_SUCCESS) {
+        ++counters_.connect_failures;
+        const auto delay = backoff_.next();
+        spdlog::warn("local link: cannot connect to {}:{}: {}; retrying in {} ms", options_.host,
+                     options_.port,
+                     rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc),
+                     delay.count());
+        next_attempt_ = Clock::now() + delay;
+        return;
+    }
+    state_ = State::connecting;
+    connect_deadline_ = Clock::now() + options_.connect_timeout;
+}
+
+bool LocalLink::accepting() {
+    const bool ok = handlers_.can_accept();
+    if (!ok && !paused_) {
+        paused_ = true;
+        ++counters_.read_pauses;
+        spdlog::warn(
+            "local link: cannot take more messages (spool full); pausing reads, the "
+            "local broker queues them");
+    } else if (ok && paused_) {
+        paused_ = false;
+        spdlog::info("local link: reading from the local broker again");
+    }
+    return ok;
+}
+
+void LocalLink::read_batch(bool force) {
+    for (int i = 0; i < kMaxReadsPerBatch && client_; ++i) {
+        if (!force && state_ == State::connected && !accepting()) {
+            break;
+        }
+        force = false;
+        const std::uint64_t before = messages_in_batch_;
+        mosquitto_loop_read(client_.get(), 1);  // failures arrive through handle_disconnect
+        if (severed_ || mosquitto_socket(client_.get()) < 0 || messages_in_batch_ == before) {
+            break;  // nothing more complete to read now, or the connection is gone
+        }
+    }
+    if (severed_) {
+        drop_client("a message could not be stored; it stays with the local broker");
+        return;
+    }
+    commit_taken();
+}
+
+void LocalLink::commit_taken() {
+    if (!uncommitted_) {
+        return;
+    }
+    uncommitted_ = false;
+    bool ok = false;
+    try {
+        ok = handlers_.commit();
+    } catch (const std::exception& e) {
+        spdlog::error("local link: commit handler threw: {}", e.what());
+    }
+    if (!ok) {
+        ++counters_.commit_failures;
+        drop_client("could not commit received messages; they stay with the local broker");
+    }
+}
+
+void LocalLink::write_pending() {
+    // Invariant: nothing is written while taken messages are uncommitted, because what would be
+    // written includes their PUBACKs.
+    commit_taken();
+    if (client_ && mosquitto_want_write(client_.get())) {
+        mosquitto_loop_write(client_.get(), 1);  // failures arrive through handle_disconnect
+    }
+}
+
+void LocalLink::drain_outbound() {
+    std::deque<Outbound> batch;
+    {
+        std::lock_guard lock(outbound_mutex_);
+        batch.swap(outbound_);
+    }
+    while (!batch.empty() && client_) {
+        Outbound& message = batch.front();
+        const int rc = mosquitto_publish(client_.get(), nullptr, message.topic.c_str(),
+                                         static_cast<int>(message.payload.size()),
+                                         message.payload.data(), message.qos, message.retain);
+        if (rc == MOSQ_ERR_NO_CONN) {
+            break;  // keep it (and the rest, in order) for the next connection
+        }
+        if (rc == MOSQ_ERR_SUCCESS) {
+            ++counters_.published;
+        } else {
+            ++counters_.publish_dropped;
+            spdlog::warn("local link: cannot publish to '{}': {}", message.topic,
+                         mosquitto_strerror(rc));
+        }
+        batch.pop_front();
+    }
+    if (!batch.empty()) {
+        std::lock_guard lock(outbound_mutex_);
+        outbound_.insert(outbound_.begin(), std::make_move_iterator(batch.begin()),
+                         std::make_move_iterator(batch.end()));
+    }
+}
+
+void LocalLink::drop_client(const char* why) {
+    if (!client_) {
+        return;
+    }
+    const bool was_connected = state_ == State::connected;
+    // Destroying closes the socket without writing the queued packets: PUBACKs not yet
+    // released never reach the broker.
+    client_.reset();
+    severed_ = false;
+    uncommitted_ = false;
+    state_ = State::idle;
+    const auto delay = backoff_.next();
+    next_attempt_ = Clock::now() + delay;
+    spdlog::warn("local link: {}; reconnecting in {} ms", why, delay.count());
+    if (was_connected) {
+        connection_lost();
+    }
+}
+
+void LocalLink::connection_lost() {
+    counters_.connected = false;
+    ++counters_.disconnects;
+    notify_connection(false, false);
+}
+
+void LocalLink::notify_connection(bool up, bool session_resumed) {
+    if (!handlers_.on_connection_change) {
+        return;
+    }
+    try {
+        handlers_.on_connection_change(up, session_resumed);
+    } catch (const std::exception& e) {
+        spdlog::error("local link: connection handler threw: {}", e.what());
+    }
+}
+
+void LocalLink::shutdown_connection() {
+    if (!client_) {
+        return;
+    }
+    commit_taken();
+    if (client_ && state_ == State::connected) {
+        drain_outbound();
+        mosquitto_disconnect(client_.get());
+        const auto deadline = Clock::now() + kDisconnectFlushTime;
+        while (client_ && mosquitto_socket(client_.get()) >= 0 &&
+               mosquitto_want_write(client_.get()) && Clock::now() < deadline) {
+            pollfd out{mosquitto_socket(client_.get()), POLLOUT, 0};
+            ::poll(&out, 1, ms_until(deadline));
+            if (mosquitto_loop_write(client_.get(), 1) != MOSQ_ERR_SUCCESS) {
+                break;
+            }
+        }
+    }
+    const bool was_connected = state_ == State::connected;
+    client_.reset();
+    state_ = State::idle;
+    if (was_connected) {
+        connection_lost();
+    }
+}
+
+int LocalLink::poll_timeout_ms() const {
+    if (stopping_) {
+        return 0;
+    }
+    int timeout = paused_ ? kPausedPollMs : kIdlePollMs;
+    if (state_ == State::idle) {
+        timeout = std::min(timeout, ms_until(next_attempt_));
+    } else if (state_ == State::connecting) {
+        timeout = std::min(timeout, ms_until(connect_deadline_));
+    }
+    return timeout;
+}
+
+void LocalLink::handle_connect(int rc, int flags) {
+    if (rc != 0) {
+        // libmosquitto reports the closed connection next, through handle_disconnect.
+        spdlog::error("local link: the local broker refused the connection: {}",
+                      mosquitto_connack_string(rc));
+        return;
+    }
+    const bool session_present = (flags & 1) != 0;
+    state_ = State::connected;
+    backoff_.reset();
+    if (++counters_.connects > 1) {
+        ++counters_.reconnects;
+    }
+    counters_.connected = true;
+    spdlog::info("local link: connected to {}:{} as '{}' ({})", options_.host, options_.port,
+                 options_.client_id, session_present ? "session resumed" : "new session");
+    // A resumed session still has our subscriptions; a new one (first start, or a broker that
+    // lost its state) needs them. The first connection of a process always subscribes, in case
+    // the filters changed.
+    if ((!subscribed_once_ || !session_present) && !options_.filters.empty()) {
+        std::vector<char*> filters;
+        for (auto& filter : options_.filters) {
+            filters.push_back(filter.data());
+        }
+        const int sub_rc =
+            mosquitto_subscribe_multiple(client_.get(), nullptr, static_cast<int>(filters.size()),
+                                         filters.data(), 1, 0, nullptr);
+        if (sub_rc != MOSQ_ERR_SUCCESS) {
+            ++counters_.subscribe_failures;
+            spdlog::error("local link: cannot subscribe: {}", mosquitto_strerror(sub_rc));
+        }
+    }
+    notify_connection(true, session_present);
+}
+
+void LocalLink::handle_disconnect(int rc) {
+    const bool was_connected = state_ == State::connected;
+    state_ = State::idle;
+    if (stopping_) {
+        if (was_connected) {
+            connection_lost();
+        }
+        return;
+    }
+    if (!was_connected) {
+        ++counters_.connect_failures;
+    }
+    const auto delay = backoff_.next();
+    next_attempt_ = Clock::now() + delay;
+    spdlog::warn("local link: {} {}:{} ({}); reconnecting in {} ms",
+                 was_connected ? "lost the connection to" : "could not connect to", options_.host,
+                 options_.port, mosquitto_strerror(rc), delay.count());
+    if (was_connected) {
+        connection_lost();
+    }
+}
+
+void LocalLink::handle_message(const mosquitto_message* message) {
+    if (severed_) {
+        return;  // this connection will be dropped unacknowledged; the broker redelivers
+    }
+    ++messages_in_batch_;
+    ++counters_.received;
+    InboundMessage inbound;
+    inbound.topic = message->topic != nullptr ? message->topic : "";
+    inbound.payload = std::string_view(static_cast<const char*>(message->payload),
+                                       static_cast<std::size_t>(message->payloadlen));
+    inbound.qos = message->qos;
+    inbound.retain = message->retain;
+    inbound.packet_id = message->mid;
+    InboundVerdict verdict = InboundVerdict::refused;
+    try {
+        verdict = handlers_.on_message(inbound);
+    } catch (const std::exception& e) {
+        spdlog::error("local link: message handler threw on '{}': {}", inbound.topic, e.what());
+    }
+    if (verdict == InboundVerdict::taken) {
+        uncommitted_ = true;
+    } else {
+        ++counters_.refused;
+        severed_ = true;
+    }
+}
+
+void LocalLink::handle_subscribe(int qos_count, const int* granted) {
+    bool all_granted = true;
+    for (int i = 0; i < qos_count; ++i) {
+        if (granted[i] == 0x80) {
+            all_granted = false;
+            ++counters_.subscribe_failures;
+            const std::string filter =
+                static_cast<std::size_t>(i) < options_.filters.size() ? options_.filters[i] : "?";
+            spdlog::error("local link: the local broker refused the subscription to '{}'", filter);
+        }
+    }
+    if (all_granted) {
+        subscribed_once_ = true;
+        ++counters_.subscribed;
+    }
+}
+
+}  // namespace hubgate::local

@@ -1,0 +1,143 @@
+#pragma once
+// The link to the local MQTT broker, where legacy devices publish.
+//
+// One thread of its own (the link thread) drives libmosquitto from a poll() loop with
+// mosquitto_loop_read / loop_write / loop_misc, so it works whatever the socket's fd number
+// (libmosquitto's own loop uses select(), which fails for fds >= 1024).
+//
+// At-least-once contract (libmosquitto has no manual PUBACK, so this is how it is kept):
+//  1. handlers.on_message runs on the link thread for every message, and must, before returning,
+//     either store it durably (Spool::append) or discard it on purpose, and answer `taken`;
+//     or answer `refused` if it could not store it.
+//  2. libmosquitto runs in threaded mode: the PUBACKs it generates are only queued. After each
+//     read batch the link calls handlers.commit() (Spool::commit: one fdatasync for the batch)
+//     and only then lets libmosquitto write; so the broker never sees a PUBACK for a message
+//     that is not on disk (with SyncMode::batch or always).
+//  3. `refused` or a failed commit: the link drops the connection and the client object without
+//     writing anything more, so no PUBACK of the unreleased batch ever leaves; the broker keeps
+//     those messages (persistent session) and redelivers them after the reconnect.
+//  4. Redeliveries (after 3., after a lost connection, or after a crash before the release)
+//     carry the same packet id: pass InboundMessage::packet_id and a digest as the appended
+//     message's spool::SourceRef and the spool answers with the stored copy's seq and $.mid
+//     instead of storing it twice; on_connection_change(true, false) (a fresh broker session,
+//     packet ids restart) must call Spool::forget_recent_sources().
+//  The fsync policy only matters for power loss: a process killed at any point loses nothing,
+//  because every `taken` message was written before its PUBACK could be released.
+// Flow control: handlers.can_accept() is asked before every read; while it is false the link
+// stops reading the socket (the broker queues; TCP pushes back), and re-checks it on wake() and
+// every 100 ms. If the pause outlasts the keepalive the connection drops and is re-established
+// later; nothing is lost, queued messages stay with the broker.
+//
+// Connection: fixed client id, clean_session=false, QoS 1 subscriptions to exactly the given
+// filters (on the first connection of the process, and again whenever the broker lost the
+// session), reconnect with capped, jittered back-off.
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "gateway/local/inbound_message.hpp"
+#include "gateway/local/link_counters.hpp"
+#include "gateway/local/local_link_options.hpp"
+#include "gateway/local/mosquitto_client.hpp"
+#include "gateway/local/reconnect_backoff.hpp"
+#include "gateway/local/wakeup_fd.hpp"
+
+struct mosquitto_message;
+
+namespace hubgate::local {
+
+// Callbacks into the owner; all run on the link thread, one at a time.
+struct LocalLinkHandlers {
+    // Required. See the contract above.
+    std::function<InboundVerdict(const InboundMessage&)> on_message;
+    // Makes everything taken since the last call durable; false = do not acknowledge it.
+    std::function<bool()> commit = [] { return true; };
+    // Flow control: false pauses reading from the broker.
+    std::function<bool()> can_accept = [] { return true; };
+    // Connection established (at CONNACK; subscriptions follow) or lost. `session_resumed`: the
+    // broker kept our session (false on a fresh session: packet ids restart, so the owner must
+    // call Spool::forget_recent_sources()).
+    std::function<void(bool connected, bool session_resumed)> on_connection_change;
+};
+
+// The local broker connection: inbound messages to handlers, outbound publish() (thread-safe).
+class LocalLink {
+  public:
+    LocalLink(LocalLinkOptions options, LocalLinkHandlers handlers);
+    ~LocalLink();  // stop()
+    LocalLink(const LocalLink&) = delete;
+    LocalLink& operator=(const LocalLink&) = delete;
+
+    // Checks the settings and starts the link thread, which connects in the background.
+    // False with `error` set if the settings are unusable.
+    bool start(std::string& error);
+    // Releases what was committed, disconnects cleanly (the broker keeps the session) and joins.
+    void stop();
+
+    // Queues a message for the local broker (downlinks to legacy devices); any thread. False if
+    // the queue is full or the topic is empty. Sent in order once connected.
+    bool publish(std::string topic, std::string payload, int qos, bool retain);
+    // Re-evaluates can_accept() now (e.g. after acks freed spool space); any thread.
+    void wake() { wakeup_.signal(); }
+
+    bool connected() const { return counters_.connected; }
+    const LinkCounters& counters() const { return counters_; }
+
+  private:
+    enum class State { idle, connecting, connected };
+    struct Outbound {
+        std::string topic;
+        std::string payload;
+        int qos = 0;
+        bool retain = false;
+    };
+
+    void run();
+    void try_connect();
+    void read_batch(bool force);
+    bool accepting();
+    void commit_taken();
+    void write_pending();
+    void drain_outbound();
+    void drop_client(const char* why);
+    void connection_lost();
+    void notify_connection(bool up, bool session_resumed);
+    void shutdown_connection();
+    int poll_timeout_ms() const;
+
+    friend struct LinkCallbacks;  // libmosquitto's C callbacks, forwarding to the members below
+    void handle_connect(int rc, int flags);
+    void handle_disconnect(int rc);
+    void handle_message(const ::mosquitto_message* message);
+    void handle_subscribe(int qos_count, const int* granted);
+
+    LocalLinkOptions options_;
+    LocalLinkHandlers handlers_;
+    LinkCounters counters_;
+    WakeupFd wakeup_;
+    ReconnectBackoff backoff_;
+
+    // Link thread only.
+    MosquittoPtr client_;
+    State state_ = State::idle;
+    std::chrono::steady_clock::time_point next_attempt_{};
+    std::chrono::steady_clock::time_point connect_deadline_{};
+    bool subscribed_once_ = false;
+    bool uncommitted_ = false;  // messages taken since the last commit
+    bool severed_ = false;      // a refusal or failed commit: nothing more may be written
+    bool paused_ = false;
+    std::uint64_t messages_in_batch_ = 0;
+
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+
+    std::mutex outbound_mutex_;
+    std::deque<Outbound> outbound_;
+};
+
+}  // namespace hubgate::local

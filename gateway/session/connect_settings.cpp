@@ -1,0 +1,76 @@
+#include "gateway/session/connect_settings.hpp"
+
+#include <chrono>
+
+#include "gateway/auth/sas_token.hpp"
+#include "gateway/session/iothub_topics.hpp"
+
+namespace hubgate::session {
+
+namespace {
+
+bool has_port(const std::string& host) {
+    if (host.starts_with("[")) {
+        const auto close = host.find(']');
+        return close != std::string::npos && close + 1 < host.size() && host[close + 1] == ':';
+    }
+    return host.find(':') != std::string::npos;
+}
+
+}  // namespace
+
+std::string server_uri(const SessionOptions& options) {
+    std::string host = options.connect_host.empty() ? options.hub_hostname : options.connect_host;
+    const bool websocket = options.transport == Transport::MqttWebSocket;
+    if (!has_port(host)) {
+        host += websocket ? ":443" : ":8883";
+    }
+    return websocket ? "wss://" + host + "/$iothub/websocket" : "ssl://" + host;
+}
+
+std::variant<DeviceConnect, std::string> make_device_connect(const SessionOptions& options,
+                                                             const std::string& device_id,
+                                                             WallTime now) {
+    DeviceConnect connect;
+    ConnectRequest& request = connect.request;
+    request.username =
+        mqtt_username(options.hub_hostname, device_id, options.api_version, options.model_id);
+    request.tls.ca_file = options.ca_file;
+    request.http_proxy = options.http_proxy;
+    request.keep_alive = options.keep_alive;
+    request.connect_timeout = options.connect_timeout;
+
+    const AuthOptions& auth = options.auth;
+    if (auth.mode == AuthMode::X509) {
+        auto files = auth.device_cert ? auth.device_cert(device_id) : std::nullopt;
+        if (!files) {
+            return std::string("no client certificate configured for this device");
+        }
+        request.tls.cert_file = files->cert_file;
+        request.tls.key_file = files->key_file;
+        return connect;
+    }
+
+    auth::SasTokenSpec spec;
+    spec.resource_uri = auth::device_resource_uri(options.hub_hostname, device_id);
+    spec.expiry = auth::expiry_after(auth.token_ttl, now);
+    if (auth.mode == AuthMode::Policy) {
+        spec.key_base64 = auth.policy_key;
+        spec.policy = auth.policy_name;
+    } else {
+        auto key = auth.device_key ? auth.device_key(device_id) : std::nullopt;
+        if (!key) {
+            return std::string("no key configured for this device");
+        }
+        spec.key_base64 = std::move(*key);
+    }
+    try {
+        request.password = auth::make_sas_token(spec);
+    } catch (const auth::SasError& e) {
+        return std::string(e.what());
+    }
+    connect.token_expiry = WallTime(std::chrono::seconds(spec.expiry));
+    return connect;
+}
+
+}  // namespace hubgate::session

@@ -1,0 +1,31 @@
+#pragma once
+// What a device session needs from the manager that owns it: time, randomness, the shared
+// pacing buckets, the connect queue and the listener. Lets DeviceSession be tested alone.
+
+#include "gateway/session/clock.hpp"
+#include "gateway/session/session_listener.hpp"
+
+namespace hubgate::session {
+
+class DeviceSession;
+
+enum class TwinOpKind { Get, PatchReported };
+
+// The manager side of a device session.
+class SessionHost {
+  public:
+    virtual ~SessionHost() = default;
+    virtual double uniform01() = 0;
+    virtual WallTime wall_now() = 0;
+    virtual SessionListener& listener() = 0;
+    // Queue the session for a connect slot; the host calls begin_connect() when one is free.
+    virtual void request_connect_slot(DeviceSession& session) = 0;
+    // The hub is pushing back on connects (CONNACK 3): pace all sessions more slowly.
+    virtual void connects_throttled(SteadyTime now) = 0;
+    // A token of the twin bucket for `kind`, if one is free now.
+    virtual bool try_twin_slot(TwinOpKind kind, SteadyTime now) = 0;
+    // The hub answered 429 to a twin operation: pace all twin operations more slowly.
+    virtual void twin_throttled(TwinOpKind kind, SteadyTime now) = 0;
+};
+
+}  // namespace hubgate::session

@@ -1,0 +1,125 @@
+#pragma once
+// Owns every device session: creates them on demand and at start-up, paces new connections
+// and twin operations with token buckets (the hub's published limits), closes idle sessions
+// that carry no downlink, and reports per-session state. One thread runs all session logic;
+// the public methods are safe from any thread and return without waiting (except snapshot()).
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gateway/session/clock.hpp"
+#include "gateway/session/device_session.hpp"
+#include "gateway/session/session_host.hpp"
+#include "gateway/session/session_listener.hpp"
+#include "gateway/session/session_options.hpp"
+#include "gateway/session/token_bucket.hpp"
+#include "gateway/session/upstream.hpp"
+
+namespace hubgate::session {
+
+// The set of device sessions of one gateway process.
+class SessionManager final : private SessionHost {
+  public:
+    SessionManager(SessionOptions session_options, ManagerOptions manager_options,
+                   UpstreamFactory& upstream, SessionListener& listener, const Clock& clock,
+                   UniformRandom random = default_random());
+    ~SessionManager() override;
+    SessionManager(const SessionManager&) = delete;
+    SessionManager& operator=(const SessionManager&) = delete;
+
+    // Runs the manager's loop on its own thread. Without start(), call run_pending() instead.
+    void start();
+    // Closes every session (DISCONNECT), waits up to `grace` for them, and joins the thread.
+    void stop(Millis grace = Millis(5000));
+
+    // Opens (or widens the needs of) a device's session; it connects when the rate allows.
+    void ensure_session(const std::string& device_id, const DeviceNeeds& needs);
+    void close_session(const std::string& device_id);
+    // Starts a session again after it was refused or replaced (the operator's decision).
+    void restart_session(const std::string& device_id);
+
+    // Sends telemetry; `done` reports Acked once the hub acknowledged it, anything else when it
+    // was not delivered (to be sent again). Opens the device's session if it has none. Returns
+    // the handle that `done` is called with.
+    uint64_t publish_telemetry(const std::string& device_id, Properties properties,
+                               std::string payload, PublishCallback done);
+    void get_twin(const std::string& device_id, TwinCallback done);
+    void patch_reported(const std::string& device_id, nlohmann::json patch, TwinCallback done);
+    // Answers a method call handed down by SessionListener::on_method. A reply after the
+    // method's timeout (already answered 504) is dropped.
+    void reply_method(const std::string& device_id, const std::string& rid, int status,
+                      std::string payload);
+
+    // Every session's state and counters. Waits for the loop; do not call from a callback.
+    std::vector<SessionSnapshot> snapshot();
+
+    // Without a thread (unit tests): runs queued work, then the timers, at clock.now().
+    void run_pending();
+
+  private:
+    class Relay;
+    using Task = std::function<void()>;
+
+    void post(Task task);
+    void loop();
+    void run_timers(SteadyTime now, bool tick_all);
+    SteadyTime next_wake(SteadyTime now);
+    DeviceSession* find(const std::string& device_id, uint64_t serial);
+    DeviceSession& session_for(const std::string& device_id, const DeviceNeeds& needs);
+    void retire(std::unique_ptr<DeviceSession> session, SteadyTime now);
+    void do_close(const std::string& device_id);
+
+    // SessionHost
+    double uniform01() override { return random_(); }
+    WallTime wall_now() override { return clock_.wall_now(); }
+    SessionListener& listener() override { return listener_; }
+    void request_connect_slot(DeviceSession& session) override;
+    void connects_throttled(SteadyTime now) override;
+    bool try_twin_slot(TwinOpKind kind, SteadyTime now) override;
+    void twin_throttled(TwinOpKind kind, SteadyTime now) override;
+
+    const SessionOptions session_options_;
+    const ManagerOptions manager_options_;
+    UpstreamFactory& upstream_;
+    SessionListener& listener_;
+    const Clock& clock_;
+    UniformRandom random_;
+    std::string server_uri_;
+
+    // Loop thread only.
+    std::map<std::string, std::unique_ptr<DeviceSession>> sessions_;
+    std::vector<std::pair<std::unique_ptr<DeviceSession>, SteadyTime>> closing_;
+    std::deque<std::pair<std::string, uint64_t>> connect_queue_;
+    TokenBucket connect_bucket_;
+    TokenBucket twin_read_bucket_;
+    TokenBucket twin_update_bucket_;
+    SteadyTime last_connect_slowdown_{};
+    SteadyTime last_twin_slowdown_{};
+    SteadyTime last_idle_sweep_{};
+    SteadyTime next_session_tick_{};
+    uint64_t last_serial_ = 0;
+
+    // Shared with callers.
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<Task> tasks_;
+    bool stopping_ = false;
+    Millis stop_grace_{5000};
+    std::atomic<uint64_t> last_handle_{0};
+    std::thread thread_;
+    std::thread::id loop_thread_id_;
+};
+
+}  // namespace hubgate::session

@@ -1,0 +1,97 @@
+#include "gateway/spool/ack_log.hpp"
+
+#include <cstdio>
+#include <system_error>
+
+#include "gateway/spool/crc32.hpp"
+
+namespace hubgate::spool {
+namespace {
+
+std::string encode_entry(std::uint64_t seq) {
+    std::string entry;
+    entry.reserve(AckLog::kEntrySize);
+    for (int i = 0; i < 8; ++i) {
+        entry.push_back(static_cast<char>((seq >> (8 * i)) & 0xFFU));
+    }
+    const std::uint32_t crc = crc32(entry);
+    for (int i = 0; i < 4; ++i) {
+        entry.push_back(static_cast<char>((crc >> (8 * i)) & 0xFFU));
+    }
+    return entry;
+}
+
+std::uint64_t load_le(const char* bytes, int width) {
+    std::uint64_t value = 0;
+    for (int i = 0; i < width; ++i) {
+        value |= std::uint64_t{static_cast<unsigned char>(bytes[i])} << (8 * i);
+    }
+    return value;
+}
+
+}  // namespace
+
+std::optional<AckLog> AckLog::open(const std::filesystem::path& path, Contents& contents,
+                                   std::string& error) {
+    std::error_code ec;
+    auto file = std::filesystem::exists(path, ec) ? SegmentFile::open(path, error)
+                                                  : SegmentFile::create(path, error);
+    if (!file) {
+        return std::nullopt;
+    }
+    std::string bytes;
+    if (!file->read_all(bytes, error)) {
+        return std::nullopt;
+    }
+    const std::size_t whole = bytes.size() / kEntrySize * kEntrySize;
+    for (std::size_t at = 0; at < whole; at += kEntrySize) {
+        const std::string_view seq_bytes(bytes.data() + at, 8);
+        if (load_le(bytes.data() + at + 8, 4) != crc32(seq_bytes)) {
+            ++contents.bad_entries;
+            continue;
+        }
+        contents.seqs.push_back(load_le(bytes.data() + at, 8));
+    }
+    if (whole != bytes.size()) {
+        contents.torn_bytes = bytes.size() - whole;
+        if (!file->truncate(whole, error)) {
+            return std::nullopt;
+        }
+    }
+    return AckLog(path, std::move(*file));
+}
+
+bool AckLog::append(std::uint64_t seq, std::string& error) {
+    return file_.append(encode_entry(seq), error);
+}
+
+bool AckLog::rewrite(const std::vector<std::uint64_t>& seqs, std::string& error) {
+    const std::filesystem::path& path = path_;
+    std::filesystem::path temp = path;
+    temp += ".new";
+    std::error_code ec;
+    std::filesystem::remove(temp, ec);  // a leftover of an interrupted rewrite
+    auto fresh = SegmentFile::create(temp, error);
+    if (!fresh) {
+        return false;
+    }
+    std::string bytes;
+    bytes.reserve(seqs.size() * kEntrySize);
+    for (std::uint64_t seq : seqs) {
+        bytes += encode_entry(seq);
+    }
+    if (!fresh->append(bytes, error) || !fresh->sync(error)) {
+        return false;
+    }
+    if (std::rename(temp.c_str(), path.c_str()) != 0) {
+        error = "cannot rename " + temp.string() + " to " + path.string();
+        return false;
+    }
+    if (!sync_directory(path.parent_path(), error)) {
+        return false;
+    }
+    file_ = std::move(*fresh);
+    return true;
+}
+
+}  // namespace hubgate::spool

@@ -1,0 +1,48 @@
+#pragma once
+// One append-only spool file on disk: the POSIX calls behind the spool (write at the end, read
+// at an offset, sync, truncate), with errors reported as text instead of thrown.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hubgate::spool {
+
+// An open file that only grows at its end (or is cut back after a failed or torn write).
+class SegmentFile {
+  public:
+    // Creates a new, empty file (fails if it exists) and syncs its directory entry.
+    static std::optional<SegmentFile> create(const std::filesystem::path& path, std::string& error);
+    // Opens an existing file for reading and appending.
+    static std::optional<SegmentFile> open(const std::filesystem::path& path, std::string& error);
+
+    SegmentFile(SegmentFile&& other) noexcept;
+    SegmentFile& operator=(SegmentFile&& other) noexcept;
+    SegmentFile(const SegmentFile&) = delete;
+    SegmentFile& operator=(const SegmentFile&) = delete;
+    ~SegmentFile();
+
+    const std::filesystem::path& path() const { return path_; }
+    std::uint64_t size() const { return size_; }
+
+    // Writes all of `bytes` at the end; on failure cuts the file back to its previous size.
+    bool append(std::string_view bytes, std::string& error);
+    bool read(std::uint64_t offset, std::size_t length, std::string& out, std::string& error) const;
+    bool read_all(std::string& out, std::string& error) const;
+    bool sync(std::string& error);
+    bool truncate(std::uint64_t size, std::string& error);
+
+  private:
+    SegmentFile(std::filesystem::path path, int fd, std::uint64_t size);
+
+    std::filesystem::path path_;
+    int fd_ = -1;
+    std::uint64_t size_ = 0;
+};
+
+// fsyncs a directory so that files created, renamed or removed in it survive a power loss.
+bool sync_directory(const std::filesystem::path& dir, std::string& error);
+
+}  // namespace hubgate::spool

@@ -1,0 +1,593 @@
+#include "gateway/spool/spool.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <system_error>
+
+#include "gateway/spool/crc32.hpp"
+#include "gateway/spool/message_id.hpp"
+#include "gateway/spool/record_codec.hpp"
+
+namespace hubgate::spool {
+namespace {
+
+constexpr std::string_view kSegmentSuffix = ".seg";
+// Recovery accepts any record up to this size, so lowering max_record_bytes between runs does
+// not make stored records look corrupt.
+constexpr std::uint64_t kMaxRecoverableBody = std::uint64_t{256} << 20;
+
+std::filesystem::path segment_path(const std::filesystem::path& dir, std::uint64_t id) {
+    char name[32];
+    std::snprintf(name, sizeof name, "%016llu", static_cast<unsigned long long>(id));
+    return dir / (std::string(name) + std::string(kSegmentSuffix));
+}
+
+// Segment ids found in `dir`, ascending; other files are left alone.
+std::vector<std::uint64_t> list_segments(const std::filesystem::path& dir) {
+    std::vector<std::uint64_t> ids;
+    std::error_code ec;
+    for (const auto& item : std::filesystem::directory_iterator(dir, ec)) {
+        const std::string name = item.path().filename().string();
+        if (name.size() <= kSegmentSuffix.size() || !name.ends_with(kSegmentSuffix)) {
+            continue;
+        }
+        std::uint64_t id = 0;
+        const char* end = name.data() + name.size() - kSegmentSuffix.size();
+        auto [ptr, parse_error] = std::from_chars(name.data(), end, id);
+        if (parse_error == std::errc{} && ptr == end) {
+            ids.push_back(id);
+        }
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+int lock_directory(const std::filesystem::path& dir, std::string& error) {
+    const std::filesystem::path path = dir / "lock";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        error = "cannot open " + path.string() + ": " + std::strerror(errno);
+        return -1;
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        error = "spool directory " + dir.string() + " is in use by another process";
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+}  // namespace
+
+std::string_view to_string(AppendStatus status) {
+    switch (status) {
+        case AppendStatus::ok:
+            return "ok";
+        case AppendStatus::full:
+            return "spool full";
+        case AppendStatus::too_large:
+            return "message too large for the spool";
+        case AppendStatus::io_error:
+            return "spool write failed";
+    }
+    return "unknown";
+}
+
+std::unique_ptr<Spool> Spool::open(SpoolOptions options, std::string& error) {
+    if (options.dir.empty()) {
+        error = "spool directory not set";
+        return nullptr;
+    }
+    if (options.window == 0 || options.max_record_bytes == 0 ||
+        options.max_bytes < options.max_record_bytes) {
+        error = "spool limits inconsistent: need window > 0 and max_bytes >= max_record_bytes";
+        return nullptr;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(options.dir, ec);
+    if (ec) {
+        error = "cannot create spool directory " + options.dir.string() + ": " + ec.message();
+        return nullptr;
+    }
+    const int lock_fd = lock_directory(options.dir, error);
+    if (lock_fd < 0) {
+        return nullptr;
+    }
+    AckLog::Contents acked;
+    auto ack_log = AckLog::open(options.dir / "acks.log", acked, error);
+    if (!ack_log) {
+        ::close(lock_fd);
+        return nullptr;
+    }
+    std::unique_ptr<Spool> spool(new Spool(std::move(options), std::move(*ack_log), lock_fd));
+    spool->counters_.corrupt += acked.bad_entries;
+    if (acked.bad_entries > 0 || acked.torn_bytes > 0) {
+        spdlog::warn(
+            "spool: acks.log had {} damaged entries and {} torn bytes; the messages they "
+            "acknowledged may be sent again",
+            acked.bad_entries, acked.torn_bytes);
+    }
+    if (!spool->recover(std::move(acked.seqs), error)) {
+        return nullptr;
+    }
+    return spool;
+}
+
+Spool::Spool(SpoolOptions options, AckLog ack_log, int lock_fd)
+    : options_(std::move(options)), ack_log_(std::move(ack_log)), lock_fd_(lock_fd) {}
+
+Spool::~Spool() {
+    std::string error;
+    if (active_ && unsynced_ && !segments_.at(*active_).file.sync(error)) {
+        spdlog::error("spool: {}", error);
+    }
+    segments_.clear();
+    if (lock_fd_ >= 0) {
+        ::close(lock_fd_);
+    }
+}
+
+bool Spool::recover(std::vector<std::uint64_t> acked, std::string& error) {
+    std::sort(acked.begin(), acked.end());
+    acked.erase(std::unique(acked.begin(), acked.end()), acked.end());
+    if (!acked.empty()) {
+        next_seq_ = acked.back() + 1;
+    }
+    const std::vector<std::uint64_t> ids = list_segments(options_.dir);
+    for (std::uint64_t id : ids) {
+        auto file = SegmentFile::open(segment_path(options_.dir, id), error);
+        if (!file) {
+            return false;
+        }
+        Segment& segment = segments_.emplace(id, Segment{std::move(*file), 0, {}}).first->second;
+        scan_segment(id, segment, id == ids.back(), acked);
+        bytes_ += segment.file.size();
+        done_in_live_segments_ += segment.done_seqs.size();
+        next_segment_id_ = id + 1;
+    }
+    // Segments with nothing left to send are finished; the next append starts a fresh segment.
+    std::vector<std::uint64_t> finished;
+    for (const auto& [id, segment] : segments_) {
+        if (segment.live == 0) {
+            finished.push_back(id);
+        }
+    }
+    for (std::uint64_t id : finished) {
+        remove_segment(id);
+    }
+    // Keep only acks of records that still exist, so the log does not grow across restarts.
+    std::vector<std::uint64_t> still_needed;
+    for (const auto& [id, segment] : segments_) {
+        still_needed.insert(still_needed.end(), segment.done_seqs.begin(), segment.done_seqs.end());
+    }
+    if (still_needed.size() != ack_log_.entries() && !ack_log_.rewrite(still_needed, error)) {
+        return false;
+    }
+    counters_.bytes = bytes_;
+    if (counters_.recovered > 0) {
+        spdlog::info("spool: recovered {} unacknowledged messages for {} devices ({} bytes)",
+                     counters_.recovered.load(), devices_.size(), bytes_);
+    }
+    return true;
+}
+
+void Spool::scan_segment(std::uint64_t id, Segment& segment, bool newest,
+                         const std::vector<std::uint64_t>& acked_sorted) {
+    std::string bytes;
+    std::string error;
+    if (!segment.file.read_all(bytes, error)) {
+        spdlog::error("spool: {}", error);
+        ++counters_.io_errors;
+        segment.live = 1;  // unreadable now; keep the file rather than delete unsent messages
+        return;
+    }
+    std::uint64_t at = 0;
+    while (at < bytes.size()) {
+        const std::string_view rest = std::string_view(bytes).substr(at);
+        const record::Header header = record::decode_header(rest, kMaxRecoverableBody);
+        if (header.status != record::HeaderStatus::ok) {
+            if (newest) {
+                // The process died while writing its last record: nothing after it was ever
+                // reported as stored, so cutting it off loses nothing.
+                counters_.torn_bytes += bytes.size() - at;
+                if (!segment.file.truncate(at, error)) {
+                    spdlog::error("spool: {}", error);
+                    ++counters_.io_errors;
+                }
+            } else {
+                ++counters_.corrupt;
+                spdlog::error(
+                    "spool: damaged record header in {} at offset {}; the rest of that "
+                    "segment is skipped",
+                    segment.file.path().string(), at);
+            }
+            break;
+        }
+        const std::uint64_t record_size = record::kHeaderSize + header.body_size;
+        const std::string_view body = rest.substr(record::kHeaderSize, header.body_size);
+        std::optional<SpooledMessage> message;
+        if (crc32(body) == header.crc) {
+            message = record::decode_body(body);
+        }
+        if (!message) {
+            ++counters_.corrupt;
+            spdlog::error("spool: corrupt record in {} at offset {} skipped",
+                          segment.file.path().string(), at);
+            at += record_size;
+            continue;
+        }
+        next_seq_ = std::max(next_seq_, message->seq + 1);
+        recent_.remember({message->message.source.packet_id, message->message.source.digest,
+                          message->seq, message->mid});
+        if (std::binary_search(acked_sorted.begin(), acked_sorted.end(), message->seq)) {
+            segment.done_seqs.push_back(message->seq);
+        } else {
+            Entry entry;
+            entry.seq = message->seq;
+            entry.segment = id;
+            entry.offset = at;
+            entry.size = static_cast<std::uint32_t>(record_size);
+            entry.enqueued_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    message->enqueued.time_since_epoch())
+                                    .count();
+            devices_[message->message.device_id].entries.push_back(entry);
+            ++segment.live;
+            ++counters_.recovered;
+            ++counters_.messages;
+        }
+        at += record_size;
+    }
+}
+
+std::int64_t Spool::now_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               options_.clock().time_since_epoch())
+        .count();
+}
+
+Spool::Segment* Spool::writable_segment(std::size_t record_size, std::string& error) {
+    if (active_) {
+        Segment& current = segments_.at(*active_);
+        if (current.file.size() == 0 ||
+            current.file.size() + record_size <= options_.segment_bytes) {
+            return &current;
+        }
+        // Seal the full segment: with batch sync its tail must reach the disk before a later
+        // commit() (which syncs only the new segment) lets the broker forget those messages.
+        if (unsynced_ && !current.file.sync(error)) {
+            return nullptr;
+        }
+        unsynced_ = false;
+        if (current.live == 0) {
+            remove_segment(*active_);
+        }
+        active_.reset();
+    }
+    const std::uint64_t id = next_segment_id_;
+    auto file = SegmentFile::create(segment_path(options_.dir, id), error);
+    if (!file) {
+        return nullptr;
+    }
+    ++next_segment_id_;
+    active_ = id;
+    return &segments_.emplace(id, Segment{std::move(*file), 0, {}}).first->second;
+}
+
+AppendResult Spool::append(const SpoolMessage& message) {
+    SpooledMessage stored;
+    stored.mid = new_message_id();
+    stored.message = message;
+
+    std::lock_guard lock(mutex_);
+    AppendResult result;
+    if (auto original = recent_.find(message.source.packet_id, message.source.digest)) {
+        ++counters_.redeliveries;
+        result.status = AppendStatus::ok;
+        result.seq = original->seq;
+        result.mid = original->mid;
+        result.redelivery = true;
+        return result;
+    }
+    stored.seq = next_seq_;
+    stored.enqueued = options_.clock();
+    const std::string record = record::encode(stored);
+    if (record.size() > options_.max_record_bytes) {
+        result.status = AppendStatus::too_large;
+        return result;
+    }
+    if (bytes_ + record.size() > options_.max_bytes) {
+        ++counters_.full_events;
+        result.status = AppendStatus::full;
+        return result;
+    }
+    std::string error;
+    Segment* segment = writable_segment(record.size(), error);
+    const std::uint64_t offset = segment != nullptr ? segment->file.size() : 0;
+    bool written = segment != nullptr && segment->file.append(record, error);
+    if (written && options_.sync == SyncMode::always && !segment->file.sync(error)) {
+        std::string ignored;
+        segment->file.truncate(offset, ignored);
+        written = false;
+    }
+    if (!written) {
+        ++counters_.io_errors;
+        spdlog::error("spool: {}", error);
+        result.status = AppendStatus::io_error;
+        return result;
+    }
+    unsynced_ = options_.sync == SyncMode::batch;
+
+    Entry entry;
+    entry.seq = stored.seq;
+    entry.segment = *active_;
+    entry.offset = offset;
+    entry.size = static_cast<std::uint32_t>(record.size());
+    entry.enqueued_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(stored.enqueued.time_since_epoch())
+            .count();
+    devices_[message.device_id].entries.push_back(entry);
+    ++segment->live;
+    ++next_seq_;
+    bytes_ += record.size();
+    counters_.bytes = bytes_;
+    ++counters_.appended;
+    ++counters_.messages;
+
+    recent_.remember({message.source.packet_id, message.source.digest, stored.seq, stored.mid});
+    result.status = AppendStatus::ok;
+    result.seq = stored.seq;
+    result.mid = std::move(stored.mid);
+    return result;
+}
+
+void Spool::forget_recent_sources() {
+    std::lock_guard lock(mutex_);
+    recent_.forget();
+}
+
+bool Spool::commit() {
+    // The sync runs without the lock, so sessions can take and ack meanwhile. The active segment
+    // cannot go away under us: only the appending thread (ours) seals or removes it.
+    SegmentFile* file = nullptr;
+    {
+        std::lock_guard lock(mutex_);
+        if (!unsynced_ || !active_) {
+            return true;
+        }
+        file = &segments_.at(*active_).file;
+        unsynced_ = false;
+    }
+    std::string error;
+    if (!file->sync(error)) {
+        ++counters_.io_errors;
+        spdlog::error("spool: {}", error);
+        std::lock_guard lock(mutex_);
+        unsynced_ = true;
+        return false;
+    }
+    return true;
+}
+
+bool Spool::has_room() const {
+    std::lock_guard lock(mutex_);
+    return bytes_ + options_.max_record_bytes <= options_.max_bytes;
+}
+
+bool Spool::expired(const Entry& entry, std::int64_t now) const {
+    const auto ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.ttl).count();
+    return ttl_ms > 0 && now - entry.enqueued_ms > ttl_ms;
+}
+
+std::optional<SpooledMessage> Spool::load(const Entry& entry, bool& io_failure) {
+    std::string bytes;
+    std::string error;
+    io_failure = false;
+    if (!segments_.at(entry.segment).file.read(entry.offset, entry.size, bytes, error)) {
+        spdlog::error("spool: {}", error);
+        ++counters_.io_errors;
+        io_failure = true;
+        return std::nullopt;
+    }
+    const record::Header header = record::decode_header(bytes, kMaxRecoverableBody);
+    if (header.status == record::HeaderStatus::ok &&
+        record::kHeaderSize + header.body_size == bytes.size()) {
+        const std::string_view body = std::string_view(bytes).substr(record::kHeaderSize);
+        if (crc32(body) == header.crc) {
+            auto message = record::decode_body(body);
+            if (message && message->seq == entry.seq) {
+                return message;
+            }
+        }
+    }
+    ++counters_.corrupt;
+    spdlog::error("spool: record {} in {} is corrupt; dropped", entry.seq,
+                  segments_.at(entry.segment).file.path().string());
+    return std::nullopt;
+}
+
+std::vector<SpooledMessage> Spool::take(std::string_view device_id) {
+    std::lock_guard lock(mutex_);
+    std::vector<SpooledMessage> out;
+    auto device = devices_.find(device_id);
+    if (device == devices_.end()) {
+        return out;
+    }
+    DeviceQueue& queue = device->second;
+    const std::int64_t now = now_ms();
+    for (Entry& entry : queue.entries) {
+        if (queue.in_flight >= options_.window) {
+            break;
+        }
+        if (entry.state != EntryState::waiting) {
+            continue;
+        }
+        if (expired(entry, now)) {
+            ++counters_.dropped_ttl;
+            finish(entry);
+            continue;
+        }
+        bool io_failure = false;
+        auto message = load(entry, io_failure);
+        if (io_failure) {
+            break;  // keep it and everything after it for a later attempt, in order
+        }
+        if (!message) {
+            finish(entry);
+            continue;
+        }
+        entry.state = EntryState::in_flight;
+        ++queue.in_flight;
+        out.push_back(std::move(*message));
+    }
+    pop_finished(device);
+    return out;
+}
+
+bool Spool::ack(std::string_view device_id, std::uint64_t seq) {
+    std::lock_guard lock(mutex_);
+    auto device = devices_.find(device_id);
+    if (device == devices_.end()) {
+        return false;
+    }
+    auto& entries = device->second.entries;
+    auto it = std::lower_bound(entries.begin(), entries.end(), seq,
+                               [](const Entry& entry, std::uint64_t s) { return entry.seq < s; });
+    if (it == entries.end() || it->seq != seq || it->state != EntryState::in_flight) {
+        return false;
+    }
+    --device->second.in_flight;
+    ++counters_.acked;
+    finish(*it);
+    pop_finished(device);
+    return true;
+}
+
+void Spool::requeue(std::string_view device_id) {
+    std::lock_guard lock(mutex_);
+    auto device = devices_.find(device_id);
+    if (device == devices_.end()) {
+        return;
+    }
+    for (Entry& entry : device->second.entries) {
+        if (entry.state == EntryState::in_flight) {
+            entry.state = EntryState::waiting;
+        }
+    }
+    device->second.in_flight = 0;
+}
+
+std::size_t Spool::expire() {
+    std::lock_guard lock(mutex_);
+    const std::int64_t now = now_ms();
+    std::size_t dropped = 0;
+    for (auto device = devices_.begin(); device != devices_.end();) {
+        for (Entry& entry : device->second.entries) {
+            if (entry.state == EntryState::waiting && expired(entry, now)) {
+                finish(entry);
+                ++dropped;
+            }
+        }
+        auto next = std::next(device);
+        pop_finished(device);
+        device = next;
+    }
+    counters_.dropped_ttl += dropped;
+    return dropped;
+}
+
+std::vector<std::string> Spool::devices_with_backlog() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& [id, queue] : devices_) {
+        if (std::any_of(queue.entries.begin(), queue.entries.end(),
+                        [](const Entry& entry) { return entry.state == EntryState::waiting; })) {
+            out.push_back(id);
+        }
+    }
+    return out;
+}
+
+std::size_t Spool::backlog(std::string_view device_id) const {
+    std::lock_guard lock(mutex_);
+    auto device = devices_.find(device_id);
+    if (device == devices_.end()) {
+        return 0;
+    }
+    return static_cast<std::size_t>(
+        std::count_if(device->second.entries.begin(), device->second.entries.end(),
+                      [](const Entry& entry) { return entry.state != EntryState::done; }));
+}
+
+void Spool::finish(Entry& entry) {
+    entry.state = EntryState::done;
+    --counters_.messages;
+    std::string error;
+    if (!ack_log_.append(entry.seq, error)) {
+        // Only costs a duplicate after a restart.
+        ++counters_.io_errors;
+        spdlog::error("spool: {}", error);
+    }
+    auto segment = segments_.find(entry.segment);
+    segment->second.done_seqs.push_back(entry.seq);
+    ++done_in_live_segments_;
+    if (--segment->second.live == 0 && entry.segment != active_) {
+        remove_segment(entry.segment);
+    }
+    maybe_rewrite_ack_log();
+}
+
+void Spool::remove_segment(std::uint64_t id) {
+    auto segment = segments_.find(id);
+    const std::filesystem::path path = segment->second.file.path();
+    bytes_ -= segment->second.file.size();
+    counters_.bytes = bytes_;
+    done_in_live_segments_ -= segment->second.done_seqs.size();
+    segments_.erase(segment);
+    if (active_ == id) {
+        active_.reset();
+        unsynced_ = false;
+    }
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    if (ec) {
+        ++counters_.io_errors;
+        spdlog::error("spool: cannot delete {}: {}", path.string(), ec.message());
+    }
+}
+
+void Spool::pop_finished(std::map<std::string, DeviceQueue, std::less<>>::iterator device) {
+    auto& entries = device->second.entries;
+    while (!entries.empty() && entries.front().state == EntryState::done) {
+        entries.pop_front();
+    }
+    if (entries.empty()) {
+        devices_.erase(device);
+    }
+}
+
+void Spool::maybe_rewrite_ack_log() {
+    // Entries for deleted segments are dead weight; rewrite once they dominate the log.
+    if (ack_log_.entries() < 4 * done_in_live_segments_ + 4096) {
+        return;
+    }
+    std::vector<std::uint64_t> still_needed;
+    still_needed.reserve(done_in_live_segments_);
+    for (const auto& [id, segment] : segments_) {
+        still_needed.insert(still_needed.end(), segment.done_seqs.begin(), segment.done_seqs.end());
+    }
+    std::string error;
+    if (!ack_log_.rewrite(still_needed, error)) {
+        ++counters_.io_errors;
+        spdlog::error("spool: {}", error);
+    }
+}
+
+}  // namespace hubgate::spool

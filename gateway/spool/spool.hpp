@@ -1,0 +1,150 @@
+#pragma once
+// The durable spool between the local link and the device sessions.
+//
+// Every message the local link takes from the local broker is appended here before the broker is
+// told it was delivered (see local_link.hpp), and leaves only when the hub acknowledged it (or it
+// outlived the TTL). Files in `dir`:
+//   <id>.seg   append-only segments of records (record_codec.hpp), a new one per process start
+//              and whenever the current one reaches segment_bytes; deleted once every record in
+//              it is finished (acknowledged or dropped);
+//   acks.log   sequence numbers of finished records (ack_log.hpp);
+//   lock       flock()ed while a process owns the directory.
+// Recovery (open) scans every segment, checks each record's CRC (bad ones are counted as corrupt
+// and skipped), cuts a torn tail off the newest segment, and drops records named in acks.log.
+// A message may therefore be sent twice after a crash, always with the $.mid it got at append.
+//
+// Draining: per device, in append order, at most `window` unacknowledged messages handed out at a
+// time; devices are independent. Thread-safe (one mutex), with one rule: append() and commit()
+// must always be called from the same thread (the local link thread); take/ack/requeue/expire
+// from any. commit() syncs without holding the lock, so acks are not stalled by the disk.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/spool/ack_log.hpp"
+#include "gateway/spool/recent_sources.hpp"
+#include "gateway/spool/segment_file.hpp"
+#include "gateway/spool/spool_counters.hpp"
+#include "gateway/spool/spool_message.hpp"
+#include "gateway/spool/spool_options.hpp"
+
+namespace hubgate::spool {
+
+enum class AppendStatus {
+    ok,
+    full,       // no room under max_bytes: stop taking messages until acks free space
+    too_large,  // the record alone exceeds max_record_bytes: reject this message for good
+    io_error,   // the write (or sync) failed: the message is not stored
+};
+
+std::string_view to_string(AppendStatus status);
+
+// Outcome of Spool::append: on ok, the handle (seq) and the message id assigned.
+struct AppendResult {
+    AppendStatus status = AppendStatus::io_error;
+    std::uint64_t seq = 0;
+    std::string mid;
+    // The local broker redelivered a message the spool already has (same source packet id and
+    // content): nothing new was stored; seq and mid are the original's.
+    bool redelivery = false;
+};
+
+// A crash-safe, bounded, per-device ordered message store (see the top of this file).
+class Spool {
+  public:
+    // Opens or creates the spool in options.dir and recovers what it holds.
+    static std::unique_ptr<Spool> open(SpoolOptions options, std::string& error);
+    ~Spool();
+    Spool(const Spool&) = delete;
+    Spool& operator=(const Spool&) = delete;
+
+    // Stores one message, assigning its seq and $.mid. On `ok` the record has been written
+    // (and, with SyncMode::always, synced); with SyncMode::batch call commit() before telling the
+    // sender the message is safe. A message whose `source` matches one stored recently (also by
+    // the previous process) is a redelivery: `ok` with the original seq and mid, not stored again.
+    AppendResult append(const SpoolMessage& message);
+    // The local broker started a new session (its packet ids restart): stop matching sources.
+    void forget_recent_sources();
+    // Syncs what append() wrote since the last commit. False on an I/O error: the caller must not
+    // acknowledge those messages to their sender.
+    bool commit();
+    // True while at least one record of max_record_bytes still fits: the local link reads from
+    // the broker only while this holds, so append() rarely has to answer `full`.
+    bool has_room() const;
+
+    // Hands out the device's next messages, oldest first, up to the window minus what is already
+    // out; marks them in flight. Messages past the TTL are dropped (and counted) on the way.
+    std::vector<SpooledMessage> take(std::string_view device_id);
+    // The hub acknowledged `seq`: the message is finished. False if it is not in flight.
+    bool ack(std::string_view device_id, std::uint64_t seq);
+    // The device's session went away: its in-flight messages are handed out again by take().
+    void requeue(std::string_view device_id);
+    // Drops waiting messages past the TTL for every device (housekeeping); returns how many.
+    std::size_t expire();
+
+    // Devices that have messages waiting to be taken (e.g. recovered at open).
+    std::vector<std::string> devices_with_backlog() const;
+    // Messages of the device not yet finished (waiting or in flight).
+    std::size_t backlog(std::string_view device_id) const;
+
+    const SpoolCounters& counters() const { return counters_; }
+    const SpoolOptions& options() const { return options_; }
+
+  private:
+    enum class EntryState : std::uint8_t { waiting, in_flight, done };
+    // Where a record lives and how far it got; kept in memory for every unfinished record.
+    struct Entry {
+        std::uint64_t seq = 0;
+        std::uint64_t segment = 0;
+        std::uint64_t offset = 0;
+        std::uint32_t size = 0;
+        std::int64_t enqueued_ms = 0;
+        EntryState state = EntryState::waiting;
+    };
+    struct DeviceQueue {
+        std::deque<Entry> entries;  // ordered by seq; finished ones are popped from the front
+        std::size_t in_flight = 0;
+    };
+    struct Segment {
+        SegmentFile file;
+        std::uint64_t live = 0;                // records not yet finished
+        std::vector<std::uint64_t> done_seqs;  // finished records, kept for ack-log rewrites
+    };
+
+    Spool(SpoolOptions options, AckLog ack_log, int lock_fd);
+    bool recover(std::vector<std::uint64_t> acked, std::string& error);
+    void scan_segment(std::uint64_t id, Segment& segment, bool newest,
+                      const std::vector<std::uint64_t>& acked_sorted);
+    Segment* writable_segment(std::size_t record_size, std::string& error);
+    bool expired(const Entry& entry, std::int64_t now_ms) const;
+    std::optional<SpooledMessage> load(const Entry& entry, bool& io_failure);
+    void finish(Entry& entry);
+    void remove_segment(std::uint64_t id);
+    void pop_finished(std::map<std::string, DeviceQueue, std::less<>>::iterator device);
+    void maybe_rewrite_ack_log();
+    std::int64_t now_ms() const;
+
+    SpoolOptions options_;
+    mutable std::mutex mutex_;
+    AckLog ack_log_;
+    int lock_fd_ = -1;
+    std::map<std::uint64_t, Segment> segments_;
+    std::optional<std::uint64_t> active_;  // the segment appends go to, once one was created
+    std::uint64_t next_segment_id_ = 1;
+    std::uint64_t next_seq_ = 1;
+    std::uint64_t bytes_ = 0;
+    std::uint64_t done_in_live_segments_ = 0;
+    bool unsynced_ = false;
+    std::map<std::string, DeviceQueue, std::less<>> devices_;
+    RecentSources recent_;
+    SpoolCounters counters_;
+};
+
+}  // namespace hubgate::spool

@@ -1,0 +1,36 @@
+#pragma once
+// Settings of the spool (filled by the config module; defaults suit a small edge gateway).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+
+namespace hubgate::spool {
+
+// When appended records are forced to stable storage (fdatasync).
+//  - always: before append() returns.
+//  - batch:  in commit(); the local link calls commit() after each read batch and before it
+//            releases the PUBACKs of that batch, so the local broker still never considers a
+//            message delivered before it is on disk, at one fdatasync per batch.
+// Either way every append that returned is in the page cache, so a killed process (kill -9)
+// loses nothing; the sync policy only matters for power loss or a kernel crash.
+enum class SyncMode { always, batch };
+
+// Options of one spool directory.
+struct SpoolOptions {
+    std::filesystem::path dir;
+    std::uint64_t max_bytes = std::uint64_t{1} << 30;         // all segment files together
+    std::uint64_t segment_bytes = std::uint64_t{16} << 20;    // a segment is sealed at this size
+    std::uint64_t max_record_bytes = std::uint64_t{1} << 20;  // larger messages are refused
+    std::chrono::seconds ttl{std::chrono::hours{24 * 7}};     // 0 = keep until acknowledged
+    std::size_t window = 8;  // unacknowledged messages handed out per device at a time
+    SyncMode sync = SyncMode::batch;
+    // Time source for enqueue stamps and TTL (tests inject a fake clock).
+    std::function<std::chrono::system_clock::time_point()> clock = [] {
+        return std::chrono::system_clock::now();
+    };
+};
+
+}  // namespace hubgate::spool

@@ -1,0 +1,233 @@
+// `hubsim run -c FILE [--state-dir DIR] [--plugin PATH] [--mosquitto PATH]`: writes a mosquitto
+// config for the hub, starts mosquitto with the hubsim plugin, prints one ready line once both
+// the MQTT listener and the HTTPS API answer, and supervises the broker until stopped.
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+
+#include "gateway/cli/args.hpp"
+#include "gateway/cli/command.hpp"
+#include "hubsim/cli/free_ports.hpp"
+#include "hubsim/cli/hub_config.hpp"
+#include "hubsim/cli/mosquitto_child.hpp"
+#include "hubsim/cli/mosquitto_config.hpp"
+#include "hubsim/cli/service_client.hpp"
+#include "hubsim/cli/state_file.hpp"
+#include "hubsim/cli/test_certificates.hpp"
+
+namespace hubsim::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using hubgate::cli::kExitFailure;
+using hubgate::cli::kExitOk;
+using hubgate::cli::kExitUsage;
+
+constexpr auto kReadyTimeout = 30s;
+constexpr auto kStopGrace = 10s;
+constexpr int kStartAttempts = 3;
+
+// --plugin, else $HUBSIM_PLUGIN, else next to the binary (build tree: bin/../lib), else the
+// install location.
+fs::path find_plugin(const std::optional<std::string>& explicit_path) {
+    if (explicit_path)
+        return fs::absolute(*explicit_path);
+    if (const char* env = std::getenv("HUBSIM_PLUGIN"); env && *env)
+        return fs::absolute(env);
+    std::error_code ec;
+    const auto self = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const auto beside = self.parent_path().parent_path() / "lib" / "hubsim_plugin.so";
+        if (fs::exists(beside))
+            return beside;
+    }
+    return fs::path(HUBSIM_INSTALL_PLUGIN_DIR) / "hubsim_plugin.so";
+}
+
+fs::path prepare_state_dir(const std::optional<std::string>& option, const HubConfig& config) {
+    const fs::path dir = option                      ? fs::absolute(*option)
+                         : !config.state_dir.empty() ? config.state_dir
+                                                     : default_state_dir(config.file);
+    // Keys and the persistence file live here: a folder we create is private. An existing one
+    // is left as its owner set it.
+    if (fs::create_directories(dir)) {
+        fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+    }
+    return dir;
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+    std::ofstream out(path, std::ios::trunc);
+    out << text;
+    if (!out)
+        throw std::runtime_error("cannot write " + path.string());
+}
+
+enum class Readiness { Ready, Stopped, Died, TimedOut };
+
+// Waits until mosquitto accepts MQTT and the plugin's HTTPS API answers (any HTTP answer),
+// waking at once when mosquitto exits or hubsim is told to stop.
+Readiness wait_until_ready(MosquittoChild& broker, const RunningHub& hub,
+                           const ServiceClient& client, bool has_owner_key) {
+    // Any HTTP answer will do; with no iothubowner key in the config, the 401 answers too.
+    const std::optional<std::string> authorization =
+        has_owner_key ? std::nullopt : std::optional<std::string>("");
+    const auto deadline = std::chrono::steady_clock::now() + kReadyTimeout;
+    // Each listener is probed until it first answers (every probe is a log line in mosquitto).
+    bool mqtt_up = false;
+    bool wss_up = false;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (broker.poll_exit())
+            return Readiness::Died;
+        mqtt_up = mqtt_up || port_accepts(hub.mqtts_port);
+        wss_up = wss_up || port_accepts(hub.wss_port);
+        if (mqtt_up && wss_up &&
+            client.call("GET", "/hubsim/connections", std::nullopt, authorization).status != 0) {
+            return Readiness::Ready;
+        }
+        // Re-checks every 50 ms; SIGCHLD / SIGTERM cut the wait short.
+        const int sig = wait_for_signal(50ms);
+        if (sig == SIGINT || sig == SIGTERM)
+            return Readiness::Stopped;
+    }
+    return Readiness::TimedOut;
+}
+
+int supervise(MosquittoChild& broker) {
+    for (;;) {
+        const int sig = wait_for_signal(1s);
+        if (sig == SIGINT || sig == SIGTERM) {
+            const int status = broker.stop(kStopGrace);
+            std::fprintf(stderr, "hubsim: stopped (mosquitto exit status %d)\n", status);
+            return kExitOk;
+        }
+        if (const auto status = broker.poll_exit()) {
+            std::fprintf(stderr, "hubsim: mosquitto exited unexpectedly (status %d)\n", *status);
+            return kExitFailure;
+        }
+    }
+}
+
+// Writes the mosquitto config for `hub` (generating the test PKI if needed; sets hub.ca_file)
+// and starts the broker.
+std::unique_ptr<MosquittoChild> start_broker(const HubConfig& config, const fs::path& state_dir,
+                                             const fs::path& plugin, const fs::path& mosquitto,
+                                             RunningHub& hub) {
+    MosquittoSetup setup{hub.mqtts_port,   hub.wss_port,    hub.https_port, "127.0.0.1",
+                         config.cert_file, config.key_file, state_dir,      plugin,
+                         config.file,      ::geteuid() == 0};
+    if (config.cert_file.empty()) {
+        const auto certs = ensure_test_certificates(state_dir / "tls", config.hostname);
+        setup.cert_file = certs.server_cert;
+        setup.key_file = certs.server_key;
+        hub.ca_file = certs.ca_cert;
+    }
+    const auto mosquitto_conf = state_dir / "mosquitto.conf";
+    write_text(mosquitto_conf, render_mosquitto_config(setup));
+    return std::make_unique<MosquittoChild>(mosquitto, mosquitto_conf);
+}
+
+// Publishes the ports (ports.json and the ready line) and runs until stopped.
+int announce_and_supervise(MosquittoChild& broker, const fs::path& state_dir,
+                           const RunningHub& hub) {
+    write_state_file(state_dir, hub);
+    std::printf("hubsim ready mqtts=%d wss=%d https=%d ca=%s hostname=%s\n", hub.mqtts_port,
+                hub.wss_port, hub.https_port, hub.ca_file.c_str(), hub.hostname.c_str());
+    std::fflush(stdout);
+    const int code = supervise(broker);
+    std::error_code ignored;
+    fs::remove(state_file_path(state_dir), ignored);
+    return code;
+}
+
+int run_hub(const hubgate::cli::Args& args) {
+    const auto config = load_hub_config(args.require("config"));
+    const auto state_dir = prepare_state_dir(args.get("state-dir"), config);
+    const auto plugin = find_plugin(args.get("plugin"));
+    if (!fs::exists(plugin)) {
+        std::fprintf(stderr, "hubsim: plugin not found: %s (use --plugin or HUBSIM_PLUGIN)\n",
+                     plugin.c_str());
+        return kExitUsage;
+    }
+    const auto mosquitto = find_mosquitto(args.get("mosquitto"));
+    if (mosquitto.empty()) {
+        std::fprintf(stderr, "hubsim: mosquitto not found on PATH or in /usr/sbin\n");
+        return kExitUsage;
+    }
+
+    // A port picked free can be taken by another process before mosquitto binds it; then
+    // mosquitto exits at once and we try again with other ports (configured ports stay).
+    const bool ports_picked = !config.mqtts_port || !config.wss_port || !config.https_port;
+    for (int attempt = 1;; ++attempt) {
+        auto free = pick_free_ports(3);
+        RunningHub hub{config.mqtts_port ? config.mqtts_port : free[0],
+                       config.wss_port ? config.wss_port : free[1],
+                       config.https_port ? config.https_port : free[2],
+                       config.ca_file,
+                       config.hostname,
+                       static_cast<long>(::getpid())};
+        auto broker = start_broker(config, state_dir, plugin, mosquitto, hub);
+        ServiceClient probe(ServiceEndpoint{"127.0.0.1", hub.https_port, hub.ca_file, hub.hostname,
+                                            "iothubowner", config.owner_key.value_or("")});
+        probe.set_read_timeout(5s);
+        switch (wait_until_ready(*broker, hub, probe, config.owner_key.has_value())) {
+            case Readiness::Ready:
+                return announce_and_supervise(*broker, state_dir, hub);
+            case Readiness::Stopped:
+                broker->stop(kStopGrace);
+                return kExitOk;
+            case Readiness::Died:
+                std::fprintf(stderr, "hubsim: mosquitto exited (status %d) before it was ready\n",
+                             *broker->poll_exit());
+                if (ports_picked && attempt < kStartAttempts) {
+                    std::fprintf(stderr, "hubsim: trying again with other ports\n");
+                    continue;
+                }
+                return kExitFailure;
+            case Readiness::TimedOut:
+                std::fprintf(
+                    stderr, "hubsim: not ready after %llds (MQTT port %d, HTTPS port %d)\n",
+                    static_cast<long long>(kReadyTimeout.count()), hub.mqtts_port, hub.https_port);
+                broker->stop(kStopGrace);
+                return kExitFailure;
+        }
+    }
+}
+
+int cmd_run(std::span<const std::string> argv) {
+    // Before any thread exists: signals are taken synchronously by the supervisor loop.
+    block_supervisor_signals();
+    try {
+        const hubgate::cli::Args args(argv, {"config", "state-dir", "plugin", "mosquitto"}, {},
+                                      {{"c", "config"}});
+        return run_hub(args);
+    } catch (const hubgate::cli::UsageError& e) {
+        std::fprintf(stderr,
+                     "hubsim run: %s\nusage: hubsim run -c FILE [--state-dir DIR] "
+                     "[--plugin PATH] [--mosquitto PATH]\n",
+                     e.what());
+        return kExitUsage;
+    } catch (const ConfigError& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        return kExitUsage;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "hubsim run: %s\n", e.what());
+        return kExitFailure;
+    }
+}
+
+const hubgate::cli::CommandRegistrar registrar(
+    {"run", "start the emulator (mosquitto + hubsim plugin) and print its ports", &cmd_run});
+
+}  // namespace
+
+}  // namespace hubsim::cli

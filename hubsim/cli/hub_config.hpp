@@ -1,0 +1,40 @@
+#pragma once
+// The [hub] section of a hubsim config file (what `hubsim run` and the CLI wrappers need; the
+// registry sections [[policies]] and [[devices]] belong to the plugin, which reads the same file).
+
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace hubsim::cli {
+
+// A config error, as "file:line:col: key: message".
+struct ConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct HubConfig {
+    std::filesystem::path file;  // the config file, absolute
+    std::string hostname = "hubsim.azure-devices.net";
+    int mqtts_port = 0;  // 0: a free loopback port is picked at start
+    int wss_port = 0;
+    int https_port = 0;
+    std::filesystem::path state_dir;  // empty: default_state_dir(file)
+    // A configured certificate (relative paths are relative to the config file); when cert_file
+    // is empty, a test CA and server certificate are generated in the state dir.
+    std::filesystem::path cert_file;
+    std::filesystem::path key_file;
+    std::filesystem::path ca_file;
+    // The key of the "iothubowner" policy, used by the CLI wrappers to sign service tokens.
+    std::optional<std::string> owner_key;
+};
+
+// Throws ConfigError when the file cannot be read or [hub] holds a bad or unknown value.
+HubConfig load_hub_config(const std::filesystem::path& file);
+
+// The state folder used when the config names none: private to the user and stable for a
+// given config file, so the CLI wrappers find the ports of a running `hubsim run -c FILE`.
+std::filesystem::path default_state_dir(const std::filesystem::path& config_file);
+
+}  // namespace hubsim::cli

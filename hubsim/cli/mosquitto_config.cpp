@@ -1,0 +1,54 @@
+#include "hubsim/cli/mosquitto_config.hpp"
+
+#include <sstream>
+
+namespace hubsim::cli {
+
+std::string render_mosquitto_config(const MosquittoSetup& s) {
+    std::ostringstream out;
+    out << "# Written by `hubsim run`; regenerated at every start.\n";
+    if (s.run_as_root) {
+        // Started as root, mosquitto switches to user `mosquitto`, who cannot read private
+        // files under /tmp (certificates, keys, the state folder).
+        out << "user root\n";
+    }
+    // The plugin authenticates every client (SAS tokens); with a plugin registered for basic
+    // auth, mosquitto 2.0 still refuses clients without a username before asking it.
+    out << "per_listener_settings false\n"
+        << "allow_anonymous false\n"
+        // No broker persistence: the hub's state (twins, C2D queues, which device subscribed to
+        // what) lives in the plugin's memory, and subscriptions that mosquitto restored behind
+        // its back would hold C2D and answer methods 404. A restarted hubsim is a fresh hub.
+        << "persistence false\n"
+        << "set_tcp_nodelay true\n"
+        // IoT Hub keeps every message for an offline device; mosquitto's default (1000) drops.
+        << "max_queued_messages 0\n"
+        << "log_dest stderr\n"
+        << "log_type error\nlog_type warning\nlog_type notice\n"
+        << "log_timestamp_format %Y-%m-%dT%H:%M:%S\n"
+        << "\n";
+    const auto tls = [&](std::ostream& o) {
+        o << "certfile " << s.cert_file.string() << "\n"
+          << "keyfile " << s.key_file.string() << "\n"
+          << "tls_version tlsv1.2\n"
+          << "max_qos 1\n";
+    };
+    out << "listener " << s.mqtts_port << " 127.0.0.1\n"
+        << "protocol mqtt\n";
+    tls(out);
+    // mosquitto's WebSocket listener (libwebsockets) ignores the bind address and accepts any
+    // path, so devices' "/$iothub/websocket" works as is.
+    out << "\nlistener " << s.wss_port << " 127.0.0.1\n"
+        << "protocol websockets\n";
+    tls(out);
+    out << "\nplugin " << s.plugin.string() << "\n"
+        << "plugin_opt_config " << s.hub_config.string() << "\n"
+        << "plugin_opt_state_dir " << s.state_dir.string() << "\n"
+        << "plugin_opt_https_port " << s.https_port << "\n"
+        << "plugin_opt_https_bind " << s.https_bind << "\n"
+        << "plugin_opt_https_cert " << s.cert_file.string() << "\n"
+        << "plugin_opt_https_key " << s.key_file.string() << "\n";
+    return out.str();
+}
+
+}  // namespace hubsim::cli

@@ -1,0 +1,25 @@
+#pragma once
+// The mosquitto configuration `hubsim run` writes: a TLS MQTT listener and a TLS WebSocket
+// listener, both answered by the hubsim plugin, which enforces the IoT Hub device dialect.
+
+#include <filesystem>
+#include <string>
+
+namespace hubsim::cli {
+
+struct MosquittoSetup {
+    int mqtts_port = 0;
+    int wss_port = 0;
+    int https_port = 0;
+    std::string https_bind = "127.0.0.1";
+    std::filesystem::path cert_file;
+    std::filesystem::path key_file;
+    std::filesystem::path state_dir;   // persistence (sessions, subscriptions, queued C2D)
+    std::filesystem::path plugin;      // hubsim_plugin.so
+    std::filesystem::path hub_config;  // the hubsim TOML the plugin reads its registry from
+    bool run_as_root = false;          // keep root: otherwise mosquitto drops to `mosquitto`
+};
+
+std::string render_mosquitto_config(const MosquittoSetup& setup);
+
+}  // namespace hubsim::cli

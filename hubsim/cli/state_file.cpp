@@ -1,0 +1,50 @@
+#include "hubsim/cli/state_file.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace hubsim::cli {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+fs::path state_file_path(const fs::path& state_dir) {
+    return state_dir / "ports.json";
+}
+
+void write_state_file(const fs::path& state_dir, const RunningHub& hub) {
+    const json doc{{"mqtts", hub.mqtts_port},  {"wss", hub.wss_port},
+                   {"https", hub.https_port},  {"ca", hub.ca_file.string()},
+                   {"hostname", hub.hostname}, {"pid", hub.pid}};
+    const auto target = state_file_path(state_dir);
+    const auto temporary = fs::path(target.string() + ".tmp");
+    {
+        std::ofstream out(temporary, std::ios::trunc);
+        out << doc.dump(2) << "\n";
+        if (!out)
+            throw std::runtime_error("cannot write " + temporary.string());
+    }
+    fs::rename(temporary, target);
+}
+
+std::optional<RunningHub> read_state_file(const fs::path& state_dir) {
+    std::ifstream in(state_file_path(state_dir));
+    if (!in)
+        return std::nullopt;
+    const auto doc = json::parse(in, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object())
+        return std::nullopt;
+    try {
+        return RunningHub{doc.at("mqtts").get<int>(),
+                          doc.at("wss").get<int>(),
+                          doc.at("https").get<int>(),
+                          doc.at("ca").get<std::string>(),
+                          doc.at("hostname").get<std::string>(),
+                          doc.at("pid").get<long>()};
+    } catch (const json::exception&) {
+        return std::nullopt;
+    }
+}
+
+}  // namespace hubsim::cli

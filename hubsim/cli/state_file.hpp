@@ -1,0 +1,25 @@
+#pragma once
+// <state_dir>/ports.json: where a running `hubsim run` listens, for the CLI wrappers and tools.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace hubsim::cli {
+
+struct RunningHub {
+    int mqtts_port = 0;
+    int wss_port = 0;
+    int https_port = 0;
+    std::filesystem::path ca_file;
+    std::string hostname;
+    long pid = 0;
+};
+
+std::filesystem::path state_file_path(const std::filesystem::path& state_dir);
+// Written atomically (temporary file, then rename). Throws std::runtime_error on failure.
+void write_state_file(const std::filesystem::path& state_dir, const RunningHub& hub);
+// nullopt when absent or unreadable.
+std::optional<RunningHub> read_state_file(const std::filesystem::path& state_dir);
+
+}  // namespace hubsim::cli

@@ -1,0 +1,86 @@
+// CONNECT authentication rules from iothub-mqtt.md ("CONNECT", "SAS token").
+#include "hubsim/common/device_auth.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "gateway/auth/sas_token.hpp"
+#include "hubsim/common/device_username.hpp"
+
+namespace hubsim {
+
+namespace {
+
+std::string lower(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+DeviceAuthResult refuse(std::string reason) {
+    return DeviceAuthResult{std::move(reason), 0};
+}
+
+DeviceAuthResult authenticate_x509(const ConnectAttempt& attempt, const DeviceIdentity& device) {
+    if (device.x509_thumbprint.empty())
+        return refuse("device has no X.509 thumbprint");
+    if (!attempt.client_thumbprint_sha1)
+        return refuse("no password and no client certificate");
+    if (device.x509_thumbprint == attempt.client_thumbprint_sha1 ||
+        device.x509_thumbprint == attempt.client_thumbprint_sha256) {
+        return DeviceAuthResult{};
+    }
+    return refuse("client certificate thumbprint does not match");
+}
+
+}  // namespace
+
+DeviceAuthResult authenticate_device(const ConnectAttempt& attempt, const std::string& hostname,
+                                     const DeviceIdentity* device,
+                                     const std::vector<AccessPolicy>& policies, int64_t now) {
+    auto username = parse_device_username(attempt.username);
+    if (!username)
+        return refuse("malformed username");
+    if (lower(username->hostname) != lower(hostname))
+        return refuse("username names another hub");
+    if (username->device_id != attempt.client_id)
+        return refuse("username device id differs from client id");
+    if (device == nullptr)
+        return refuse("unknown device");
+    if (!device->enabled)
+        return refuse("device disabled");
+    if (!attempt.password || attempt.password->empty())
+        return authenticate_x509(attempt, *device);
+
+    auto token = hubgate::auth::parse_sas_token(*attempt.password);
+    if (!token)
+        return refuse("malformed SAS token");
+    if (token->expiry <= now)
+        return refuse("SAS token expired");
+    std::string device_uri = lower(hubgate::auth::device_resource_uri(hostname, device->id));
+    std::string token_uri = lower(token->resource_uri);
+    if (token->policy) {
+        auto policy = std::find_if(policies.begin(), policies.end(),
+                                   [&](const AccessPolicy& p) { return p.name == *token->policy; });
+        if (policy == policies.end())
+            return refuse("unknown policy");
+        if (!policy->has_right("DeviceConnect"))
+            return refuse("policy lacks DeviceConnect");
+        // A hub-scoped policy token covers every device; a device-scoped one only its device.
+        if (token_uri != device_uri && token_uri != lower(hostname))
+            return refuse("SAS token for another resource");
+        if (!hubgate::auth::verify_sas_signature(*token, policy->key))
+            return refuse("SAS signature does not match");
+        return DeviceAuthResult{{}, token->expiry};
+    }
+    if (token_uri != device_uri)
+        return refuse("SAS token for another resource");
+    for (const auto* key : {&device->primary_key, &device->secondary_key}) {
+        if (!key->empty() && hubgate::auth::verify_sas_signature(*token, *key)) {
+            return DeviceAuthResult{{}, token->expiry};
+        }
+    }
+    return refuse("SAS signature does not match");
+}
+
+}  // namespace hubsim

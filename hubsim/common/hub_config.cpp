@@ -1,0 +1,177 @@
+// Reads the hubsim TOML registry with toml++, reporting errors with their source position.
+#include "hubsim/common/hub_config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "gateway/auth/sas_token.hpp"
+
+namespace hubsim {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& source, const toml::source_region& where,
+                       const std::string& message) {
+    std::ostringstream out;
+    out << source << ":" << where.begin.line << ":" << where.begin.column << ": " << message;
+    throw ConfigError(out.str());
+}
+
+std::string required_string(const std::string& source, const toml::table& table,
+                            const std::string& key, const std::string& path) {
+    const auto* node = table.get(key);
+    if (node == nullptr)
+        fail(source, table.source(), path + "." + key + ": missing");
+    auto value = node->value<std::string>();
+    if (!value || value->empty())
+        fail(source, node->source(), path + "." + key + ": must be a non-empty string");
+    return *value;
+}
+
+std::string optional_string(const std::string& source, const toml::table& table,
+                            const std::string& key, const std::string& path) {
+    const auto* node = table.get(key);
+    if (node == nullptr)
+        return {};
+    auto value = node->value<std::string>();
+    if (!value)
+        fail(source, node->source(), path + "." + key + ": must be a string");
+    return *value;
+}
+
+void check_key(const std::string& source, const toml::table& table, const std::string& key,
+               const std::string& path) {
+    if (const auto* node = table.get(key); node != nullptr) {
+        auto value = node->value<std::string>();
+        if (value && !hubgate::auth::base64_decode(*value)) {
+            fail(source, node->source(), path + "." + key + ": not valid base64");
+        }
+    }
+}
+
+AccessPolicy read_policy(const std::string& source, const toml::table& table, size_t index) {
+    std::string path = "policies[" + std::to_string(index) + "]";
+    check_key(source, table, "key", path);
+    AccessPolicy policy{required_string(source, table, "name", path),
+                        required_string(source, table, "key", path),
+                        {}};
+    if (const auto* rights = table.get("rights"); rights != nullptr) {
+        const auto* array = rights->as_array();
+        if (array == nullptr)
+            fail(source, rights->source(), path + ".rights: must be an array");
+        for (const auto& right : *array) {
+            auto text = right.value<std::string>();
+            if (!text)
+                fail(source, right.source(), path + ".rights: entries must be strings");
+            policy.rights.push_back(*text);
+        }
+    }
+    return policy;
+}
+
+DeviceIdentity read_device(const std::string& source, const toml::table& table, size_t index) {
+    std::string path = "devices[" + std::to_string(index) + "]";
+    check_key(source, table, "primary_key", path);
+    check_key(source, table, "secondary_key", path);
+    DeviceIdentity device;
+    device.id = required_string(source, table, "id", path);
+    device.primary_key = optional_string(source, table, "primary_key", path);
+    device.secondary_key = optional_string(source, table, "secondary_key", path);
+    device.x509_thumbprint =
+        normalize_thumbprint(optional_string(source, table, "x509_thumbprint", path));
+    std::string status = optional_string(source, table, "status", path);
+    if (status.empty() || status == "enabled") {
+        device.enabled = true;
+    } else if (status == "disabled") {
+        device.enabled = false;
+    } else {
+        fail(source, table.get("status")->source(),
+             path + ".status: must be \"enabled\" or \"disabled\"");
+    }
+    if (device.primary_key.empty() && device.secondary_key.empty() &&
+        device.x509_thumbprint.empty()) {
+        fail(source, table.source(), path + ": needs primary_key/secondary_key or x509_thumbprint");
+    }
+    return device;
+}
+
+}  // namespace
+
+bool AccessPolicy::has_right(const std::string& right) const {
+    return std::find(rights.begin(), rights.end(), right) != rights.end();
+}
+
+std::string normalize_thumbprint(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        if (c == ':' || c == ' ')
+            continue;
+        out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    return out;
+}
+
+HubConfig parse_hub_config(const std::string& toml_text, const std::string& source_name) {
+    toml::table root;
+    try {
+        root = toml::parse(toml_text, source_name);
+    } catch (const toml::parse_error& error) {
+        fail(source_name, error.source(), std::string(error.description()));
+    }
+    HubConfig config;
+    if (const auto* hub = root["hub"].as_table(); hub != nullptr) {
+        if (const auto* node = hub->get("hostname"); node != nullptr) {
+            auto value = node->value<std::string>();
+            if (!value || value->empty())
+                fail(source_name, node->source(), "hub.hostname: must be a non-empty string");
+            config.hostname = *value;
+        }
+    }
+    auto read_array = [&](const char* key, auto&& read_one) {
+        const auto* node = root.get(key);
+        if (node == nullptr)
+            return;
+        const auto* array = node->as_array();
+        if (array == nullptr)
+            fail(source_name, node->source(), std::string(key) + ": must be an array of tables");
+        size_t index = 0;
+        for (const auto& element : *array) {
+            const auto* table = element.as_table();
+            if (table == nullptr)
+                fail(source_name, element.source(),
+                     std::string(key) + ": must be an array of tables");
+            read_one(*table, index++);
+        }
+    };
+    std::set<std::string> names;
+    read_array("policies", [&](const toml::table& table, size_t index) {
+        auto policy = read_policy(source_name, table, index);
+        if (!names.insert(policy.name).second)
+            fail(source_name, table.source(), "policies: duplicate name \"" + policy.name + "\"");
+        config.policies.push_back(std::move(policy));
+    });
+    std::set<std::string> ids;
+    read_array("devices", [&](const toml::table& table, size_t index) {
+        auto device = read_device(source_name, table, index);
+        if (!ids.insert(device.id).second)
+            fail(source_name, table.source(), "devices: duplicate id \"" + device.id + "\"");
+        config.devices.push_back(std::move(device));
+    });
+    return config;
+}
+
+HubConfig load_hub_config(const std::string& path) {
+    std::ifstream in(path);
+    if (!in)
+        throw ConfigError(path + ": cannot be read");
+    std::ostringstream content;
+    content << in.rdbuf();
+    return parse_hub_config(content.str(), path);
+}
+
+}  // namespace hubsim

@@ -1,0 +1,48 @@
+#pragma once
+// The hubsim registry as configured in its TOML file ([hub], [[policies]], [[devices]]); the
+// CLI reads [hub] from the same file, the plugin reads all of it.
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace hubsim {
+
+// A shared access policy: a named key with rights such as "DeviceConnect".
+struct AccessPolicy {
+    std::string name;
+    std::string key;  // base64
+    std::vector<std::string> rights;
+
+    bool has_right(const std::string& right) const;
+};
+
+// A device identity: symmetric keys or an X.509 thumbprint, enabled or disabled.
+struct DeviceIdentity {
+    std::string id;
+    std::string primary_key;      // base64; empty for X.509 devices
+    std::string secondary_key;    // base64
+    std::string x509_thumbprint;  // lower-case hex (SHA-1 or SHA-256); empty for key devices
+    bool enabled = true;
+};
+
+// Everything the plugin needs from the config file.
+struct HubConfig {
+    std::string hostname = "hubsim.azure-devices.net";
+    std::vector<AccessPolicy> policies;
+    std::vector<DeviceIdentity> devices;
+};
+
+// Thrown with "file:line:col: message" when the config cannot be used.
+struct ConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+HubConfig load_hub_config(const std::string& path);
+HubConfig parse_hub_config(const std::string& toml_text, const std::string& source_name);
+
+// Lower-case hex with any ':' separators removed ("AB:cd" -> "abcd").
+std::string normalize_thumbprint(const std::string& text);
+
+}  // namespace hubsim

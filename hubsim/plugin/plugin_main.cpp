@@ -1,0 +1,275 @@
+// mosquitto 2.0 plugin entry points: reads plugin_opt_* options, builds the Hub, registers the
+// event callbacks and starts the HTTPS service API. No exception crosses into mosquitto.
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+
+extern "C" {
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+#include <mqtt_protocol.h>
+}
+
+#include "hubsim/common/hub_service.hpp"
+#include "hubsim/plugin/hub.hpp"
+
+namespace {
+
+using hubsim::Verdict;
+
+// BrokerActions with mosquitto's plugin functions (broker thread only).
+class MosquittoBroker final : public hubsim::BrokerActions {
+  public:
+    void publish(const std::string& client_id, const std::string& topic, const std::string& payload,
+                 int qos, std::optional<uint32_t> expiry_seconds) override {
+        mosquitto_property* properties = nullptr;
+        if (expiry_seconds) {
+            // mosquitto honours the expiry interval for any client's queued messages.
+            mosquitto_property_add_int32(&properties, MQTT_PROP_MESSAGE_EXPIRY_INTERVAL,
+                                         *expiry_seconds);
+        }
+        int rc = mosquitto_broker_publish_copy(client_id.c_str(), topic.c_str(),
+                                               static_cast<int>(payload.size()), payload.data(),
+                                               qos, false, properties);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            mosquitto_property_free_all(&properties);
+            mosquitto_log_printf(MOSQ_LOG_WARNING, "hubsim: publish to %s failed: %s",
+                                 client_id.c_str(), mosquitto_strerror(rc));
+        }
+    }
+    void kick(const std::string& client_id) override {
+        mosquitto_kick_client_by_clientid(client_id.c_str(), false);
+    }
+};
+
+// Everything the plugin owns between init and cleanup.
+struct PluginState {
+    mosquitto_plugin_id_t* identifier = nullptr;
+    MosquittoBroker broker;
+    std::unique_ptr<hubsim::BrokerTasks> tasks;
+    std::unique_ptr<hubsim::Hub> hub;
+    std::unique_ptr<hubsim::ServiceApi> service;
+};
+
+std::string client_id_of(const mosquitto* client) {
+    const char* id = mosquitto_client_id(client);
+    return id ? id : "";
+}
+
+std::optional<std::string> thumbprint(X509* certificate, const EVP_MD* digest) {
+    unsigned char bytes[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (X509_digest(certificate, digest, bytes, &length) != 1)
+        return std::nullopt;
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < length; ++i) {
+        out.push_back(kHex[bytes[i] >> 4]);
+        out.push_back(kHex[bytes[i] & 0x0F]);
+    }
+    return out;
+}
+
+// Runs `body`, turning any exception into `failure` (and a log line) at the C boundary.
+template <typename Body>
+int guarded(const char* what, int failure, Body&& body) {
+    try {
+        return body();
+    } catch (const std::exception& error) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "hubsim: %s failed: %s", what, error.what());
+    } catch (...) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "hubsim: %s failed", what);
+    }
+    return failure;
+}
+
+int on_basic_auth(int, void* event_data, void* userdata) {
+    auto* event = static_cast<mosquitto_evt_basic_auth*>(event_data);
+    auto* state = static_cast<PluginState*>(userdata);
+    return guarded("CONNECT check", MOSQ_ERR_AUTH, [&]() -> int {
+        hubsim::ConnectAttempt attempt;
+        attempt.client_id = client_id_of(event->client);
+        attempt.username = event->username ? event->username : "";
+        if (event->password)
+            attempt.password = event->password;
+        // Only a listener with require_certificate passes a client certificate on.
+        if (auto* certificate = static_cast<X509*>(mosquitto_client_certificate(event->client))) {
+            attempt.client_thumbprint_sha1 = thumbprint(certificate, EVP_sha1());
+            attempt.client_thumbprint_sha256 = thumbprint(certificate, EVP_sha256());
+            X509_free(certificate);
+        }
+        bool clean = mosquitto_client_clean_session(event->client);
+        if (mosquitto_client_protocol_version(event->client) != 4) {
+            return MOSQ_ERR_AUTH;  // the hub speaks MQTT 3.1.1 only
+        }
+        return state->hub->on_connect(event->client, attempt, clean) ? MOSQ_ERR_SUCCESS
+                                                                     : MOSQ_ERR_AUTH;
+    });
+}
+
+int on_acl_check(int, void* event_data, void* userdata) {
+    auto* event = static_cast<mosquitto_evt_acl_check*>(event_data);
+    auto* state = static_cast<PluginState*>(userdata);
+    return guarded("ACL check", MOSQ_ERR_ACL_DENIED, [&]() -> int {
+        std::string id = client_id_of(event->client);
+        std::string topic = event->topic ? event->topic : "";
+        switch (event->access) {
+            case MOSQ_ACL_SUBSCRIBE:
+                return state->hub->on_subscribe(id, topic) == Verdict::allow ? MOSQ_ERR_SUCCESS
+                                                                             : MOSQ_ERR_ACL_DENIED;
+            case MOSQ_ACL_UNSUBSCRIBE:
+                state->hub->on_unsubscribe(id, topic);
+                return MOSQ_ERR_SUCCESS;
+            case MOSQ_ACL_WRITE: {
+                auto verdict =
+                    state->hub->on_publish_check(id, topic, event->payloadlen, event->qos);
+                // Any error other than ACL_DENIED makes mosquitto close the connection.
+                if (verdict == Verdict::allow)
+                    return MOSQ_ERR_SUCCESS;
+                return verdict == Verdict::deny ? MOSQ_ERR_ACL_DENIED : MOSQ_ERR_PROTOCOL;
+            }
+            case MOSQ_ACL_READ:
+                return state->hub->on_deliver_check(id, topic) ? MOSQ_ERR_SUCCESS
+                                                               : MOSQ_ERR_ACL_DENIED;
+            default:
+                return MOSQ_ERR_ACL_DENIED;
+        }
+    });
+}
+
+int on_message(int, void* event_data, void* userdata) {
+    auto* event = static_cast<mosquitto_evt_message*>(event_data);
+    auto* state = static_cast<PluginState*>(userdata);
+    return guarded("message", MOSQ_ERR_SUCCESS, [&]() -> int {
+        std::string payload(static_cast<const char*>(event->payload), event->payloadlen);
+        state->hub->on_message(client_id_of(event->client), event->topic, payload, event->retain);
+        event->retain = false;  // the hub never retains; telemetry records x-opt-retain instead
+        return MOSQ_ERR_SUCCESS;
+    });
+}
+
+int on_tick(int, void*, void* userdata) {
+    auto* state = static_cast<PluginState*>(userdata);
+    return guarded("tick", MOSQ_ERR_SUCCESS, [&]() -> int {
+        state->hub->on_tick();
+        return MOSQ_ERR_SUCCESS;
+    });
+}
+
+int on_disconnect(int, void* event_data, void* userdata) {
+    auto* event = static_cast<mosquitto_evt_disconnect*>(event_data);
+    auto* state = static_cast<PluginState*>(userdata);
+    return guarded("disconnect", MOSQ_ERR_SUCCESS, [&]() -> int {
+        std::string id = client_id_of(event->client);
+        if (!id.empty())
+            state->hub->on_disconnect(event->client, id);
+        return MOSQ_ERR_SUCCESS;
+    });
+}
+
+struct Registration {
+    int event;
+    MOSQ_FUNC_generic_callback callback;
+};
+constexpr Registration kCallbacks[] = {
+    {MOSQ_EVT_BASIC_AUTH, on_basic_auth}, {MOSQ_EVT_ACL_CHECK, on_acl_check},
+    {MOSQ_EVT_MESSAGE, on_message},       {MOSQ_EVT_TICK, on_tick},
+    {MOSQ_EVT_DISCONNECT, on_disconnect},
+};
+
+std::optional<std::string> option(mosquitto_opt* options, int count, const char* name) {
+    for (int i = 0; i < count; ++i) {
+        if (options[i].key && std::strcmp(options[i].key, name) == 0 && options[i].value) {
+            return std::string(options[i].value);
+        }
+    }
+    return std::nullopt;
+}
+
+#ifdef HUBSIM_WITH_SERVICE_API
+std::unique_ptr<hubsim::ServiceApi> start_service(hubsim::HubService& hub, mosquitto_opt* options,
+                                                  int count) {
+    auto port = option(options, count, "https_port");
+    if (!port)
+        return nullptr;
+    hubsim::ServiceApiOptions api;
+    api.port = std::stoi(*port);
+    api.bind = option(options, count, "https_bind").value_or("127.0.0.1");
+    api.cert_file = option(options, count, "https_cert").value_or("");
+    api.key_file = option(options, count, "https_key").value_or("");
+    return hubsim::start_service_api(hub, api);
+}
+#else
+std::unique_ptr<hubsim::ServiceApi> start_service(hubsim::HubService&, mosquitto_opt*, int) {
+    return nullptr;
+}
+#endif
+
+}  // namespace
+
+extern "C" {
+
+int mosquitto_plugin_version(int supported_version_count, const int* supported_versions) {
+    for (int i = 0; i < supported_version_count; ++i) {
+        if (supported_versions[i] == 5)
+            return 5;
+    }
+    return -1;
+}
+
+int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
+                          struct mosquitto_opt* options, int option_count) {
+    return guarded("init", MOSQ_ERR_UNKNOWN, [&]() -> int {
+        auto config_path = option(options, option_count, "config");
+        if (!config_path) {
+            mosquitto_log_printf(MOSQ_LOG_ERR,
+                                 "hubsim: plugin_opt_config <hubsim.toml> is required");
+            return MOSQ_ERR_INVAL;
+        }
+        auto state = std::make_unique<PluginState>();
+        state->identifier = identifier;
+        state->tasks = std::make_unique<hubsim::BrokerTasks>();
+        state->hub = std::make_unique<hubsim::Hub>(hubsim::load_hub_config(*config_path),
+                                                   state->broker, *state->tasks);
+        for (const auto& registration : kCallbacks) {
+            int rc = mosquitto_callback_register(identifier, registration.event,
+                                                 registration.callback, nullptr, state.get());
+            if (rc != MOSQ_ERR_SUCCESS) {
+                mosquitto_log_printf(MOSQ_LOG_ERR, "hubsim: cannot register callback %d",
+                                     registration.event);
+                return rc;
+            }
+        }
+        state->service = start_service(*state->hub, options, option_count);
+        mosquitto_log_printf(MOSQ_LOG_INFO, "hubsim: plugin ready, hub %s",
+                             state->hub->hostname().c_str());
+        *userdata = state.release();
+        return MOSQ_ERR_SUCCESS;
+    });
+}
+
+int mosquitto_plugin_cleanup(void* userdata, struct mosquitto_opt*, int) {
+    auto* state = static_cast<PluginState*>(userdata);
+    if (state == nullptr)
+        return MOSQ_ERR_SUCCESS;
+    return guarded("cleanup", MOSQ_ERR_UNKNOWN, [&]() -> int {
+        for (const auto& registration : kCallbacks) {
+            mosquitto_callback_unregister(state->identifier, registration.event,
+                                          registration.callback, nullptr);
+        }
+        // Waiters first, so the service threads can be joined without waiting for timeouts.
+        state->tasks->shut_down();
+        state->hub->shut_down();
+        state->service.reset();
+        delete state;
+        return MOSQ_ERR_SUCCESS;
+    });
+}
+
+}  // extern "C"

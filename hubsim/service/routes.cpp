@@ -1,0 +1,238 @@
+#include "hubsim/service/routes.hpp"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "gateway/auth/sas_token.hpp"
+#include "hubsim/service/json_reply.hpp"
+#include "hubsim/service/request_parsing.hpp"
+#include "hubsim/service/service_auth.hpp"
+
+namespace hubsim {
+
+namespace {
+
+using Request = httplib::Request;
+using Response = httplib::Response;
+// A route body: gets the request (already authorized) and answers with a ServiceResult.
+using RouteBody = std::function<ServiceResult(const Request&)>;
+
+std::optional<std::string> param(const Request& request, const char* name) {
+    if (!request.has_param(name)) {
+        return std::nullopt;
+    }
+    return request.get_param_value(name);
+}
+
+std::optional<std::string> header(const Request& request, const char* name) {
+    if (!request.has_header(name)) {
+        return std::nullopt;
+    }
+    return request.get_header_value(name);
+}
+
+int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+ServiceResult bad_request(ServiceCounters& counters, const std::string& text) {
+    ++counters.bad_requests;
+    return error_result(400, "ArgumentInvalid", text);
+}
+
+// The routes with their shared context: authorization, body parsing and counting in one place.
+class RouteTable : public std::enable_shared_from_this<RouteTable> {
+  public:
+    RouteTable(httplib::Server& server, HubService& hub, ServiceCounters& counters)
+        : server_(server), hub_(hub), counters_(counters) {}
+
+    void add_all() {
+        add_registry();
+        add_twins();
+        add_emulator();
+    }
+
+  private:
+    void add_registry() {
+        server_.Get(R"(/devices/([^/]+))", guard("RegistryRead", [this](const Request& r) {
+                        return hub_.get_device(r.matches[1]);
+                    }));
+        server_.Put(R"(/devices/([^/]+))", guard("RegistryWrite", [this](const Request& r) {
+                        return with_json(r, [&](const json& body) {
+                            return hub_.put_device(r.matches[1], body);
+                        });
+                    }));
+        server_.Delete(R"(/devices/([^/]+))", guard("RegistryWrite", [this](const Request& r) {
+                           return hub_.delete_device(r.matches[1]);
+                       }));
+        server_.Get("/devices",
+                    guard("RegistryRead", [this](const Request&) { return hub_.list_devices(); }));
+    }
+
+    void add_twins() {
+        server_.Get(R"(/twins/([^/]+))", guard("ServiceConnect", [this](const Request& r) {
+                        return hub_.get_twin(r.matches[1]);
+                    }));
+        server_.Patch(R"(/twins/([^/]+))", guard("ServiceConnect", [this](const Request& r) {
+                          return with_object(r, [&](const json& body) {
+                              return hub_.patch_twin(r.matches[1], body);
+                          });
+                      }));
+        server_.Put(R"(/twins/([^/]+))", guard("ServiceConnect", [this](const Request& r) {
+                        return with_object(r, [&](const json& body) {
+                            return hub_.replace_twin(r.matches[1], body);
+                        });
+                    }));
+        server_.Post(R"(/twins/([^/]+)/methods)", guard("ServiceConnect", [this](const Request& r) {
+                         return with_object(r, [&](const json& body) {
+                             return hub_.invoke_method(r.matches[1], body);
+                         });
+                     }));
+    }
+
+    void add_emulator() {
+        server_.Post(R"(/hubsim/devices/([^/]+)/messages)",
+                     guard("ServiceConnect", [this](const Request& r) {
+                         return with_json(r, [&](const json& body) {
+                             std::string error;
+                             const auto message = parse_c2d_request(body, error);
+                             if (!message) {
+                                 return bad_request(counters_, error);
+                             }
+                             return hub_.send_c2d(r.matches[1], *message);
+                         });
+                     }));
+        server_.Get(R"(/hubsim/devices/([^/]+)/messages)",
+                    guard("ServiceConnect",
+                          [this](const Request& r) { return hub_.c2d_state(r.matches[1]); }));
+        server_.Post(
+            R"(/hubsim/devices/([^/]+)/kick)",
+            guard("ServiceConnect", [this](const Request& r) { return hub_.kick(r.matches[1]); }));
+        server_.Get("/hubsim/telemetry", guard("ServiceConnect", [this](const Request& r) {
+                        std::string error;
+                        const auto query = parse_telemetry_query(
+                            param(r, "after"), param(r, "wait"), param(r, "device"), error);
+                        if (!query) {
+                            return bad_request(counters_, error);
+                        }
+                        return hub_.telemetry(query->after, query->wait, query->device);
+                    }));
+        server_.Get("/hubsim/connections",
+                    guard("ServiceConnect", [this](const Request&) { return hub_.connections(); }));
+        server_.Get("/hubsim/faults", guard("ServiceConnect", [this](const Request&) {
+                        return ServiceResult{200, faults_to_json(hub_.faults())};
+                    }));
+        server_.Put("/hubsim/faults", guard("ServiceConnect", [this](const Request& r) {
+                        return with_json(r, [&](const json& body) {
+                            std::string error;
+                            const auto faults = parse_faults(body, hub_.faults(), error);
+                            if (!faults) {
+                                return bad_request(counters_, error);
+                            }
+                            const auto result = hub_.set_faults(*faults);
+                            if (result.status >= 300) {
+                                return result;
+                            }
+                            return ServiceResult{200, faults_to_json(hub_.faults())};
+                        });
+                    }));
+        server_.Get("/hubsim/service", guard("ServiceConnect", [this](const Request&) {
+                        return ServiceResult{200,
+                                             {{"requests", counters_.requests.load()},
+                                              {"unauthorized", counters_.unauthorized.load()},
+                                              {"badRequests", counters_.bad_requests.load()},
+                                              {"failures", counters_.failures.load()}}};
+                    }));
+    }
+
+    // Wraps a route body: counts it, checks the token for `right`, writes the JSON answer.
+    httplib::Server::Handler guard(std::string right, RouteBody body) {
+        // The handler owns the table: the route bodies capture `this`.
+        return [self = shared_from_this(), right = std::move(right), body = std::move(body)](
+                   const Request& request, Response& response) {
+            self->serve(right, body, request, response);
+        };
+    }
+
+    void serve(const std::string& right, const RouteBody& body, const Request& request,
+               Response& response) {
+        ++counters_.requests;
+        const auto authorization = header(request, "Authorization");
+        const auto decision = authorize_service_request(
+            authorization, hub_.hostname(), right,
+            [this](const std::string& policy, const std::string& needed) {
+                return hub_.policy_key(policy, needed);
+            },
+            unix_now());
+        if (!decision.accepted) {
+            ++counters_.unauthorized;
+            spdlog::warn("hubsim service: 401 for {} {}: {} (token: {})", request.method,
+                         request.path, decision.reason,
+                         authorization ? hubgate::auth::redact_sas_token(*authorization)
+                                       : std::string("none"));
+            write_result(error_result(401, "IotHubUnauthorizedAccess", decision.reason), response);
+            return;
+        }
+        write_result(body(request), response);
+    }
+
+    ServiceResult with_json(const Request& request,
+                            const std::function<ServiceResult(const json&)>& use) {
+        std::string error;
+        const auto body = parse_json_body(request.body, error);
+        if (!body) {
+            return bad_request(counters_, error);
+        }
+        return use(*body);
+    }
+
+    ServiceResult with_object(const Request& request,
+                              const std::function<ServiceResult(const json&)>& use) {
+        return with_json(request, [&](const json& body) {
+            if (!body.is_object()) {
+                return bad_request(counters_, "the body must be a JSON object");
+            }
+            return use(body);
+        });
+    }
+
+    httplib::Server& server_;
+    HubService& hub_;
+    ServiceCounters& counters_;
+};
+
+}  // namespace
+
+void add_service_routes(httplib::Server& server, HubService& hub, ServiceCounters& counters) {
+    std::make_shared<RouteTable>(server, hub, counters)->add_all();
+    // Unknown paths and methods get JSON too: clients parse every answer.
+    server.set_error_handler([](const Request&, Response& response) {
+        if (response.body.empty()) {
+            const auto status = response.status;
+            write_result(error_result(status, status == 404 ? "NotFound" : "InvalidOperation",
+                                      "no such endpoint or method"),
+                         response);
+        }
+    });
+    server.set_exception_handler(
+        [&counters](const Request& request, Response& response, std::exception_ptr error) {
+            ++counters.failures;
+            std::string what = "unknown error";
+            try {
+                std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+                what = e.what();
+            } catch (...) {
+            }
+            spdlog::error("hubsim service: {} {} failed: {}", request.method, request.path, what);
+            write_result(error_result(500, "ServerError", what), response);
+        });
+}
+
+}  // namespace hubsim

@@ -1,0 +1,201 @@
+// MappingSet::route_uplink: topic → rule (through the trie) → device id → kind-specific route.
+
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+#include "compiled_rules.hpp"
+#include "hubgate/mappings/device_id.hpp"
+#include "hubgate/mappings/property_bag.hpp"
+#include "template_values.hpp"
+
+namespace hubgate::mappings {
+
+namespace {
+
+Rejection reject(RejectReason reason, std::string text, const UplinkRule& rule) {
+    return Rejection{reason, std::move(text), rule.position};
+}
+
+Rejection hook_rejection(const MessageHook& hook, const HookError& failure,
+                         const UplinkRule& rule) {
+    return reject(RejectReason::hook_failed,
+                  "plugin \"" + hook.name() + "\" failed: " + failure.message, rule);
+}
+
+// Renders a bound template of an uplink rule. Names were checked at load time; a missing value
+// is still reported rather than trusted.
+std::optional<Rejection> render_uplink(const BoundTemplate& bound, const UplinkRoute& route,
+                                       const MappingSet::Impl& impl, const UplinkRule& rule,
+                                       std::string& out) {
+    std::string now;
+    const auto missing = bound.text.render_indexed(
+        [&](std::size_t variable) -> std::optional<std::string_view> {
+            const std::int16_t slot = bound.slots[variable];
+            if (slot >= 0 && static_cast<std::size_t>(slot) < route.captures.size()) {
+                return std::string_view(route.captures[static_cast<std::size_t>(slot)].value);
+            }
+            if (slot == BoundTemplate::kDeviceId)
+                return std::string_view(route.device_id);
+            if (slot == BoundTemplate::kNow) {
+                if (now.empty())
+                    now = format_creation_time(impl.clock());
+                return std::string_view(now);
+            }
+            return std::nullopt;
+        },
+        out);
+    if (missing) {
+        return reject(
+            RejectReason::missing_value,
+            "no value for {" + std::string(*missing) + "} in \"" + bound.text.text() + "\"", rule);
+    }
+    return std::nullopt;
+}
+
+// The value of a capture with a meaning (rid, method, status), when the pattern has it.
+std::optional<std::string_view> meaningful_capture(const UplinkRoute& route, std::int16_t slot) {
+    if (slot < 0 || static_cast<std::size_t>(slot) >= route.captures.size())
+        return std::nullopt;
+    return std::string_view(route.captures[static_cast<std::size_t>(slot)].value);
+}
+
+std::optional<Rejection> check_properties(const Properties& properties, const UplinkRule& rule) {
+    for (const auto& [name, value] : properties) {
+        if (name.empty()) {
+            return reject(RejectReason::invalid_property, "a property has an empty name", rule);
+        }
+        if (is_reserved_property_name(name) && !is_settable_system_property(name)) {
+            return reject(RejectReason::invalid_property,
+                          "property \"" + name + "\" is reserved by IoT Hub", rule);
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<Rejection> fill_method_reply(UplinkRoute& route, const UplinkRule& rule) {
+    const auto method = meaningful_capture(route, rule.method_capture);
+    route.method = method ? std::string(*method) : rule.method;
+    if (const auto rid = meaningful_capture(route, rule.rid_capture)) {
+        route.request_id = std::string(*rid);
+    } else {
+        route.reply_to_oldest_pending = true;
+    }
+    route.status = rule.status;
+    if (const auto status = meaningful_capture(route, rule.status_capture)) {
+        int value = 0;
+        const auto [end, error] =
+            std::from_chars(status->data(), status->data() + status->size(), value);
+        if (error != std::errc() || end != status->data() + status->size() || value < 100 ||
+            value > 999) {
+            return reject(RejectReason::invalid_status,
+                          "method status \"" + std::string(status->substr(0, 32)) +
+                              "\" is not an integer status code (100..999)",
+                          rule);
+        }
+        route.status = value;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+UplinkResult MappingSet::route_uplink(std::string_view topic, std::string_view payload) const {
+    const Impl& impl = *impl_;
+    Captures captures;
+    captures.reserve(4);
+    const std::int64_t found = impl.trie.find(topic, [&](std::uint32_t index) {
+        captures.clear();
+        return impl.rules[index].pattern.match(topic, &captures);
+    });
+    if (found < 0)
+        return NoMatch{};
+    const UplinkRule& rule = impl.rules[static_cast<std::size_t>(found)];
+    const DeviceClass& device_class = impl.classes[rule.device_class];
+
+    UplinkRoute route;
+    route.kind = rule.kind;
+    route.device_class = device_class.name;
+    route.captures = std::move(captures);
+    route.rule = rule.position;
+    if (rule.kind == UplinkKind::ignore)
+        return route;
+
+    if (rule.id) {
+        if (auto failure = render_uplink(*rule.id, route, impl, rule, route.device_id)) {
+            return *failure;
+        }
+    }
+    for (MessageHook* hook : rule.hooks) {
+        if (auto failure = hook->derive_device_id(topic, payload, route.device_id)) {
+            return hook_rejection(*hook, *failure, rule);
+        }
+    }
+    if (auto problem = device_id_error(route.device_id)) {
+        return reject(RejectReason::invalid_device_id,
+                      *problem + " (id \"" + route.device_id.substr(0, 160) + "\")", rule);
+    }
+
+    route.payload.assign(payload);
+    if (rule.kind == UplinkKind::twin_get) {
+        if (const auto rid = meaningful_capture(route, rule.rid_capture)) {
+            route.request_id = std::string(*rid);
+        }
+        if (rule.bound_reply) {
+            if (auto failure =
+                    render_uplink(*rule.bound_reply, route, impl, rule, route.reply_topic)) {
+                return *failure;
+            }
+            if (auto problem = local_topic_error(route.reply_topic)) {
+                return reject(RejectReason::invalid_local_topic, *problem, rule);
+            }
+        }
+        return route;
+    }
+
+    route.properties.reserve(rule.properties.size());
+    for (const PropertyTemplate& property : rule.properties) {
+        std::string value;
+        if (auto failure = render_uplink(*property.bound, route, impl, rule, value)) {
+            return *failure;
+        }
+        route.properties.emplace_back(property.name, std::move(value));
+    }
+    for (MessageHook* hook : rule.hooks) {
+        if (auto failure =
+                hook->transform_uplink(route.device_id, route.payload, route.properties)) {
+            return hook_rejection(*hook, *failure, rule);
+        }
+    }
+    switch (rule.kind) {
+        case UplinkKind::telemetry:
+            // Names from the mapping file were checked at load time; a hook may add any.
+            if (rule.hooks_add_properties) {
+                if (auto failure = check_properties(route.properties, rule))
+                    return *failure;
+            }
+            append_property_bag(route.properties, route.property_bag);
+            break;
+        case UplinkKind::reported: {
+            const auto document = nlohmann::json::parse(route.payload, nullptr, false);
+            if (document.is_discarded() || !document.is_object()) {
+                return reject(RejectReason::payload_not_json_object,
+                              document.is_discarded()
+                                  ? "reported properties payload is not valid JSON"
+                                  : "reported properties payload must be a JSON object, not " +
+                                        std::string(document.type_name()),
+                              rule);
+            }
+            break;
+        }
+        case UplinkKind::method_reply:
+            if (auto failure = fill_method_reply(route, rule))
+                return *failure;
+            break;
+        default:
+            break;
+    }
+    return route;
+}
+
+}  // namespace hubgate::mappings

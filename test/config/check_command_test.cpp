@@ -1,0 +1,150 @@
+// `hubgate check` as users run it: exit codes, and exactly one file:line:col error per fault at
+// the line each fixture marks with "# <- error".
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "harness/process.hpp"
+#include "harness/temp_dir.hpp"
+
+using hubgate::test::read_file;
+using hubgate::test::run;
+using hubgate::test::RunResult;
+using hubgate::test::TempDir;
+
+namespace {
+
+const std::filesystem::path kFixtures =
+    std::filesystem::path(HUBGATE_SOURCE_DIR) / "test/config/fixtures";
+const std::string kHubgate = std::string(HUBGATE_BIN_DIR) + "/hubgate";
+
+RunResult check(const std::filesystem::path& file, std::map<std::string, std::string> env = {}) {
+    return run({kHubgate, "check", "-c", file.string()}, std::chrono::seconds(30), std::move(env));
+}
+
+// Line numbers of the lines that carry the fault marker.
+std::multiset<uint32_t> marked_lines(const std::filesystem::path& file) {
+    std::multiset<uint32_t> lines;
+    std::istringstream text(read_file(file));
+    std::string line;
+    for (uint32_t number = 1; std::getline(text, line); ++number) {
+        if (line.find("# <- error") != std::string::npos)
+            lines.insert(number);
+    }
+    return lines;
+}
+
+// Line numbers of the "file:line:col: " diagnostics about `file` in the output.
+std::multiset<uint32_t> reported_lines(const std::string& output,
+                                       const std::filesystem::path& file) {
+    std::multiset<uint32_t> lines;
+    const std::regex diagnostic(
+        "^" + std::regex_replace(file.string(), std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+        R"(:(\d+):(\d+): \S)");
+    std::istringstream text(output);
+    std::string line;
+    while (std::getline(text, line)) {
+        std::smatch match;
+        if (std::regex_search(line, match, diagnostic)) {
+            lines.insert(static_cast<uint32_t>(std::stoul(match[1].str())));
+        }
+    }
+    return lines;
+}
+
+}  // namespace
+
+TEST_CASE("the example config passes") {
+    const auto result = check(std::filesystem::path(HUBGATE_SOURCE_DIR) / "config/hubgate.toml");
+    INFO(result.output);
+    CHECK(result.status == 0);
+    CHECK(result.output.find("hubgate.toml: OK (hub contoso.azure-devices.net via "
+                             "contoso.azure-devices.net:8883, auth device-keys") !=
+          std::string::npos);
+}
+
+TEST_CASE("a policy key delivered as a systemd credential") {
+    TempDir dir;
+    const auto key = dir.write("credentials/policy.key", "cG9saWN5LWtleQ==\n");
+    ::chmod(key.c_str(), 0400);
+    const auto config =
+        dir.write("hubgate.toml",
+                  "[hub]\nhostname = \"h.example\"\n"
+                  "[auth]\npolicy_name = \"device\"\nkey_file = \"%d/policy.key\"\n");
+    const auto with = check(config, {{"CREDENTIALS_DIRECTORY", key.parent_path().string()}});
+    INFO(with.output);
+    CHECK(with.status == 0);
+    const auto without = check(config, {{"CREDENTIALS_DIRECTORY", ""}});
+    CHECK(without.status == 1);
+    CHECK(without.output.find(config.string() +
+                              ":5:12: auth.key_file: \"%d/policy.key\" uses %d, but "
+                              "$CREDENTIALS_DIRECTORY is not set") != std::string::npos);
+}
+
+TEST_CASE("a config using every section passes") {
+    const auto result = check(kFixtures / "valid-x509.toml");
+    INFO(result.output);
+    CHECK(result.status == 0);
+    CHECK(result.output.find("via 127.0.0.1:18883, auth x509, 1 mapping pattern, 1 plugin") !=
+          std::string::npos);
+}
+
+TEST_CASE("each broken fixture gives one error per marked fault, at the marked line") {
+    for (const char* name :
+         {"unknown-key.toml", "bad-duration.toml", "wrong-type.toml", "missing-cross-field.toml",
+          "bad-size.toml", "syntax-error.toml", "three-faults.toml"}) {
+        CAPTURE(name);
+        const auto file = kFixtures / name;
+        const auto result = check(file);
+        INFO(result.output);
+        CHECK(result.status == 1);
+        const auto expected = marked_lines(file);
+        REQUIRE_FALSE(expected.empty());
+        CHECK(reported_lines(result.output, file) == expected);
+    }
+    const auto three = check(kFixtures / "three-faults.toml");
+    CHECK(three.output.find("hubgate check: 3 problems found") != std::string::npos);
+}
+
+TEST_CASE("a group-readable key file is refused, showing its mode and not its content") {
+    TempDir dir;
+    const std::string secret = "dGhpcy1zZWNyZXQtbXVzdC1uZXZlci1iZS1wcmludGVk";
+    const auto key = dir.write("policy.key", secret);
+    ::chmod(key.c_str(), 0644);
+    const auto config = dir.write("hubgate.toml",
+                                  "[hub]\nhostname = \"h.example\"\n"
+                                  "[auth]\nmode = \"policy\"\npolicy_name = \"device\"\n"
+                                  "key_file = \"policy.key\"\n");
+    const auto result = check(config);
+    INFO(result.output);
+    CHECK(result.status == 1);
+    CHECK(result.output.find(config.string() + ":6:12: auth.key_file: " + key.string() +
+                             " has mode 0644; it must not be readable by group or others "
+                             "(chmod 600)") != std::string::npos);
+    CHECK(result.output.find(secret) == std::string::npos);
+
+    ::chmod(key.c_str(), 0600);
+    CHECK(check(config).status == 0);
+}
+
+TEST_CASE("usage errors and unreadable files exit 2") {
+    const auto missing = check(kFixtures / "no-such-file.toml");
+    CHECK(missing.status == 2);
+    CHECK(missing.output.find("no-such-file.toml: No such file or directory") != std::string::npos);
+    CHECK(run({kHubgate, "check"}).status == 2);
+    CHECK(run({kHubgate, "check", "-c"}).status == 2);
+    CHECK(run({kHubgate, "check", "--bogus"}).status == 2);
+}
+
+TEST_CASE("--print-reference prints the key reference") {
+    const auto result = run({kHubgate, "check", "--print-reference"});
+    CHECK(result.status == 0);
+    CHECK(result.output.starts_with("### Top-level keys"));
+    CHECK(result.output.find("| `hub.hostname` | string | **required** |") != std::string::npos);
+}

@@ -1,0 +1,302 @@
+#include "hubsim_fixture/hubsim_fixture.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "gateway/auth/sas_token.hpp"
+#include "hubsim/cli/service_client.hpp"
+
+namespace hubgate::test {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string toml_string(const std::string& text) {
+    return json(text).dump();  // a JSON string literal is a valid TOML basic string
+}
+
+std::string toml_array(const std::vector<std::string>& items) {
+    return json(items).dump();
+}
+
+std::string render_config(const std::string& hostname, const std::vector<HubsimPolicy>& policies,
+                          const std::vector<HubsimDevice>& devices, const std::string& extra) {
+    std::ostringstream out;
+    out << "[hub]\nhostname = " << toml_string(hostname) << "\n"
+        << "mqtts_port = 0\nwss_port = 0\nhttps_port = 0\n\n";
+    for (const auto& p : policies) {
+        out << "[[policies]]\nname = " << toml_string(p.name) << "\nkey = " << toml_string(p.key)
+            << "\nrights = " << toml_array(p.rights) << "\n\n";
+    }
+    for (const auto& d : devices) {
+        out << "[[devices]]\nid = " << toml_string(d.id)
+            << "\nprimary_key = " << toml_string(d.primary_key)
+            << "\nsecondary_key = " << toml_string(d.secondary_key)
+            << "\nstatus = " << toml_string(d.status) << "\n\n";
+    }
+    out << extra << "\n";
+    return out.str();
+}
+
+hubsim::cli::ServiceClient client_for(const HubsimFixture& hub, const HubsimPolicy& owner) {
+    return hubsim::cli::ServiceClient(hubsim::cli::ServiceEndpoint{
+        "127.0.0.1", hub.https_port(), hub.ca_file(), hub.hostname(), owner.name, owner.key});
+}
+
+}  // namespace
+
+std::string HubsimFixture::random_key() {
+    std::string bytes(32, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), 32) != 1) {
+        throw std::runtime_error("RAND_bytes failed");
+    }
+    return auth::base64_encode(bytes);
+}
+
+HubsimFixture::HubsimFixture(HubsimOptions options)
+    : hostname_(options.hostname),
+      devices_(std::move(options.devices)),
+      policies_(std::move(options.policies)),
+      dir_(std::make_unique<TempDir>("hubsim-fixture")) {
+    for (auto& d : devices_) {
+        if (d.primary_key.empty())
+            d.primary_key = random_key();
+        if (d.secondary_key.empty())
+            d.secondary_key = random_key();
+    }
+    bool has_owner = false;
+    for (auto& p : policies_) {
+        if (p.key.empty())
+            p.key = random_key();
+        has_owner = has_owner || p.name == "iothubowner";
+    }
+    if (!has_owner) {
+        policies_.push_back({"iothubowner",
+                             random_key(),
+                             {"RegistryRead", "RegistryWrite", "ServiceConnect", "DeviceConnect"}});
+    }
+    config_file_ = dir_->write("hubsim.toml",
+                               render_config(hostname_, policies_, devices_, options.extra_toml));
+    state_dir_ = dir_->path() / "state";
+    const auto binary = options.hubsim_binary.empty() ? fs::path(HUBGATE_BIN_DIR) / "hubsim"
+                                                      : options.hubsim_binary;
+    const auto plugin =
+        options.plugin.empty() ? fs::path(HUBGATE_LIB_DIR) / "hubsim_plugin.so" : options.plugin;
+    process_ = std::make_unique<Process>(
+        std::vector<std::string>{binary.string(), "run", "-c", config_file_.string(), "--state-dir",
+                                 state_dir_.string(), "--plugin", plugin.string()},
+        options.env);
+    if (!process_->wait_for_output("hubsim ready ", options.ready_timeout)) {
+        const auto output = process_->output();
+        process_->stop();
+        throw std::runtime_error("hubsim did not become ready; its output:\n" + output);
+    }
+    static const std::regex ready(
+        R"(hubsim ready mqtts=(\d+) wss=(\d+) https=(\d+) ca=(\S+) hostname=(\S+))");
+    std::smatch m;
+    // The line may not be complete yet when its start first shows: wait for its end.
+    process_->wait_for_output(" hostname=" + hostname_ + "\n", 5s);
+    const auto full = process_->output();
+    if (!std::regex_search(full, m, ready)) {
+        process_->stop();
+        throw std::runtime_error("hubsim printed an unexpected ready line:\n" + full);
+    }
+    mqtts_port_ = std::stoi(m[1]);
+    wss_port_ = std::stoi(m[2]);
+    https_port_ = std::stoi(m[3]);
+    ca_file_ = m[4].str();
+}
+
+HubsimFixture::~HubsimFixture() {
+    if (process_)
+        process_->stop();
+}
+
+const HubsimDevice& HubsimFixture::device(const std::string& id) const {
+    for (const auto& d : devices_) {
+        if (d.id == id)
+            return d;
+    }
+    throw std::out_of_range("no device '" + id + "' in the hubsim fixture");
+}
+
+const HubsimPolicy& HubsimFixture::policy(const std::string& name) const {
+    for (const auto& p : policies_) {
+        if (p.name == name)
+            return p;
+    }
+    throw std::out_of_range("no policy '" + name + "' in the hubsim fixture");
+}
+
+std::string HubsimFixture::device_username(const std::string& id) const {
+    return hostname_ + "/" + id + "/?api-version=2021-04-12";
+}
+
+std::string HubsimFixture::device_token(const std::string& id, std::chrono::seconds ttl,
+                                        const std::optional<std::string>& key) const {
+    return auth::make_sas_token({auth::device_resource_uri(hostname_, id),
+                                 key ? *key : device(id).primary_key, std::nullopt,
+                                 auth::expiry_after(ttl)});
+}
+
+std::string HubsimFixture::service_token(std::chrono::seconds ttl,
+                                         const std::string& policy_name) const {
+    return auth::make_sas_token(
+        {hostname_, policy(policy_name).key, policy_name, auth::expiry_after(ttl)});
+}
+
+std::string HubsimFixture::connection_string(const std::string& id) const {
+    return "HostName=" + hostname_ + ";DeviceId=" + id +
+           ";SharedAccessKey=" + device(id).primary_key +
+           ";GatewayHostName=127.0.0.1:" + std::to_string(mqtts_port_);
+}
+
+HubsimResponse HubsimFixture::request(const std::string& method, const std::string& path,
+                                      const std::optional<json>& body,
+                                      const std::optional<std::string>& authorization) const {
+    const auto client = client_for(*this, policy("iothubowner"));
+    const auto reply =
+        client.call(method, path, body ? std::optional(body->dump()) : std::nullopt, authorization);
+    HubsimResponse response;
+    response.status = reply.status;
+    response.content_type = reply.content_type;
+    response.text = reply.status == 0 ? reply.error : reply.body;
+    if (reply.status != 0 && !reply.body.empty()) {
+        response.body = json::parse(reply.body, nullptr, false);
+        if (response.body.is_discarded())
+            response.body = nullptr;
+    }
+    return response;
+}
+
+HubsimResponse HubsimFixture::get_device(const std::string& id) const {
+    return request("GET", "/devices/" + id);
+}
+HubsimResponse HubsimFixture::put_device(const std::string& id, const json& identity) const {
+    return request("PUT", "/devices/" + id, identity);
+}
+HubsimResponse HubsimFixture::delete_device(const std::string& id) const {
+    return request("DELETE", "/devices/" + id);
+}
+HubsimResponse HubsimFixture::list_devices() const {
+    return request("GET", "/devices");
+}
+
+HubsimResponse HubsimFixture::get_twin(const std::string& id) const {
+    return request("GET", "/twins/" + id);
+}
+HubsimResponse HubsimFixture::patch_twin(const std::string& id, const json& patch) const {
+    return request("PATCH", "/twins/" + id, patch);
+}
+HubsimResponse HubsimFixture::replace_twin(const std::string& id, const json& twin) const {
+    return request("PUT", "/twins/" + id, twin);
+}
+
+HubsimResponse HubsimFixture::invoke_method(const std::string& id, const std::string& method,
+                                            const json& payload, int timeout_seconds) const {
+    return request("POST", "/twins/" + id + "/methods",
+                   json{{"methodName", method},
+                        {"payload", payload},
+                        {"responseTimeoutInSeconds", timeout_seconds}});
+}
+
+HubsimResponse HubsimFixture::send_c2d(const std::string& id, const HubsimC2d& message) const {
+    json body{{"payload", message.payload}, {"properties", message.properties}};
+    if (message.message_id)
+        body["messageId"] = *message.message_id;
+    if (message.correlation_id)
+        body["correlationId"] = *message.correlation_id;
+    if (message.ttl_seconds)
+        body["ttlSeconds"] = *message.ttl_seconds;
+    return request("POST", "/hubsim/devices/" + id + "/messages", body);
+}
+
+HubsimResponse HubsimFixture::c2d_state(const std::string& id) const {
+    return request("GET", "/hubsim/devices/" + id + "/messages");
+}
+
+HubsimResponse HubsimFixture::telemetry(uint64_t after, std::chrono::seconds wait,
+                                        const std::optional<std::string>& device_id) const {
+    std::string path = "/hubsim/telemetry?after=" + std::to_string(after) +
+                       "&wait=" + std::to_string(wait.count());
+    if (device_id)
+        path += "&device=" + auth::url_encode(*device_id);
+    return request("GET", path);
+}
+
+std::vector<json> HubsimFixture::wait_for_telemetry(const std::string& device_id, size_t count,
+                                                    std::chrono::milliseconds timeout,
+                                                    uint64_t after) const {
+    std::vector<json> seen;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const std::optional<std::string> filter =
+        device_id.empty() ? std::nullopt : std::optional(device_id);
+    while (seen.size() < count) {
+        const auto left = std::chrono::duration_cast<std::chrono::seconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() < 0)
+            break;
+        // Long-poll in slices of at most 5 s (whole seconds, at least 1).
+        const auto wait = std::clamp(left, std::chrono::seconds(1), std::chrono::seconds(5));
+        const auto reply = telemetry(after, wait, filter);
+        if (reply.status != 200 || !reply.body.is_object())
+            break;
+        for (const auto& message : reply.body.value("messages", json::array())) {
+            seen.push_back(message);
+            after = std::max(after, message.value("sequence", after));
+        }
+        if (std::chrono::steady_clock::now() >= deadline)
+            break;
+    }
+    return seen;
+}
+
+HubsimResponse HubsimFixture::connections() const {
+    return request("GET", "/hubsim/connections");
+}
+
+bool HubsimFixture::wait_for_connected(const std::string& device_id, bool connected,
+                                       std::chrono::milliseconds timeout) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const auto reply = connections();
+        if (reply.status == 200) {
+            for (const auto& d : reply.body.value("devices", json::array())) {
+                if (d.value("deviceId", "") == device_id &&
+                    d.value("connected", false) == connected) {
+                    return true;
+                }
+            }
+            if (!connected) {
+                bool listed = false;
+                for (const auto& d : reply.body.value("devices", json::array())) {
+                    listed = listed || d.value("deviceId", "") == device_id;
+                }
+                if (!listed)
+                    return true;
+            }
+        }
+        if (std::chrono::steady_clock::now() >= deadline)
+            return false;
+        // The API has no change notification for connections: poll at a short, bounded interval.
+        std::this_thread::sleep_for(20ms);
+    }
+}
+
+HubsimResponse HubsimFixture::kick(const std::string& id) const {
+    return request("POST", "/hubsim/devices/" + id + "/kick");
+}
+HubsimResponse HubsimFixture::set_faults(const json& faults) const {
+    return request("PUT", "/hubsim/faults", faults);
+}
+HubsimResponse HubsimFixture::faults() const {
+    return request("GET", "/hubsim/faults");
+}
+
+}  // namespace hubgate::test

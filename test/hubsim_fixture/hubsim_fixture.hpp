@@ -1,0 +1,168 @@
+#pragma once
+// HubsimFixture: one private IoT Hub emulator per test. It writes a hubsim config (the devices
+// and policies the test asks for) into a TempDir, starts `hubsim run`, waits for its ready line,
+// and offers a service client for the HTTPS API (authenticated as iothubowner). Include as
+// "hubsim_fixture/hubsim_fixture.hpp"; link `hubgate_hubsim_fixture`.
+//
+//   HubsimFixture hub({.devices = {{.id = "dev1"}}});
+//   auto twin = hub.get_twin("dev1");             // twin.status == 200, twin.body["properties"]...
+//   auto sent = hub.wait_for_telemetry("dev1", 1); // blocks (bounded) until one message arrived
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/process.hpp"
+#include "harness/temp_dir.hpp"
+
+namespace hubgate::test {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+// A device identity of the hubsim registry. Empty keys are generated (random, base64).
+struct HubsimDevice {
+    std::string id{};
+    std::string primary_key{};
+    std::string secondary_key{};
+    std::string status = "enabled";  // "enabled" | "disabled"
+};
+
+// A shared access policy. Empty key: generated.
+struct HubsimPolicy {
+    std::string name{};
+    std::string key{};
+    std::vector<std::string>
+        rights{};  // RegistryRead, RegistryWrite, ServiceConnect, DeviceConnect
+};
+
+// What the emulator is started with.
+struct HubsimOptions {
+    std::string hostname = "hubsim.azure-devices.net";
+    std::vector<HubsimDevice> devices{};
+    // An "iothubowner" policy with every right is always added (unless one of that name is given).
+    std::vector<HubsimPolicy> policies{};
+    std::string extra_toml{};                  // appended to the generated config verbatim
+    std::map<std::string, std::string> env{};  // extra environment for `hubsim run`
+    std::filesystem::path hubsim_binary{};     // default: HUBGATE_BIN_DIR/hubsim
+    std::filesystem::path plugin{};            // default: HUBGATE_LIB_DIR/hubsim_plugin.so
+    std::chrono::milliseconds ready_timeout = 30s;
+};
+
+// An HTTPS answer: status, Content-Type, and the body parsed as JSON (null when empty or not JSON;
+// `text` keeps the raw body).
+struct HubsimResponse {
+    int status = 0;  // 0: no answer (connection failed)
+    std::string content_type{};
+    json body{};
+    std::string text{};
+    bool ok() const { return status >= 200 && status < 300; }
+};
+
+// A C2D message for send_c2d (POST /hubsim/devices/{id}/messages).
+struct HubsimC2d {
+    std::string payload{};
+    std::map<std::string, std::string> properties{};
+    std::optional<std::string> message_id{};
+    std::optional<std::string> correlation_id{};
+    std::optional<int> ttl_seconds{};
+};
+
+class HubsimFixture {
+  public:
+    // Starts hubsim and waits for it to be ready; throws std::runtime_error (with hubsim's
+    // output) when it does not become ready in time.
+    explicit HubsimFixture(HubsimOptions options = {});
+    ~HubsimFixture();  // stops hubsim (SIGTERM, then SIGKILL) and removes its folder
+    HubsimFixture(const HubsimFixture&) = delete;
+    HubsimFixture& operator=(const HubsimFixture&) = delete;
+
+    // Where and how to reach it.
+    const std::string& hostname() const { return hostname_; }
+    int mqtts_port() const { return mqtts_port_; }
+    int wss_port() const { return wss_port_; }
+    int https_port() const { return https_port_; }
+    const std::filesystem::path& ca_file() const { return ca_file_; }
+    const std::filesystem::path& config_file() const { return config_file_; }
+    const std::filesystem::path& state_dir() const { return state_dir_; }
+    Process& process() { return *process_; }
+
+    // Credentials (the registry as configured; keys generated when the test gave none).
+    const HubsimDevice& device(const std::string& id) const;  // throws when unknown
+    const HubsimPolicy& policy(const std::string& name) const;
+    // "{hostname}/{id}/?api-version=2021-04-12": the MQTT username of a device.
+    std::string device_username(const std::string& id) const;
+    // A device SAS token signed with the device's primary key (or the given key).
+    std::string device_token(const std::string& id, std::chrono::seconds ttl = 1h,
+                             const std::optional<std::string>& key = {}) const;
+    // A service token ("sr={hostname}", skn=policy), as sent in the Authorization header.
+    std::string service_token(std::chrono::seconds ttl = 1h,
+                              const std::string& policy = "iothubowner") const;
+    // "HostName=...;DeviceId=...;SharedAccessKey=...;GatewayHostName=127.0.0.1:{mqtts_port}".
+    std::string connection_string(const std::string& id) const;
+
+    // Any HTTPS call. `authorization`: the Authorization header; default a fresh owner token;
+    // an empty string sends no header. `api-version=2021-04-12` is added to the path.
+    HubsimResponse request(const std::string& method, const std::string& path,
+                           const std::optional<json>& body = {},
+                           const std::optional<std::string>& authorization = {}) const;
+
+    // Registry.
+    HubsimResponse get_device(const std::string& id) const;
+    HubsimResponse put_device(const std::string& id, const json& identity) const;
+    HubsimResponse delete_device(const std::string& id) const;
+    HubsimResponse list_devices() const;
+
+    // Twins: `patch` is a twin document, e.g. {"properties":{"desired":{"x":1}}}.
+    HubsimResponse get_twin(const std::string& id) const;
+    HubsimResponse patch_twin(const std::string& id, const json& patch) const;
+    HubsimResponse replace_twin(const std::string& id, const json& twin) const;
+
+    // Direct method; body {"status":N,"payload":...} on 200.
+    HubsimResponse invoke_method(const std::string& id, const std::string& method,
+                                 const json& payload = nullptr, int timeout_seconds = 30) const;
+
+    // Emulator-only endpoints.
+    HubsimResponse send_c2d(const std::string& id, const HubsimC2d& message) const;
+    HubsimResponse c2d_state(const std::string& id) const;
+    // GET /hubsim/telemetry?after=N&wait=S[&device=ID]: {"messages":[...],"last":N}.
+    HubsimResponse telemetry(uint64_t after = 0, std::chrono::seconds wait = 0s,
+                             const std::optional<std::string>& device = {}) const;
+    // Long-polls until at least `count` messages (of `device`, or of any device when empty) with
+    // sequence > `after` were recorded, or `timeout` passed; returns those seen (maybe fewer).
+    std::vector<json> wait_for_telemetry(const std::string& device, size_t count,
+                                         std::chrono::milliseconds timeout = 20s,
+                                         uint64_t after = 0) const;
+    HubsimResponse connections() const;
+    // Waits (polling /hubsim/connections, bounded) until `device` is connected (or not).
+    bool wait_for_connected(const std::string& device, bool connected = true,
+                            std::chrono::milliseconds timeout = 20s) const;
+    HubsimResponse kick(const std::string& id) const;
+    // {"twinThrottleSeconds","refuseConnects","connectRate","pubackDelayMs"}
+    HubsimResponse set_faults(const json& faults) const;
+    HubsimResponse faults() const;
+
+    // A fresh random base64 key (32 bytes), like the keys IoT Hub generates.
+    static std::string random_key();
+
+  private:
+    std::string hostname_;
+    std::vector<HubsimDevice> devices_;
+    std::vector<HubsimPolicy> policies_;
+    std::unique_ptr<TempDir> dir_;
+    std::filesystem::path config_file_;
+    std::filesystem::path state_dir_;
+    std::filesystem::path ca_file_;
+    int mqtts_port_ = 0;
+    int wss_port_ = 0;
+    int https_port_ = 0;
+    std::unique_ptr<Process> process_;
+};
+
+}  // namespace hubgate::test

@@ -1,0 +1,64 @@
+// A LocalLink wired to a Spool that dies (as kill -9 would, no cleanup) inside its commit
+// handler: after the message was appended but before the link may release its PUBACK. Used by
+// local_link_test to show the broker then still holds the message, and the spool its mid.
+//   local_link_probe PORT CLIENT_ID FILTER SPOOL_DIR
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "gateway/local/local_link.hpp"
+#include "gateway/spool/spool.hpp"
+
+int main(int argc, char** argv) {
+    if (argc != 5) {
+        std::fprintf(stderr, "usage: local_link_probe PORT CLIENT_ID FILTER SPOOL_DIR\n");
+        return 2;
+    }
+    std::string error;
+    auto spool = hubgate::spool::Spool::open(hubgate::spool::SpoolOptions{argv[4]}, error);
+    if (!spool) {
+        std::fprintf(stderr, "%s\n", error.c_str());
+        return 2;
+    }
+    hubgate::local::LocalLinkOptions options;
+    options.port = std::stoi(argv[1]);
+    options.client_id = argv[2];
+    options.filters = {argv[3]};
+    hubgate::local::LocalLinkHandlers handlers;
+    handlers.on_message = [&spool](const hubgate::local::InboundMessage& message) {
+        hubgate::spool::SpoolMessage stored;
+        stored.device_id = "dev";
+        stored.payload = std::string(message.payload);
+        stored.source = {static_cast<std::uint32_t>(message.packet_id),
+                         hubgate::spool::source_digest(message.topic, message.payload)};
+        const auto result = spool->append(stored);
+        std::printf("taken %s %s\n", stored.payload.c_str(), result.mid.c_str());
+        return hubgate::local::InboundVerdict::taken;
+    };
+    handlers.commit = [&spool] {
+        spool->commit();
+        std::printf("committing\n");
+        std::fflush(stdout);
+        _exit(0);
+        return true;
+    };
+    hubgate::local::LocalLink link(options, handlers);
+    if (!link.start(error)) {
+        std::fprintf(stderr, "%s\n", error.c_str());
+        return 2;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{60};
+    bool announced = false;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (!announced && link.counters().subscribed > 0) {
+            std::printf("subscribed\n");
+            std::fflush(stdout);
+            announced = true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+    return 1;
+}

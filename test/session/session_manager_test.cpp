@@ -1,0 +1,669 @@
+// The session manager and device sessions driven by a fake upstream and a fake clock.
+#include <doctest/doctest.h>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "fakes.hpp"
+#include "gateway/auth/sas_token.hpp"
+#include "gateway/session/session_manager.hpp"
+
+using namespace hubgate::session;
+using namespace hubgate::session::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+struct Rig {
+    explicit Rig(ManagerOptions manager = defaults(), SessionOptions session = session_defaults())
+        : manager_options(manager),
+          session_options(std::move(session)),
+          sessions(session_options, manager_options, upstream, listener, clock,
+                   [this] { return draw; }) {}
+
+    static ManagerOptions defaults() {
+        ManagerOptions options;
+        options.connect_rate = 0;  // unlimited unless a test is about pacing
+        options.twin_read_rate = 0;
+        options.twin_update_rate = 0;
+        options.idle_timeout = 1h;
+        return options;
+    }
+    static SessionOptions session_defaults() {
+        SessionOptions options;
+        options.hub_hostname = "hub.example";
+        options.ca_file = "/ca.pem";
+        options.auth.mode = AuthMode::Policy;
+        options.auth.policy_name = "device";
+        options.auth.policy_key = hubgate::auth::base64_encode("a secret policy key");
+        options.auth.token_ttl = 100s;
+        options.reconnect_backoff = {1000ms, 60000ms, 2.0};
+        options.refused_backoff = {300000ms, 1800000ms, 2.0};
+        options.twin_backoff = {500ms, 30000ms, 2.0};
+        options.twin_timeout = 10s;
+        return options;
+    }
+
+    FakeConnectionRecord& conn(const std::string& id) { return upstream.device(id); }
+    void pump() { sessions.run_pending(); }
+    void advance(Millis by) {
+        clock.advance(by);
+        pump();
+    }
+    SessionSnapshot state_of(const std::string& id) {
+        for (auto& snap : sessions.snapshot()) {
+            if (snap.device_id == id) {
+                return snap;
+            }
+        }
+        FAIL("no session for " << id);
+        return {};
+    }
+    void connack(const std::string& id, bool ok, int code = 0) {
+        conn(id).events->on_connect_result(ConnectResult{ok, ok ? 0 : code, ok ? "" : "refused"});
+        pump();
+    }
+    void suback(const std::string& id, bool ok = true) {
+        conn(id).events->on_subscribe_result(conn(id).subscribe_tags.back(), ok);
+        pump();
+    }
+    void deliver(const std::string& id, const std::string& topic, const std::string& payload) {
+        conn(id).events->on_message(topic, payload);
+        pump();
+    }
+    void lose(const std::string& id) {
+        conn(id).events->on_connection_lost("closed by peer");
+        pump();
+    }
+    // Connects `id` with the given needs and acknowledges its subscriptions.
+    void open(const std::string& id, DeviceNeeds needs) {
+        sessions.ensure_session(id, needs);
+        pump();
+        connack(id, true);
+        if (!conn(id).subscribe_tags.empty()) {
+            suback(id);
+        }
+    }
+    const FakePublish& last_publish(const std::string& id) { return conn(id).publishes.back(); }
+
+    ManagerOptions manager_options;
+    SessionOptions session_options;
+    FakeClock clock;
+    FakeUpstreamFactory upstream;
+    RecordingListener listener;
+    double draw = 0.0;
+    SessionManager sessions;
+};
+
+DeviceNeeds downlink_needs() {
+    DeviceNeeds needs;
+    needs.c2d = true;
+    needs.methods = true;
+    needs.desired = true;
+    needs.method_timeout = 5s;
+    return needs;
+}
+
+}  // namespace
+
+TEST_CASE("a session connects with a policy token for the hub name - CleanSession kept by Paho") {
+    Rig rig;
+    rig.sessions.ensure_session("dev1", {});
+    rig.pump();
+    auto& conn = rig.conn("dev1");
+    CHECK(conn.client_id == "dev1");
+    CHECK(conn.server_uri == "ssl://hub.example:8883");
+    REQUIRE(conn.connects.size() == 1);
+    CHECK(conn.connects[0].username == "hub.example/dev1/?api-version=2021-04-12");
+    CHECK(conn.connects[0].keep_alive == 240s);
+    CHECK(rig.state_of("dev1").state == SessionState::Connecting);
+    rig.connack("dev1", true);
+    CHECK(rig.state_of("dev1").state == SessionState::Connected);
+    CHECK(conn.subscriptions.empty());  // telemetry only: nothing to subscribe to
+    CHECK(rig.state_of("dev1").token_expiry == rig.clock.wall_now() + 100s);
+}
+
+TEST_CASE("subscriptions follow the device's needs - at most one each") {
+    Rig rig;
+    rig.open("all", downlink_needs());
+    REQUIRE(rig.conn("all").subscriptions.size() == 1);
+    CHECK(rig.conn("all").subscriptions[0] ==
+          std::vector<std::string>{"devices/all/messages/devicebound/#", "$iothub/methods/POST/#",
+                                   "$iothub/twin/res/#",
+                                   "$iothub/twin/PATCH/properties/desired/#"});
+    DeviceNeeds c2d_only;
+    c2d_only.c2d = true;
+    rig.open("c2d", c2d_only);
+    CHECK(rig.conn("c2d").subscriptions[0] ==
+          std::vector<std::string>{"devices/c2d/messages/devicebound/#"});
+}
+
+TEST_CASE("new connections are paced by the global connect rate") {
+    auto options = Rig::defaults();
+    options.connect_rate = 10;
+    options.connect_burst = 2;
+    Rig rig(options);
+    for (int i = 0; i < 10; ++i) {
+        rig.sessions.ensure_session("d" + std::to_string(i), {});
+    }
+    rig.pump();
+    CHECK(rig.upstream.total_connects() == 2);  // the burst
+    rig.advance(99ms);
+    CHECK(rig.upstream.total_connects() == 2);
+    rig.advance(1ms);
+    CHECK(rig.upstream.total_connects() == 3);
+    for (int i = 0; i < 50; ++i) {
+        rig.advance(10ms);  // the manager's loop wakes when the bucket has a token
+    }
+    CHECK(rig.upstream.total_connects() == 8);
+    rig.advance(100ms);
+    rig.advance(100ms);
+    CHECK(rig.upstream.total_connects() == 10);
+    rig.advance(1000ms);
+    CHECK(rig.upstream.total_connects() == 10);
+    CHECK(rig.state_of("d9").state == SessionState::Connecting);
+}
+
+TEST_CASE("CONNACK 3 slows the connect rate down for everyone") {
+    auto options = Rig::defaults();
+    options.connect_rate = 10;
+    options.connect_burst = 1;
+    Rig rig(options);
+    rig.sessions.ensure_session("a", {});
+    rig.pump();
+    rig.connack("a", false, 3);
+    CHECK(rig.state_of("a").state == SessionState::BackingOff);
+    for (int i = 0; i < 4; ++i) {
+        rig.sessions.ensure_session("d" + std::to_string(i), {});
+    }
+    rig.advance(100ms);
+    const auto before = rig.upstream.total_connects();
+    for (int i = 0; i < 100; ++i) {
+        rig.advance(10ms);
+    }
+    // At 10/s this second would allow 10 more; slowed to 5/s it allows about 5.
+    CHECK(rig.upstream.total_connects() - before >= 4);
+    CHECK(rig.upstream.total_connects() - before <= 6);
+}
+
+TEST_CASE("a failed connect backs off with growing waits - then succeeds and resets") {
+    Rig rig;
+    rig.draw = 0.999;  // the top of each jitter window
+    rig.sessions.ensure_session("dev1", {});
+    rig.pump();
+    rig.connack("dev1", false, -1);
+    auto snap = rig.state_of("dev1");
+    CHECK(snap.state == SessionState::BackingOff);
+    REQUIRE(snap.retry_at);
+    CHECK(*snap.retry_at - rig.clock.wall_now() == 1000ms);
+    rig.advance(999ms);
+    CHECK(rig.conn("dev1").connects.size() == 1);  // no hot loop
+    rig.advance(1ms);
+    CHECK(rig.conn("dev1").connects.size() == 2);
+    rig.connack("dev1", false, -1);
+    snap = rig.state_of("dev1");
+    CHECK(*snap.retry_at - rig.clock.wall_now() >= 1990ms);  // the window doubled
+    rig.advance(2000ms);
+    rig.connack("dev1", true);
+    CHECK(rig.state_of("dev1").state == SessionState::Connected);
+    CHECK(rig.state_of("dev1").counters.connect_failures == 2);
+    rig.lose("dev1");
+    CHECK(*rig.state_of("dev1").retry_at - rig.clock.wall_now() == 1000ms);  // reset by success
+}
+
+TEST_CASE("bad credentials are refused - retried only after a long wait - and logged once") {
+    std::ostringstream log;
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+    auto previous = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+
+    Rig rig;
+    rig.sessions.ensure_session("dev1", {});
+    rig.pump();
+    rig.connack("dev1", false, 5);
+    auto snap = rig.state_of("dev1");
+    CHECK(snap.state == SessionState::Refused);
+    CHECK(snap.reason.find("not authorized") != std::string::npos);
+    rig.advance(299s);
+    CHECK(rig.conn("dev1").connects.size() == 1);
+    rig.advance(1s);
+    CHECK(rig.conn("dev1").connects.size() == 2);
+    rig.connack("dev1", false, 5);
+    CHECK(rig.state_of("dev1").counters.refusals == 2);
+
+    spdlog::set_default_logger(previous);
+    const auto text = log.str();
+    const auto first = text.find("not authorized");
+    REQUIRE(first != std::string::npos);
+    CHECK(text.find("not authorized", first + 1) == std::string::npos);
+}
+
+TEST_CASE("a device without credentials is refused without connecting") {
+    auto session = Rig::session_defaults();
+    session.auth.mode = AuthMode::DeviceKey;
+    session.auth.device_key = [](const std::string&) { return std::optional<std::string>(); };
+    Rig rig(Rig::defaults(), session);
+    rig.sessions.ensure_session("dev1", {});
+    rig.pump();
+    CHECK(rig.conn("dev1").connects.empty());
+    CHECK(rig.state_of("dev1").state == SessionState::Refused);
+}
+
+TEST_CASE("the token is renewed at about 80% of its life by reconnecting with a fresh one") {
+    Rig rig;
+    rig.open("dev1", downlink_needs());
+    const auto first_password = rig.conn("dev1").connects[0].password;
+    rig.advance(79s);
+    CHECK(rig.conn("dev1").disconnects == 0);
+    rig.advance(1s);  // draw 0: renewal at exactly 80%
+    CHECK(rig.conn("dev1").disconnects == 1);
+    rig.conn("dev1").events->on_disconnected();
+    rig.pump();
+    REQUIRE(rig.conn("dev1").connects.size() == 2);
+    CHECK(rig.conn("dev1").connects[1].password != first_password);
+    rig.connack("dev1", true);
+    auto snap = rig.state_of("dev1");
+    CHECK(snap.state == SessionState::Connected);
+    CHECK(snap.counters.renewals == 1);
+    CHECK(snap.token_expiry == rig.clock.wall_now() + 100s);
+    CHECK(rig.conn("dev1").subscriptions.size() == 2);  // resubscribed: harmless
+}
+
+TEST_CASE("renewal is counted from signing the token - not from a slow CONNACK") {
+    Rig rig;
+    rig.sessions.ensure_session("dev1", {});
+    rig.pump();
+    rig.advance(30s);  // the hub took 30 s to answer
+    rig.connack("dev1", true);
+    rig.advance(49s);
+    CHECK(rig.conn("dev1").disconnects == 0);
+    rig.advance(1s);  // 80 s after signing
+    CHECK(rig.conn("dev1").disconnects == 1);
+}
+
+TEST_CASE("a close at token expiry is not taken for another owner") {
+    auto session = Rig::session_defaults();
+    session.auth.token_ttl = 10s;
+    session.renewal.fraction = 0.95;
+    session.renewal.jitter = 0;
+    session.replaced_window = 200s;
+    Rig rig(Rig::defaults(), session);
+    rig.open("dev1", {});
+    rig.advance(1s);
+    rig.lose("dev1");
+    rig.advance(1s);
+    rig.connack("dev1", true);  // token signed at 2 s: expires at 12 s, renewal due at 11.5 s
+    rig.advance(9200ms);
+    CHECK(rig.conn("dev1").disconnects == 0);
+    rig.lose("dev1");  // at 11.2 s: the hub closed the expiring session
+    CHECK(rig.state_of("dev1").state == SessionState::BackingOff);
+    CHECK(rig.state_of("dev1").reason.find("expiry") != std::string::npos);
+}
+
+TEST_CASE("renewal jitter spreads sessions apart") {
+    Rig rig;
+    rig.draw = 0.999;
+    rig.open("late", {});
+    rig.advance(70s);
+    CHECK(rig.conn("late").disconnects == 0);
+    rig.advance(1s);
+    CHECK(rig.conn("late").disconnects == 1);  // at 70.01% of 100 s
+}
+
+TEST_CASE("a kicked session comes back - a second loss soon after means it was replaced") {
+    Rig rig;
+    rig.open("dev1", downlink_needs());
+    rig.lose("dev1");
+    CHECK(rig.state_of("dev1").state == SessionState::BackingOff);
+    rig.advance(1s);
+    CHECK(rig.conn("dev1").connects.size() == 2);
+    rig.connack("dev1", true);
+    rig.suback("dev1");
+    CHECK(rig.state_of("dev1").state == SessionState::Connected);
+
+    rig.advance(5s);
+    rig.lose("dev1");  // lost again 6 s after the first loss: another owner took the id
+    auto snap = rig.state_of("dev1");
+    CHECK(snap.state == SessionState::Replaced);
+    CHECK(snap.reason.find("another connection") != std::string::npos);
+    rig.advance(1h);
+    CHECK(rig.conn("dev1").connects.size() == 2);  // no reconnect fight
+    rig.sessions.restart_session("dev1");
+    rig.pump();
+    CHECK(rig.conn("dev1").connects.size() == 3);
+}
+
+TEST_CASE("losses far apart are ordinary losses") {
+    Rig rig;
+    rig.open("dev1", {});
+    rig.lose("dev1");
+    rig.advance(1s);
+    rig.connack("dev1", true);
+    rig.advance(61s);
+    rig.lose("dev1");
+    CHECK(rig.state_of("dev1").state == SessionState::BackingOff);
+}
+
+TEST_CASE("telemetry goes out at QoS 1 with its property bag and reports the hub's ack") {
+    Rig rig;
+    std::vector<std::pair<uint64_t, PublishStatus>> results;
+    auto record = [&](uint64_t handle, PublishStatus status) {
+        results.emplace_back(handle, status);
+    };
+
+    const auto early = rig.sessions.publish_telemetry("dev1", {}, "x", record);
+    rig.pump();
+    REQUIRE(results.size() == 1);
+    CHECK(results[0] == std::pair{early, PublishStatus::NotConnected});  // the spool keeps it
+
+    rig.connack("dev1", true);
+    const auto handle = rig.sessions.publish_telemetry(
+        "dev1", {{"$.ct", "application/json"}, {"k", "v 1"}}, "{\"t\":1}", record);
+    rig.pump();
+    const auto& sent = rig.last_publish("dev1");
+    CHECK(sent.topic == "devices/dev1/messages/events/$.ct=application%2Fjson&k=v%201");
+    CHECK(sent.qos == 1);
+    CHECK(results.size() == 1);  // nothing reported before the ack
+    rig.conn("dev1").events->on_publish_result(sent.tag, true, "");
+    rig.pump();
+    REQUIRE(results.size() == 2);
+    CHECK(results[1] == std::pair{handle, PublishStatus::Acked});
+
+    const auto lost = rig.sessions.publish_telemetry("dev1", {}, "y", record);
+    rig.pump();
+    rig.lose("dev1");
+    REQUIRE(results.size() == 3);
+    CHECK(results[2] == std::pair{lost, PublishStatus::ConnectionLost});
+    // A late ack for a message already reported lost is ignored (reported once only).
+    rig.conn("dev1").events->on_publish_result(rig.last_publish("dev1").tag, true, "");
+    rig.pump();
+    CHECK(results.size() == 3);
+}
+
+TEST_CASE("telemetry QoS 0 when configured - never 2 - oversize messages refused locally") {
+    auto session = Rig::session_defaults();
+    session.telemetry_qos = 2;
+    Rig rig(Rig::defaults(), session);
+    rig.open("dev1", {});
+    PublishStatus status{};
+    rig.sessions.publish_telemetry("dev1", {}, "x", [&](uint64_t, PublishStatus s) { status = s; });
+    rig.pump();
+    CHECK(rig.last_publish("dev1").qos == 1);
+    const auto count = rig.conn("dev1").publishes.size();
+    rig.sessions.publish_telemetry("dev1", {}, std::string(300 * 1024, 'x'),
+                                   [&](uint64_t, PublishStatus s) { status = s; });
+    rig.pump();
+    CHECK(status == PublishStatus::Rejected);
+    CHECK(rig.conn("dev1").publishes.size() == count);
+}
+
+TEST_CASE("after every connect the twin is read and a changed desired state handed down") {
+    Rig rig;
+    rig.open("dev1", downlink_needs());
+    auto get = rig.last_publish("dev1");
+    CHECK(get.topic == "$iothub/twin/GET/?$rid=1");
+    rig.deliver("dev1", "$iothub/twin/res/200/?$rid=1",
+                R"({"desired":{"rate":5,"$version":3},"reported":{"$version":1}})");
+    REQUIRE(rig.listener.desired.size() == 1);
+    CHECK(rig.listener.desired[0].complete);
+    CHECK(rig.listener.desired[0].version == 3);
+    CHECK(rig.listener.desired[0].desired["rate"] == 5);
+
+    // Reconnect with nothing changed: nothing handed down.
+    rig.lose("dev1");
+    rig.advance(1s);
+    rig.connack("dev1", true);
+    rig.suback("dev1");
+    get = rig.last_publish("dev1");
+    CHECK(get.topic == "$iothub/twin/GET/?$rid=2");
+    rig.deliver("dev1", "$iothub/twin/res/200/?$rid=2", R"({"desired":{"rate":5,"$version":3}})");
+    CHECK(rig.listener.desired.size() == 1);
+
+    // A patch while connected, then a reconnect that finds a newer version.
+    rig.deliver("dev1", "$iothub/twin/PATCH/properties/desired/?$version=4",
+                R"({"rate":6,"$version":4})");
+    REQUIRE(rig.listener.desired.size() == 2);
+    CHECK_FALSE(rig.listener.desired[1].complete);
+    rig.advance(61s);
+    rig.lose("dev1");
+    rig.advance(1s);
+    rig.connack("dev1", true);
+    rig.suback("dev1");
+    rig.deliver("dev1", "$iothub/twin/res/200/?$rid=3", R"({"desired":{"rate":7,"$version":5}})");
+    REQUIRE(rig.listener.desired.size() == 3);
+    CHECK(rig.listener.desired[2].version == 5);
+}
+
+TEST_CASE("the twin GET waits for the SUBACK") {
+    Rig rig;
+    rig.sessions.ensure_session("dev1", downlink_needs());
+    rig.pump();
+    rig.connack("dev1", true);
+    CHECK(rig.conn("dev1").publishes.empty());
+    rig.suback("dev1");
+    CHECK(rig.conn("dev1").publishes.size() == 1);
+}
+
+TEST_CASE("a twin request answered 429 is retried after back-off with a new request id") {
+    Rig rig;
+    DeviceNeeds needs;
+    needs.twin = true;
+    rig.open("dev1", needs);
+    std::optional<TwinResult> result;
+    rig.sessions.patch_reported("dev1", json{{"temp", 21}},
+                                [&](const TwinResult& r) { result = r; });
+    rig.pump();
+    auto patch = rig.last_publish("dev1");
+    CHECK(patch.topic == "$iothub/twin/PATCH/properties/reported/?$rid=1");
+    CHECK(json::parse(patch.payload) == json{{"temp", 21}});
+    rig.deliver("dev1", "$iothub/twin/res/429/?$rid=1", R"({"errorCode":429001,"message":"slow"})");
+    CHECK_FALSE(result);
+    const auto sent = rig.conn("dev1").publishes.size();
+    rig.advance(499ms);
+    CHECK(rig.conn("dev1").publishes.size() == sent);  // backing off
+    rig.advance(1ms);
+    REQUIRE(rig.conn("dev1").publishes.size() == sent + 1);
+    CHECK(rig.last_publish("dev1").topic == "$iothub/twin/PATCH/properties/reported/?$rid=2");
+    rig.deliver("dev1", "$iothub/twin/res/429/?$rid=1", "{}");  // a stale answer: ignored
+    CHECK_FALSE(result);
+    rig.deliver("dev1", "$iothub/twin/res/204/?$rid=2&$version=7", "");
+    REQUIRE(result);
+    CHECK(result->status == 204);
+    CHECK(result->version == 7);
+    auto snap = rig.state_of("dev1");
+    CHECK(snap.counters.twin_throttled == 1);
+    CHECK(snap.counters.twin_retries == 1);
+}
+
+TEST_CASE("twin requests give up after the configured attempts - with the last status") {
+    auto session = Rig::session_defaults();
+    session.twin_max_attempts = 2;
+    Rig rig(Rig::defaults(), session);
+    DeviceNeeds needs;
+    needs.twin = true;
+    rig.open("dev1", needs);
+    std::optional<TwinResult> result;
+    rig.sessions.get_twin("dev1", [&](const TwinResult& r) { result = r; });
+    rig.pump();
+    rig.deliver("dev1", "$iothub/twin/res/503/?$rid=1", "{}");
+    rig.advance(1s);
+    rig.deliver("dev1", "$iothub/twin/res/503/?$rid=2", "{}");
+    REQUIRE(result);
+    CHECK(result->status == 503);
+    CHECK_FALSE(result->error.empty());
+}
+
+TEST_CASE("a twin request with no answer times out and is sent again") {
+    Rig rig;
+    DeviceNeeds needs;
+    needs.twin = true;
+    rig.open("dev1", needs);
+    std::optional<TwinResult> result;
+    rig.sessions.get_twin("dev1", [&](const TwinResult& r) { result = r; });
+    rig.pump();
+    CHECK(rig.last_publish("dev1").topic == "$iothub/twin/GET/?$rid=1");
+    rig.advance(10s);
+    rig.advance(500ms);
+    CHECK(rig.last_publish("dev1").topic == "$iothub/twin/GET/?$rid=2");
+    rig.deliver("dev1", "$iothub/twin/res/200/?$rid=2", R"({"desired":{"$version":1}})");
+    REQUIRE(result);
+    CHECK(result->status == 200);
+}
+
+TEST_CASE("twin reads are paced by their own bucket") {
+    auto options = Rig::defaults();
+    options.twin_read_rate = 1;
+    Rig rig(options);
+    DeviceNeeds needs;
+    needs.twin = true;
+    rig.open("dev1", needs);
+    for (int i = 0; i < 3; ++i) {
+        rig.sessions.get_twin("dev1", [](const TwinResult&) {});
+    }
+    rig.pump();
+    CHECK(rig.conn("dev1").publishes.size() == 1);
+    rig.advance(1s);
+    CHECK(rig.conn("dev1").publishes.size() == 2);
+}
+
+TEST_CASE("a twin request enables twin answers on a session that had none") {
+    Rig rig;
+    rig.open("dev1", {});
+    rig.sessions.get_twin("dev1", [](const TwinResult&) {});
+    rig.pump();
+    REQUIRE(rig.conn("dev1").subscriptions.size() == 1);
+    CHECK(rig.conn("dev1").subscriptions[0] == std::vector<std::string>{"$iothub/twin/res/#"});
+    CHECK(rig.conn("dev1").publishes.empty());  // waits for the SUBACK
+    rig.suback("dev1");
+    CHECK(rig.last_publish("dev1").topic == "$iothub/twin/GET/?$rid=1");
+}
+
+TEST_CASE("a method call is handed down and its reply sent back with the same rid") {
+    Rig rig;
+    rig.open("dev1", downlink_needs());
+    rig.deliver("dev1", "$iothub/methods/POST/reboot/?$rid=42", R"({"delay":1})");
+    REQUIRE(rig.listener.methods.size() == 1);
+    CHECK(rig.listener.methods[0].name == "reboot");
+    CHECK(rig.listener.methods[0].rid == "42");
+    CHECK(rig.listener.methods[0].payload == R"({"delay":1})");
+    rig.sessions.reply_method("dev1", "42", 200, R"({"ok":true})");
+    rig.pump();
+    CHECK(rig.last_publish("dev1").topic == "$iothub/methods/res/200/?$rid=42");
+    CHECK(rig.last_publish("dev1").payload == R"({"ok":true})");
+}
+
+TEST_CASE(
+    "a method with no reply in time is answered 504 with a JSON body - a late reply is dropped") {
+    Rig rig;
+    rig.open("dev1", downlink_needs());  // method timeout 5 s
+    rig.deliver("dev1", "$iothub/methods/POST/slow/?$rid=7", "null");
+    const auto sent = rig.conn("dev1").publishes.size();
+    rig.advance(4900ms);
+    CHECK(rig.conn("dev1").publishes.size() == sent);
+    rig.advance(100ms);
+    REQUIRE(rig.conn("dev1").publishes.size() == sent + 1);
+    CHECK(rig.last_publish("dev1").topic == "$iothub/methods/res/504/?$rid=7");
+    const auto body = json::parse(rig.last_publish("dev1").payload);
+    CHECK(body.contains("message"));
+    rig.sessions.reply_method("dev1", "7", 200, "{}");
+    rig.pump();
+    CHECK(rig.conn("dev1").publishes.size() == sent + 1);
+    CHECK(rig.state_of("dev1").counters.methods_timed_out == 1);
+}
+
+TEST_CASE("a method for a device with no method mapping is answered 501") {
+    Rig rig;
+    DeviceNeeds c2d_only;
+    c2d_only.c2d = true;
+    rig.open("dev1", c2d_only);
+    rig.deliver("dev1", "$iothub/methods/POST/reboot/?$rid=9", "null");
+    CHECK(rig.listener.methods.empty());
+    CHECK(rig.last_publish("dev1").topic == "$iothub/methods/res/501/?$rid=9");
+    CHECK(json::parse(rig.last_publish("dev1").payload).contains("message"));
+}
+
+TEST_CASE("C2D messages are handed down with their decoded property bag") {
+    Rig rig;
+    rig.open("dev1", downlink_needs());
+    rig.deliver("dev1", "devices/dev1/messages/devicebound/%24.mid=m1&color=dark%20red", "hello");
+    REQUIRE(rig.listener.c2d.size() == 1);
+    CHECK(rig.listener.c2d[0].payload == "hello");
+    CHECK(rig.listener.c2d[0].properties == Properties{{"$.mid", "m1"}, {"color", "dark red"}});
+    rig.deliver("dev1", "devices/other/messages/devicebound/", "not mine");
+    CHECK(rig.listener.c2d.size() == 1);
+    CHECK(rig.state_of("dev1").counters.downlink_dropped == 1);
+}
+
+TEST_CASE("idle sessions without downlink are closed - downlink sessions stay") {
+    auto options = Rig::defaults();
+    options.idle_timeout = 30s;
+    Rig rig(options);
+    rig.open("telemetry", {});
+    rig.open("commands", downlink_needs());
+    rig.advance(20s);
+    rig.sessions.publish_telemetry("telemetry", {}, "x", [](uint64_t, PublishStatus) {});
+    rig.pump();
+    rig.advance(20s);
+    CHECK(rig.conn("telemetry").disconnects == 0);  // active 20 s ago
+    rig.advance(11s);
+    CHECK(rig.conn("telemetry").disconnects == 1);
+    CHECK(rig.conn("commands").disconnects == 0);
+    rig.conn("telemetry").events->on_disconnected();
+    rig.pump();
+    CHECK(rig.conn("telemetry").destroyed);
+    const auto snaps = rig.sessions.snapshot();
+    REQUIRE(snaps.size() == 1);
+    CHECK(snaps[0].device_id == "commands");
+}
+
+TEST_CASE("a closed device gets a fresh session on its next message") {
+    Rig rig;
+    rig.open("dev1", {});
+    rig.sessions.close_session("dev1");
+    rig.pump();
+    const auto first = rig.upstream.records.size();
+    rig.sessions.publish_telemetry("dev1", {}, "x", [](uint64_t, PublishStatus) {});
+    rig.pump();
+    CHECK(rig.upstream.records.size() == first + 1);
+    CHECK(rig.conn("dev1").connects.size() == 1);
+}
+
+TEST_CASE("state changes are reported to the listener") {
+    Rig rig;
+    rig.open("dev1", {});
+    std::vector<SessionState> seen;
+    for (const auto& [device, state] : rig.listener.states) {
+        seen.push_back(state);
+    }
+    CHECK(seen == std::vector<SessionState>{SessionState::WaitingToConnect,
+                                            SessionState::Connecting, SessionState::Connected});
+}
+
+TEST_CASE("the log of a session's life carries no token signature") {
+    std::ostringstream log;
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+    auto previous = spdlog::default_logger();
+    auto capture = std::make_shared<spdlog::logger>("capture", sink);
+    capture->set_level(spdlog::level::trace);
+    spdlog::set_default_logger(capture);
+    {
+        Rig rig;
+        rig.open("dev1", downlink_needs());
+        rig.lose("dev1");
+        rig.advance(1s);
+        rig.connack("dev1", false, 4);
+        rig.advance(10min);
+        for (const auto& request : rig.conn("dev1").connects) {
+            const auto token = hubgate::auth::parse_sas_token(request.password);
+            REQUIRE(token);
+            CHECK(log.str().find(token->signature) == std::string::npos);
+            CHECK(log.str().find(hubgate::auth::url_encode(token->signature)) == std::string::npos);
+        }
+    }
+    spdlog::set_default_logger(previous);
+    CHECK(log.str().find("connecting as") != std::string::npos);  // the connect was logged
+    CHECK(log.str().find("sig=") == std::string::npos);
+}

@@ -1,0 +1,211 @@
+// Spool recovery: reopen, torn tails at every offset, CRC corruption, ack-log survival.
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "scratch_dir.hpp"
+#include "spool_test_support.hpp"
+
+using namespace hubgate::spool;
+using namespace hubgate::spool::test;
+
+namespace {
+
+std::filesystem::path only_segment(const std::filesystem::path& dir) {
+    std::filesystem::path found;
+    for (const auto& item : std::filesystem::directory_iterator(dir)) {
+        if (item.path().extension() == ".seg") {
+            REQUIRE(found.empty());
+            found = item.path();
+        }
+    }
+    REQUIRE_FALSE(found.empty());
+    return found;
+}
+
+void copy_dir(const std::filesystem::path& from, const std::filesystem::path& to) {
+    std::filesystem::remove_all(to);
+    std::filesystem::create_directories(to);
+    for (const auto& item : std::filesystem::directory_iterator(from)) {
+        std::filesystem::copy_file(item.path(), to / item.path().filename());
+    }
+}
+
+void flip_byte(const std::filesystem::path& file, std::uint64_t offset) {
+    std::fstream stream(file, std::ios::in | std::ios::out | std::ios::binary);
+    stream.seekg(static_cast<std::streamoff>(offset));
+    char byte = 0;
+    stream.read(&byte, 1);
+    byte = static_cast<char>(byte ^ 0x5A);
+    stream.seekp(static_cast<std::streamoff>(offset));
+    stream.write(&byte, 1);
+}
+
+std::vector<SpooledMessage> take_all(Spool& spool, const std::string& device) {
+    return spool.take(device);
+}
+
+}  // namespace
+
+TEST_CASE("reopen keeps unacknowledged messages with their seq and mid, in order") {
+    ScratchDir dir;
+    auto options = options_for(dir.path());
+    options.window = 100;
+    std::vector<AppendResult> appended;
+    {
+        auto spool = open_or_fail(options);
+        for (int i = 0; i < 6; ++i) {
+            appended.push_back(spool->append(message_for("dev", i)));
+        }
+        REQUIRE(spool->append(message_for("other", 0)).status == AppendStatus::ok);
+        auto taken = spool->take("dev");
+        REQUIRE(taken.size() == 6);
+        CHECK(spool->ack("dev", appended[0].seq));
+        CHECK(spool->ack("dev", appended[3].seq));
+        REQUIRE(spool->commit());
+    }
+    auto spool = open_or_fail(options);
+    CHECK(spool->counters().recovered == 5);
+    auto taken = take_all(*spool, "dev");
+    REQUIRE(taken.size() == 4);
+    const int expected[] = {1, 2, 4, 5};
+    for (std::size_t i = 0; i < taken.size(); ++i) {
+        CHECK(taken[i].seq == appended[expected[i]].seq);
+        CHECK(taken[i].mid == appended[expected[i]].mid);
+        CHECK(taken[i].message.payload == message_for("dev", expected[i]).payload);
+    }
+    CHECK(take_all(*spool, "other").size() == 1);
+    // New messages continue after the recovered ones.
+    auto next = spool->append(message_for("dev", 6));
+    CHECK(next.seq > appended.back().seq);
+}
+
+TEST_CASE("a torn last record is cut off at every byte offset and earlier records survive") {
+    ScratchDir dir;
+    auto options = options_for(dir.path());
+    std::vector<AppendResult> appended;
+    std::uint64_t last_start = 0;
+    {
+        auto spool = open_or_fail(options);
+        appended.push_back(spool->append(message_for("dev", 0)));
+        appended.push_back(spool->append(message_for("dev", 1)));
+        last_start = spool->counters().bytes;
+        appended.push_back(spool->append(message_for("dev", 2)));
+    }
+    const auto original = dir.path() / "original";
+    const auto segment_name = only_segment(dir.path()).filename();
+    std::filesystem::create_directories(original);
+    for (const auto& item : std::filesystem::directory_iterator(dir.path())) {
+        if (item.is_regular_file()) {
+            std::filesystem::copy_file(item.path(), original / item.path().filename());
+        }
+    }
+    const auto full_size = std::filesystem::file_size(original / segment_name);
+    REQUIRE(full_size > last_start + 20);
+
+    const auto work = dir.path() / "work";
+    for (std::uint64_t cut = last_start; cut < full_size; ++cut) {
+        CAPTURE(cut);
+        copy_dir(original, work);
+        std::filesystem::resize_file(work / segment_name, cut);
+        auto o = options;
+        o.dir = work;
+        {
+            auto spool = open_or_fail(o);
+            CHECK(spool->counters().corrupt == 0);
+            CHECK(spool->counters().torn_bytes == cut - last_start);
+            CHECK(spool->counters().recovered == 2);
+            auto taken = spool->take("dev");
+            REQUIRE(taken.size() == 2);
+            CHECK(taken[0].mid == appended[0].mid);
+            CHECK(taken[1].mid == appended[1].mid);
+            REQUIRE(spool->append(message_for("dev", 3)).status == AppendStatus::ok);
+        }
+        // The repaired spool reopens cleanly with the new message after the survivors.
+        auto spool = open_or_fail(o);
+        CHECK(spool->counters().torn_bytes == 0);
+        CHECK(spool->counters().recovered == 3);
+    }
+}
+
+TEST_CASE(
+    "a record with a bad checksum is detected, counted and skipped while its neighbours survive") {
+    ScratchDir dir;
+    auto options = options_for(dir.path());
+    std::vector<AppendResult> appended;
+    std::uint64_t second_start = 0;
+    {
+        auto spool = open_or_fail(options);
+        appended.push_back(spool->append(message_for("dev", 0)));
+        second_start = spool->counters().bytes;
+        appended.push_back(spool->append(message_for("dev", 1)));
+        appended.push_back(spool->append(message_for("dev", 2)));
+    }
+    flip_byte(only_segment(dir.path()), second_start + 30);  // inside the second body
+    auto spool = open_or_fail(options);
+    CHECK(spool->counters().corrupt == 1);
+    auto taken = spool->take("dev");
+    REQUIRE(taken.size() == 2);
+    CHECK(taken[0].mid == appended[0].mid);
+    CHECK(taken[1].mid == appended[2].mid);
+}
+
+TEST_CASE("a record damaged on disk after open is dropped and counted when taken") {
+    ScratchDir dir;
+    auto options = options_for(dir.path());
+    auto spool = open_or_fail(options);
+    auto first = spool->append(message_for("dev", 0));
+    const auto second_start = spool->counters().bytes.load();
+    spool->append(message_for("dev", 1));
+    REQUIRE(spool->commit());
+    flip_byte(only_segment(dir.path()), second_start + 30);
+    auto taken = spool->take("dev");
+    REQUIRE(taken.size() == 1);
+    CHECK(taken[0].mid == first.mid);
+    CHECK(spool->counters().corrupt == 1);
+    CHECK(spool->backlog("dev") == 1);
+}
+
+TEST_CASE("acks survive a reopen, and a torn ack-log tail only brings messages back") {
+    ScratchDir dir;
+    auto options = options_for(dir.path());
+    options.window = 100;
+    std::vector<AppendResult> appended;
+    {
+        auto spool = open_or_fail(options);
+        for (int i = 0; i < 4; ++i) {
+            appended.push_back(spool->append(message_for("dev", i)));
+        }
+        spool->take("dev");
+        CHECK(spool->ack("dev", appended[0].seq));
+        CHECK(spool->ack("dev", appended[1].seq));
+    }
+    // Half an ack entry at the end, as a crash mid-write leaves it.
+    {
+        std::ofstream acks(dir.path() / "acks.log", std::ios::app | std::ios::binary);
+        acks.write("\x07\x00\x00", 3);
+    }
+    auto spool = open_or_fail(options);
+    CHECK(spool->counters().corrupt == 0);
+    auto taken = spool->take("dev");
+    REQUIRE(taken.size() == 2);
+    CHECK(taken[0].mid == appended[2].mid);
+    CHECK(taken[1].mid == appended[3].mid);
+}
+
+TEST_CASE("the ack log is rewritten so it stays small over many acks") {
+    ScratchDir dir;
+    auto options = options_for(dir.path());
+    options.segment_bytes = 16 << 10;
+    options.window = 1;
+    auto spool = open_or_fail(options);
+    for (int i = 0; i < 8000; ++i) {
+        REQUIRE(spool->append(message_for("dev", i)).status == AppendStatus::ok);
+        auto taken = spool->take("dev");
+        REQUIRE(taken.size() == 1);
+        REQUIRE(spool->ack("dev", taken[0].seq));
+    }
+    // 8000 acks would be 96 KB; rewrites keep only those of live segments plus 4096 of slack.
+    CHECK(std::filesystem::file_size(dir.path() / "acks.log") < 60 * 1024);
+    CHECK(count_segments(dir.path()) <= 1);
+}
