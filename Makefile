@@ -45,6 +45,11 @@ format-check:
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZ)
 
+# A Debian package of the daemon, plugins, plugin SDK, systemd units and example config.
+.PHONY: deb
+deb: build
+	@cd $(BUILD) && cpack -G DEB
+
 # The main job on its embedded defaults: local mosquitto + hubsim + hubgate + simulated devices.
 .PHONY: demo
 demo: build

@@ -1,0 +1,61 @@
+# The Debian package (CPack DEB generator): `cpack -G DEB` in a build tree once `hubgate` and the
+# plugins are built, or the `make deb` target. The package holds three install components: the
+# plugins' own `plugins` and `plugin_sdk`, and `service` declared here (the hubgate binary, the
+# systemd units, sysusers and tmpfiles snippets, the example configuration and the docs).
+# Everything else with an install rule (hubsim, a test tool) stays out of the package.
+include(GNUInstallDirs)
+
+set(_hubgate_root ${CMAKE_CURRENT_LIST_DIR}/..)
+
+# The binary by file, not by target: this file may be included before gateway/ defines it.
+install(PROGRAMS $<TARGET_FILE:hubgate> DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT service)
+# install(PROGRAMS) is never stripped by CPACK_STRIP_FILES (only install(TARGETS) is): strip here.
+if(CMAKE_STRIP)
+  install(CODE "
+    if(CMAKE_INSTALL_DO_STRIP)
+      execute_process(COMMAND \"${CMAKE_STRIP}\"
+        \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/hubgate\")
+    endif()" COMPONENT service)
+endif()
+
+install(FILES ${_hubgate_root}/systemd/hubgate.service ${_hubgate_root}/systemd/hubgate.socket
+        DESTINATION lib/systemd/system COMPONENT service)
+install(FILES ${_hubgate_root}/systemd/hubgate.sysusers
+        DESTINATION lib/sysusers.d RENAME hubgate.conf COMPONENT service)
+install(FILES ${_hubgate_root}/systemd/hubgate.tmpfiles
+        DESTINATION lib/tmpfiles.d RENAME hubgate.conf COMPONENT service)
+install(FILES ${_hubgate_root}/config/hubgate.toml
+        DESTINATION /etc/hubgate COMPONENT service)
+install(DIRECTORY ${_hubgate_root}/config/mappings/
+        DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/mappings COMPONENT service)
+install(FILES ${_hubgate_root}/README.md ${_hubgate_root}/PLUGINS.md
+        DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT service)
+install(DIRECTORY ${_hubgate_root}/docs/
+        DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT service FILES_MATCHING PATTERN "*.md")
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME hubgate)
+set(CPACK_PACKAGE_VENDOR "hubgate")
+set(CPACK_PACKAGE_CONTACT "hubgate maintainers <hubgate@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+    "gateway from legacy MQTT devices to Azure IoT Hub, one device session each")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_STRIP_FILES TRUE)  # debug info stays in the build tree
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# Named explicitly as well, so the package says what it needs even where dpkg-shlibdeps is
+# unavailable; shlibdeps merges its findings into this list.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+    "libmosquitto1, libpaho-mqttpp3-1, libssl3, libtomlplusplus3, libspdlog1.10, libsystemd0, systemd | systemd-standalone-sysusers | adduser")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS mosquitto)
+# conffiles: dpkg keeps the operator's edits to /etc/hubgate/hubgate.toml on upgrade.
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${_hubgate_root}/packaging/conffiles ${_hubgate_root}/packaging/postinst ${_hubgate_root}/packaging/prerm
+    ${_hubgate_root}/packaging/postrm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
+# One package holding the three components.
+set(CPACK_COMPONENTS_ALL service plugins plugin_sdk)
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
+include(CPack)

@@ -1,0 +1,28 @@
+#pragma once
+// The client side of the control socket: one request, one JSON answer.
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace hubgate::control {
+
+// The answer to a status request, or why there is none.
+struct StatusReply {
+    enum class Outcome {
+        Ok,          // `json` holds the snapshot
+        NotRunning,  // nothing listens on the socket (no file, or refused): daemon not running
+        Denied,      // the socket exists but this user may not connect
+        Failed,      // connected, but no valid answer (timeout, bad JSON, an error answer)
+    };
+    Outcome outcome = Outcome::Failed;
+    nlohmann::ordered_json json;
+    std::string error;  // for people, when not Ok
+};
+
+// Connects to `path`, asks for the status and reads the answer, giving up after `timeout`.
+StatusReply request_status(const std::filesystem::path& path,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+}  // namespace hubgate::control

@@ -1,0 +1,50 @@
+#pragma once
+// What `hubgate status` shows: every device session and the daemon's counters at one moment,
+// and its JSON form (the control socket's answer, and `hubgate status --json`).
+
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace hubgate::session {
+struct SessionSnapshot;
+}
+
+namespace hubgate::control {
+
+using WallTime = std::chrono::system_clock::time_point;
+
+// One device session as the operator sees it.
+struct SessionStatus {
+    std::string device_id;
+    std::string state;                      // "connected", "backing-off", "refused", ...
+    std::optional<WallTime> since;          // connected since
+    std::optional<WallTime> backoff_until;  // backing off or refused: the next attempt
+    std::string reason;                     // last failure or refusal, for people
+    std::optional<WallTime> token_expiry;   // SAS token in use (none for X.509)
+};
+
+// The daemon at one moment. Counters keep the order the daemon lists them in.
+struct StatusSnapshot {
+    std::vector<SessionStatus> sessions;
+    std::vector<std::pair<std::string, std::uint64_t>> counters;
+};
+
+// Version of the JSON document; bumped when a field changes meaning or goes away.
+inline constexpr int kStatusFormatVersion = 1;
+
+// {"version":1,"sessions":[{"device_id",...,"since":"2026-11-26T12:00:00Z" or null}],
+//  "counters":{"name":n,...}}
+nlohmann::ordered_json to_json(const StatusSnapshot& snapshot);
+
+// "2026-11-26T12:00:00Z" (UTC, whole seconds).
+std::string format_utc(WallTime time);
+
+// The session manager's view of one session, in this form.
+SessionStatus to_session_status(const session::SessionSnapshot& snapshot);
+
+}  // namespace hubgate::control
