@@ -88,7 +88,23 @@ TEST_CASE("a policy key delivered as a systemd credential") {
 }
 
 TEST_CASE("a config using every section passes") {
-    const auto result = check(kFixtures / "valid-x509.toml");
+    // `hubgate check` also loads the plugins the config names: point the fixture's plugin at a
+    // real one, with a config that plugin accepts.
+    std::string text = read_file(kFixtures / "valid-x509.toml");
+    const auto replace = [&](const std::string& from, const std::string& to) {
+        const auto at = text.find(from);
+        REQUIRE(at != std::string::npos);
+        text.replace(at, from.size(), to);
+    };
+    replace("dir = \"plugins\"", "dir = \"" + std::string(HUBGATE_LIB_DIR) + "\"");
+    replace("file = \"csv_to_json.so\"", "file = \"text-to-json.so\"");
+    replace("config = { fields = [\"temp\", \"hum\"], types = { temp = \"float\" } }",
+            "config = { format = \"csv\", fields = [ { name = \"temp\", type = \"number\" } ] }");
+    TempDir dir;
+    std::filesystem::copy(kFixtures, dir.path() / "fixtures",
+                          std::filesystem::copy_options::recursive);
+    const auto file = dir.write("fixtures/valid-x509.toml", text);
+    const auto result = check(file);
     INFO(result.output);
     CHECK(result.status == 0);
     CHECK(result.output.find("via 127.0.0.1:18883, auth x509, 1 mapping pattern, 1 plugin") !=
@@ -147,4 +163,34 @@ TEST_CASE("--print-reference prints the key reference") {
     CHECK(result.status == 0);
     CHECK(result.output.starts_with("### Top-level keys"));
     CHECK(result.output.find("| `hub.hostname` | string | **required** |") != std::string::npos);
+}
+
+TEST_CASE("mapping files and plugins named by the config are checked too") {
+    TempDir dir;
+    const auto mapping = dir.write("mappings/broken.toml",
+                                   "[[devices]]\n"
+                                   "id = \"{site}-{missing}\"\n"
+                                   "  [devices.uplink]\n"
+                                   "  \"plant/{site}/telemetry\" = { send = \"telemetry\" }\n");
+    const auto config =
+        dir.write("hubgate.toml",
+                  "mappings = [\"mappings/*.toml\"]\n"
+                  "[hub]\nhostname = \"h.example\"\n"
+                  "[auth]\nmode = \"device-keys\"\ndevice_key_file = \"/k/{device}.key\"\n"
+                  "[plugins.csv]\nfile = \"no-such-plugin.so\"\n");
+    auto result = check(config);
+    INFO(result.output);
+    CHECK(result.status == 1);
+    // The plugin that cannot be loaded is reported at its table in the config.
+    CHECK(reported_lines(result.output, config) == std::multiset<uint32_t>{7});
+
+    // Without the plugin, the mapping file's own fault is reported at its line.
+    dir.write("hubgate.toml",
+              "mappings = [\"mappings/*.toml\"]\n"
+              "[hub]\nhostname = \"h.example\"\n"
+              "[auth]\nmode = \"device-keys\"\ndevice_key_file = \"/k/{device}.key\"\n");
+    result = check(config);
+    INFO(result.output);
+    CHECK(result.status == 1);
+    CHECK(reported_lines(result.output, mapping) == std::multiset<uint32_t>{2});
 }

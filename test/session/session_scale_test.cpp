@@ -12,7 +12,7 @@ using hubgate::test::HubsimFixture;
 
 TEST_CASE("1000 concurrent sessions connect at the configured rate") {
     constexpr int kDevices = 1000;
-    constexpr double kRate = 250;
+    constexpr double kRate = 100;
     constexpr double kBurst = 25;
     HubsimFixture hub(hub_with_devices(kDevices));
     auto manager = live_manager_options();
@@ -40,20 +40,22 @@ TEST_CASE("1000 concurrent sessions connect at the configured rate") {
     REQUIRE(times.size() == kDevices);
     CHECK(hub_events(hub, "", "refused").empty());
     std::sort(times.begin(), times.end());
-    // Pacing, from the hub's records. The hub stamps a connect after the TLS handshake, so
-    // on a busy machine connects bunch up: the busiest second may exceed rate + burst by a
-    // margin (50%), while without pacing all 1,000 would land within a second or two. The
-    // whole set must take at least what the rate allows (minus 10%).
+    // Pacing, from the hub's records. The hub stamps a connect after the TLS handshake, so on a
+    // busy machine (ctest -j2 on 2 cores) stamps bunch up: a connect started at t may be stamped
+    // up to about a second later. So a 2-second window of stamps holds the connects started in
+    // at most 3 seconds: rate * 3 + burst. Without pacing all 1,000 land within 2-3 seconds,
+    // far above that bound. The whole set must take at least what the rate allows (minus 10%).
+    constexpr int64_t kWindowMs = 2000;
     size_t worst = 0;
     for (size_t first = 0, last = 0; first < times.size(); ++first) {
-        while (last < times.size() && times[last] < times[first] + 1000) {
+        while (last < times.size() && times[last] < times[first] + kWindowMs) {
             ++last;
         }
         worst = std::max(worst, last - first);
     }
-    MESSAGE("most connects in any one second: " << worst << ", span "
-                                                << times.back() - times.front() << " ms");
-    CHECK(worst <= static_cast<size_t>((kRate + kBurst) * 1.5));
+    MESSAGE("most connects in any two seconds: " << worst << ", span "
+                                                 << times.back() - times.front() << " ms");
+    CHECK(worst <= static_cast<size_t>(kRate * 3 + kBurst));
     const double min_span_ms = (kDevices - kBurst) / kRate * 1000 * 0.9;
     CHECK(static_cast<double>(times.back() - times.front()) >= min_span_ms);
 }

@@ -1,0 +1,188 @@
+#include "gateway/daemon/bridge.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "gateway/daemon/session_settings.hpp"
+
+namespace hubgate::daemon {
+
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::seconds;
+
+spool::SpoolOptions spool_options_from(const config::Config& config) {
+    spool::SpoolOptions options;
+    options.dir = config.spool.dir;
+    options.max_bytes = config.spool.max_size;
+    options.ttl = duration_cast<seconds>(config.spool.ttl);
+    options.window = std::max<std::size_t>(1, config.sessions.max_inflight);
+    options.sync = spool::SyncMode::batch;
+    // A record is refused above this anyway by the hub's own limit (uplink_pipeline.hpp).
+    options.max_record_bytes =
+        std::min<std::uint64_t>(options.max_record_bytes, options.max_bytes / 4);
+    return options;
+}
+
+bool local_options_from(const config::Config& config, std::vector<std::string> filters,
+                        local::LocalLinkOptions& options, std::string& error) {
+    options.host = config.local.host;
+    options.port = config.local.port;
+    options.client_id = config.local.client_id;
+    options.keepalive = duration_cast<seconds>(config.local.keepalive);
+    options.filters = std::move(filters);
+    if (!config.local.username.empty()) {
+        options.username = config.local.username;
+        if (!config.local.password_file.empty()) {
+            std::ifstream in(config.local.password_file, std::ios::binary);
+            if (!in) {
+                error = "cannot read the local broker password file " +
+                        config.local.password_file.string();
+                return false;
+            }
+            std::stringstream text;
+            text << in.rdbuf();
+            std::string password = text.str();
+            while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+                password.pop_back();
+            }
+            options.password = std::move(password);
+        }
+    }
+    if (config.local.tls.enabled()) {
+        local::LocalTlsOptions tls;
+        tls.ca_file = config.local.tls.ca_file.string();
+        tls.cert_file = config.local.tls.cert_file.string();
+        tls.key_file = config.local.tls.key_file.string();
+        options.tls = std::move(tls);
+    }
+    return true;
+}
+
+}  // namespace
+
+Bridge::Bridge(const config::Config& config) : config_(config) {}
+
+Bridge::~Bridge() {
+    stop();
+}
+
+std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
+                                     std::vector<std::string>& errors) {
+    std::unique_ptr<Bridge> bridge(new Bridge(config));
+    if (!load_mappings(config, bridge->mappings_, errors)) {
+        return nullptr;
+    }
+    const auto& rules = *bridge->mappings_.set;
+    bridge->filters_ = rules.local_subscriptions();
+    spdlog::info("mappings: {} rules from {} files; local subscriptions: {}", rules.rule_count(),
+                 bridge->mappings_.files.size(), fmt::join(bridge->filters_, " "));
+
+    std::string error;
+    bridge->devices_ = std::make_unique<DeviceRegistry>(config.state.dir);
+    if (!bridge->devices_->load(error)) {
+        errors.push_back(error);
+        return nullptr;
+    }
+    bridge->spool_ = spool::Spool::open(spool_options_from(config), error);
+    if (!bridge->spool_) {
+        errors.push_back("spool " + config.spool.dir.string() + ": " + error);
+        return nullptr;
+    }
+
+    SessionSettings settings;
+    if (!session_settings_from(config, settings, error)) {
+        errors.push_back(error);
+        return nullptr;
+    }
+    auto& b = *bridge;
+    b.deferred_ = std::make_unique<WorkQueue>();
+    b.downlink_ = std::make_unique<DownlinkRouter>(DownlinkDeps{
+        rules, *b.devices_, b.local_publisher_, b.methods_, b.counters_, *b.deferred_});
+    b.sessions_ = std::make_unique<session::SessionManager>(
+        settings.session, settings.manager, b.upstream_factory_, *b.downlink_, b.clock_);
+    b.hub_ = std::make_unique<SessionManagerLink>(*b.sessions_);
+    b.downlink_->set_hub(*b.hub_);
+    b.sender_ = std::make_unique<SpoolSender>(*b.spool_, *b.hub_, b.counters_);
+    b.downlink_->set_sender(*b.sender_);
+    b.uplink_ = std::make_unique<UplinkPipeline>(UplinkDeps{
+        rules, *b.devices_, *b.spool_, *b.sender_, *b.hub_, b.methods_, *b.downlink_, b.counters_});
+
+    local::LocalLinkOptions link_options;
+    if (!local_options_from(config, b.filters_, link_options, error)) {
+        errors.push_back(error);
+        return nullptr;
+    }
+    local::LocalLinkHandlers handlers;
+    UplinkPipeline* uplink = b.uplink_.get();
+    spool::Spool* spool = b.spool_.get();
+    handlers.on_message = [uplink](const local::InboundMessage& message) {
+        const auto packet_id = static_cast<uint32_t>(message.packet_id);
+        return uplink->handle(message.topic, message.payload, packet_id) == UplinkOutcome::retry
+                   ? local::InboundVerdict::refused
+                   : local::InboundVerdict::taken;
+    };
+    handlers.commit = [spool] { return spool->commit(); };
+    handlers.can_accept = [spool] { return spool->has_room(); };
+    // Packet ids only identify a redelivery within one broker session: a session the broker
+    // lost starts numbering afresh.
+    handlers.on_connection_change = [spool](bool up, bool resumed) {
+        if (up && !resumed)
+            spool->forget_recent_sources();
+    };
+    b.local_ = std::make_unique<local::LocalLink>(std::move(link_options), std::move(handlers));
+    b.local_publisher_.attach(*b.local_);
+    local::LocalLink* link = b.local_.get();
+    b.sender_->on_space_freed([link] { link->wake(); });
+    return bridge;
+}
+
+bool Bridge::start(std::string& error) {
+    sender_->start();
+    sessions_->start();
+    // Devices that must receive downlinks get their sessions now; messages recovered from the
+    // spool start draining as soon as their sessions connect.
+    uplink_->open_startup_sessions(config_.sessions.startup_devices,
+                                   config_.sessions.connect_seen_devices);
+    for (const auto& device_id : spool_->devices_with_backlog()) {
+        sender_->notify(device_id);
+    }
+    if (!local_->start(error)) {
+        return false;
+    }
+    started_ = true;
+    return true;
+}
+
+void Bridge::stop() {
+    if (stopped_ || !started_) {
+        return;
+    }
+    stopped_ = true;
+    // No new messages first: the local broker keeps what we have not taken.
+    local_->stop();
+    sender_->stop();
+    sessions_->stop();
+    // Replies decided in session callbacks run now, while the sessions still exist (they are
+    // refused quietly by the stopped manager); no callback can post more after stop().
+    deferred_.reset();
+    spool_->commit();
+    spdlog::info("bridge stopped: {}", counters_.summary());
+}
+
+void Bridge::housekeeping() {
+    if (const auto dropped = spool_->expire(); dropped > 0) {
+        spdlog::warn("spool: dropped {} messages older than the TTL", dropped);
+    }
+    for (const auto& expired : methods_.expire(std::chrono::steady_clock::now())) {
+        ++counters_.methods_timed_out;
+        spdlog::warn("method '{}' of {} (rid {}): no reply from the device in time", expired.method,
+                     expired.device_id, expired.rid);
+    }
+}
+
+}  // namespace hubgate::daemon

@@ -1,0 +1,88 @@
+#pragma once
+// The running bridge: every part of hubgate wired together.
+//
+// Threads and what they do:
+//  - local link thread (gateway/local): reads the local broker; for each message calls
+//    UplinkPipeline::handle, which routes it (mapping engine) and, for telemetry, appends it to
+//    the spool before returning, so the broker's PUBACK only follows the spool write. Reported
+//    patches, twin GETs and method replies are handed to the device's session at once.
+//  - spool sender thread (SpoolSender): drains the spool per device through the sessions within
+//    the in-flight window; acks the spool on the hub's PUBACK.
+//  - session manager thread (gateway/session) and Paho's threads: the device sessions. Their
+//    callbacks (DownlinkRouter) render downlinks and queue them on the local link.
+//  - deferred work thread (WorkQueue): replies to the hub decided inside a session callback.
+//  - main thread: waits for signals and does housekeeping (spool TTL, method expiry, counters).
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/config/config.hpp"
+#include "gateway/daemon/bridge_counters.hpp"
+#include "gateway/daemon/device_registry.hpp"
+#include "gateway/daemon/downlink_router.hpp"
+#include "gateway/daemon/local_link_publisher.hpp"
+#include "gateway/daemon/mapping_loading.hpp"
+#include "gateway/daemon/method_correlator.hpp"
+#include "gateway/daemon/session_manager_link.hpp"
+#include "gateway/daemon/spool_sender.hpp"
+#include "gateway/daemon/uplink_pipeline.hpp"
+#include "gateway/daemon/work_queue.hpp"
+#include "gateway/local/local_link.hpp"
+#include "gateway/session/clock.hpp"
+#include "gateway/session/paho_upstream.hpp"
+#include "gateway/session/session_manager.hpp"
+#include "gateway/spool/spool.hpp"
+
+namespace hubgate::daemon {
+
+// hubgate's bridge between the local broker and IoT Hub.
+class Bridge {
+  public:
+    // Loads mappings and plugins, opens the spool and the state directory. nullptr with every
+    // problem in `errors` when something is unusable.
+    static std::unique_ptr<Bridge> open(const config::Config& config,
+                                        std::vector<std::string>& errors);
+    ~Bridge();
+    Bridge(const Bridge&) = delete;
+    Bridge& operator=(const Bridge&) = delete;
+
+    // Starts the sessions, the spool sender and the local link.
+    bool start(std::string& error);
+    // Stops taking messages from the local broker first, then closes the sessions cleanly.
+    // What is not acknowledged by the hub stays in the spool for the next start.
+    void stop();
+    // Periodic work (main thread, about once a second).
+    void housekeeping();
+
+    const BridgeCounters& counters() const { return counters_; }
+    const local::LinkCounters& local_counters() const { return local_->counters(); }
+    std::size_t subscription_count() const { return filters_.size(); }
+
+  private:
+    explicit Bridge(const config::Config& config);
+
+    config::Config config_;
+    LoadedMappings mappings_;
+    std::vector<std::string> filters_;
+    std::unique_ptr<DeviceRegistry> devices_;
+    std::unique_ptr<spool::Spool> spool_;
+    BridgeCounters counters_;
+    MethodCorrelator methods_;
+    LocalLinkPublisher local_publisher_;
+    session::SystemClock clock_;
+    session::PahoUpstreamFactory upstream_factory_;
+    // Destroyed before the parts above, in reverse order of declaration.
+    std::unique_ptr<WorkQueue> deferred_;
+    std::unique_ptr<DownlinkRouter> downlink_;
+    std::unique_ptr<session::SessionManager> sessions_;
+    std::unique_ptr<SessionManagerLink> hub_;
+    std::unique_ptr<SpoolSender> sender_;
+    std::unique_ptr<UplinkPipeline> uplink_;
+    std::unique_ptr<local::LocalLink> local_;
+    bool started_ = false;
+    bool stopped_ = false;
+};
+
+}  // namespace hubgate::daemon

@@ -1,0 +1,46 @@
+#pragma once
+// The daemon's device directory: which devices were seen with which topic captures, shared by
+// the uplink path (remembers) and the downlink path (renders), and persisted in the state
+// directory so that downlinks reach a device after a restart before it publishes again.
+
+#include <filesystem>
+#include <functional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "hubgate/mappings/device_directory.hpp"
+
+namespace hubgate::daemon {
+
+// A thread-safe DeviceDirectory backed by `<state dir>/devices.json` (written atomically).
+class DeviceRegistry {
+  public:
+    explicit DeviceRegistry(std::filesystem::path state_dir);
+
+    // Reads the file if there is one. A malformed file is moved aside (devices.json.bad) and the
+    // registry starts empty: captures are learnt again from the next messages. Returns false with
+    // `error` only when the state directory itself is unusable.
+    bool load(std::string& error);
+
+    // Remembers the route's device; writes the file before returning when something changed,
+    // so a device whose message was accepted is also known after a crash.
+    void remember(const mappings::UplinkRoute& route);
+
+    // Runs `fn` with the directory under a shared lock (for render_downlink).
+    void read(const std::function<void(const mappings::DeviceDirectory&)>& fn) const;
+
+    std::vector<std::string> device_ids() const;
+    std::size_t size() const;
+    const std::filesystem::path& file() const { return file_; }
+
+  private:
+    bool persist_locked(std::string& error) const;
+
+    std::filesystem::path dir_;
+    std::filesystem::path file_;
+    mutable std::shared_mutex mutex_;
+    mappings::DeviceDirectory directory_;
+};
+
+}  // namespace hubgate::daemon

@@ -1,0 +1,59 @@
+#pragma once
+// Cloud → device: turns what the sessions hand down (C2D messages, desired-property updates,
+// direct-method requests, answers to twin GETs) into local messages through the mapping's
+// downlink templates, and publishes them to the legacy devices' topics.
+
+#include <string>
+
+#include "gateway/daemon/bridge_counters.hpp"
+#include "gateway/daemon/device_registry.hpp"
+#include "gateway/daemon/hub_link.hpp"
+#include "gateway/daemon/local_publisher.hpp"
+#include "gateway/daemon/method_correlator.hpp"
+#include "gateway/daemon/spool_sender.hpp"
+#include "gateway/daemon/work_queue.hpp"
+#include "gateway/session/session_listener.hpp"
+#include "hubgate/mappings/mapping_set.hpp"
+
+namespace hubgate::daemon {
+
+// Everything the downlink side works with; all must outlive the router.
+struct DownlinkDeps {
+    const mappings::MappingSet& mappings;
+    const DeviceRegistry& devices;
+    LocalPublisher& local;
+    MethodCorrelator& methods;
+    BridgeCounters& counters;
+    // Where replies to the hub are sent from (never from a session callback itself).
+    WorkQueue& deferred;
+    HubLink* hub = nullptr;         // set once the session manager exists
+    SpoolSender* sender = nullptr;  // told about session state changes
+};
+
+// The session manager's listener. Callbacks run on the session manager's thread.
+class DownlinkRouter final : public session::SessionListener {
+  public:
+    explicit DownlinkRouter(DownlinkDeps deps) : deps_(deps) {}
+
+    void set_hub(HubLink& hub) { deps_.hub = &hub; }
+    void set_sender(SpoolSender& sender) { deps_.sender = &sender; }
+
+    void on_c2d(const session::C2dMessage& message) override;
+    void on_method(const session::MethodCall& call) override;
+    void on_desired(const session::DesiredUpdate& update) override;
+    void on_state(const std::string& device_id, session::SessionState state) override;
+
+    // The hub's answer to a twin GET a legacy device asked for (`route` is its twin_get route).
+    void deliver_twin_answer(const mappings::UplinkRoute& route, const session::TwinResult& result);
+
+  private:
+    // Renders and publishes one downlink; false (counted and logged) when it went nowhere.
+    bool deliver(const std::string& device_id, mappings::DownlinkKind kind,
+                 const mappings::DownlinkVars& vars, std::string payload);
+    bool publish(const std::string& device_id, const mappings::DownlinkRoute& route);
+    void answer_method_later(const session::MethodCall& call, int status, std::string why);
+
+    DownlinkDeps deps_;
+};
+
+}  // namespace hubgate::daemon

@@ -1,0 +1,31 @@
+#pragma once
+// The downlink side's LocalPublisher on top of the libmosquitto local link.
+
+#include "gateway/daemon/local_publisher.hpp"
+#include "gateway/local/local_link.hpp"
+
+namespace hubgate::daemon {
+
+// Queues downlinks on the local link (sent in order once connected).
+class LocalLinkPublisher final : public LocalPublisher {
+  public:
+    void attach(local::LocalLink& link) { link_ = &link; }
+
+    bool publish(const std::string& topic, const std::string& payload, int qos, bool retain,
+                 std::string& error) override {
+        if (link_ == nullptr) {
+            error = "the local link is not running";
+            return false;
+        }
+        if (!link_->publish(topic, payload, qos, retain)) {
+            error = "the local link's queue is full";
+            return false;
+        }
+        return true;
+    }
+
+  private:
+    local::LocalLink* link_ = nullptr;
+};
+
+}  // namespace hubgate::daemon

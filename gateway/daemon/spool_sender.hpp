@@ -1,0 +1,95 @@
+#pragma once
+// Drains the spool through the device sessions: per device in append order, at most the spool's
+// window in flight, a message removed only once the hub acknowledged it. A device whose session
+// is down waits (its messages stay spooled) without holding up the others, and resumes when its
+// session is connected again.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <variant>
+
+#include "gateway/daemon/bridge_counters.hpp"
+#include "gateway/daemon/hub_link.hpp"
+#include "gateway/session/session_state.hpp"
+#include "gateway/spool/spool.hpp"
+
+namespace hubgate::daemon {
+
+// The spool's drain loop, on its own thread: every call below only posts an event to it, so
+// publish results arriving on the session manager's thread never call back into the manager.
+class SpoolSender {
+  public:
+    SpoolSender(spool::Spool& spool, HubLink& hub, BridgeCounters& counters);
+    ~SpoolSender();
+    SpoolSender(const SpoolSender&) = delete;
+    SpoolSender& operator=(const SpoolSender&) = delete;
+
+    // Called (on the sender thread) after acks freed spool space, to resume a paused reader.
+    void on_space_freed(std::function<void()> callback) { space_freed_ = std::move(callback); }
+
+    void start();
+    // Stops the thread; what is still in flight stays in the spool for the next start.
+    void stop();
+
+    // The device has new messages in the spool.
+    void notify(const std::string& device_id);
+    // The device's session changed state (Connected resumes a waiting device).
+    void session_state(const std::string& device_id, session::SessionState state);
+
+    // How long a device waits after a failed send before trying again when no state change
+    // arrives (the session may already be back).
+    static constexpr std::chrono::seconds kRetryAfter{2};
+
+  private:
+    struct Notify {
+        std::string device_id;
+    };
+    struct Result {
+        std::string device_id;
+        uint64_t seq;
+        session::PublishStatus status;
+    };
+    struct StateChange {
+        std::string device_id;
+        session::SessionState state;
+    };
+    using Event = std::variant<Notify, Result, StateChange>;
+
+    // Per-device progress, touched only by the sender thread.
+    struct DeviceProgress {
+        bool waiting = false;  // a send failed: wait for the session before taking more
+        std::chrono::steady_clock::time_point waiting_since{};
+    };
+
+    void post(Event event);
+    void run();
+    void handle(const Notify& event);
+    void handle(const Result& event);
+    void handle(const StateChange& event);
+    void resume(const std::string& device_id);
+    void pump(const std::string& device_id);
+    void retry_waiting_devices();
+
+    spool::Spool& spool_;
+    HubLink& hub_;
+    BridgeCounters& counters_;
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<Event> events_;
+    bool stopping_ = false;
+    std::thread thread_;
+
+    std::map<std::string, DeviceProgress, std::less<>> devices_;
+    std::function<void()> space_freed_;
+    bool freed_in_batch_ = false;
+};
+
+}  // namespace hubgate::daemon

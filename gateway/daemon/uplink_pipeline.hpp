@@ -1,0 +1,78 @@
+#pragma once
+// Device → cloud: every message the local link takes from the local broker goes through here.
+// It is routed by the mapping engine; telemetry is written to the spool before this returns (so
+// the local broker's PUBACK only follows the spool write) and the spool sender is told; reported
+// patches, twin requests and method replies go to the device's session.
+
+#include <cstdint>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/daemon/bridge_counters.hpp"
+#include "gateway/daemon/device_needs.hpp"
+#include "gateway/daemon/device_registry.hpp"
+#include "gateway/daemon/downlink_router.hpp"
+#include "gateway/daemon/hub_link.hpp"
+#include "gateway/daemon/method_correlator.hpp"
+#include "gateway/daemon/spool_sender.hpp"
+#include "gateway/spool/spool.hpp"
+#include "hubgate/mappings/mapping_set.hpp"
+
+namespace hubgate::daemon {
+
+// What became of one local message.
+enum class UplinkOutcome {
+    accepted,  // stored in the spool or handed to the device's session
+    refused,   // refused for good (counted and logged): acknowledge it so it is not sent again
+    retry,     // could not be stored now (spool full or failing): do not acknowledge it
+};
+
+// IoT Hub closes a connection that sends a D2C message above 256 KB (payload plus properties).
+inline constexpr std::size_t kMaxTelemetryBytes = 256 * 1024;
+
+// Everything the uplink side works with; all must outlive the pipeline.
+struct UplinkDeps {
+    const mappings::MappingSet& mappings;
+    DeviceRegistry& devices;
+    spool::Spool& spool;
+    SpoolSender& sender;
+    HubLink& hub;
+    MethodCorrelator& methods;
+    DownlinkRouter& downlink;
+    BridgeCounters& counters;
+};
+
+// Routes local messages. handle() is called from the local link's thread only.
+class UplinkPipeline {
+  public:
+    explicit UplinkPipeline(UplinkDeps deps) : deps_(deps), needs_(deps.mappings, deps.devices) {}
+
+    // `packet_id`: the local PUBLISH's MQTT packet id (0 for QoS 0). With the topic and payload
+    // it lets the spool recognise the local broker redelivering a message it already holds, so a
+    // redelivery keeps its original $.mid instead of becoming a second message.
+    UplinkOutcome handle(std::string_view topic, std::string_view payload, uint32_t packet_id = 0);
+
+    // At start-up, opens the sessions of devices that must receive downlinks before they
+    // publish again: the configured ones, and (when `seen_devices`) every device remembered in
+    // the state directory whose mapping has a downlink.
+    void open_startup_sessions(const std::vector<std::string>& configured, bool seen_devices);
+
+  private:
+    UplinkOutcome telemetry(std::string_view topic, mappings::UplinkRoute& route,
+                            spool::SourceRef source);
+    UplinkOutcome reported(mappings::UplinkRoute& route);
+    UplinkOutcome twin_get(const mappings::UplinkRoute& route);
+    UplinkOutcome method_reply(std::string_view topic, const mappings::UplinkRoute& route);
+    // Tells the session manager about a device the first time (or with a wider need).
+    void ensure_session(const mappings::UplinkRoute& route);
+
+    UplinkDeps deps_;
+    DeviceNeedsCache needs_;
+    std::set<std::string, std::less<>> sessions_opened_;
+    std::set<std::string, std::less<>> twin_opened_;
+};
+
+}  // namespace hubgate::daemon

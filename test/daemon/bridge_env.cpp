@@ -1,0 +1,159 @@
+#include "bridge_env.hpp"
+
+#include <sys/stat.h>
+
+#include <csignal>
+#include <fstream>
+#include <stdexcept>
+
+#include "harness/ports.hpp"
+
+namespace hubgate::test {
+
+const char* const kTestMapping = R"toml(
+[[devices]]
+name = "test sensors"
+id = "{site}-{sensor}"
+
+  [devices.uplink]
+  "t/{site}/{sensor}/telemetry" = { send = "telemetry", properties = { site = "{site}", "$.ct" = "application/json" } }
+  "t/{site}/{sensor}/state" = { send = "reported" }
+  "t/{site}/{sensor}/twin/get/{rid}" = { send = "twin-get" }
+  "t/{site}/{sensor}/debug/{rest...}" = "ignore"
+
+  [devices.downlink]
+  c2d = "t/{site}/{sensor}/inbox"
+  desired = { topic = "t/{site}/{sensor}/config", retain = true }
+  twin = "t/{site}/{sensor}/twin/res/{status}/{rid}"
+  method = { topic = "t/{site}/{sensor}/rpc/{method}/{rid}", reply = "t/{site}/{sensor}/rpc/{method}/{rid}/reply/{status}", timeout = "10s" }
+)toml";
+
+namespace {
+
+std::vector<HubsimDevice> hub_devices(const std::vector<std::string>& ids) {
+    std::vector<HubsimDevice> devices;
+    for (const auto& id : ids) {
+        HubsimDevice device;
+        device.id = id;
+        devices.push_back(device);
+    }
+    return devices;
+}
+
+}  // namespace
+
+BridgeEnvOptions with_devices(std::vector<std::string> devices) {
+    BridgeEnvOptions options;
+    options.devices = std::move(devices);
+    return options;
+}
+
+BridgeEnv::BridgeEnv(BridgeEnvOptions options) : options_(std::move(options)) {
+    local_port_ = free_tcp_port();
+    start_local_broker();
+
+    HubsimOptions hub_options;
+    hub_options.devices = hub_devices(options_.devices);
+    hub_options.policies.push_back({"device", "", {"DeviceConnect"}});
+    hub_ = std::make_unique<HubsimFixture>(hub_options);
+
+    const auto key_file = dir_.write("policy.key", hub_->policy("device").key + "\n");
+    ::chmod(key_file.c_str(), 0600);
+    dir_.write("mappings/test.toml", options_.mapping);
+    const auto& d = dir_.path();
+    dir_.write("hubgate.toml",
+               "mappings = [\"" + (d / "mappings" / "*.toml").string() +
+                   "\"]\n"
+                   "[hub]\n"
+                   "hostname = \"" +
+                   hub_->hostname() +
+                   "\"\n"
+                   "connect_host = \"127.0.0.1:" +
+                   std::to_string(hub_->mqtts_port()) +
+                   "\"\n"
+                   "ca_file = \"" +
+                   hub_->ca_file().string() +
+                   "\"\n"
+                   "[auth]\nmode = \"policy\"\npolicy_name = \"device\"\n"
+                   "key_file = \"" +
+                   key_file.string() +
+                   "\"\n"
+                   "[local]\nhost = \"127.0.0.1\"\nport = " +
+                   std::to_string(local_port_) +
+                   "\n"
+                   "client_id = \"hubgate-test\"\n"
+                   "[sessions]\nconnect_rate = 200\nbackoff = { min = \"200ms\", max = \"2s\" }\n"
+                   "[spool]\ndir = \"" +
+                   (d / "spool").string() +
+                   "\"\n"
+                   "[state]\ndir = \"" +
+                   (d / "state").string() +
+                   "\"\n"
+                   "[control]\nsocket = \"" +
+                   (d / "control.sock").string() +
+                   "\"\n"
+                   "[log]\nlevel = \"" +
+                   options_.log_level + "\"\n" + options_.extra_config);
+}
+
+BridgeEnv::~BridgeEnv() {
+    hubgate_.reset();
+    hub_.reset();
+    mosquitto_.reset();
+}
+
+void BridgeEnv::start_hubgate() {
+    if (hubgate_) {
+        earlier_output_ += hubgate_->output();
+    }
+    hubgate_ = std::make_unique<Process>(
+        std::vector<std::string>{std::string(HUBGATE_BIN_DIR) + "/hubgate", "run", "-c",
+                                 (dir_.path() / "hubgate.toml").string()});
+    if (!hubgate_->wait_for_output("subscribed to", 30s)) {
+        throw std::runtime_error("hubgate did not subscribe to the local broker:\n" +
+                                 hubgate_->output());
+    }
+}
+
+int BridgeEnv::stop_hubgate() {
+    hubgate_->signal(SIGTERM);
+    const int status = hubgate_->wait_exit(30s).value_or(-1);
+    // Its last lines (the final counters) may still be in the pipe.
+    hubgate_->wait_output_closed(5s);
+    return status;
+}
+
+void BridgeEnv::kill_hubgate() {
+    hubgate_->signal(SIGKILL);
+    hubgate_->wait_exit(10s);
+}
+
+std::string BridgeEnv::hubgate_output() const {
+    return earlier_output_ + (hubgate_ ? hubgate_->output() : std::string());
+}
+
+void BridgeEnv::start_local_broker() {
+    const auto conf = dir_.write("mosquitto.conf", "listener " + std::to_string(local_port_) +
+                                                       " 127.0.0.1\n"
+                                                       "allow_anonymous true\n"
+                                                       "persistence false\n"
+                                                       "max_queued_messages 0\n"
+                                                       "user root\n");
+    mosquitto_ = std::make_unique<Process>(
+        std::vector<std::string>{MOSQUITTO_EXECUTABLE, "-c", conf.string()});
+    if (!wait_for_port(local_port_, 10s)) {
+        throw std::runtime_error("local mosquitto did not start:\n" + mosquitto_->output());
+    }
+}
+
+void BridgeEnv::stop_local_broker() {
+    mosquitto_->stop();
+    mosquitto_.reset();
+}
+
+bool BridgeEnv::wait_for_log(const std::string& needle, std::chrono::milliseconds timeout,
+                             std::size_t from) {
+    return hubgate_->wait_for_output_after(from, needle, timeout);
+}
+
+}  // namespace hubgate::test

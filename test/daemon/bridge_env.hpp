@@ -1,0 +1,66 @@
+#pragma once
+// Everything an end-to-end test of `hubgate run` needs, as real processes on free loopback
+// ports: a private local mosquitto (max_queued_messages 0, user root), hubsim (HubsimFixture)
+// with the test's devices and a DeviceConnect policy, and hubgate itself with a config and a
+// mapping file written into a TempDir. Parts can be stopped and started again mid-test.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/process.hpp"
+#include "harness/temp_dir.hpp"
+#include "hubsim_fixture/hubsim_fixture.hpp"
+
+namespace hubgate::test {
+
+// The mapping the tests use: devices "{site}-{sensor}" under t/{site}/{sensor}/...
+extern const char* const kTestMapping;
+
+struct BridgeEnvOptions {
+    std::vector<std::string> devices;  // registered in hubsim
+    std::string mapping = kTestMapping;
+    std::string extra_config;  // appended to hubgate.toml
+    std::string log_level = "info";
+};
+
+// Options with only the devices set (the rest as declared above).
+BridgeEnvOptions with_devices(std::vector<std::string> devices);
+
+class BridgeEnv {
+  public:
+    explicit BridgeEnv(BridgeEnvOptions options);
+    ~BridgeEnv();
+
+    int local_port() const { return local_port_; }
+    HubsimFixture& hub() { return *hub_; }
+    Process& hubgate() { return *hubgate_; }
+    const TempDir& dir() const { return dir_; }
+
+    // Starts hubgate and waits until it subscribed to the local broker.
+    void start_hubgate();
+    // SIGTERM; returns the exit status.
+    int stop_hubgate();
+    void kill_hubgate();  // SIGKILL: no chance to clean up
+    // hubgate's output of every run so far (the current one last).
+    std::string hubgate_output() const;
+
+    void start_local_broker();
+    void stop_local_broker();
+
+    // Waits (bounded) for `needle` in the current hubgate's output after offset `from`.
+    bool wait_for_log(const std::string& needle, std::chrono::milliseconds timeout = 20s,
+                      std::size_t from = 0);
+
+  private:
+    BridgeEnvOptions options_;
+    TempDir dir_{"hubgate-daemon-test"};
+    int local_port_ = 0;
+    std::unique_ptr<Process> mosquitto_;
+    std::unique_ptr<HubsimFixture> hub_;
+    std::unique_ptr<Process> hubgate_;
+    std::string earlier_output_;
+};
+
+}  // namespace hubgate::test

@@ -1,0 +1,127 @@
+#pragma once
+// Fakes of the bridge's two edges for unit tests: the device sessions (HubLink) and the local
+// broker (LocalPublisher). Thread-safe: the spool sender calls from its own thread.
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "gateway/daemon/hub_link.hpp"
+#include "gateway/daemon/local_publisher.hpp"
+
+namespace hubgate::test {
+
+// Records every call; telemetry is answered by `answer` (Acked by default) at once.
+class FakeHub final : public daemon::HubLink {
+  public:
+    struct Sent {
+        std::string device_id;
+        uint64_t handle;
+        session::Properties properties;
+        std::string payload;
+    };
+    struct Reply {
+        std::string device_id, rid;
+        int status;
+        std::string payload;
+    };
+
+    std::function<session::PublishStatus(const Sent&)> answer = [](const Sent&) {
+        return session::PublishStatus::Acked;
+    };
+
+    void ensure_session(const std::string& device_id, const session::DeviceNeeds& needs) override {
+        std::lock_guard lock(mutex_);
+        ensured.emplace_back(device_id, needs);
+    }
+    void send_telemetry(const std::string& device_id, uint64_t handle,
+                        const session::Properties& properties, std::string payload,
+                        session::PublishCallback done) override {
+        Sent call{device_id, handle, properties, std::move(payload)};
+        const auto status = answer(call);
+        {
+            std::lock_guard lock(mutex_);
+            sent.push_back(call);
+        }
+        changed_.notify_all();
+        done(handle, status);
+    }
+    void patch_reported(const std::string& device_id, const nlohmann::json& patch,
+                        session::TwinCallback done) override {
+        {
+            std::lock_guard lock(mutex_);
+            patches.emplace_back(device_id, patch);
+        }
+        done({204, {}, 2, {}});
+    }
+    void get_twin(const std::string& device_id, session::TwinCallback done) override {
+        {
+            std::lock_guard lock(mutex_);
+            twin_gets.push_back(device_id);
+        }
+        done({200, {{"desired", {{"x", 1}}}}, std::nullopt, {}});
+    }
+    bool reply_method(const std::string& device_id, const std::string& rid, int status,
+                      const std::string& payload) override {
+        {
+            std::lock_guard lock(mutex_);
+            replies.push_back({device_id, rid, status, payload});
+        }
+        changed_.notify_all();
+        return true;
+    }
+
+    // Waits until `done` holds (checked under the lock), at most 5 s.
+    bool wait(const std::function<bool()>& done) {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_for(lock, std::chrono::seconds(5), done);
+    }
+    template <class F>
+    auto locked(F&& f) {
+        std::lock_guard lock(mutex_);
+        return f();
+    }
+
+    std::vector<std::pair<std::string, session::DeviceNeeds>> ensured;
+    std::vector<Sent> sent;
+    std::vector<std::pair<std::string, nlohmann::json>> patches;
+    std::vector<std::string> twin_gets;
+    std::vector<Reply> replies;
+
+  private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+};
+
+// Records local publishes; `accept` = false makes them fail.
+class FakeLocal final : public daemon::LocalPublisher {
+  public:
+    struct Published {
+        std::string topic, payload;
+        int qos;
+        bool retain;
+    };
+    bool publish(const std::string& topic, const std::string& payload, int qos, bool retain,
+                 std::string& error) override {
+        std::lock_guard lock(mutex_);
+        if (!accept) {
+            error = "refused by the fake";
+            return false;
+        }
+        published.push_back({topic, payload, qos, retain});
+        return true;
+    }
+    std::vector<Published> snapshot() {
+        std::lock_guard lock(mutex_);
+        return published;
+    }
+    bool accept = true;
+
+  private:
+    std::mutex mutex_;
+    std::vector<Published> published;
+};
+
+}  // namespace hubgate::test

@@ -1,0 +1,313 @@
+// The bridge's logic without processes or sockets: a real mapping set, spool and device registry
+// in a temporary folder, fakes for the sessions and the local broker.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "fakes.hpp"
+#include "gateway/daemon/downlink_router.hpp"
+#include "gateway/daemon/uplink_pipeline.hpp"
+
+namespace hubgate::test {
+
+namespace {
+
+using daemon::UplinkOutcome;
+using session::PublishStatus;
+
+constexpr const char* kMapping = R"toml(
+[[devices]]
+name = "sensors"
+id = "{site}-{sensor}"
+  [devices.uplink]
+  "t/{site}/{sensor}/telemetry" = { send = "telemetry", properties = { site = "{site}" } }
+  "t/{site}/{sensor}/state" = "reported"
+  "t/{site}/{sensor}/twin/get/{rid}" = "twin-get"
+  [devices.downlink]
+  c2d = "t/{site}/{sensor}/inbox"
+  desired = { topic = "t/{site}/{sensor}/config", retain = true }
+  twin = "t/{site}/{sensor}/twin/res/{status}/{rid}"
+  method = { topic = "t/{site}/{sensor}/rpc/{method}/{rid}", reply = "t/{site}/{sensor}/rpc/{method}/{rid}/reply/{status}", timeout = "10s" }
+
+[[devices]]
+name = "mute"
+id = "mute-{n}"
+  [devices.uplink]
+  "m/{n}/telemetry" = "telemetry"
+)toml";
+
+// A private folder removed at the end of the test.
+struct Folder {
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() /
+        ("hubgate-daemon-unit-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
+    ~Folder() { std::filesystem::remove_all(path); }
+    static inline int counter = 0;
+};
+
+// The uplink and downlink sides wired as the daemon wires them, with fakes at the edges.
+struct Bridge {
+    explicit Bridge(std::uint64_t spool_bytes = 1 << 20) {
+        std::vector<mappings::MappingSource> sources{{"test.toml", kMapping}};
+        auto loaded = mappings::MappingSet::load_texts(sources);
+        REQUIRE(loaded.ok());
+        rules.emplace(std::move(*loaded.set));
+        std::string error;
+        REQUIRE(devices.load(error));
+        spool::SpoolOptions options;
+        options.dir = folder.path / "spool";
+        options.max_bytes = spool_bytes;
+        options.max_record_bytes = std::min<std::uint64_t>(spool_bytes / 2, 1 << 20);
+        options.window = 4;
+        spool_ = spool::Spool::open(options, error);
+        REQUIRE(spool_);
+        sender = std::make_unique<daemon::SpoolSender>(*spool_, hub, counters);
+        downlink = std::make_unique<daemon::DownlinkRouter>(daemon::DownlinkDeps{
+            *rules, devices, local, methods, counters, deferred, &hub, sender.get()});
+        uplink = std::make_unique<daemon::UplinkPipeline>(daemon::UplinkDeps{
+            *rules, devices, *spool_, *sender, hub, methods, *downlink, counters});
+        sender->start();
+    }
+    ~Bridge() { sender->stop(); }
+
+    Folder folder;
+    std::optional<mappings::MappingSet> rules;
+    daemon::DeviceRegistry devices{folder.path / "state"};
+    std::unique_ptr<spool::Spool> spool_;
+    FakeHub hub;
+    FakeLocal local;
+    daemon::MethodCorrelator methods;
+    daemon::BridgeCounters counters;
+    daemon::WorkQueue deferred;
+    std::unique_ptr<daemon::SpoolSender> sender;
+    std::unique_ptr<daemon::DownlinkRouter> downlink;
+    std::unique_ptr<daemon::UplinkPipeline> uplink;
+};
+
+// Waits (bounded) for the sender thread to have processed what the test waits for.
+bool eventually(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+}
+
+std::string property(const session::Properties& properties, const std::string& name) {
+    for (const auto& [key, value] : properties) {
+        if (key == name) {
+            return value;
+        }
+    }
+    return {};
+}
+
+std::uint64_t rejected(const daemon::BridgeCounters& counters, mappings::RejectReason reason) {
+    return counters.mapping_rejected[static_cast<std::size_t>(reason)].load();
+}
+std::uint64_t rejected(const daemon::BridgeCounters& counters, daemon::BridgeReject reason) {
+    return counters.bridge_rejected[static_cast<std::size_t>(reason)].load();
+}
+
+}  // namespace
+
+TEST_CASE("telemetry is spooled, sent with the mapping's properties and a $.mid, then acked") {
+    Bridge bridge;
+    CHECK(bridge.uplink->handle("t/a/s1/telemetry", R"({"v":1})") == UplinkOutcome::accepted);
+    REQUIRE(bridge.hub.wait([&] { return bridge.hub.sent.size() == 1; }));
+    const auto sent = bridge.hub.locked([&] { return bridge.hub.sent.front(); });
+    CHECK(sent.device_id == "a-s1");
+    CHECK(sent.payload == R"({"v":1})");
+    CHECK(property(sent.properties, "site") == "a");
+    CHECK(property(sent.properties, "$.mid").size() == 36);
+    // The session was opened with the subscriptions the device's downlink templates need.
+    const auto ensured = bridge.hub.locked([&] { return bridge.hub.ensured; });
+    REQUIRE(ensured.size() == 1);
+    CHECK(ensured[0].second.c2d);
+    CHECK(ensured[0].second.methods);
+    CHECK(ensured[0].second.desired);
+    CHECK(ensured[0].second.method_timeout == std::chrono::seconds(10));
+    CHECK(eventually([&] { return bridge.counters.telemetry_acked == 1; }));
+    CHECK(bridge.spool_->backlog("a-s1") == 0);
+}
+
+TEST_CASE("a device without downlink templates gets a session without subscriptions") {
+    Bridge bridge;
+    CHECK(bridge.uplink->handle("m/7/telemetry", "1") == UplinkOutcome::accepted);
+    const auto ensured = bridge.hub.locked([&] { return bridge.hub.ensured; });
+    REQUIRE(ensured.size() == 1);
+    CHECK_FALSE(ensured[0].second.downlink());
+}
+
+TEST_CASE("a device whose session is down keeps its messages, in order, with the same $.mid") {
+    Bridge bridge;
+    std::atomic<bool> connected{false};
+    bridge.hub.answer = [&](const FakeHub::Sent& sent) {
+        if (sent.device_id == "a-down" && !connected) {
+            return PublishStatus::NotConnected;
+        }
+        return PublishStatus::Acked;
+    };
+    for (int i = 1; i <= 3; ++i) {
+        bridge.uplink->handle("t/a/down/telemetry", std::to_string(i));
+    }
+    // Another device is not held up by the one that is down.
+    bridge.uplink->handle("t/a/up/telemetry", "x");
+    REQUIRE(bridge.hub.wait([&] {
+        return std::any_of(bridge.hub.sent.begin(), bridge.hub.sent.end(),
+                           [](const auto& s) { return s.device_id == "a-up"; });
+    }));
+    CHECK(bridge.spool_->backlog("a-down") == 3);
+    const auto first_mid =
+        bridge.hub.locked([&] { return property(bridge.hub.sent.front().properties, "$.mid"); });
+
+    connected = true;
+    const auto before = bridge.hub.locked([&] { return bridge.hub.sent.size(); });
+    bridge.sender->session_state("a-down", session::SessionState::Connected);
+    REQUIRE(bridge.hub.wait([&] { return bridge.hub.sent.size() >= before + 3; }));
+    const auto resent = bridge.hub.locked([&] {
+        return std::vector<FakeHub::Sent>(bridge.hub.sent.begin() + before, bridge.hub.sent.end());
+    });
+    CHECK(resent[0].payload == "1");
+    CHECK(resent[1].payload == "2");
+    CHECK(resent[2].payload == "3");
+    CHECK(property(resent[0].properties, "$.mid") == first_mid);
+    CHECK(eventually([&] { return bridge.spool_->backlog("a-down") == 0; }));
+}
+
+TEST_CASE("a message the session refuses for good leaves the spool and is counted") {
+    Bridge bridge;
+    bridge.hub.answer = [](const FakeHub::Sent&) { return PublishStatus::Rejected; };
+    bridge.uplink->handle("t/a/s1/telemetry", "x");
+    CHECK(eventually(
+        [&] { return rejected(bridge.counters, daemon::BridgeReject::payload_too_large) == 1; }));
+    CHECK(bridge.spool_->backlog("a-s1") == 0);
+}
+
+TEST_CASE("refusals: each counted under its reason, and acknowledged so they are not resent") {
+    Bridge bridge;
+    CHECK(bridge.uplink->handle("t/a/s1/unknown", "x") == UplinkOutcome::refused);
+    CHECK(rejected(bridge.counters, daemon::BridgeReject::no_rule) == 1);
+    CHECK(bridge.uplink->handle("t/a^b/s1/telemetry", "x") == UplinkOutcome::refused);
+    CHECK(rejected(bridge.counters, mappings::RejectReason::invalid_device_id) == 1);
+    CHECK(bridge.uplink->handle("t/a/s1/state", "not json") == UplinkOutcome::refused);
+    CHECK(rejected(bridge.counters, mappings::RejectReason::payload_not_json_object) == 1);
+    CHECK(bridge.uplink->handle("t/a/s1/telemetry", std::string(300 * 1024, 'x')) ==
+          UplinkOutcome::refused);
+    CHECK(rejected(bridge.counters, daemon::BridgeReject::payload_too_large) == 1);
+    CHECK(bridge.counters.rejected_total() == 4);
+    CHECK(bridge.counters.summary().find("invalid_device_id=1") != std::string::npos);
+    bridge.sender->stop();
+    CHECK(bridge.hub.sent.empty());
+}
+
+TEST_CASE("a full spool answers retry: the local broker keeps the message") {
+    Bridge bridge(64 * 1024);
+    bridge.hub.answer = [](const FakeHub::Sent&) { return PublishStatus::NotConnected; };
+    UplinkOutcome outcome = UplinkOutcome::accepted;
+    for (int i = 0; i < 100 && outcome == UplinkOutcome::accepted; ++i) {
+        outcome = bridge.uplink->handle("t/a/s1/telemetry", std::string(4000, 'x'));
+    }
+    CHECK(outcome == UplinkOutcome::retry);
+}
+
+TEST_CASE("reported patches and twin requests go to the session; the twin answer comes back") {
+    Bridge bridge;
+    CHECK(bridge.uplink->handle("t/a/s1/state", R"({"fw":"2"})") == UplinkOutcome::accepted);
+    CHECK(bridge.hub.patches.size() == 1);
+    CHECK(bridge.hub.patches[0].second["fw"] == "2");
+    CHECK(bridge.counters.reported_sent == 1);
+
+    CHECK(bridge.uplink->handle("t/a/s1/twin/get/9", "") == UplinkOutcome::accepted);
+    const auto published = bridge.local.snapshot();
+    REQUIRE(published.size() == 1);
+    CHECK(published[0].topic == "t/a/s1/twin/res/200/9");
+    CHECK(nlohmann::json::parse(published[0].payload)["desired"]["x"] == 1);
+}
+
+TEST_CASE("downlinks: C2D, desired (retained) and method requests reach the device's topics") {
+    Bridge bridge;
+    bridge.uplink->handle("t/a/s1/telemetry", "x");  // the device becomes known
+    bridge.downlink->on_c2d({"a-s1", "hello", {}});
+    bridge.downlink->on_desired({"a-s1", {{"rate", 5}, {"$version", 3}}, 3, false});
+    bridge.downlink->on_method({"a-s1", "reboot", "17", R"({"delay":1})"});
+    const auto published = bridge.local.snapshot();
+    REQUIRE(published.size() == 3);
+    CHECK(published[0].topic == "t/a/s1/inbox");
+    CHECK(published[0].payload == "hello");
+    CHECK(published[1].topic == "t/a/s1/config");
+    CHECK(published[1].retain);
+    CHECK(nlohmann::json::parse(published[1].payload)["rate"] == 5);
+    CHECK(published[2].topic == "t/a/s1/rpc/reboot/17");
+    CHECK(bridge.methods.size() == 1);
+
+    // The device's reply is correlated by the rid in its topic and answers the hub.
+    CHECK(bridge.uplink->handle("t/a/s1/rpc/reboot/17/reply/200", R"({"ok":true})") ==
+          UplinkOutcome::accepted);
+    REQUIRE(bridge.hub.replies.size() == 1);
+    CHECK(bridge.hub.replies[0].rid == "17");
+    CHECK(bridge.hub.replies[0].status == 200);
+    CHECK(bridge.hub.replies[0].payload == R"({"ok":true})");
+    // A second reply has nothing left to answer.
+    CHECK(bridge.uplink->handle("t/a/s1/rpc/reboot/17/reply/200", "{}") == UplinkOutcome::refused);
+    CHECK(rejected(bridge.counters, daemon::BridgeReject::unmatched_reply) == 1);
+}
+
+TEST_CASE("a method for a device without a method template is answered 501 by the bridge") {
+    Bridge bridge;
+    bridge.uplink->handle("m/7/telemetry", "1");
+    bridge.downlink->on_method({"mute-7", "reboot", "5", "null"});
+    REQUIRE(bridge.hub.wait([&] { return bridge.hub.replies.size() == 1; }));
+    CHECK(bridge.hub.replies[0].status == 501);
+    CHECK(bridge.local.snapshot().empty());
+}
+
+TEST_CASE("a method request the local broker does not take is answered 503") {
+    Bridge bridge;
+    bridge.uplink->handle("t/a/s1/telemetry", "x");
+    bridge.local.accept = false;
+    bridge.downlink->on_method({"a-s1", "reboot", "5", "null"});
+    REQUIRE(bridge.hub.wait([&] { return bridge.hub.replies.size() == 1; }));
+    CHECK(bridge.hub.replies[0].status == 503);
+    CHECK(bridge.methods.size() == 0);
+}
+
+TEST_CASE("known devices survive a restart of the registry") {
+    Folder folder;
+    {
+        daemon::DeviceRegistry devices(folder.path);
+        std::string error;
+        REQUIRE(devices.load(error));
+        mappings::UplinkRoute route;
+        route.kind = mappings::UplinkKind::telemetry;
+        route.device_id = "a-s1";
+        route.device_class = "sensors";
+        route.captures = {{"site", "a"}, {"sensor", "s1"}};
+        devices.remember(route);
+    }
+    daemon::DeviceRegistry reloaded(folder.path);
+    std::string error;
+    REQUIRE(reloaded.load(error));
+    CHECK(reloaded.device_ids() == std::vector<std::string>{"a-s1"});
+}
+
+TEST_CASE("a corrupt device file is moved aside and the registry starts empty") {
+    Folder folder;
+    std::filesystem::create_directories(folder.path);
+    { std::ofstream(folder.path / "devices.json") << "{not json"; }
+    daemon::DeviceRegistry devices(folder.path);
+    std::string error;
+    REQUIRE(devices.load(error));
+    CHECK(devices.size() == 0);
+    CHECK(std::filesystem::exists(folder.path / "devices.json.bad"));
+}
+
+}  // namespace hubgate::test
