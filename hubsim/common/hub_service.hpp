@@ -29,30 +29,31 @@ namespace hubsim {
 
 using nlohmann::json;
 
-// An answer from the hub: an HTTP status and a JSON body (errors: {"Message": "ErrorCode:...;..."}).
+// An answer from the hub: an HTTP status and a JSON body
+// (errors: {"Message": "ErrorCode:...;..."}).
 struct ServiceResult {
     int status = 200;
     json body = json::object();
 };
 
 struct C2dRequest {
-    std::string payload;                        // raw bytes
+    std::string payload;                            // raw bytes
     std::map<std::string, std::string> properties;  // application properties
-    std::optional<std::string> message_id;      // $.mid; generated when absent
-    std::optional<std::string> correlation_id;  // $.cid
-    std::optional<std::chrono::seconds> ttl;    // default 1 h
+    std::optional<std::string> message_id;          // $.mid; generated when absent
+    std::optional<std::string> correlation_id;      // $.cid
+    std::optional<std::chrono::seconds> ttl;        // default 1 h
 };
 
 struct Faults {
-    int twin_throttle_seconds = 0;      // answer 429 to twin GET/PATCH for this long from now
-    bool refuse_connects = false;       // refuse every CONNECT (CONNACK 5: the only refusal a
-                                        // mosquitto 2.0 auth plugin can make)
-    double connect_rate = 0;            // new connections per second accepted; 0 = unlimited
-    int puback_delay_ms = 0;            // delay telemetry PUBACKs (emulated by holding the ack)
+    int twin_throttle_seconds = 0;  // answer 429 to twin GET/PATCH for this long from now
+    bool refuse_connects = false;   // refuse every CONNECT (CONNACK 5: the only refusal a
+                                    // mosquitto 2.0 auth plugin can make)
+    double connect_rate = 0;        // new connections per second accepted; 0 = unlimited
+    int puback_delay_ms = 0;        // delay telemetry PUBACKs (emulated by holding the ack)
 };
 
 class HubService {
-public:
+  public:
     virtual ~HubService() = default;
 
     // Registry (GET/PUT/DELETE /devices/{id}, GET /devices): IoT Hub device identity JSON.
@@ -82,14 +83,17 @@ public:
     // {"devices":[{"deviceId","connected","connects","lastEvent"}],
     //  "log":[{"time_ms","deviceId","event":"connect|refused|disconnect|kicked|replaced|expired","reason"}]}
     virtual ServiceResult connections() = 0;
-    virtual ServiceResult c2d_state(const std::string& id) = 0;  // {"pending","completed","rejected"}
+    // {"pending","completed","rejected"}
+    virtual ServiceResult c2d_state(const std::string& id) = 0;
     virtual ServiceResult kick(const std::string& id) = 0;
     virtual ServiceResult set_faults(const Faults& faults) = 0;
     virtual Faults faults() = 0;
 
     // Service authentication: the key of a shared access policy by name (nullopt when unknown),
-    // and whether it has a right ("ServiceConnect", "RegistryRead", "RegistryWrite", "DeviceConnect").
-    virtual std::optional<std::string> policy_key(const std::string& name, const std::string& right) = 0;
+    // and whether it has a right ("ServiceConnect", "RegistryRead", "RegistryWrite",
+    // "DeviceConnect").
+    virtual std::optional<std::string> policy_key(const std::string& name,
+                                                  const std::string& right) = 0;
     virtual std::string hostname() = 0;
 };
 
@@ -103,7 +107,7 @@ struct ServiceApiOptions {
 };
 
 class ServiceApi {
-public:
+  public:
     virtual ~ServiceApi() = default;  // stops the server and joins its threads
 };
 

@@ -31,6 +31,9 @@ class HttpsServiceApi final : public ServiceApi {
         // Small JSON answers: without TCP_NODELAY, Nagle + delayed ACK add ~40 ms to a call
         // (a direct method must take a few ms at idle).
         server_.set_tcp_nodelay(true);
+        // httplib closes a keep-alive connection after 5 requests by default, so every fifth
+        // call paid a new TLS handshake; IoT Hub keeps service connections open.
+        server_.set_keep_alive_max_count(1000);
         add_service_routes(server_, hub, counters_);
         if (!server_.bind_to_port(options.bind, options.port)) {
             throw std::runtime_error("hubsim service: cannot listen on " + options.bind + ":" +
