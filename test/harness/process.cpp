@@ -167,19 +167,24 @@ void Process::stop(std::chrono::milliseconds grace) {
 RunResult run(std::vector<std::string> argv, std::chrono::milliseconds timeout,
               std::map<std::string, std::string> env, const std::string& stdin_text) {
     RunResult result;
+    std::string stdin_path;
     if (!stdin_text.empty()) {
-        // Feed stdin through a shell here-string file to keep Process simple.
+        // Stdin comes from a temporary file through a shell redirect, which keeps Process simple.
         char path[] = "/tmp/hubgate-stdin-XXXXXX";
         int fd = mkstemp(path);
         if (fd < 0)
             throw std::runtime_error("mkstemp failed");
-        if (::write(fd, stdin_text.data(), stdin_text.size()) < 0) {
-            close(fd);
+        bool written = ::write(fd, stdin_text.data(), stdin_text.size()) ==
+                       static_cast<ssize_t>(stdin_text.size());
+        close(fd);
+        stdin_path = path;
+        if (!written) {
+            unlink(path);
             throw std::runtime_error("write failed");
         }
-        close(fd);
-        std::string cmd = "exec \"$0\" \"$@\" < " + std::string(path);
-        argv.insert(argv.begin(), {"/bin/sh", "-c", cmd});
+        argv.insert(argv.begin(), {"/bin/sh", "-c", "exec \"$0\" \"$@\" < " + stdin_path});
+    }
+    {
         Process p(std::move(argv), std::move(env));
         auto st = p.wait_exit(timeout);
         if (!st)
@@ -187,16 +192,9 @@ RunResult run(std::vector<std::string> argv, std::chrono::milliseconds timeout,
         result.status = st.value_or(-1);
         p.wait_output_closed(2s);
         result.output = p.output();
-        unlink(path);
-        return result;
     }
-    Process p(std::move(argv), std::move(env));
-    auto st = p.wait_exit(timeout);
-    if (!st)
-        p.stop(1s);
-    result.status = st.value_or(-1);
-    p.wait_output_closed(2s);
-    result.output = p.output();
+    if (!stdin_path.empty())
+        unlink(stdin_path.c_str());
     return result;
 }
 
