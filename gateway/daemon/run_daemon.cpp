@@ -5,6 +5,7 @@
 
 #include "gateway/daemon/bridge.hpp"
 #include "gateway/daemon/shutdown_signals.hpp"
+#include "gateway/notify/systemd_notifier.hpp"
 
 namespace hubgate::daemon {
 
@@ -34,6 +35,11 @@ int run_daemon(const config::Config& config) {
     }
     spdlog::info("hubgate running (local broker {}:{}, hub {})", config.local.host,
                  config.local.port, config.hub.hostname);
+    // Under systemd (Type=notify): READY=1 once the local link has subscribed, WATCHDOG=1 from
+    // this loop (a hung loop gets the service restarted), STOPPING=1 on the way out.
+    const notify::SystemdNotifier notifier;
+    bool ready_sent = false;
+    auto last_watchdog = std::chrono::steady_clock::now();
 
     auto last_housekeeping = std::chrono::steady_clock::now();
     auto last_summary = last_housekeeping;
@@ -43,6 +49,7 @@ int run_daemon(const config::Config& config) {
         const auto sig = ShutdownSignals::wait(kTick);
         if (sig == SIGTERM || sig == SIGINT) {
             spdlog::info("{}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            notifier.stopping();
             break;
         }
         if (sig == SIGHUP) {
@@ -55,8 +62,19 @@ int run_daemon(const config::Config& config) {
             subscribed != subscriptions_seen) {
             subscriptions_seen = subscribed;
             spdlog::info("subscribed to {} local filters", bridge->subscription_count());
+            if (!ready_sent) {
+                ready_sent = true;
+                notifier.ready();
+                notifier.status("subscribed to " + std::to_string(bridge->subscription_count()) +
+                                " local filters");
+            }
         }
         const auto now = std::chrono::steady_clock::now();
+        if (const auto interval = notifier.watchdog_interval();
+            interval && now - last_watchdog >= *interval) {
+            last_watchdog = now;
+            notifier.watchdog();
+        }
         if (now - last_housekeeping >= kHousekeepingEvery) {
             last_housekeeping = now;
             bridge->housekeeping();
@@ -66,6 +84,7 @@ int run_daemon(const config::Config& config) {
             auto summary = bridge->counters().summary();
             if (summary != last_summary_text) {
                 spdlog::info("counters: {}", summary);
+                notifier.status(summary);
                 last_summary_text = std::move(summary);
             }
         }

@@ -39,7 +39,7 @@ TEST_CASE("an invalid base64 key is a clear error") {
     CHECK_THROWS_WITH_AS(make_sas_token(spec), "key is not valid base64", SasError);
 }
 
-TEST_CASE("parse and verify round trip; any change breaks verification") {
+TEST_CASE("parse and verify round trip - any change breaks verification") {
     auto spec = device_spec();
     spec.policy = "device";
     auto token = make_sas_token(spec);

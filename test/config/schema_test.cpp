@@ -72,7 +72,7 @@ TEST_CASE("docs/configuration.md carries the current reference") {
     }
 }
 
-TEST_CASE("registered validators run in order; one that throws becomes a diagnostic") {
+TEST_CASE("registered validators run in order - one that throws becomes a diagnostic") {
     const size_t before = registered_validators().size();
     register_validator("first", [](const Config& c) {
         return std::vector<Diagnostic>{{c.source_file, 7, 1, "mappings[0]", "first says no"}};

@@ -108,7 +108,8 @@ void BridgeEnv::start_hubgate() {
     }
     hubgate_ = std::make_unique<Process>(
         std::vector<std::string>{std::string(HUBGATE_BIN_DIR) + "/hubgate", "run", "-c",
-                                 (dir_.path() / "hubgate.toml").string()});
+                                 (dir_.path() / "hubgate.toml").string()},
+        options_.hubgate_env);
     if (!hubgate_->wait_for_output("subscribed to", 30s)) {
         throw std::runtime_error("hubgate did not subscribe to the local broker:\n" +
                                  hubgate_->output());

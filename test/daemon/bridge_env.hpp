@@ -5,6 +5,7 @@
 // mapping file written into a TempDir. Parts can be stopped and started again mid-test.
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@ struct BridgeEnvOptions {
     std::string mapping = kTestMapping;
     std::string extra_config;  // appended to hubgate.toml
     std::string log_level = "info";
+    std::map<std::string, std::string> hubgate_env;  // added to hubgate's environment
 };
 
 // Options with only the devices set (the rest as declared above).

@@ -59,7 +59,7 @@ TEST_CASE("100 devices x 100 messages all arrive, each once, each with its own $
     CHECK(env.stop_hubgate() == 0);
 }
 
-TEST_CASE("kill -9 of hubgate mid-stream loses nothing; a resent message keeps its $.mid") {
+TEST_CASE("kill -9 of hubgate mid-stream loses nothing - a resent message keeps its $.mid") {
     constexpr int kDevices = 20;
     constexpr int kPerDevice = 100;
     const auto ids = device_ids(kDevices);

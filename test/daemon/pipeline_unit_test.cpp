@@ -219,7 +219,7 @@ TEST_CASE("a full spool answers retry: the local broker keeps the message") {
     CHECK(outcome == UplinkOutcome::retry);
 }
 
-TEST_CASE("reported patches and twin requests go to the session; the twin answer comes back") {
+TEST_CASE("reported patches and twin requests go to the session - the twin answer comes back") {
     Bridge bridge;
     CHECK(bridge.uplink->handle("t/a/s1/state", R"({"fw":"2"})") == UplinkOutcome::accepted);
     CHECK(bridge.hub.patches.size() == 1);

@@ -34,7 +34,7 @@ std::string error_of(const std::string& text) {
     return "";
 }
 
-TEST_CASE("defaults when [hub] is empty or absent") {
+TEST_CASE("defaults when the hub table is empty or absent") {
     ConfigFile file("[[devices]]\nid = \"d\"\n");
     const auto config = load_hub_config(file.path);
     CHECK(config.hostname == "hubsim.azure-devices.net");

@@ -107,7 +107,7 @@ TEST_CASE("downlinks render to the device's local topics") {
     }
 }
 
-TEST_CASE("the method reply pattern of [downlink] routes replies up") {
+TEST_CASE("the method reply pattern of the downlink table routes replies up") {
     const MappingSet rules = load_ok(kRules);
     const auto result = rules.route_uplink("plant/s/x/rpc/reboot/r1/reply/500", "{}");
     REQUIRE(std::holds_alternative<UplinkRoute>(result));
