@@ -53,9 +53,10 @@ endfunction()
 
 # An integration test: real mosquitto / hubsim / hubgate processes on free loopback ports.
 # Not built in the sanitizer or fuzz trees.
-#   hubgate_integration_test(NAME name SOURCES a.cpp ... LIBS lib ... [TIMEOUT s])
+#   hubgate_integration_test(NAME name SOURCES a.cpp ... LIBS lib ... [TIMEOUT s] [SERIAL])
+# SERIAL: ctest runs these tests alone (for tests whose subject is pacing under load).
 function(hubgate_integration_test)
-  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "SERIAL" "NAME;TIMEOUT" "SOURCES;LIBS" ${ARGN})
   if(HUBGATE_SANITIZE OR HUBGATE_FUZZ)
     return()
   endif()
@@ -71,6 +72,10 @@ function(hubgate_integration_test)
     HUBGATE_LIB_DIR="${CMAKE_BINARY_DIR}/lib"
     MOSQUITTO_EXECUTABLE="${MOSQUITTO_EXECUTABLE}"
     NODE_EXECUTABLE="${NODE_EXECUTABLE}")
+  set(_serial)
+  if(T_SERIAL)
+    set(_serial RUN_SERIAL TRUE)
+  endif()
   doctest_discover_tests(${T_NAME} TEST_PREFIX "${T_NAME}: "
-    PROPERTIES LABELS integration TIMEOUT ${T_TIMEOUT})
+    PROPERTIES LABELS integration TIMEOUT ${T_TIMEOUT} ${_serial})
 endfunction()

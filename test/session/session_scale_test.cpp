@@ -40,11 +40,12 @@ TEST_CASE("1000 concurrent sessions connect at the configured rate") {
     REQUIRE(times.size() == kDevices);
     CHECK(hub_events(hub, "", "refused").empty());
     std::sort(times.begin(), times.end());
-    // Pacing, from the hub's records. The hub stamps a connect after the TLS handshake, so on a
-    // busy machine (ctest -j2 on 2 cores) stamps bunch up: a connect started at t may be stamped
-    // up to about a second later. So a 2-second window of stamps holds the connects started in
-    // at most 3 seconds: rate * 3 + burst. Without pacing all 1,000 land within 2-3 seconds,
-    // far above that bound. The whole set must take at least what the rate allows (minus 10%).
+    // Pacing, from the hub's records. The hub stamps a connect after the TLS handshake, which
+    // mosquitto does on its one thread, so on a busy 2-core machine stamps bunch up: connects
+    // started over up to ~4 seconds were seen stamped within 2 (ctest -j2, another test running).
+    // So a 2-second window of stamps may hold up to rate * 4 + burst; without pacing all 1,000
+    // land within 2-3 seconds, far above that. The test runs serially (CMakeLists.txt) to keep
+    // the bunching small. The whole set must take at least what the rate allows (minus 10%).
     constexpr int64_t kWindowMs = 2000;
     size_t worst = 0;
     for (size_t first = 0, last = 0; first < times.size(); ++first) {
@@ -55,7 +56,7 @@ TEST_CASE("1000 concurrent sessions connect at the configured rate") {
     }
     MESSAGE("most connects in any two seconds: " << worst << ", span "
                                                  << times.back() - times.front() << " ms");
-    CHECK(worst <= static_cast<size_t>(kRate * 3 + kBurst));
+    CHECK(worst <= static_cast<size_t>(kRate * 4 + kBurst));
     const double min_span_ms = (kDevices - kBurst) / kRate * 1000 * 0.9;
     CHECK(static_cast<double>(times.back() - times.front()) >= min_span_ms);
 }
