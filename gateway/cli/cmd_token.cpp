@@ -3,12 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "gateway/auth/sas_token.hpp"
 #include "gateway/cli/args.hpp"
 #include "gateway/cli/command.hpp"
+#include "gateway/config/secret_file.hpp"
 #include "gateway/config/units.hpp"
 #include "gateway/log/log.hpp"
 
@@ -20,20 +19,6 @@ constexpr const char* kUsage =
     "                     [--ttl DURATION] [--verbose]\n"
     "Prints a SAS token for the device. With --policy, the key is that shared access policy's\n"
     "(DeviceConnect) key and the token carries skn=NAME. --ttl defaults to 1h.\n";
-
-std::string read_key_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in)
-        throw UsageError("cannot read key file " + path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string key = ss.str();
-    // Key files are usually written with a trailing newline.
-    while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) {
-        key.pop_back();
-    }
-    return key;
-}
 
 int run_token(std::span<const std::string> argv) {
     try {
@@ -50,7 +35,12 @@ int run_token(std::span<const std::string> argv) {
         }
         auth::SasTokenSpec spec;
         spec.resource_uri = auth::device_resource_uri(args.require("hub"), args.require("device"));
-        spec.key_base64 = key ? *key : read_key_file(*key_file);
+        if (key_file) {
+            key = config::read_secret_file(*key_file);
+            if (!key)
+                throw UsageError("cannot read key file " + *key_file);
+        }
+        spec.key_base64 = *key;
         spec.policy = args.get("policy");
         auto ttl = config::parse_duration(args.get("ttl").value_or("1h"));
         if (!ttl)

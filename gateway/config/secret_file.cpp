@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace hubgate::config {
 
@@ -31,6 +33,21 @@ std::optional<std::string> secret_file_problem(const std::filesystem::path& path
         return path.string() + " cannot be read: " + std::strerror(errno);
     }
     return std::nullopt;
+}
+
+std::optional<std::string> read_secret_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return std::nullopt;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string value = text.str();
+    while (!value.empty() &&
+           (value.back() == '\n' || value.back() == '\r' || value.back() == ' ')) {
+        value.pop_back();
+    }
+    return value;
 }
 
 }  // namespace hubgate::config

@@ -13,4 +13,9 @@ namespace hubgate::config {
 // Never includes the file's content.
 std::optional<std::string> secret_file_problem(const std::filesystem::path& path);
 
+// The secret a key file holds (a base64 key, a password), without the trailing newline, spaces
+// or carriage return editors leave; nullopt when the file cannot be read. Checks no mode: call
+// secret_file_problem() for that.
+std::optional<std::string> read_secret_file(const std::filesystem::path& path);
+
 }  // namespace hubgate::config

@@ -1,11 +1,10 @@
 #include "gateway/daemon/session_settings.hpp"
 
-#include <toml++/toml.h>
+#include "gateway/config/device_keys.hpp"
+#include "gateway/config/secret_file.hpp"
 
-#include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 
 namespace hubgate::daemon {
 
@@ -14,47 +13,12 @@ namespace {
 using std::chrono::duration_cast;
 using std::chrono::seconds;
 
-std::optional<std::string> read_secret(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return std::nullopt;
-    }
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string value = text.str();
-    // Key files are usually written with a trailing newline.
-    while (!value.empty() &&
-           (value.back() == '\n' || value.back() == '\r' || value.back() == ' ')) {
-        value.pop_back();
-    }
-    return value;
-}
-
 std::string expand_device(std::string pattern, const std::string& device_id) {
     for (auto at = pattern.find("{device}"); at != std::string::npos;
          at = pattern.find("{device}", at + device_id.size())) {
         pattern.replace(at, 8, device_id);
     }
     return pattern;
-}
-
-// device id = "base64 key" lines of the device keys file.
-bool read_device_keys(const std::filesystem::path& file, std::map<std::string, std::string>& keys,
-                      std::string& error) {
-    try {
-        const auto table = toml::parse_file(file.string());
-        for (const auto& [id, value] : table) {
-            if (const auto key = value.value<std::string>()) {
-                keys.emplace(std::string(id.str()), *key);
-            }
-        }
-        return true;
-    } catch (const toml::parse_error& e) {
-        // The parser's message quotes a position, not the file's content.
-        error =
-            file.string() + ": not a TOML table of device keys: " + std::string(e.description());
-        return false;
-    }
 }
 
 }  // namespace
@@ -84,7 +48,7 @@ bool session_settings_from(const config::Config& config, SessionSettings& settin
         case config::AuthMode::Policy: {
             auth.mode = session::AuthMode::Policy;
             auth.policy_name = config.auth.policy_name;
-            auto key = read_secret(config.auth.key_file);
+            auto key = config::read_secret_file(config.auth.key_file);
             if (!key) {
                 error = "cannot read the policy key file " + config.auth.key_file.string();
                 return false;
@@ -95,9 +59,13 @@ bool session_settings_from(const config::Config& config, SessionSettings& settin
         case config::AuthMode::DeviceKeys: {
             auth.mode = session::AuthMode::DeviceKey;
             auto keys = std::make_shared<std::map<std::string, std::string>>();
-            if (!config.auth.device_keys_file.empty() &&
-                !read_device_keys(config.auth.device_keys_file, *keys, error)) {
-                return false;
+            if (!config.auth.device_keys_file.empty()) {
+                auto loaded = config::load_device_keys(config.auth.device_keys_file);
+                if (!loaded.ok()) {
+                    error = config::format_diagnostic(loaded.diagnostics.front());
+                    return false;
+                }
+                *keys = std::move(loaded.keys);
             }
             auth.device_key = [keys, pattern = config.auth.device_key_file](
                                   const std::string& device_id) -> std::optional<std::string> {
@@ -107,7 +75,7 @@ bool session_settings_from(const config::Config& config, SessionSettings& settin
                 if (pattern.empty()) {
                     return std::nullopt;
                 }
-                return read_secret(expand_device(pattern, device_id));
+                return config::read_secret_file(expand_device(pattern, device_id));
             };
             break;
         }
