@@ -74,13 +74,15 @@ Bridge::~Bridge() {
 std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
                                      std::vector<std::string>& errors) {
     std::unique_ptr<Bridge> bridge(new Bridge(config));
-    if (!load_mappings(config, bridge->mappings_, errors)) {
+    auto loaded = std::make_shared<LoadedMappings>();
+    if (!load_mappings(config, *loaded, errors)) {
         return nullptr;
     }
-    const auto& rules = *bridge->mappings_.set;
-    bridge->filters_ = rules.local_subscriptions();
-    spdlog::info("mappings: {} rules from {} files; local subscriptions: {}", rules.rule_count(),
-                 bridge->mappings_.files.size(), fmt::join(bridge->filters_, " "));
+    bridge->filters_ = loaded->set->local_subscriptions();
+    spdlog::info("mappings: {} rules from {} files; local subscriptions: {}",
+                 loaded->set->rule_count(), loaded->files.size(), fmt::join(bridge->filters_, " "));
+    bridge->mappings_ = std::make_unique<ActiveMappings>(std::move(loaded));
+    const auto& rules = *bridge->mappings_;
 
     std::string error;
     bridge->devices_ = std::make_unique<DeviceRegistry>(config.state.dir);
@@ -109,6 +111,11 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
     b.downlink_->set_hub(*b.hub_);
     b.sender_ = std::make_unique<SpoolSender>(*b.spool_, *b.hub_, b.counters_);
     b.downlink_->set_sender(*b.sender_);
+    DownlinkRouter* downlink = b.downlink_.get();
+    b.sender_->on_twin_answer(
+        [downlink](const mappings::UplinkRoute& route, const session::TwinResult& result) {
+            downlink->deliver_twin_answer(route, result);
+        });
     b.uplink_ = std::make_unique<UplinkPipeline>(UplinkDeps{
         rules, *b.devices_, *b.spool_, *b.sender_, *b.hub_, b.methods_, *b.downlink_, b.counters_});
 
@@ -172,6 +179,22 @@ void Bridge::stop() {
     deferred_.reset();
     spool_->commit();
     spdlog::info("bridge stopped: {}", counters_.summary());
+}
+
+bool Bridge::reload_mappings(const config::Config& next, std::vector<std::string>& errors) {
+    auto loaded = std::make_shared<LoadedMappings>();
+    if (!load_mappings(next, *loaded, errors)) {
+        return false;
+    }
+    auto filters = loaded->set->local_subscriptions();
+    spdlog::info("reload: {} rules from {} files; local subscriptions: {}",
+                 loaded->set->rule_count(), loaded->files.size(), fmt::join(filters, " "));
+    mappings_->replace(std::move(loaded));
+    if (filters != filters_) {
+        filters_ = filters;
+        local_->set_filters(std::move(filters));
+    }
+    return true;
 }
 
 void Bridge::housekeeping() {

@@ -4,8 +4,8 @@
 // Threads and what they do:
 //  - local link thread (gateway/local): reads the local broker; for each message calls
 //    UplinkPipeline::handle, which routes it (mapping engine) and, for telemetry, appends it to
-//    the spool before returning, so the broker's PUBACK only follows the spool write. Reported
-//    patches, twin GETs and method replies are handed to the device's session at once.
+//    the spool before returning (reported patches and twin GETs too), so the broker's PUBACK
+//    only follows the spool write. Method replies are handed to the device's session at once.
 //  - spool sender thread (SpoolSender): drains the spool per device through the sessions within
 //    the in-flight window; acks the spool on the hub's PUBACK.
 //  - session manager thread (gateway/session) and Paho's threads: the device sessions. Their
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "gateway/config/config.hpp"
+#include "gateway/daemon/active_mappings.hpp"
 #include "gateway/daemon/bridge_counters.hpp"
 #include "gateway/daemon/device_registry.hpp"
 #include "gateway/daemon/downlink_router.hpp"
@@ -55,16 +56,26 @@ class Bridge {
     void stop();
     // Periodic work (main thread, about once a second).
     void housekeeping();
+    // Hot reload: loads the mapping files and plugins `next` names and, when all of them load,
+    // routes every later message with them and changes the local subscriptions to match;
+    // device sessions and messages in flight are not touched. False with every problem in
+    // `errors` (file:line:col): the rules in force stay.
+    bool reload_mappings(const config::Config& next, std::vector<std::string>& errors);
 
     const BridgeCounters& counters() const { return counters_; }
     const local::LinkCounters& local_counters() const { return local_->counters(); }
     std::size_t subscription_count() const { return filters_.size(); }
+    // Every device session's state and counters (waits for the session manager's loop: not
+    // from a session callback).
+    std::vector<session::SessionSnapshot> session_snapshots() { return sessions_->snapshot(); }
+    const spool::Spool& spool() const { return *spool_; }
+    const config::Config& config() const { return config_; }
 
   private:
     explicit Bridge(const config::Config& config);
 
     config::Config config_;
-    LoadedMappings mappings_;
+    std::unique_ptr<ActiveMappings> mappings_;
     std::vector<std::string> filters_;
     std::unique_ptr<DeviceRegistry> devices_;
     std::unique_ptr<spool::Spool> spool_;

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/metrics/gateway_metrics.hpp"
+#include "gateway/metrics/histogram.hpp"
 #include "hubgate/mappings/route.hpp"
 
 namespace hubgate::daemon {
@@ -40,6 +42,8 @@ struct BridgeCounters {
     std::atomic<std::uint64_t> methods_timed_out{0};
     std::array<std::atomic<std::uint64_t>, kMappingRejectCount> mapping_rejected{};
     std::array<std::atomic<std::uint64_t>, kBridgeRejectCount> bridge_rejected{};
+    // Seconds from a method request handed to the legacy device to its reply (thread-safe).
+    metrics::Histogram method_roundtrip{metrics::method_roundtrip_buckets()};
 
     std::uint64_t rejected_total() const;
     // "uplink=.. spooled=.. acked=.. ... rejected{reason=n,...}" for the periodic log line.

@@ -4,8 +4,13 @@ namespace hubgate::daemon {
 
 session::DeviceNeeds DeviceNeedsCache::needs_of(const std::string& device_id,
                                                 std::string_view device_class) {
+    const auto generation = mappings_.generation();
     {
         std::lock_guard lock(mutex_);
+        if (generation != generation_) {
+            by_class_.clear();
+            generation_ = generation;
+        }
         if (const auto found = by_class_.find(device_class); found != by_class_.end()) {
             return found->second;
         }
@@ -25,10 +30,11 @@ session::DeviceNeeds DeviceNeedsCache::probe(const std::string& device_id) {
     vars.status = 200;
     vars.version = 1;
     session::DeviceNeeds needs;
+    const auto rules = mappings_.current();
     auto has = [&](mappings::DownlinkKind kind, mappings::DownlinkRoute* route_out) {
         bool needed = false;
         devices_.read([&](const mappings::DeviceDirectory& directory) {
-            auto result = mappings_.render_downlink(device_id, kind, vars, "{}", directory);
+            auto result = rules->set->render_downlink(device_id, kind, vars, "{}", directory);
             if (auto* route = std::get_if<mappings::DownlinkRoute>(&result)) {
                 needed = true;
                 if (route_out != nullptr) {

@@ -7,16 +7,17 @@
 #include <mutex>
 #include <string>
 
+#include "gateway/daemon/active_mappings.hpp"
 #include "gateway/daemon/device_registry.hpp"
 #include "gateway/session/session_options.hpp"
-#include "hubgate/mappings/mapping_set.hpp"
 
 namespace hubgate::daemon {
 
-// Per device class, what its downlink templates need (computed once per class).
+// Per device class, what its downlink templates need (computed once per class, and again after
+// a reload replaced the rules).
 class DeviceNeedsCache {
   public:
-    DeviceNeedsCache(const mappings::MappingSet& mappings, const DeviceRegistry& devices)
+    DeviceNeedsCache(const ActiveMappings& mappings, const DeviceRegistry& devices)
         : mappings_(mappings), devices_(devices) {}
 
     // The needs of a device already in the registry (or in a static device table).
@@ -28,9 +29,10 @@ class DeviceNeedsCache {
   private:
     session::DeviceNeeds probe(const std::string& device_id);
 
-    const mappings::MappingSet& mappings_;
+    const ActiveMappings& mappings_;
     const DeviceRegistry& devices_;
     std::mutex mutex_;
+    std::uint64_t generation_ = 0;  // of the rules by_class_ was computed from
     std::map<std::string, session::DeviceNeeds, std::less<>> by_class_;
 };
 

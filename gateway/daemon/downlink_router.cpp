@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hubgate/mappings/property_bag.hpp"
+
 namespace hubgate::daemon {
 
 namespace {
@@ -23,7 +25,12 @@ int method_status_for(mappings::RejectReason reason) {
 }  // namespace
 
 void DownlinkRouter::on_c2d(const session::C2dMessage& message) {
-    deliver(message.device_id, mappings::DownlinkKind::c2d, {}, message.payload);
+    // A legacy device cannot read MQTT 5 user properties from an MQTT 3.1.1 broker: its c2d
+    // topic template may carry them instead, as {properties}.
+    const std::string properties = mappings::encode_property_bag(message.properties);
+    mappings::DownlinkVars vars;
+    vars.properties = properties;
+    deliver(message.device_id, mappings::DownlinkKind::c2d, vars, message.payload);
 }
 
 void DownlinkRouter::on_desired(const session::DesiredUpdate& update) {
@@ -38,9 +45,10 @@ void DownlinkRouter::on_method(const session::MethodCall& call) {
     vars.rid = call.rid;
     std::string rendered_payload = call.payload;
     mappings::DownlinkResult result;
+    const auto rules = deps_.mappings.current();
     deps_.devices.read([&](const mappings::DeviceDirectory& directory) {
-        result = deps_.mappings.render_downlink(call.device_id, mappings::DownlinkKind::method,
-                                                vars, std::move(rendered_payload), directory);
+        result = rules->set->render_downlink(call.device_id, mappings::DownlinkKind::method, vars,
+                                             std::move(rendered_payload), directory);
     });
     if (const auto* rejection = std::get_if<mappings::Rejection>(&result)) {
         ++deps_.counters.downlink_failed;
@@ -91,9 +99,9 @@ void DownlinkRouter::deliver_twin_answer(const mappings::UplinkRoute& route,
 bool DownlinkRouter::deliver(const std::string& device_id, mappings::DownlinkKind kind,
                              const mappings::DownlinkVars& vars, std::string payload) {
     mappings::DownlinkResult result;
+    const auto rules = deps_.mappings.current();
     deps_.devices.read([&](const mappings::DeviceDirectory& directory) {
-        result =
-            deps_.mappings.render_downlink(device_id, kind, vars, std::move(payload), directory);
+        result = rules->set->render_downlink(device_id, kind, vars, std::move(payload), directory);
     });
     if (const auto* rejection = std::get_if<mappings::Rejection>(&result)) {
         ++deps_.counters.downlink_failed;

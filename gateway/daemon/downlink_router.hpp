@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "gateway/daemon/active_mappings.hpp"
 #include "gateway/daemon/bridge_counters.hpp"
 #include "gateway/daemon/device_registry.hpp"
 #include "gateway/daemon/hub_link.hpp"
@@ -19,7 +20,7 @@ namespace hubgate::daemon {
 
 // Everything the downlink side works with; all must outlive the router.
 struct DownlinkDeps {
-    const mappings::MappingSet& mappings;
+    const ActiveMappings& mappings;
     const DeviceRegistry& devices;
     LocalPublisher& local;
     MethodCorrelator& methods;

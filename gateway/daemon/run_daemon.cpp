@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/daemon/bridge.hpp"
+#include "gateway/daemon/config_reload.hpp"
+#include "gateway/daemon/observability.hpp"
 #include "gateway/daemon/shutdown_signals.hpp"
 #include "gateway/notify/systemd_notifier.hpp"
 
@@ -33,11 +35,18 @@ int run_daemon(const config::Config& config) {
         spdlog::error("cannot start: {}", error);
         return 1;
     }
+    Observability observability(*bridge);
+    if (auto why = observability.start()) {
+        spdlog::error("cannot start: {}", *why);
+        bridge->stop();
+        return 1;
+    }
     spdlog::info("hubgate running (local broker {}:{}, hub {})", config.local.host,
                  config.local.port, config.hub.hostname);
     // Under systemd (Type=notify): READY=1 once the local link has subscribed, WATCHDOG=1 from
     // this loop (a hung loop gets the service restarted), STOPPING=1 on the way out.
     const notify::SystemdNotifier notifier;
+    ConfigReloader reloader(config);
     bool ready_sent = false;
     auto last_watchdog = std::chrono::steady_clock::now();
 
@@ -53,8 +62,10 @@ int run_daemon(const config::Config& config) {
             break;
         }
         if (sig == SIGHUP) {
-            spdlog::warn(
-                "SIGHUP: reloading is not supported yet; restart hubgate to apply changes");
+            notifier.reloading();
+            const bool applied = reloader.reload(*bridge);
+            notifier.ready();
+            notifier.status(applied ? "reloaded" : "reload refused: see the log");
         }
         // The local link counts SUBACKs; saying so lets operators and tests see the moment
         // messages start being queued for hubgate.
@@ -89,6 +100,7 @@ int run_daemon(const config::Config& config) {
             }
         }
     }
+    observability.stop();
     bridge->stop();
     return 0;
 }

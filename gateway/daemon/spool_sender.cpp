@@ -4,9 +4,26 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 namespace hubgate::daemon {
 
 namespace {
+
+constexpr std::string_view kTelemetry = "telemetry";
+constexpr std::string_view kReported = "reported";
+constexpr std::string_view kTwinGet = "twin-get";
+constexpr std::string_view kRidProperty = "rid";
+constexpr std::string_view kReplyProperty = "reply";
+
+std::string property_of(const spool::Properties& properties, std::string_view name) {
+    for (const auto& [key, value] : properties) {
+        if (key == name) {
+            return value;
+        }
+    }
+    return {};
+}
 
 // The spool's message id travels as $.mid unless the mapping set one itself, so a message sent
 // again after a crash or an outage carries the id it had the first time.
@@ -21,6 +38,24 @@ session::Properties with_message_id(const spool::SpooledMessage& spooled) {
 }
 
 }  // namespace
+
+spool::SpoolMessage spooled_twin_get(const mappings::UplinkRoute& route) {
+    spool::SpoolMessage message;
+    message.device_id = route.device_id;
+    message.kind = std::string(kTwinGet);
+    message.properties = {{std::string(kRidProperty), route.request_id},
+                          {std::string(kReplyProperty), route.reply_topic}};
+    return message;
+}
+
+mappings::UplinkRoute twin_get_route(const spool::SpooledMessage& spooled) {
+    mappings::UplinkRoute route;
+    route.kind = mappings::UplinkKind::twin_get;
+    route.device_id = spooled.message.device_id;
+    route.request_id = property_of(spooled.message.properties, kRidProperty);
+    route.reply_topic = property_of(spooled.message.properties, kReplyProperty);
+    return route;
+}
 
 SpoolSender::SpoolSender(spool::Spool& spool, HubLink& hub, BridgeCounters& counters)
     : spool_(spool), hub_(hub), counters_(counters) {}
@@ -93,33 +128,22 @@ void SpoolSender::handle(const Notify& event) {
 }
 
 void SpoolSender::handle(const Result& event) {
-    switch (event.status) {
-        case session::PublishStatus::Acked:
+    switch (event.delivery) {
+        case Delivery::delivered:
+        case Delivery::refused:
             if (spool_.ack(event.device_id, event.seq)) {
-                ++counters_.telemetry_acked;
                 freed_in_batch_ = true;
             }
             if (!devices_[event.device_id].waiting) {
                 pump(event.device_id);
             }
             return;
-        case session::PublishStatus::Rejected:
-            // The session refuses it for good (too large for the hub): sending it again would
-            // block the device's queue forever.
-            spool_.ack(event.device_id, event.seq);
-            count_rejection(counters_, BridgeReject::payload_too_large, event.device_id,
-                            "refused by the device session");
-            pump(event.device_id);
-            return;
-        case session::PublishStatus::NotConnected:
-        case session::PublishStatus::ConnectionLost:
-        case session::PublishStatus::Closed:
+        case Delivery::retry:
             break;
     }
     auto& progress = devices_[event.device_id];
     if (!progress.waiting) {
-        spdlog::debug("spool: {} waits for its session ({})", event.device_id,
-                      session::to_string(event.status));
+        spdlog::debug("spool: {} waits for its session", event.device_id);
         progress.waiting = true;
         progress.waiting_since = std::chrono::steady_clock::now();
     }
@@ -143,13 +167,93 @@ void SpoolSender::resume(const std::string& device_id) {
 
 void SpoolSender::pump(const std::string& device_id) {
     for (auto& spooled : spool_.take(device_id)) {
-        auto properties = with_message_id(spooled);
-        const uint64_t seq = spooled.seq;
-        hub_.send_telemetry(device_id, seq, properties, std::move(spooled.message.payload),
-                            [this, device_id](uint64_t handle, session::PublishStatus status) {
-                                post(Result{device_id, handle, status});
-                            });
+        send(device_id, std::move(spooled));
     }
+}
+
+void SpoolSender::send(const std::string& device_id, spool::SpooledMessage spooled) {
+    const std::string_view kind = spooled.message.kind;
+    if (kind == kReported) {
+        send_reported(device_id, spooled);
+        return;
+    }
+    if (kind == kTwinGet) {
+        send_twin_get(device_id, spooled);
+        return;
+    }
+    if (kind != kTelemetry && !kind.empty()) {
+        // Written by a newer hubgate: sending it as telemetry could mislead the cloud side.
+        count_rejection(counters_, BridgeReject::spool_error, device_id,
+                        "a spooled message of unknown kind '" + std::string(kind) + "'");
+        post(Result{device_id, spooled.seq, Delivery::refused});
+        return;
+    }
+    auto properties = with_message_id(spooled);
+    hub_.send_telemetry(device_id, spooled.seq, properties, std::move(spooled.message.payload),
+                        [this, device_id](uint64_t handle, session::PublishStatus status) {
+                            auto delivery = Delivery::retry;
+                            if (status == session::PublishStatus::Acked) {
+                                ++counters_.telemetry_acked;
+                                delivery = Delivery::delivered;
+                            } else if (status == session::PublishStatus::Rejected) {
+                                // The session refuses it for good (too large for the hub): sending
+                                // it again would block the device's queue forever.
+                                count_rejection(counters_, BridgeReject::payload_too_large,
+                                                device_id, "refused by the device session");
+                                delivery = Delivery::refused;
+                            }
+                            post(Result{device_id, handle, delivery});
+                        });
+}
+
+void SpoolSender::send_reported(const std::string& device_id,
+                                const spool::SpooledMessage& spooled) {
+    auto patch = nlohmann::json::parse(spooled.message.payload, nullptr, false);
+    if (!patch.is_object()) {
+        // The pipeline only spools JSON objects: this record was damaged on disk.
+        count_rejection(counters_,
+                        {mappings::RejectReason::payload_not_json_object,
+                         "spooled reported patch is not a JSON object",
+                         {}},
+                        device_id);
+        post(Result{device_id, spooled.seq, Delivery::refused});
+        return;
+    }
+    hub_.patch_reported(
+        device_id, patch, [this, device_id, seq = spooled.seq](const session::TwinResult& result) {
+            auto delivery = Delivery::retry;
+            if (result.status >= 200 && result.status < 300) {
+                ++counters_.reported_sent;
+                delivery = Delivery::delivered;
+            } else if (result.status >= 400 && result.status < 500 && result.status != 429) {
+                ++counters_.reported_failed;
+                spdlog::warn("reported properties of {} refused by the hub: status {} {}",
+                             device_id, result.status, result.error);
+                delivery = Delivery::refused;
+            } else {
+                // No answer, throttled or a hub error: the patch stays spooled and is sent again
+                // once the session is back.
+                spdlog::info("reported properties of {} not updated yet ({}): kept in the spool",
+                             device_id, result.error);
+            }
+            post(Result{device_id, seq, delivery});
+        });
+}
+
+void SpoolSender::send_twin_get(const std::string& device_id,
+                                const spool::SpooledMessage& spooled) {
+    hub_.get_twin(device_id, [this, device_id, seq = spooled.seq,
+                              route = twin_get_route(spooled)](const session::TwinResult& result) {
+        if (result.status == 0) {
+            // No answer (device offline): asked again once the session is back.
+            post(Result{device_id, seq, Delivery::retry});
+            return;
+        }
+        if (twin_answer_) {
+            twin_answer_(route, result);
+        }
+        post(Result{device_id, seq, Delivery::delivered});
+    });
 }
 
 void SpoolSender::retry_waiting_devices() {

@@ -3,6 +3,13 @@
 // window in flight, a message removed only once the hub acknowledged it. A device whose session
 // is down waits (its messages stay spooled) without holding up the others, and resumes when its
 // session is connected again.
+//
+// The spool holds three kinds of uplink (SpoolMessage::kind, the mapping's names):
+//  - "telemetry": a D2C message, finished on the hub's PUBACK;
+//  - "reported": a reported-properties patch (payload: the JSON object), finished when the hub
+//    answers 2xx; refused for good on another 4xx; kept on no answer, 429 or 5xx;
+//  - "twin-get": a twin GET a legacy device asked for (properties "rid" and "reply": see
+//    spooled_twin_get()), finished once the hub's answer was handed to the twin-answer callback.
 
 #include <chrono>
 #include <condition_variable>
@@ -17,10 +24,22 @@
 
 #include "gateway/daemon/bridge_counters.hpp"
 #include "gateway/daemon/hub_link.hpp"
+#include "gateway/session/session_listener.hpp"
 #include "gateway/session/session_state.hpp"
 #include "gateway/spool/spool.hpp"
+#include "hubgate/mappings/route.hpp"
 
 namespace hubgate::daemon {
+
+// The spool form of a twin_get route: what the answer needs (the device's {rid} and the rule's
+// reply topic) travels in the message's properties.
+spool::SpoolMessage spooled_twin_get(const mappings::UplinkRoute& route);
+// The route a spooled twin GET is answered with (device id, request id, reply topic).
+mappings::UplinkRoute twin_get_route(const spool::SpooledMessage& spooled);
+
+// Where the hub's answer to a spooled twin GET goes (the downlink router, in the daemon).
+using TwinAnswerFn =
+    std::function<void(const mappings::UplinkRoute& route, const session::TwinResult& result)>;
 
 // The spool's drain loop, on its own thread: every call below only posts an event to it, so
 // publish results arriving on the session manager's thread never call back into the manager.
@@ -33,6 +52,9 @@ class SpoolSender {
 
     // Called (on the sender thread) after acks freed spool space, to resume a paused reader.
     void on_space_freed(std::function<void()> callback) { space_freed_ = std::move(callback); }
+    // Receives the hub's answers to spooled twin GETs (on the session manager's thread). Set
+    // before start().
+    void on_twin_answer(TwinAnswerFn callback) { twin_answer_ = std::move(callback); }
 
     void start();
     // Stops the thread; what is still in flight stays in the spool for the next start.
@@ -51,10 +73,16 @@ class SpoolSender {
     struct Notify {
         std::string device_id;
     };
+    // What became of one message handed to a session.
+    enum class Delivery : uint8_t {
+        delivered,  // the hub took it: finished
+        refused,    // refused for good (already counted and logged): finished
+        retry,      // not delivered now: the device waits for its session, then sends it again
+    };
     struct Result {
         std::string device_id;
         uint64_t seq;
-        session::PublishStatus status;
+        Delivery delivery;
     };
     struct StateChange {
         std::string device_id;
@@ -75,6 +103,9 @@ class SpoolSender {
     void handle(const StateChange& event);
     void resume(const std::string& device_id);
     void pump(const std::string& device_id);
+    void send(const std::string& device_id, spool::SpooledMessage spooled);
+    void send_reported(const std::string& device_id, const spool::SpooledMessage& spooled);
+    void send_twin_get(const std::string& device_id, const spool::SpooledMessage& spooled);
     void retry_waiting_devices();
 
     spool::Spool& spool_;
@@ -89,6 +120,7 @@ class SpoolSender {
 
     std::map<std::string, DeviceProgress, std::less<>> devices_;
     std::function<void()> space_freed_;
+    TwinAnswerFn twin_answer_;
     bool freed_in_batch_ = false;
 };
 

@@ -11,7 +11,9 @@ namespace hubgate::daemon {
 UplinkOutcome UplinkPipeline::handle(std::string_view topic, std::string_view payload,
                                      uint32_t packet_id) {
     ++deps_.counters.uplink_received;
-    auto result = deps_.mappings.route_uplink(topic, payload);
+    // Held until the message is stored: the route points into these rules.
+    const auto rules = deps_.mappings.current();
+    auto result = rules->set->route_uplink(topic, payload);
     if (std::holds_alternative<mappings::NoMatch>(result)) {
         count_rejection(deps_.counters, BridgeReject::no_rule, topic, "no mapping rule matches");
         return UplinkOutcome::refused;
@@ -40,9 +42,9 @@ UplinkOutcome UplinkPipeline::handle(std::string_view topic, std::string_view pa
             // The digest covers the local message as received, before any plugin rewrote it.
             return telemetry(topic, route, {packet_id, spool::source_digest(topic, payload)});
         case mappings::UplinkKind::reported:
-            return reported(route);
+            return reported(topic, route, {packet_id, spool::source_digest(topic, payload)});
         case mappings::UplinkKind::twin_get:
-            return twin_get(route);
+            return twin_get(topic, route, {packet_id, spool::source_digest(topic, payload)});
         case mappings::UplinkKind::method_reply:
             return method_reply(topic, route);
         case mappings::UplinkKind::ignore:
@@ -60,11 +62,46 @@ UplinkOutcome UplinkPipeline::telemetry(std::string_view topic, mappings::Uplink
     message.properties = std::move(route.properties);
     message.payload = std::move(route.payload);
     message.source = source;
+    const auto outcome = store(topic, message);
+    if (outcome == UplinkOutcome::accepted) {
+        ++deps_.counters.telemetry_spooled;
+    }
+    return outcome;
+}
+
+UplinkOutcome UplinkPipeline::reported(std::string_view topic, mappings::UplinkRoute& route,
+                                       spool::SourceRef source) {
+    // The mapping engine has checked it is a JSON object; checked again here because a plugin
+    // bug must not put a patch in the spool that the sender would refuse later.
+    if (!nlohmann::json::accept(route.payload)) {
+        count_rejection(deps_.counters,
+                        {mappings::RejectReason::payload_not_json_object, "not JSON", route.rule},
+                        route.device_id);
+        return UplinkOutcome::refused;
+    }
+    spool::SpoolMessage message;
+    message.device_id = route.device_id;
+    message.kind = std::string(mappings::to_string(route.kind));
+    message.topic = std::string(topic);
+    message.payload = std::move(route.payload);
+    message.source = source;
+    return store(topic, message);
+}
+
+UplinkOutcome UplinkPipeline::twin_get(std::string_view topic, const mappings::UplinkRoute& route,
+                                       spool::SourceRef source) {
+    ++deps_.counters.twin_requests;
+    auto message = spooled_twin_get(route);
+    message.topic = std::string(topic);
+    message.source = source;
+    return store(topic, message);
+}
+
+UplinkOutcome UplinkPipeline::store(std::string_view topic, const spool::SpoolMessage& message) {
     const auto appended = deps_.spool.append(message);
     switch (appended.status) {
         case spool::AppendStatus::ok:
-            ++deps_.counters.telemetry_spooled;
-            deps_.sender.notify(route.device_id);
+            deps_.sender.notify(message.device_id);
             return UplinkOutcome::accepted;
         case spool::AppendStatus::too_large:
             count_rejection(deps_.counters, BridgeReject::spool_error, topic,
@@ -75,40 +112,8 @@ UplinkOutcome UplinkPipeline::telemetry(std::string_view topic, mappings::Uplink
             break;
     }
     spdlog::warn("spool: cannot store a message of {} now ({}); the local broker keeps it",
-                 route.device_id, spool::to_string(appended.status));
+                 message.device_id, spool::to_string(appended.status));
     return UplinkOutcome::retry;
-}
-
-UplinkOutcome UplinkPipeline::reported(mappings::UplinkRoute& route) {
-    // The mapping engine has checked it is a JSON object.
-    auto patch = nlohmann::json::parse(route.payload, nullptr, false);
-    if (patch.is_discarded()) {
-        count_rejection(deps_.counters,
-                        {mappings::RejectReason::payload_not_json_object, "not JSON", route.rule},
-                        route.device_id);
-        return UplinkOutcome::refused;
-    }
-    auto& counters = deps_.counters;
-    deps_.hub.patch_reported(route.device_id, patch,
-                             [&counters, device_id = route.device_id](const auto& result) {
-                                 if (result.status >= 200 && result.status < 300) {
-                                     ++counters.reported_sent;
-                                     return;
-                                 }
-                                 ++counters.reported_failed;
-                                 spdlog::warn("reported properties of {} not updated: status {} {}",
-                                              device_id, result.status, result.error);
-                             });
-    return UplinkOutcome::accepted;
-}
-
-UplinkOutcome UplinkPipeline::twin_get(const mappings::UplinkRoute& route) {
-    ++deps_.counters.twin_requests;
-    DownlinkRouter& downlink = deps_.downlink;
-    deps_.hub.get_twin(route.device_id, [&downlink, route](const session::TwinResult& result) {
-        downlink.deliver_twin_answer(route, result);
-    });
-    return UplinkOutcome::accepted;
 }
 
 UplinkOutcome UplinkPipeline::method_reply(std::string_view topic,
@@ -121,13 +126,21 @@ UplinkOutcome UplinkPipeline::method_reply(std::string_view topic,
         return UplinkOutcome::refused;
     }
     ++deps_.counters.method_replies;
+    deps_.counters.method_roundtrip.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - request->handed_at)
+            .count());
     // An empty reply is sent as JSON null: the hub's callers expect a JSON payload.
-    deps_.hub.reply_method(route.device_id, request->rid, route.status,
+    deps_.hub.reply_method(route.device_id, request->request.rid, route.status,
                            route.payload.empty() ? "null" : route.payload);
     return UplinkOutcome::accepted;
 }
 
 void UplinkPipeline::ensure_session(const mappings::UplinkRoute& route) {
+    if (const auto generation = deps_.mappings.generation(); generation != rules_generation_) {
+        rules_generation_ = generation;
+        sessions_opened_.clear();
+        twin_opened_.clear();
+    }
     const bool wants_twin = route.kind == mappings::UplinkKind::reported ||
                             route.kind == mappings::UplinkKind::twin_get;
     const bool known = sessions_opened_.contains(route.device_id);

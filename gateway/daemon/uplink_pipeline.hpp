@@ -1,8 +1,10 @@
 #pragma once
 // Device → cloud: every message the local link takes from the local broker goes through here.
-// It is routed by the mapping engine; telemetry is written to the spool before this returns (so
-// the local broker's PUBACK only follows the spool write) and the spool sender is told; reported
-// patches, twin requests and method replies go to the device's session.
+// It is routed by the mapping engine; telemetry, reported patches and twin requests are written
+// to the spool before this returns (so the local broker's PUBACK only follows the spool write)
+// and the spool sender is told. Method replies go straight to the device's session: the hub's
+// method request lives only as long as the session that received it, so a reply kept across a
+// restart or an outage would answer a request the hub has already failed.
 
 #include <cstdint>
 #include <mutex>
@@ -11,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/daemon/active_mappings.hpp"
 #include "gateway/daemon/bridge_counters.hpp"
 #include "gateway/daemon/device_needs.hpp"
 #include "gateway/daemon/device_registry.hpp"
@@ -25,7 +28,7 @@ namespace hubgate::daemon {
 
 // What became of one local message.
 enum class UplinkOutcome {
-    accepted,  // stored in the spool or handed to the device's session
+    accepted,  // stored in the spool (method replies: handed to the device's session)
     refused,   // refused for good (counted and logged): acknowledge it so it is not sent again
     retry,     // could not be stored now (spool full or failing): do not acknowledge it
 };
@@ -35,7 +38,7 @@ inline constexpr std::size_t kMaxTelemetryBytes = 256 * 1024;
 
 // Everything the uplink side works with; all must outlive the pipeline.
 struct UplinkDeps {
-    const mappings::MappingSet& mappings;
+    const ActiveMappings& mappings;
     DeviceRegistry& devices;
     spool::Spool& spool;
     SpoolSender& sender;
@@ -63,16 +66,23 @@ class UplinkPipeline {
   private:
     UplinkOutcome telemetry(std::string_view topic, mappings::UplinkRoute& route,
                             spool::SourceRef source);
-    UplinkOutcome reported(mappings::UplinkRoute& route);
-    UplinkOutcome twin_get(const mappings::UplinkRoute& route);
+    UplinkOutcome reported(std::string_view topic, mappings::UplinkRoute& route,
+                           spool::SourceRef source);
+    UplinkOutcome twin_get(std::string_view topic, const mappings::UplinkRoute& route,
+                           spool::SourceRef source);
+    // Appends to the spool and tells the sender; `retry` when the spool cannot take it now.
+    UplinkOutcome store(std::string_view topic, const spool::SpoolMessage& message);
     UplinkOutcome method_reply(std::string_view topic, const mappings::UplinkRoute& route);
     // Tells the session manager about a device the first time (or with a wider need).
     void ensure_session(const mappings::UplinkRoute& route);
 
     UplinkDeps deps_;
     DeviceNeedsCache needs_;
+    // Devices whose sessions were asked for, with what the rules of `rules_generation_` need:
+    // a reload may give a class new downlinks, so the sets start again after one.
     std::set<std::string, std::less<>> sessions_opened_;
     std::set<std::string, std::less<>> twin_opened_;
+    std::uint64_t rules_generation_ = 0;
 };
 
 }  // namespace hubgate::daemon

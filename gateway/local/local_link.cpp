@@ -142,6 +142,7 @@ void LocalLink::run() {
             drop_client("no CONNACK from the local broker in time");
         }
         if (state_ == State::connected) {
+            apply_new_filters();
             drain_outbound();
         }
 
@@ -391,19 +392,74 @@ void LocalLink::handle_connect(int rc, int flags) {
     // lost its state) needs them. The first connection of a process always subscribes, in case
     // the filters changed.
     if ((!subscribed_once_ || !session_present) && !options_.filters.empty()) {
-        std::vector<char*> filters;
-        for (auto& filter : options_.filters) {
-            filters.push_back(filter.data());
-        }
-        const int sub_rc =
-            mosquitto_subscribe_multiple(client_.get(), nullptr, static_cast<int>(filters.size()),
-                                         filters.data(), 1, 0, nullptr);
-        if (sub_rc != MOSQ_ERR_SUCCESS) {
-            ++counters_.subscribe_failures;
-            spdlog::error("local link: cannot subscribe: {}", mosquitto_strerror(sub_rc));
-        }
+        subscribe(options_.filters);
     }
     notify_connection(true, session_present);
+}
+
+void LocalLink::subscribe(const std::vector<std::string>& filters) {
+    subscribing_ = filters;
+    std::vector<char*> names;
+    for (auto& filter : subscribing_) {
+        names.push_back(filter.data());
+    }
+    const int rc = mosquitto_subscribe_multiple(
+        client_.get(), nullptr, static_cast<int>(names.size()), names.data(), 1, 0, nullptr);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        ++counters_.subscribe_failures;
+        spdlog::error("local link: cannot subscribe: {}", mosquitto_strerror(rc));
+    }
+}
+
+void LocalLink::set_filters(std::vector<std::string> filters) {
+    {
+        std::lock_guard lock(outbound_mutex_);
+        new_filters_ = std::move(filters);
+    }
+    wakeup_.signal();
+}
+
+void LocalLink::apply_new_filters() {
+    std::optional<std::vector<std::string>> next;
+    {
+        std::lock_guard lock(outbound_mutex_);
+        next.swap(new_filters_);
+    }
+    if (!next) {
+        return;
+    }
+    auto held = [](const std::vector<std::string>& set, const std::string& filter) {
+        return std::find(set.begin(), set.end(), filter) != set.end();
+    };
+    std::vector<std::string> added;
+    std::vector<std::string> dropped;
+    for (const auto& filter : *next) {
+        if (!held(options_.filters, filter)) {
+            added.push_back(filter);
+        }
+    }
+    for (const auto& filter : options_.filters) {
+        if (!held(*next, filter)) {
+            dropped.push_back(filter);
+        }
+    }
+    options_.filters = std::move(*next);
+    if (!added.empty()) {
+        subscribe(added);
+    }
+    if (!dropped.empty()) {
+        std::vector<char*> names;
+        for (auto& filter : dropped) {
+            names.push_back(filter.data());
+        }
+        const int rc = mosquitto_unsubscribe_multiple(
+            client_.get(), nullptr, static_cast<int>(names.size()), names.data(), nullptr);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            spdlog::error("local link: cannot unsubscribe: {}", mosquitto_strerror(rc));
+        }
+    }
+    spdlog::info("local link: subscriptions changed: {} added, {} dropped", added.size(),
+                 dropped.size());
 }
 
 void LocalLink::handle_disconnect(int rc) {
@@ -462,7 +518,7 @@ void LocalLink::handle_subscribe(int qos_count, const int* granted) {
             all_granted = false;
             ++counters_.subscribe_failures;
             const std::string filter =
-                static_cast<std::size_t>(i) < options_.filters.size() ? options_.filters[i] : "?";
+                static_cast<std::size_t>(i) < subscribing_.size() ? subscribing_[i] : "?";
             spdlog::error("local link: the local broker refused the subscription to '{}'", filter);
         }
     }

@@ -37,8 +37,10 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "gateway/local/inbound_message.hpp"
 #include "gateway/local/link_counters.hpp"
@@ -84,6 +86,10 @@ class LocalLink {
     bool publish(std::string topic, std::string payload, int qos, bool retain);
     // Re-evaluates can_accept() now (e.g. after acks freed spool space); any thread.
     void wake() { wakeup_.signal(); }
+    // Replaces the subscriptions (hot reload); any thread. Applied on the link thread once
+    // connected: filters not held yet are subscribed, dropped ones unsubscribed. Messages the
+    // broker queued for a dropped filter before that still arrive.
+    void set_filters(std::vector<std::string> filters);
 
     bool connected() const { return counters_.connected; }
     const LinkCounters& counters() const { return counters_; }
@@ -104,6 +110,8 @@ class LocalLink {
     void commit_taken();
     void write_pending();
     void drain_outbound();
+    void apply_new_filters();
+    void subscribe(const std::vector<std::string>& filters);
     void drop_client(const char* why);
     void connection_lost();
     void notify_connection(bool up, bool session_resumed);
@@ -128,8 +136,9 @@ class LocalLink {
     std::chrono::steady_clock::time_point next_attempt_{};
     std::chrono::steady_clock::time_point connect_deadline_{};
     bool subscribed_once_ = false;
-    bool uncommitted_ = false;  // messages taken since the last commit
-    bool severed_ = false;      // a refusal or failed commit: nothing more may be written
+    std::vector<std::string> subscribing_;  // the filters of the SUBSCRIBE awaiting its SUBACK
+    bool uncommitted_ = false;              // messages taken since the last commit
+    bool severed_ = false;  // a refusal or failed commit: nothing more may be written
     bool paused_ = false;
     std::uint64_t messages_in_batch_ = 0;
 
@@ -138,6 +147,7 @@ class LocalLink {
 
     std::mutex outbound_mutex_;
     std::deque<Outbound> outbound_;
+    std::optional<std::vector<std::string>> new_filters_;  // set_filters(), not applied yet
 };
 
 }  // namespace hubgate::local

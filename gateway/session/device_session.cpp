@@ -165,6 +165,7 @@ void DeviceSession::handle_connect_result(const ConnectResult& result, SteadyTim
             return;
         }
         if (result.connack_code == 3) {
+            counters_.connects_throttled++;
             host_.connects_throttled(now);
         }
         retry_later(now, result.connack_code > 0 ? describe_connack(result.connack_code)

@@ -31,6 +31,7 @@ struct SessionCounters {
     uint64_t connects = 0;
     uint64_t connect_failures = 0;
     uint64_t refusals = 0;
+    uint64_t connects_throttled = 0;  // CONNACK 3: the hub is busy (or throttling this hub)
     uint64_t connection_losses = 0;
     uint64_t renewals = 0;
     uint64_t telemetry_sent = 0;

@@ -108,6 +108,7 @@ void DownlinkLoader::load_downlinks(const toml::table& table, const std::string&
         known.push_back("device_id");
         switch (*kind) {
             case DownlinkKind::c2d:
+                known.push_back("properties");
                 break;
             case DownlinkKind::desired:
                 known.push_back("version");

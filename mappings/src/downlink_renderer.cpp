@@ -65,6 +65,9 @@ DownlinkResult MappingSet::render_downlink(std::string_view device_id, DownlinkK
                 status = std::to_string(*vars.status);
                 return std::string_view(status);
             }
+            if (name == "properties") {
+                return vars.properties;
+            }
             if (name == "version") {
                 if (!vars.version)
                     return std::nullopt;

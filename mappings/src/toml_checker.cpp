@@ -9,7 +9,8 @@ namespace hubgate::mappings {
 namespace {
 
 // Names a capture may not take: they are built-in template values.
-constexpr std::array<std::string_view, 3> kReservedCaptureNames = {"device_id", "now", "version"};
+constexpr std::array<std::string_view, 4> kReservedCaptureNames = {"device_id", "now", "version",
+                                                                   "properties"};
 
 }  // namespace
 
@@ -113,8 +114,8 @@ std::optional<TopicPattern> TomlChecker::compile_pattern(const toml::source_regi
     for (const std::string& name : pattern.capture_names()) {
         if (std::find(kReservedCaptureNames.begin(), kReservedCaptureNames.end(), name) !=
             kReservedCaptureNames.end()) {
-            error(where,
-                  path + ": capture {" + name + "} uses a reserved name (device_id, now, version)");
+            error(where, path + ": capture {" + name +
+                             "} uses a reserved name (device_id, now, version, properties)");
             return std::nullopt;
         }
     }

@@ -2,6 +2,7 @@
 // Fakes of the bridge's two edges for unit tests: the device sessions (HubLink) and the local
 // broker (LocalPublisher). Thread-safe: the spool sender calls from its own thread.
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -28,6 +29,9 @@ class FakeHub final : public daemon::HubLink {
         std::string payload;
     };
 
+    // The status twin operations are answered with (0: no answer, the session is offline).
+    std::atomic<int> twin_status{200};
+
     std::function<session::PublishStatus(const Sent&)> answer = [](const Sent&) {
         return session::PublishStatus::Acked;
     };
@@ -50,18 +54,27 @@ class FakeHub final : public daemon::HubLink {
     }
     void patch_reported(const std::string& device_id, const nlohmann::json& patch,
                         session::TwinCallback done) override {
+        const int status = twin_status == 200 ? 204 : twin_status.load();
         {
             std::lock_guard lock(mutex_);
             patches.emplace_back(device_id, patch);
         }
-        done({204, {}, 2, {}});
+        // Answered before waiters wake, so a test sees the outcome already posted.
+        done({status, {}, 2, status == 0 ? "device not connected" : ""});
+        changed_.notify_all();
     }
     void get_twin(const std::string& device_id, session::TwinCallback done) override {
+        const int status = twin_status == 204 ? 200 : twin_status.load();
         {
             std::lock_guard lock(mutex_);
             twin_gets.push_back(device_id);
         }
-        done({200, {{"desired", {{"x", 1}}}}, std::nullopt, {}});
+        if (status == 0) {
+            done({0, {}, std::nullopt, "device not connected"});
+        } else {
+            done({status, {{"desired", {{"x", 1}}}}, std::nullopt, {}});
+        }
+        changed_.notify_all();
     }
     bool reply_method(const std::string& device_id, const std::string& rid, int status,
                       const std::string& payload) override {
@@ -73,10 +86,10 @@ class FakeHub final : public daemon::HubLink {
         return true;
     }
 
-    // Waits until `done` holds (checked under the lock), at most 5 s.
+    // Waits until `done` holds (checked under the lock), at most 20 s (sanitizer runs are slow).
     bool wait(const std::function<bool()>& done) {
         std::unique_lock lock(mutex_);
-        return changed_.wait_for(lock, std::chrono::seconds(5), done);
+        return changed_.wait_for(lock, std::chrono::seconds(20), done);
     }
     template <class F>
     auto locked(F&& f) {

@@ -56,7 +56,9 @@ struct Bridge {
         std::vector<mappings::MappingSource> sources{{"test.toml", kMapping}};
         auto loaded = mappings::MappingSet::load_texts(sources);
         REQUIRE(loaded.ok());
-        rules.emplace(std::move(*loaded.set));
+        auto active = std::make_shared<daemon::LoadedMappings>();
+        active->set.emplace(std::move(*loaded.set));
+        rules = std::make_unique<daemon::ActiveMappings>(std::move(active));
         std::string error;
         REQUIRE(devices.load(error));
         spool::SpoolOptions options;
@@ -69,6 +71,10 @@ struct Bridge {
         sender = std::make_unique<daemon::SpoolSender>(*spool_, hub, counters);
         downlink = std::make_unique<daemon::DownlinkRouter>(daemon::DownlinkDeps{
             *rules, devices, local, methods, counters, deferred, &hub, sender.get()});
+        sender->on_twin_answer(
+            [this](const mappings::UplinkRoute& route, const session::TwinResult& result) {
+                downlink->deliver_twin_answer(route, result);
+            });
         uplink = std::make_unique<daemon::UplinkPipeline>(daemon::UplinkDeps{
             *rules, devices, *spool_, *sender, hub, methods, *downlink, counters});
         sender->start();
@@ -76,7 +82,7 @@ struct Bridge {
     ~Bridge() { sender->stop(); }
 
     Folder folder;
-    std::optional<mappings::MappingSet> rules;
+    std::unique_ptr<daemon::ActiveMappings> rules;
     daemon::DeviceRegistry devices{folder.path / "state"};
     std::unique_ptr<spool::Spool> spool_;
     FakeHub hub;
@@ -91,7 +97,7 @@ struct Bridge {
 
 // Waits (bounded) for the sender thread to have processed what the test waits for.
 bool eventually(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (!done()) {
         if (std::chrono::steady_clock::now() > deadline) {
             return false;
@@ -189,7 +195,7 @@ TEST_CASE("a message the session refuses for good leaves the spool and is counte
     bridge.uplink->handle("t/a/s1/telemetry", "x");
     CHECK(eventually(
         [&] { return rejected(bridge.counters, daemon::BridgeReject::payload_too_large) == 1; }));
-    CHECK(bridge.spool_->backlog("a-s1") == 0);
+    CHECK(eventually([&] { return bridge.spool_->backlog("a-s1") == 0; }));
 }
 
 TEST_CASE("refusals: each counted under its reason, and acknowledged so they are not resent") {
@@ -219,18 +225,60 @@ TEST_CASE("a full spool answers retry: the local broker keeps the message") {
     CHECK(outcome == UplinkOutcome::retry);
 }
 
-TEST_CASE("reported patches and twin requests go to the session - the twin answer comes back") {
+TEST_CASE("reported patches and twin requests go through the spool - the twin answer comes back") {
     Bridge bridge;
     CHECK(bridge.uplink->handle("t/a/s1/state", R"({"fw":"2"})") == UplinkOutcome::accepted);
-    CHECK(bridge.hub.patches.size() == 1);
+    REQUIRE(bridge.hub.wait([&] { return bridge.hub.patches.size() == 1; }));
     CHECK(bridge.hub.patches[0].second["fw"] == "2");
-    CHECK(bridge.counters.reported_sent == 1);
+    REQUIRE(eventually([&] { return bridge.counters.reported_sent == 1; }));
 
     CHECK(bridge.uplink->handle("t/a/s1/twin/get/9", "") == UplinkOutcome::accepted);
+    REQUIRE(eventually([&] { return bridge.local.snapshot().size() == 1; }));
     const auto published = bridge.local.snapshot();
-    REQUIRE(published.size() == 1);
     CHECK(published[0].topic == "t/a/s1/twin/res/200/9");
     CHECK(nlohmann::json::parse(published[0].payload)["desired"]["x"] == 1);
+    // Both are finished once answered: nothing is left to send again after a restart.
+    REQUIRE(eventually([&] { return bridge.spool_->backlog("a-s1") == 0; }));
+}
+
+TEST_CASE("a reported patch the hub does not answer stays spooled and is sent again") {
+    Bridge bridge;
+    bridge.hub.twin_status = 0;  // no answer: the session is offline
+    CHECK(bridge.uplink->handle("t/a/s1/state", R"({"fw":"3"})") == UplinkOutcome::accepted);
+    REQUIRE(bridge.hub.wait([&] { return bridge.hub.patches.size() == 1; }));
+    REQUIRE(eventually([&] { return bridge.spool_->backlog("a-s1") == 1; }));
+    CHECK(bridge.counters.reported_sent == 0);
+    // The session comes back: the same patch goes out again and is finished this time.
+    bridge.hub.twin_status = 204;
+    bridge.sender->session_state("a-s1", session::SessionState::Connected);
+    REQUIRE(bridge.hub.wait([&] { return bridge.hub.patches.size() == 2; }));
+    CHECK(bridge.hub.patches[1].second["fw"] == "3");
+    REQUIRE(eventually([&] { return bridge.spool_->backlog("a-s1") == 0; }));
+    CHECK(bridge.counters.reported_sent == 1);
+}
+
+TEST_CASE("a reported patch the hub refuses with 400 is dropped, counted, and does not block") {
+    Bridge bridge;
+    bridge.hub.twin_status = 400;
+    CHECK(bridge.uplink->handle("t/a/s1/state", R"({"fw":"4"})") == UplinkOutcome::accepted);
+    REQUIRE(eventually([&] { return bridge.counters.reported_failed == 1; }));
+    REQUIRE(eventually([&] { return bridge.spool_->backlog("a-s1") == 0; }));
+    CHECK(bridge.uplink->handle("t/a/s1/telemetry", "after") == UplinkOutcome::accepted);
+    REQUIRE(bridge.hub.wait([&] { return bridge.hub.sent.size() == 1; }));
+}
+
+TEST_CASE("a twin request the hub does not answer is asked again, not answered with an error") {
+    Bridge bridge;
+    bridge.hub.twin_status = 0;
+    CHECK(bridge.uplink->handle("t/a/s1/twin/get/5", "") == UplinkOutcome::accepted);
+    REQUIRE(bridge.hub.wait([&] { return bridge.hub.twin_gets.size() == 1; }));
+    REQUIRE(eventually([&] { return bridge.spool_->backlog("a-s1") == 1; }));
+    CHECK(bridge.local.snapshot().empty());
+    bridge.hub.twin_status = 200;
+    bridge.sender->session_state("a-s1", session::SessionState::Connected);
+    REQUIRE(eventually([&] { return bridge.local.snapshot().size() == 1; }));
+    CHECK(bridge.local.snapshot()[0].topic == "t/a/s1/twin/res/200/5");
+    REQUIRE(eventually([&] { return bridge.spool_->backlog("a-s1") == 0; }));
 }
 
 TEST_CASE("downlinks: C2D, desired (retained) and method requests reach the device's topics") {

@@ -1,8 +1,12 @@
 #include "hubsim_fixture/hubsim_fixture.hpp"
 
+#include <netinet/in.h>
 #include <openssl/rand.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -25,11 +29,20 @@ std::string toml_array(const std::vector<std::string>& items) {
     return json(items).dump();
 }
 
-std::string render_config(const std::string& hostname, const std::vector<HubsimPolicy>& policies,
+// Ports 0: hubsim picks free ones.
+struct HubPorts {
+    int mqtts = 0;
+    int wss = 0;
+    int https = 0;
+};
+
+std::string render_config(const std::string& hostname, HubPorts ports,
+                          const std::vector<HubsimPolicy>& policies,
                           const std::vector<HubsimDevice>& devices, const std::string& extra) {
     std::ostringstream out;
     out << "[hub]\nhostname = " << toml_string(hostname) << "\n"
-        << "mqtts_port = 0\nwss_port = 0\nhttps_port = 0\n\n";
+        << "mqtts_port = " << ports.mqtts << "\nwss_port = " << ports.wss
+        << "\nhttps_port = " << ports.https << "\n\n";
     for (const auto& p : policies) {
         out << "[[policies]]\nname = " << toml_string(p.name) << "\nkey = " << toml_string(p.key)
             << "\nrights = " << toml_array(p.rights) << "\n\n";
@@ -48,6 +61,45 @@ hubsim::cli::ServiceClient client_for(const HubsimFixture& hub, const HubsimPoli
     return hubsim::cli::ServiceClient(hubsim::cli::ServiceEndpoint{
         "127.0.0.1", hub.https_port(), hub.ca_file(), hub.hostname(), owner.name, owner.key});
 }
+
+// True when a listener could bind `port` now, as mosquitto does (SO_REUSEADDR, every interface:
+// hubsim's WebSocket listener ignores its bind address). Connections of the previous run left in
+// TIME_WAIT do not block such a bind; a listener still open (or a stranger on the port) does.
+bool port_bindable(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    const int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    return ok;
+}
+
+// Waits (bounded) until every port is bindable. The kernel has no notification for a port
+// being released: poll at a short interval.
+bool wait_ports_bindable(const std::vector<int>& ports,
+                         std::chrono::steady_clock::time_point until) {
+    for (;;) {
+        if (std::all_of(ports.begin(), ports.end(), port_bindable))
+            return true;
+        if (std::chrono::steady_clock::now() >= until)
+            return false;
+        std::this_thread::sleep_for(20ms);
+    }
+}
+
+std::chrono::milliseconds time_left(std::chrono::steady_clock::time_point until) {
+    return std::max(0ms, std::chrono::duration_cast<std::chrono::milliseconds>(
+                             until - std::chrono::steady_clock::now()));
+}
+
+// How often restart() starts hubsim when a port is taken between the check and the bind.
+constexpr int kRestartAttempts = 5;
 
 }  // namespace
 
@@ -81,21 +133,37 @@ HubsimFixture::HubsimFixture(HubsimOptions options)
                              random_key(),
                              {"RegistryRead", "RegistryWrite", "ServiceConnect", "DeviceConnect"}});
     }
-    config_file_ = dir_->write("hubsim.toml",
-                               render_config(hostname_, policies_, devices_, options.extra_toml));
-    state_dir_ = dir_->path() / "state";
-    const auto binary = options.hubsim_binary.empty() ? fs::path(HUBGATE_BIN_DIR) / "hubsim"
-                                                      : options.hubsim_binary;
-    const auto plugin =
+    extra_toml_ = std::move(options.extra_toml);
+    env_ = std::move(options.env);
+    binary_ = options.hubsim_binary.empty() ? fs::path(HUBGATE_BIN_DIR) / "hubsim"
+                                            : options.hubsim_binary;
+    plugin_ =
         options.plugin.empty() ? fs::path(HUBGATE_LIB_DIR) / "hubsim_plugin.so" : options.plugin;
+    ready_timeout_ = options.ready_timeout;
+    state_dir_ = dir_->path() / "state";
+    write_config(0, 0, 0);
+    std::string why;
+    if (!start_once(ready_timeout_, why))
+        throw std::runtime_error(why);
+}
+
+void HubsimFixture::write_config(int mqtts_port, int wss_port, int https_port) {
+    config_file_ =
+        dir_->write("hubsim.toml", render_config(hostname_, {mqtts_port, wss_port, https_port},
+                                                 policies_, devices_, extra_toml_));
+}
+
+bool HubsimFixture::start_once(std::chrono::milliseconds timeout, std::string& why) {
+    if (process_)
+        earlier_output_ += process_->output();
     process_ = std::make_unique<Process>(
-        std::vector<std::string>{binary.string(), "run", "-c", config_file_.string(), "--state-dir",
-                                 state_dir_.string(), "--plugin", plugin.string()},
-        options.env);
-    if (!process_->wait_for_output("hubsim ready ", options.ready_timeout)) {
-        const auto output = process_->output();
+        std::vector<std::string>{binary_.string(), "run", "-c", config_file_.string(),
+                                 "--state-dir", state_dir_.string(), "--plugin", plugin_.string()},
+        env_);
+    if (!process_->wait_for_output("hubsim ready ", timeout)) {
         process_->stop();
-        throw std::runtime_error("hubsim did not become ready; its output:\n" + output);
+        why = "hubsim did not become ready; its output:\n" + process_->output();
+        return false;
     }
     static const std::regex ready(
         R"(hubsim ready mqtts=(\d+) wss=(\d+) https=(\d+) ca=(\S+) hostname=(\S+))");
@@ -111,6 +179,54 @@ HubsimFixture::HubsimFixture(HubsimOptions options)
     wss_port_ = std::stoi(m[2]);
     https_port_ = std::stoi(m[3]);
     ca_file_ = m[4].str();
+    running_ = true;
+    return true;
+}
+
+void HubsimFixture::stop(std::chrono::milliseconds grace) {
+    if (!running_)
+        return;
+    running_ = false;
+    process_->signal(SIGTERM);
+    if (!process_->wait_exit(grace))
+        process_->stop(0ms);  // SIGKILL to the group
+    // The broker shares hubsim's output pipe: once it is closed, the broker is gone too and
+    // its listeners are closed.
+    if (!process_->wait_output_closed(grace))
+        process_->stop(0ms);
+}
+
+void HubsimFixture::restart() {
+    stop();
+    const auto ca_before = read_file(ca_file_);
+    const HubPorts ports{mqtts_port_, wss_port_, https_port_};
+    // The same file, now naming the ports the first run picked.
+    write_config(ports.mqtts, ports.wss, ports.https);
+    const auto deadline = std::chrono::steady_clock::now() + ready_timeout_;
+    std::string why;
+    // hubsim does not retry configured ports: when one is taken at the moment mosquitto binds
+    // it, the start fails, and is tried again here once the port is free.
+    for (int attempt = 1;; ++attempt) {
+        if (!wait_ports_bindable({ports.mqtts, ports.wss, ports.https}, deadline)) {
+            throw std::runtime_error("hubsim's ports " + std::to_string(ports.mqtts) + ", " +
+                                     std::to_string(ports.wss) + ", " +
+                                     std::to_string(ports.https) + " did not become free");
+        }
+        if (start_once(time_left(deadline), why))
+            break;
+        if (attempt == kRestartAttempts || time_left(deadline) == 0ms)
+            throw std::runtime_error("restart: " + why);
+    }
+    if (mqtts_port_ != ports.mqtts || wss_port_ != ports.wss || https_port_ != ports.https) {
+        throw std::runtime_error("restart: hubsim came back on other ports:\n" +
+                                 process_->output());
+    }
+    // A restarted hub is only useful if clients that trusted the first one still do (hubsim
+    // reuses the PKI in its state dir while it is valid for the host name).
+    if (read_file(ca_file_) != ca_before) {
+        throw std::runtime_error("restart: hubsim generated a new CA (" + ca_file_.string() +
+                                 "): clients of the first run would not trust it");
+    }
 }
 
 HubsimFixture::~HubsimFixture() {

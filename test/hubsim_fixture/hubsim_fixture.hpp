@@ -7,6 +7,8 @@
 //   HubsimFixture hub({.devices = {{.id = "dev1"}}});
 //   auto twin = hub.get_twin("dev1");             // twin.status == 200, twin.body["properties"]...
 //   auto sent = hub.wait_for_telemetry("dev1", 1); // blocks (bounded) until one message arrived
+//   hub.stop();                                    // a hub outage: the ports refuse connections
+//   hub.restart();                                 // same ports, CA, registry; fresh hub state
 
 #include <chrono>
 #include <filesystem>
@@ -83,6 +85,19 @@ class HubsimFixture {
     HubsimFixture(const HubsimFixture&) = delete;
     HubsimFixture& operator=(const HubsimFixture&) = delete;
 
+    // An outage: SIGTERM to hubsim, then waits (bounded; SIGKILL after `grace`) until it and its
+    // broker exited, so the ports are closed. Everything the hub held in memory is gone (hubsim
+    // has no persistence): read telemetry you need before calling this. No-op when stopped.
+    void stop(std::chrono::milliseconds grace = 20s);
+    // Starts `hubsim run` again with the same config file, state dir (so the same CA and server
+    // certificate), registry, keys and ports, and waits until it is ready. A port still held by
+    // the previous run is waited for, and a start that loses the port to a race is retried, both
+    // within `ready_timeout` of the options. Throws std::runtime_error (with hubsim's output) when
+    // it does not become ready or would present a different CA. Devices added through the API
+    // since the first start are gone, as is all other hub state.
+    void restart();
+    bool running() const { return running_; }
+
     // Where and how to reach it.
     const std::string& hostname() const { return hostname_; }
     int mqtts_port() const { return mqtts_port_; }
@@ -91,7 +106,9 @@ class HubsimFixture {
     const std::filesystem::path& ca_file() const { return ca_file_; }
     const std::filesystem::path& config_file() const { return config_file_; }
     const std::filesystem::path& state_dir() const { return state_dir_; }
-    Process& process() { return *process_; }
+    Process& process() { return *process_; }  // the current (or last) `hubsim run`
+    // The output of every earlier `hubsim run` of this fixture (before restarts).
+    const std::string& earlier_output() const { return earlier_output_; }
 
     // Credentials (the registry as configured; keys generated when the test gave none).
     const HubsimDevice& device(const std::string& id) const;  // throws when unknown
@@ -152,6 +169,12 @@ class HubsimFixture {
     static std::string random_key();
 
   private:
+    // Writes the config file (ports as given; 0: hubsim picks free ones).
+    void write_config(int mqtts_port, int wss_port, int https_port);
+    // Starts `hubsim run` once and reads its ready line; false, with its output in `why`, when
+    // it exited or was not ready within `timeout`.
+    bool start_once(std::chrono::milliseconds timeout, std::string& why);
+
     std::string hostname_;
     std::vector<HubsimDevice> devices_;
     std::vector<HubsimPolicy> policies_;
@@ -162,7 +185,14 @@ class HubsimFixture {
     int mqtts_port_ = 0;
     int wss_port_ = 0;
     int https_port_ = 0;
+    std::string extra_toml_;
+    std::map<std::string, std::string> env_;
+    std::filesystem::path binary_;
+    std::filesystem::path plugin_;
+    std::chrono::milliseconds ready_timeout_ = 30s;
     std::unique_ptr<Process> process_;
+    bool running_ = false;
+    std::string earlier_output_;
 };
 
 }  // namespace hubgate::test

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "hubgate/mappings/device_directory.hpp"
+#include "hubgate/mappings/property_bag.hpp"
 #include "mapping_fixture.hpp"
 
 using namespace hubgate::mappings;
@@ -191,4 +192,27 @@ plugins = ["fake"]
     REQUIRE(std::holds_alternative<Rejection>(failed));
     CHECK(std::get<Rejection>(failed).reason == RejectReason::hook_failed);
     CHECK(std::get<Rejection>(failed).text == "plugin \"fake\" failed: cannot render");
+}
+
+TEST_CASE("a C2D message's properties reach the local topic through {properties}, encoded") {
+    const MappingSet rules = load_ok(R"(
+[[devices]]
+id = "{site}-{sensor}"
+  [devices.uplink]
+  "p/{site}/{sensor}/telemetry" = "telemetry"
+  [devices.downlink]
+  c2d = "p/{site}/{sensor}/inbox/{properties}"
+)");
+    const DeviceDirectory directory = seen(rules, {"p/a/s1/telemetry"});
+    const std::string bag = encode_property_bag({{"cmd", "set/mode"}, {"$.mid", "m#1"}});
+    DownlinkVars vars;
+    vars.properties = bag;
+    const auto result = rules.render_downlink("a-s1", DownlinkKind::c2d, vars, "x", directory);
+    REQUIRE(std::holds_alternative<DownlinkRoute>(result));
+    // '/' and '#' in values are percent-encoded: no extra level, no wildcard.
+    CHECK(std::get<DownlinkRoute>(result).topic == "p/a/s1/inbox/cmd=set%2Fmode&$.mid=m%231");
+    // No properties: the level is empty.
+    const auto bare = rules.render_downlink("a-s1", DownlinkKind::c2d, {}, "x", directory);
+    REQUIRE(std::holds_alternative<DownlinkRoute>(bare));
+    CHECK(std::get<DownlinkRoute>(bare).topic == "p/a/s1/inbox/");
 }

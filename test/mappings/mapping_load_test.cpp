@@ -86,6 +86,9 @@ TEST_CASE("every fault of a mapping file is reported with file:line:col") {
          "[[devices]]\nid = \"x\"\n[devices.uplink]\n\"a/{site}\" = \"ignore\"\n"
          "[devices.downlink]\nc2d = \"b/{site}/{rid}\"\n",
          "bad.toml:6:7", "unknown name {rid}"},
+        {"properties outside c2d",
+         "[[devices]]\nid = \"x\"\n[devices.downlink]\ndesired = \"a/{properties}\"\n",
+         "bad.toml:4:11", "unknown name {properties}"},
         {"bad retain",
          "[[devices]]\nid = \"x\"\n[devices.downlink]\n"
          "desired = { topic = \"a\", retain = \"yes\" }\n",

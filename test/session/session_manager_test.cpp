@@ -176,6 +176,7 @@ TEST_CASE("CONNACK 3 slows the connect rate down for everyone") {
     rig.pump();
     rig.connack("a", false, 3);
     CHECK(rig.state_of("a").state == SessionState::BackingOff);
+    CHECK(rig.state_of("a").counters.connects_throttled == 1);
     for (int i = 0; i < 4; ++i) {
         rig.sessions.ensure_session("d" + std::to_string(i), {});
     }

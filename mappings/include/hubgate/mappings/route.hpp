@@ -110,6 +110,9 @@ struct DownlinkVars {
     std::string_view rid{};                 // {rid}: request id
     std::optional<int> status{};            // {status}: twin answer status
     std::optional<std::int64_t> version{};  // {version}: desired-patch $version
+    // {properties}: a C2D message's properties as a property bag ("a=1&%24.mid=x"; "" for
+    // none), percent-encoded so that no value can add a topic level or a wildcard.
+    std::string_view properties{};
 };
 
 // A downlink message ready to publish on the local broker.
