@@ -6,37 +6,11 @@
 #include <csignal>
 
 #include "bridge_env.hpp"
+#include "fleet.hpp"
 #include "hub_telemetry.hpp"
 #include "legacy_client.hpp"
 
 namespace hubgate::test {
-
-namespace {
-
-std::vector<std::string> device_ids(int count) {
-    std::vector<std::string> ids;
-    for (int i = 0; i < count; ++i) {
-        ids.push_back("plant1-s" + std::to_string(i));
-    }
-    return ids;
-}
-
-// Publishes seq `first`..`last` for every device, interleaved across devices.
-void publish_range(LegacyClient& client, int devices, int first, int last) {
-    for (int seq = first; seq <= last; ++seq) {
-        for (int d = 0; d < devices; ++d) {
-            REQUIRE(client.publish("t/plant1/s" + std::to_string(d) + "/telemetry",
-                                   R"({"seq":)" + std::to_string(seq) + "}"));
-        }
-    }
-}
-
-std::string first_missing(const std::vector<std::string>& absent) {
-    return absent.empty() ? std::string("none")
-                          : absent.front() + " (" + std::to_string(absent.size()) + " in all)";
-}
-
-}  // namespace
 
 TEST_CASE("100 devices x 100 messages all arrive, each once, each with its own $.mid") {
     constexpr int kDevices = 100;

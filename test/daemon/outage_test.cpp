@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "bridge_env.hpp"
+#include "fleet.hpp"
 #include "gateway/spool/crc32.hpp"
 #include "gateway/spool/record_codec.hpp"
 #include "hub_telemetry.hpp"
@@ -25,29 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-std::vector<std::string> device_ids(int count) {
-    std::vector<std::string> ids;
-    for (int i = 0; i < count; ++i) {
-        ids.push_back("plant1-s" + std::to_string(i));
-    }
-    return ids;
-}
-
-// Publishes seq `first`..`last` for every device, interleaved across devices.
-void publish_range(LegacyClient& client, int devices, int first, int last) {
-    for (int seq = first; seq <= last; ++seq) {
-        for (int d = 0; d < devices; ++d) {
-            REQUIRE(client.publish("t/plant1/s" + std::to_string(d) + "/telemetry",
-                                   R"({"seq":)" + std::to_string(seq) + "}"));
-        }
-    }
-}
-
-std::string first_missing(const std::vector<std::string>& absent) {
-    return absent.empty() ? std::string("none")
-                          : absent.front() + " (" + std::to_string(absent.size()) + " in all)";
-}
 
 std::chrono::milliseconds time_left(Clock::time_point until) {
     return std::max(0ms,
