@@ -33,8 +33,9 @@ test: asan build
 	@if [ -f fuzz/CMakeLists.txt ]; then $(MAKE) --no-print-directory fuzz; fi
 	@ctest --test-dir $(BUILD) -j$(JOBS) --output-on-failure
 
+# Benchmarks (never part of `make test`): all, or `make bench BENCH='forwarding|sessions'`.
 bench: build
-	@if [ -x bench/run ]; then bench/run $(BUILD); else echo "no benchmarks yet"; fi
+	@bench/run $(BUILD) $(BENCH)
 
 format:
 	@git ls-files '*.cpp' '*.hpp' '*.h' '*.c' | xargs clang-format -i

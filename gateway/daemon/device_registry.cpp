@@ -48,6 +48,13 @@ void DeviceRegistry::remember(const mappings::UplinkRoute& route) {
         // Most messages come from known devices: check under the shared lock first.
         std::shared_lock lock(mutex_);
         const auto* known = directory_.find(route.device_id);
+        // Method replies and twin requests capture per-request values ({rid}, {status}): they
+        // only introduce a device, or the file would be rewritten on every request.
+        const bool per_request = route.kind == mappings::UplinkKind::method_reply ||
+                                 route.kind == mappings::UplinkKind::twin_get;
+        if (known != nullptr && per_request) {
+            return;
+        }
         if (known != nullptr && known->device_class == route.device_class &&
             known->captures.size() == route.captures.size()) {
             bool same = true;

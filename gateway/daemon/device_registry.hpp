@@ -24,7 +24,8 @@ class DeviceRegistry {
     bool load(std::string& error);
 
     // Remembers the route's device; writes the file before returning when something changed,
-    // so a device whose message was accepted is also known after a crash.
+    // so a device whose message was accepted is also known after a crash. A method reply or twin
+    // request only adds a device not known yet (their captures change with every request).
     void remember(const mappings::UplinkRoute& route);
 
     // Runs `fn` with the directory under a shared lock (for render_downlink).

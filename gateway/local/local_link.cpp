@@ -57,7 +57,10 @@ struct LinkCallbacks {
         mosquitto_disconnect_callback_set(client, on_disconnect);
         mosquitto_message_callback_set(client, on_message);
         mosquitto_subscribe_callback_set(client, on_subscribe);
-        mosquitto_log_callback_set(client, on_log);
+        // libmosquitto formats every log line it hands over: only worth it when it is shown.
+        if (spdlog::should_log(spdlog::level::debug)) {
+            mosquitto_log_callback_set(client, on_log);
+        }
     }
 };
 

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include <MQTTAsync.h>
 #include <mqtt/async_client.h>
 #include <spdlog/spdlog.h>
 
@@ -189,6 +190,13 @@ class PahoConnection final : public UpstreamConnection {
 std::unique_ptr<UpstreamConnection> PahoUpstreamFactory::create(const std::string& server_uri,
                                                                 const std::string& client_id,
                                                                 UpstreamEvents& events) {
+    // Paho C formats a trace record of every packet into its ring buffer unless told to keep
+    // only errors: measured at about 8% of the instructions per forwarded message.
+    static const bool quiet_trace = [] {
+        MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
+        return true;
+    }();
+    (void)quiet_trace;
     return std::make_unique<PahoConnection>(server_uri, client_id, events);
 }
 

@@ -130,8 +130,10 @@ void SessionManager::post(Task task) {
 
 void SessionManager::loop() {
     std::optional<SteadyTime> stop_deadline;
+    // Swapped with tasks_ on every turn and cleared after running, so neither side allocates
+    // again: a turn per publish must not cost an allocation.
+    std::vector<Task> tasks;
     for (;;) {
-        std::deque<Task> tasks;
         bool stopping = false;
         {
             std::unique_lock lock(mutex_);
@@ -139,14 +141,19 @@ void SessionManager::loop() {
             const auto wake_at = next_wake(now);
             // The loop sleeps on the real steady clock; the injected clock only says what time it
             // is.
-            wake_.wait_for(lock, std::max(wake_at - now, SteadyTime::duration::zero()),
-                           [this] { return !tasks_.empty() || stopping_; });
+            // Once the stop has begun, only tasks (the sessions' close results) and timers wake
+            // the loop: waking on stopping_ as well would spin until the sessions are closed.
+            const bool stop_begun = stop_deadline.has_value();
+            wake_.wait_for(
+                lock, std::max(wake_at - now, SteadyTime::duration::zero()),
+                [this, stop_begun] { return !tasks_.empty() || (stopping_ && !stop_begun); });
             tasks.swap(tasks_);
             stopping = stopping_;
         }
         for (auto& task : tasks) {
             task();
         }
+        tasks.clear();
         const auto now = clock_.now();
         if (stopping && !stop_deadline) {
             stop_deadline = now + stop_grace_;
@@ -168,7 +175,7 @@ void SessionManager::loop() {
 }
 
 void SessionManager::run_pending() {
-    std::deque<Task> tasks;
+    std::vector<Task> tasks;
     {
         std::lock_guard lock(mutex_);
         tasks.swap(tasks_);

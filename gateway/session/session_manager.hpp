@@ -114,7 +114,7 @@ class SessionManager final : private SessionHost {
     // Shared with callers.
     std::mutex mutex_;
     std::condition_variable wake_;
-    std::deque<Task> tasks_;
+    std::vector<Task> tasks_;
     bool stopping_ = false;
     Millis stop_grace_{5000};
     std::atomic<uint64_t> last_handle_{0};

@@ -47,8 +47,9 @@ SteadyTime TokenBucket::next_available(SteadyTime now) {
         return now;
     }
     const double seconds = (1.0 - tokens_) / current_rate(now);
-    return now +
-           std::chrono::duration_cast<SteadyTime::duration>(std::chrono::duration<double>(seconds));
+    // Rounded up: a wait rounded down to the clock's tick would wake before the token is whole,
+    // and the loop waiting on it would spin until it is.
+    return now + std::chrono::ceil<SteadyTime::duration>(std::chrono::duration<double>(seconds));
 }
 
 void TokenBucket::slow_down(double factor, SteadyTime until, SteadyTime now) {

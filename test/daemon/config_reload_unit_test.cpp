@@ -23,7 +23,7 @@ max_size = "64MiB"
 
 }  // namespace
 
-TEST_CASE("reload: mappings, plugins and log changes apply; nothing waits for a restart") {
+TEST_CASE("reload: mappings, plugins and log changes apply - nothing waits for a restart") {
     const auto next = parse(R"toml(
 mappings = ["a/*.toml", "b/*.toml"]
 [hub]

@@ -347,6 +347,29 @@ TEST_CASE("known devices survive a restart of the registry") {
     CHECK(reloaded.device_ids() == std::vector<std::string>{"a-s1"});
 }
 
+TEST_CASE("twin requests of a known device do not rewrite the device file") {
+    Folder folder;
+    daemon::DeviceRegistry devices(folder.path);
+    std::string error;
+    REQUIRE(devices.load(error));
+    mappings::UplinkRoute route;
+    route.kind = mappings::UplinkKind::telemetry;
+    route.device_id = "a-s1";
+    route.device_class = "sensors";
+    route.captures = {{"site", "a"}, {"sensor", "s1"}};
+    devices.remember(route);
+    const auto written = std::filesystem::last_write_time(devices.file());
+    std::filesystem::last_write_time(devices.file(), written - std::chrono::hours(1));
+    route.kind = mappings::UplinkKind::twin_get;
+    route.captures.push_back({"rid", "42"});
+    devices.remember(route);
+    CHECK(std::filesystem::last_write_time(devices.file()) == written - std::chrono::hours(1));
+    // A device first seen through a twin request is remembered.
+    route.device_id = "a-s2";
+    devices.remember(route);
+    CHECK(devices.size() == 2);
+}
+
 TEST_CASE("a corrupt device file is moved aside and the registry starts empty") {
     Folder folder;
     std::filesystem::create_directories(folder.path);

@@ -1,0 +1,446 @@
+// Forwarding throughput and added latency (issue 8, items 1 and 2), side by side in one run:
+//   hubgate: N legacy publishers → local mosquitto → hubgate → hubsim (one TLS session per device)
+//   bridge:  N legacy publishers → local mosquitto with a `connection` block (topic remapping,
+//            QoS 1) → a plain mosquitto TLS listener (the far end), counted by a subscriber there
+//   ceiling: the local broker alone, delivering to one plain subscriber.
+// QoS 1 everywhere; payloads of 100 B and 1 KiB; 1, 100 and 1,000 devices. A run publishes a
+// fixed number of messages as fast as the local broker acknowledges them and times the last
+// arrival at the far end. Latency: at half of hubgate's 100-device saturation rate, publish →
+// arrival percentiles minus the same for publishers connected straight to the far end.
+// Prints tables, writes JSON (--json FILE); never fails because of speed.
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench_env.hpp"
+#include "mqtt_clients.hpp"
+
+namespace {
+
+using namespace hubgate::bench;
+using hubgate::test::HubsimFixture;
+using hubgate::test::TempDir;
+using nlohmann::json;
+
+constexpr int kDeviceCounts[] = {1, 100, 1000};
+constexpr std::size_t kPayloadSizes[] = {100, 1024};
+constexpr int kDirectDevices = 100;      // latency baselines connect this many straight in
+constexpr int kLatencyDevices = 100;     // latency runs publish from this many devices
+constexpr double kLatencySeconds = 4.0;  // length of each paced latency run
+constexpr int kPublisherWindow = 100;    // unacknowledged QoS 1 publishes per legacy client
+constexpr auto kArrivalTimeout = 120s;   // per run, for the far end to see every message
+constexpr auto kPollEvery = 20ms;
+
+// Messages per throughput run: enough for several seconds at the rates seen on 2 cores.
+int messages_for(std::size_t payload_size) {
+    return payload_size <= 100 ? 60000 : 30000;
+}
+
+// A process whose CPU time a run accounts for (per message forwarded).
+struct Watched {
+    std::string name;
+    pid_t pid;
+};
+
+struct Throughput {
+    uint64_t sent = 0;
+    uint64_t arrived = 0;
+    double seconds = 0;
+    std::map<std::string, double> cpu_us_per_message;  // per watched process
+    double rate() const { return seconds > 0 ? static_cast<double>(arrived) / seconds : 0; }
+    bool complete() const { return arrived >= sent; }
+};
+
+json to_json(const Throughput& t) {
+    return json{{"messages", t.sent},
+                {"arrived", t.arrived},
+                {"seconds", t.seconds},
+                {"msg_per_s", t.rate()},
+                {"cpu_us_per_message", t.cpu_us_per_message},
+                {"complete", t.complete()}};
+}
+
+std::vector<ClientSpec> legacy_clients(const std::string& prefix, int count,
+                                       const std::function<std::string(int)>& topic) {
+    std::vector<ClientSpec> specs;
+    for (int i = 0; i < count; ++i)
+        specs.push_back({prefix + std::to_string(i), topic(i), "", ""});
+    return specs;
+}
+
+// Publishes `per_client` from every client of `fleet` as fast as acknowledged, then waits for
+// `arrived_since_start()` to reach the total; `last_arrival_us()` gives the end time.
+Throughput run_throughput(PublisherFleet& fleet, int per_client, std::size_t payload_size,
+                          const std::function<uint64_t()>& arrived_since_start,
+                          const std::function<int64_t()>& last_arrival_us,
+                          const std::vector<Watched>& watched) {
+    Throughput t;
+    t.sent = static_cast<uint64_t>(per_client) * fleet.size();
+    std::vector<double> cpu_before;
+    for (const auto& w : watched)
+        cpu_before.push_back(cpu_seconds(w.pid));
+    const int64_t start = now_us();
+    const auto published = fleet.publish(
+        {.per_client = per_client,
+         .payload_size = payload_size,
+         .window = kPublisherWindow,
+         .rate = 0,
+         .timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kArrivalTimeout)});
+    if (!published.complete)
+        std::fprintf(stderr, "  (the local broker acknowledged only %llu of %llu)\n",
+                     static_cast<unsigned long long>(published.acknowledged),
+                     static_cast<unsigned long long>(t.sent));
+    const auto until = std::chrono::steady_clock::now() + kArrivalTimeout;
+    while ((t.arrived = arrived_since_start()) < t.sent && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(kPollEvery);
+    t.seconds = static_cast<double>(last_arrival_us() - start) / 1e6;
+    for (std::size_t i = 0; i < watched.size(); ++i)
+        t.cpu_us_per_message[watched[i].name] =
+            (cpu_seconds(watched[i].pid) - cpu_before[i]) * 1e6 /
+            static_cast<double>(std::max<uint64_t>(1, t.arrived));
+    return t;
+}
+
+// hubsim's enqueuedTime ("2026-11-26T14:30:00.123Z") in ms since the epoch.
+int64_t enqueued_ms(const std::string& text) {
+    std::tm utc{};
+    int ms = 0;
+    if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &utc.tm_year, &utc.tm_mon, &utc.tm_mday,
+                    &utc.tm_hour, &utc.tm_min, &utc.tm_sec, &ms) != 7)
+        return 0;
+    utc.tm_year -= 1900;
+    utc.tm_mon -= 1;
+    return static_cast<int64_t>(timegm(&utc)) * 1000 + ms;
+}
+
+struct LatencyPercentiles {
+    double p50 = NAN, p99 = NAN, p999 = NAN;
+    std::size_t samples = 0;
+};
+
+LatencyPercentiles percentiles_ms(std::vector<double> ms) {
+    LatencyPercentiles p;
+    p.samples = ms.size();
+    p.p50 = quantile(ms, 0.5);
+    p.p99 = quantile(ms, 0.99);
+    p.p999 = quantile(ms, 0.999);
+    return p;
+}
+
+json to_json(const LatencyPercentiles& p) {
+    return json{{"p50_ms", p.p50}, {"p99_ms", p.p99}, {"p999_ms", p.p999}, {"samples", p.samples}};
+}
+
+// Paced publish of `seconds` at `rate` from `fleet`.
+void publish_paced(PublisherFleet& fleet, double rate, std::size_t payload_size) {
+    const int per_client =
+        std::max(1, static_cast<int>(rate * kLatencySeconds / static_cast<double>(fleet.size())));
+    fleet.publish(
+        {.per_client = per_client,
+         .payload_size = payload_size,
+         .window = kPublisherWindow,
+         .rate = rate,
+         .timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kArrivalTimeout)});
+}
+
+// Latencies (ms) of hubsim's telemetry records after sequence `after`: enqueued time (hubsim's
+// clock, whole ms) minus the send time in the payload.
+std::vector<double> hub_latencies_ms(const HubsimFixture& hub, uint64_t after, uint64_t expected) {
+    const auto until = std::chrono::steady_clock::now() + kArrivalTimeout;
+    while (hub_telemetry_count(hub) < after + expected && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(kPollEvery);
+    const auto answer = hub.telemetry(after, 0s);
+    std::vector<double> ms;
+    for (const auto& record : answer.body.at("messages")) {
+        const std::string payload = record.value("payload", "");
+        const auto sent = payload_send_time_us(payload.data(), payload.size());
+        if (sent)
+            ms.push_back(static_cast<double>(enqueued_ms(record.at("enqueuedTime"))) -
+                         static_cast<double>(*sent) / 1000.0);
+    }
+    return ms;
+}
+
+std::vector<double> sink_latencies_ms(Sink& sink, uint64_t target) {
+    const auto until = std::chrono::steady_clock::now() + kArrivalTimeout;
+    while (sink.received() < target && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(kPollEvery);
+    std::vector<double> ms;
+    for (const int64_t us : sink.take_latencies())
+        ms.push_back(static_cast<double>(us) / 1000.0);
+    return ms;
+}
+
+std::string bridge_block(int far_tls_port, const std::string& ca_file) {
+    return "\nconnection far\naddress 127.0.0.1:" + std::to_string(far_tls_port) +
+           "\nbridge_cafile " + ca_file +
+           "\nbridge_protocol_version mqttv311\ncleansession true\ntry_private false\n"
+           "notifications false\ntopic # out 1 bridge/ far/\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string json_path = json_path_from_args(argc, argv, "bench_forwarding");
+    kill_children_on_signal();
+    raise_open_files_limit();
+    try {
+        TempDir dir("hubgate-bench-forwarding");
+        const auto cert = make_test_certificate(dir);
+        const int max_devices = kDeviceCounts[std::size(kDeviceCounts) - 1];
+
+        std::vector<std::string> devices;
+        hubgate::test::HubsimOptions hub_options{.ready_timeout = 60s};
+        for (int i = 0; i < max_devices; ++i) {
+            devices.push_back(device_id(i));
+            hub_options.devices.push_back({.id = devices.back()});
+        }
+        for (int i = 0; i < kDirectDevices; ++i)
+            hub_options.devices.push_back({.id = "direct" + std::to_string(i)});
+        hub_options.policies.push_back({"device", "", {"DeviceConnect"}});
+        HubsimFixture hub(hub_options);
+        watch_child(hub.process().pid());
+
+        // hubgate with every bench device connected up front, so runs measure forwarding only.
+        Broker local_hubgate(dir, "local-hubgate");
+        auto hubgate = start_hubgate(
+            dir, hub,
+            {.local_port = local_hubgate.port(), .startup_devices = devices, .connect_rate = 2000});
+        const auto sessions_until = std::chrono::steady_clock::now() + 120s;
+        while (hub_connected_count(hub) < max_devices) {
+            if (std::chrono::steady_clock::now() > sessions_until)
+                throw std::runtime_error("hubgate's sessions did not all connect");
+            std::this_thread::sleep_for(200ms);
+        }
+
+        // The bridge: local broker → far end over TLS; a subscriber counts at the far end.
+        Broker far(dir, "far", &cert);
+        Broker local_bridge(dir, "local-bridge", nullptr,
+                            bridge_block(far.tls_port(), cert.cert_file));
+        Sink far_sink({far.port(), ""}, {"bench-far-sink", "far/#", "", ""});
+        Sink ceiling_sink({local_bridge.port(), ""}, {"bench-ceiling-sink", "ceil/#", "", ""});
+        if (!far_sink.start(10s) || !ceiling_sink.start(10s))
+            throw std::runtime_error("a counting subscriber did not subscribe");
+        {
+            // Wait (bounded) for the bridge to be up: probes until one crosses.
+            PublisherFleet probe({local_bridge.port(), ""},
+                                 {{"bench-probe", "bridge/probe", "", ""}});
+            if (!probe.connect(10s))
+                throw std::runtime_error("probe did not connect");
+            const auto until = std::chrono::steady_clock::now() + 20s;
+            while (far_sink.received() == 0) {
+                if (std::chrono::steady_clock::now() > until)
+                    throw std::runtime_error("the mosquitto bridge did not come up");
+                probe.publish({.per_client = 1, .payload_size = 10});
+                std::this_thread::sleep_for(100ms);
+            }
+        }
+
+        std::printf(
+            "forwarding: QoS 1, publishers as fast as the local broker acknowledges "
+            "(window %d per client)\n",
+            kPublisherWindow);
+        json throughput_json = json::array();
+        struct Row {
+            int devices;
+            std::size_t size;
+            Throughput hubgate, bridge;
+        };
+        std::vector<Row> rows;
+        std::map<std::size_t, Throughput> ceilings;
+
+        for (const std::size_t size : kPayloadSizes) {
+            PublisherFleet fleet({local_bridge.port(), ""}, legacy_clients("ceil-", 100, [](int i) {
+                                     return "ceil/" + device_id(i);
+                                 }));
+            if (!fleet.connect(30s))
+                throw std::runtime_error("ceiling publishers did not connect");
+            const uint64_t base = ceiling_sink.received();
+            ceilings[size] = run_throughput(
+                fleet, messages_for(size) / 100, size,
+                [&] { return ceiling_sink.received() - base; },
+                [&] { return ceiling_sink.last_arrival_us(); },
+                {{"local_broker", local_bridge.pid()}});
+        }
+
+        for (const int n : kDeviceCounts) {
+            PublisherFleet to_hubgate({local_hubgate.port(), ""},
+                                      legacy_clients("legacy-hg-", n, [&](int i) {
+                                          return local_topic(devices[static_cast<std::size_t>(i)]);
+                                      }));
+            PublisherFleet to_bridge(
+                {local_bridge.port(), ""},
+                legacy_clients("legacy-br-", n, [](int i) { return "bridge/" + device_id(i); }));
+            if (!to_hubgate.connect(60s) || !to_bridge.connect(60s))
+                throw std::runtime_error("legacy publishers did not connect");
+            for (const std::size_t size : kPayloadSizes) {
+                const int per_client = std::max(1, messages_for(size) / n);
+                Row row{n, size, {}, {}};
+                const uint64_t hub_base = hub_telemetry_count(hub);
+                int64_t hub_done_us = 0;
+                row.hubgate = run_throughput(
+                    to_hubgate, per_client, size,
+                    [&] {
+                        const uint64_t arrived = hub_telemetry_count(hub) - hub_base;
+                        hub_done_us = now_us();
+                        return arrived;
+                    },
+                    [&] { return hub_done_us; },
+                    {{"hubgate", hubgate->pid()},
+                     {"local_broker", local_hubgate.pid()},
+                     {"hubsim", hub.process().pid()}});
+                const uint64_t far_base = far_sink.received();
+                row.bridge = run_throughput(
+                    to_bridge, per_client, size, [&] { return far_sink.received() - far_base; },
+                    [&] { return far_sink.last_arrival_us(); },
+                    {{"local_broker_with_bridge", local_bridge.pid()}, {"far_end", far.pid()}});
+                rows.push_back(row);
+                std::printf("  %5d devices %5zu B: hubgate %8.0f msg/s%s  bridge %8.0f msg/s%s\n",
+                            n, size, row.hubgate.rate(), row.hubgate.complete() ? "" : " (lost!)",
+                            row.bridge.rate(), row.bridge.complete() ? "" : " (lost!)");
+                std::fflush(stdout);
+            }
+        }
+
+        // Latency at half of hubgate's 100-device, 100 B saturation rate.
+        double saturation = 0;
+        for (const auto& row : rows)
+            if (row.devices == kLatencyDevices && row.size == 100)
+                saturation = row.hubgate.rate();
+        const double paced_rate = std::max(100.0, saturation / 2);
+        const auto run_latency = [&](PublisherFleet& fleet, bool at_hub) {
+            if (at_hub) {
+                const uint64_t base = hub_telemetry_count(hub);
+                const uint64_t expected = static_cast<uint64_t>(
+                    std::max(1, static_cast<int>(paced_rate * kLatencySeconds / kLatencyDevices)) *
+                    kLatencyDevices);
+                publish_paced(fleet, paced_rate, 100);
+                return percentiles_ms(hub_latencies_ms(hub, base, expected));
+            }
+            const uint64_t target =
+                far_sink.received() +
+                static_cast<uint64_t>(
+                    std::max(1, static_cast<int>(paced_rate * kLatencySeconds / kLatencyDevices)) *
+                    kLatencyDevices);
+            far_sink.take_latencies();
+            far_sink.record_latency(true);
+            publish_paced(fleet, paced_rate, 100);
+            auto p = percentiles_ms(sink_latencies_ms(far_sink, target));
+            far_sink.record_latency(false);
+            return p;
+        };
+        PublisherFleet lat_hubgate({local_hubgate.port(), ""},
+                                   legacy_clients("lat-hg-", kLatencyDevices, [&](int i) {
+                                       return local_topic(devices[static_cast<std::size_t>(i)]);
+                                   }));
+        std::vector<ClientSpec> direct_specs;
+        for (int i = 0; i < kDirectDevices; ++i) {
+            const std::string id = "direct" + std::to_string(i);
+            direct_specs.push_back({id, "devices/" + id + "/messages/events/",
+                                    hub.device_username(id), hub.device_token(id)});
+        }
+        PublisherFleet lat_direct_hub({hub.mqtts_port(), hub.ca_file().string()}, direct_specs);
+        PublisherFleet lat_bridge({local_bridge.port(), ""},
+                                  legacy_clients("lat-br-", kLatencyDevices,
+                                                 [](int i) { return "bridge/" + device_id(i); }));
+        PublisherFleet lat_direct_far({far.tls_port(), cert.cert_file},
+                                      legacy_clients("lat-far-", kLatencyDevices,
+                                                     [](int i) { return "far/" + device_id(i); }));
+        for (PublisherFleet* fleet : {&lat_hubgate, &lat_direct_hub, &lat_bridge, &lat_direct_far})
+            if (!fleet->connect(60s))
+                throw std::runtime_error("latency publishers did not connect");
+        const auto via_hubgate = run_latency(lat_hubgate, true);
+        const auto direct_hub = run_latency(lat_direct_hub, true);
+        const auto via_bridge = run_latency(lat_bridge, false);
+        const auto direct_far = run_latency(lat_direct_far, false);
+
+        // Summary.
+        std::printf("\nforwarding throughput (msg/s delivered at the far end; QoS 1)\n");
+        std::printf("  %7s %6s  %10s  %10s  %13s  %16s  %18s  %17s  %17s\n", "devices", "bytes",
+                    "hubgate", "bridge", "hubgate/bridge", "hubgate/ceiling", "hubgate CPU µs/msg",
+                    "bridge CPU µs/msg", "hubsim CPU µs/msg");
+        for (const auto& row : rows) {
+            const double ceiling = ceilings[row.size].rate();
+            std::printf("  %7d %6zu  %10.0f  %10.0f  %13.2f  %15.0f%%  %18.1f  %17.1f  %17.1f\n",
+                        row.devices, row.size, row.hubgate.rate(), row.bridge.rate(),
+                        row.bridge.rate() > 0 ? row.hubgate.rate() / row.bridge.rate() : 0.0,
+                        ceiling > 0 ? 100.0 * row.hubgate.rate() / ceiling : 0.0,
+                        row.hubgate.cpu_us_per_message.at("hubgate"),
+                        row.bridge.cpu_us_per_message.at("local_broker_with_bridge"),
+                        row.hubgate.cpu_us_per_message.at("hubsim"));
+            throughput_json.push_back(
+                json{{"devices", row.devices},
+                     {"payload_bytes", row.size},
+                     {"hubgate", to_json(row.hubgate)},
+                     {"bridge", to_json(row.bridge)},
+                     {"ratio_hubgate_to_bridge",
+                      row.bridge.rate() > 0 ? row.hubgate.rate() / row.bridge.rate() : 0.0},
+                     {"fraction_of_ceiling", ceiling > 0 ? row.hubgate.rate() / ceiling : 0.0}});
+        }
+        json ceiling_json = json::object();
+        for (const auto& [size, t] : ceilings) {
+            std::printf(
+                "  local broker ceiling, %zu B, 100 publishers → 1 subscriber: %.0f msg/s\n", size,
+                t.rate());
+            ceiling_json[std::to_string(size)] = to_json(t);
+        }
+        std::printf(
+            "\nadded latency at %.0f msg/s (half of hubgate's %d-device 100 B rate), "
+            "%d devices, 100 B, %.0f s\n",
+            paced_rate, kLatencyDevices, kLatencyDevices, kLatencySeconds);
+        std::printf("  %-30s %9s %9s %9s %8s\n", "path (ms)", "p50", "p99", "p99.9", "samples");
+        const auto print = [](const char* name, const LatencyPercentiles& p) {
+            std::printf("  %-30s %9.2f %9.2f %9.2f %8zu\n", name, p.p50, p.p99, p.p999, p.samples);
+        };
+        print("legacy → hubgate → hubsim", via_hubgate);
+        print("device → hubsim (direct)", direct_hub);
+        print("legacy → bridge → far end", via_bridge);
+        print("client → far end (direct)", direct_far);
+        const LatencyPercentiles added_hubgate{via_hubgate.p50 - direct_hub.p50,
+                                               via_hubgate.p99 - direct_hub.p99,
+                                               via_hubgate.p999 - direct_hub.p999, 0};
+        const LatencyPercentiles added_bridge{via_bridge.p50 - direct_far.p50,
+                                              via_bridge.p99 - direct_far.p99,
+                                              via_bridge.p999 - direct_far.p999, 0};
+        print("added by hubgate", added_hubgate);
+        print("added by the bridge", added_bridge);
+        std::printf("  (hubsim stamps arrivals in whole ms: hubgate figures are ±1 ms)\n");
+
+        bool goals_met = added_hubgate.p99 <= 5.0;
+        for (const auto& entry : throughput_json)
+            if (entry["devices"] == 1000)
+                goals_met = goals_met && entry["ratio_hubgate_to_bridge"].get<double>() >= 1.0 &&
+                            entry["fraction_of_ceiling"].get<double>() >= 0.7;
+        std::printf(
+            "\ngoals (ratio ≥ 1.0 and ≥ 70%% of ceiling at 1,000 devices, added p99 ≤ 5 "
+            "ms): %s\n",
+            goals_met ? "met" : "NOT met");
+        write_json(json_path, json{{"benchmark", "forwarding"},
+                                   {"throughput", throughput_json},
+                                   {"local_broker_ceiling", ceiling_json},
+                                   {"latency",
+                                    {{"rate_msg_per_s", paced_rate},
+                                     {"devices", kLatencyDevices},
+                                     {"seconds", kLatencySeconds},
+                                     {"via_hubgate", to_json(via_hubgate)},
+                                     {"direct_to_hubsim", to_json(direct_hub)},
+                                     {"via_bridge", to_json(via_bridge)},
+                                     {"direct_to_far_end", to_json(direct_far)},
+                                     {"added_by_hubgate", to_json(added_hubgate)},
+                                     {"added_by_bridge", to_json(added_bridge)}}},
+                                   {"hubgate_rss_kib", vm_rss_kib(hubgate->pid())},
+                                   {"goals_met", goals_met}});
+        hubgate->stop();
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "bench_forwarding: %s\n", error.what());
+        return 1;
+    }
+    return 0;
+}
