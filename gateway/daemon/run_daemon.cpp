@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <algorithm>
 
 #include "gateway/daemon/bridge.hpp"
 #include "gateway/daemon/config_reload.hpp"
@@ -16,6 +17,18 @@ namespace {
 constexpr std::chrono::milliseconds kTick{100};
 constexpr std::chrono::seconds kHousekeepingEvery{1};
 constexpr std::chrono::seconds kSummaryEvery{60};
+constexpr std::chrono::seconds kStatusEvery{5};
+
+// systemd's STATUS= line (`systemctl status hubgate`): "3/4 device sessions connected; ..."
+std::string status_line(Bridge& bridge) {
+    const auto sessions = bridge.session_snapshots();
+    const auto connected = std::count_if(sessions.begin(), sessions.end(), [](const auto& s) {
+        return s.state == session::SessionState::Connected;
+    });
+    return std::to_string(connected) + "/" + std::to_string(sessions.size()) +
+           " device sessions connected; " + std::to_string(bridge.subscription_count()) +
+           " local filters; " + bridge.counters().summary();
+}
 
 }  // namespace
 
@@ -52,6 +65,8 @@ int run_daemon(const config::Config& config) {
 
     auto last_housekeeping = std::chrono::steady_clock::now();
     auto last_summary = last_housekeeping;
+    auto last_status = last_housekeeping;
+    std::string last_status_text;
     std::uint64_t subscriptions_seen = 0;
     std::string last_summary_text;
     for (;;) {
@@ -95,8 +110,16 @@ int run_daemon(const config::Config& config) {
             auto summary = bridge->counters().summary();
             if (summary != last_summary_text) {
                 spdlog::info("counters: {}", summary);
-                notifier.status(summary);
                 last_summary_text = std::move(summary);
+            }
+        }
+        // Only under systemd: it waits for the session manager's loop.
+        if (ready_sent && notifier.enabled() && now - last_status >= kStatusEvery) {
+            last_status = now;
+            auto status = status_line(*bridge);
+            if (status != last_status_text) {
+                notifier.status(status);
+                last_status_text = std::move(status);
             }
         }
     }

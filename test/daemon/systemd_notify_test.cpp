@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bridge_env.hpp"
+#include "legacy_client.hpp"
 
 namespace hubgate::test {
 
@@ -74,6 +75,12 @@ TEST_CASE("under systemd: READY=1 after the local link subscribed, watchdog ping
     CHECK(contains(until_status, "READY=1"));
     CHECK(contains(until_status, "STATUS=subscribed to"));
     CHECK(contains(systemd.receive_until("WATCHDOG=1", 10), "WATCHDOG=1"));
+    // Once the device's session is up, the status line counts it.
+    LegacyClient device(env.local_port(), "legacy-notify");
+    REQUIRE(device.wait_connected());
+    REQUIRE(device.publish("t/plant1/s1/telemetry", R"({"seq":1})"));
+    CHECK(contains(systemd.receive_until("STATUS=1/1 device sessions connected", 30),
+                   "STATUS=1/1 device sessions connected"));
 
     CHECK(env.stop_hubgate() == 0);
     CHECK(contains(systemd.receive_until("STOPPING=1", 10), "STOPPING=1"));
