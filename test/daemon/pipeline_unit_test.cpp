@@ -123,6 +123,16 @@ std::uint64_t rejected(const daemon::BridgeCounters& counters, daemon::BridgeRej
     return counters.bridge_rejected[static_cast<std::size_t>(reason)].load();
 }
 
+// A telemetry route of device a-s1 (class "sensors"), as the mapping engine would produce it.
+mappings::UplinkRoute sensor_telemetry_route() {
+    mappings::UplinkRoute route;
+    route.kind = mappings::UplinkKind::telemetry;
+    route.device_id = "a-s1";
+    route.device_class = "sensors";
+    route.captures = {{"site", "a"}, {"sensor", "s1"}};
+    return route;
+}
+
 }  // namespace
 
 TEST_CASE("telemetry is spooled, sent with the mapping's properties and a $.mid, then acked") {
@@ -334,12 +344,7 @@ TEST_CASE("known devices survive a restart of the registry") {
         daemon::DeviceRegistry devices(folder.path);
         std::string error;
         REQUIRE(devices.load(error));
-        mappings::UplinkRoute route;
-        route.kind = mappings::UplinkKind::telemetry;
-        route.device_id = "a-s1";
-        route.device_class = "sensors";
-        route.captures = {{"site", "a"}, {"sensor", "s1"}};
-        devices.remember(route);
+        devices.remember(sensor_telemetry_route());
     }
     daemon::DeviceRegistry reloaded(folder.path);
     std::string error;
@@ -352,11 +357,7 @@ TEST_CASE("twin requests of a known device do not rewrite the device file") {
     daemon::DeviceRegistry devices(folder.path);
     std::string error;
     REQUIRE(devices.load(error));
-    mappings::UplinkRoute route;
-    route.kind = mappings::UplinkKind::telemetry;
-    route.device_id = "a-s1";
-    route.device_class = "sensors";
-    route.captures = {{"site", "a"}, {"sensor", "s1"}};
+    auto route = sensor_telemetry_route();
     devices.remember(route);
     const auto written = std::filesystem::last_write_time(devices.file());
     std::filesystem::last_write_time(devices.file(), written - std::chrono::hours(1));
