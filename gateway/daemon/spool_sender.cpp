@@ -10,9 +10,12 @@ namespace hubgate::daemon {
 
 namespace {
 
-constexpr std::string_view kTelemetry = "telemetry";
-constexpr std::string_view kReported = "reported";
-constexpr std::string_view kTwinGet = "twin-get";
+// A record's `kind` is the mapping's name of its route kind (mappings::to_string), as the uplink
+// pipeline stored it.
+bool is_kind(std::string_view kind, mappings::UplinkKind expected) {
+    return kind == mappings::to_string(expected);
+}
+
 constexpr std::string_view kRidProperty = "rid";
 constexpr std::string_view kReplyProperty = "reply";
 
@@ -42,7 +45,7 @@ session::Properties with_message_id(const spool::SpooledMessage& spooled) {
 spool::SpoolMessage spooled_twin_get(const mappings::UplinkRoute& route) {
     spool::SpoolMessage message;
     message.device_id = route.device_id;
-    message.kind = std::string(kTwinGet);
+    message.kind = std::string(mappings::to_string(mappings::UplinkKind::twin_get));
     message.properties = {{std::string(kRidProperty), route.request_id},
                           {std::string(kReplyProperty), route.reply_topic}};
     return message;
@@ -173,15 +176,15 @@ void SpoolSender::pump(const std::string& device_id) {
 
 void SpoolSender::send(const std::string& device_id, spool::SpooledMessage spooled) {
     const std::string_view kind = spooled.message.kind;
-    if (kind == kReported) {
+    if (is_kind(kind, mappings::UplinkKind::reported)) {
         send_reported(device_id, spooled);
         return;
     }
-    if (kind == kTwinGet) {
+    if (is_kind(kind, mappings::UplinkKind::twin_get)) {
         send_twin_get(device_id, spooled);
         return;
     }
-    if (kind != kTelemetry && !kind.empty()) {
+    if (!is_kind(kind, mappings::UplinkKind::telemetry) && !kind.empty()) {
         // Written by a newer hubgate: sending it as telemetry could mislead the cloud side.
         count_rejection(counters_, BridgeReject::spool_error, device_id,
                         "a spooled message of unknown kind '" + std::string(kind) + "'");
