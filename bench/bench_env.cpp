@@ -213,23 +213,4 @@ double quantile(std::vector<double>& samples, double q) {
     return samples[std::clamp<std::size_t>(rank, 1, samples.size()) - 1];
 }
 
-std::string json_path_from_args(int argc, char** argv, const char* name) {
-    std::string path;
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        if (arg == "--json" && i + 1 < argc) {
-            path = argv[++i];
-        } else {
-            std::fprintf(stderr, "usage: %s [--json FILE]\n", name);
-            std::exit(2);
-        }
-    }
-    return path;
-}
-
-void write_json(const std::string& path, const nlohmann::json& document) {
-    if (!path.empty())
-        std::ofstream(path) << document.dump(2) << "\n";
-}
-
 }  // namespace hubgate::bench

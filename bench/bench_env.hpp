@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_output.hpp"
 #include "harness/process.hpp"
 #include "harness/temp_dir.hpp"
 #include "hubsim_fixture/hubsim_fixture.hpp"
@@ -78,9 +79,5 @@ void raise_open_files_limit();
 
 // The q-quantile (0..1) of `samples` (sorted in place), nearest rank.
 double quantile(std::vector<double>& samples, double q);
-
-// "--json FILE" from argv (empty when absent); exits 2 on other arguments.
-std::string json_path_from_args(int argc, char** argv, const char* name);
-void write_json(const std::string& path, const nlohmann::json& document);
 
 }  // namespace hubgate::bench

@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <random>
 #include <string>
 #include <variant>
@@ -14,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_output.hpp"
 #include "hubgate/mappings/mapping_set.hpp"
 
 namespace {
@@ -113,16 +113,7 @@ Measurement measure(int rules) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string json_path;
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        if (arg == "--json" && i + 1 < argc) {
-            json_path = argv[++i];
-        } else {
-            std::fprintf(stderr, "usage: bench_mapping [--json FILE]\n");
-            return 2;
-        }
-    }
+    const std::string json_path = hubgate::bench::json_path_from_args(argc, argv, "bench_mapping");
     std::vector<Measurement> results;
     for (int rules : {10, 100, 1000})
         results.push_back(measure(rules));
@@ -156,7 +147,7 @@ int main(int argc, char** argv) {
                                            {"routes_per_second", m.routes_per_second},
                                            {"ns_per_route", m.nanoseconds_per_route}});
         }
-        std::ofstream(json_path) << document.dump(2) << "\n";
+        hubgate::bench::write_json(json_path, document);
     }
     return 0;
 }

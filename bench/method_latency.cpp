@@ -8,7 +8,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -17,10 +16,13 @@
 #include <mqtt/async_client.h>
 #include <nlohmann/json.hpp>
 
+#include "bench_output.hpp"
 #include "hubsim_fixture/hubsim_fixture.hpp"
+#include "service_connection.hpp"
 
 namespace {
 
+using hubgate::bench::ServiceConnection;
 using hubgate::test::HubsimFixture;
 using hubgate::test::HubsimOptions;
 using nlohmann::json;
@@ -82,43 +84,6 @@ class AnsweringDevice {
     std::atomic<int> answered_{0};
 };
 
-// A service client on one keep-alive HTTPS connection (reopened when the server closes it;
-// `connections_opened` counts how often that happened, handshakes included in the timings).
-class ServiceConnection {
-  public:
-    explicit ServiceConnection(const HubsimFixture& hub)
-        : client_("127.0.0.1", hub.https_port()), authorization_(hub.service_token(1h)) {
-        client_.set_ca_cert_path(hub.ca_file().string());
-        client_.enable_server_certificate_verification(true);
-        client_.set_keep_alive(true);
-        client_.set_tcp_nodelay(true);
-        client_.set_connection_timeout(5s);
-        client_.set_read_timeout(10s);
-        client_.set_socket_options([this](int) { ++connections_opened_; });
-    }
-
-    // The status of the answer, or 0 when there was none.
-    int call(const std::string& method, const std::string& path, const std::string& body) {
-        httplib::Request request;
-        request.method = method;
-        request.path = path + "?api-version=2021-04-12";
-        request.headers.emplace("Authorization", authorization_);
-        if (!body.empty()) {
-            request.body = body;
-            request.headers.emplace("Content-Type", "application/json");
-        }
-        const auto result = client_.send(request);
-        return result ? result->status : 0;
-    }
-
-    int connections_opened() const { return connections_opened_; }
-
-  private:
-    httplib::SSLClient client_;
-    std::string authorization_;
-    int connections_opened_ = 0;
-};
-
 struct Percentiles {
     double median_ms;
     double p90_ms;
@@ -146,7 +111,8 @@ struct Series {
 bool measure(const std::string& name, const HubsimFixture& hub,
              const std::function<int(ServiceConnection&, int)>& one_call,
              std::chrono::steady_clock::time_point deadline, Series& series) {
-    ServiceConnection connection(hub);
+    // Read timeout: the 10 s every call here is given, at most.
+    ServiceConnection connection(hub, 10s);
     std::vector<double> samples_ms;
     std::vector<double> reused_ms;
     int opened_before_measuring = 0;
@@ -182,16 +148,8 @@ bool measure(const std::string& name, const HubsimFixture& hub,
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string json_path;
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        if (arg == "--json" && i + 1 < argc) {
-            json_path = argv[++i];
-        } else {
-            std::fprintf(stderr, "usage: bench_method_latency [--json FILE]\n");
-            return 2;
-        }
-    }
+    const std::string json_path =
+        hubgate::bench::json_path_from_args(argc, argv, "bench_method_latency");
     const auto deadline = std::chrono::steady_clock::now() + kRunBudget;
     try {
         HubsimFixture hub(HubsimOptions{.devices = {{.id = kDevice}}, .ready_timeout = 20s});
@@ -205,10 +163,12 @@ int main(int argc, char** argv) {
         const auto invoke = [&](ServiceConnection& connection, int i) {
             const json body{
                 {"methodName", "echo"}, {"payload", {{"n", i}}}, {"responseTimeoutInSeconds", 5}};
-            return connection.call("POST", method_path, body.dump());
+            const auto result = connection.call("POST", method_path, body.dump());
+            return result ? result->status : 0;
         };
         const auto get_twin = [&](ServiceConnection& connection, int) {
-            return connection.call("GET", twin_path, "");
+            const auto result = connection.call("GET", twin_path, "");
+            return result ? result->status : 0;
         };
         Series method;
         Series baseline;
@@ -255,7 +215,7 @@ int main(int argc, char** argv) {
                                 {"goal_median_ms", kGoalMedianMs},
                                 {"goals_met", goal_met},
                                 {"device_answered", device.answered()}};
-            std::ofstream(json_path) << document.dump(2) << "\n";
+            hubgate::bench::write_json(json_path, document);
         }
     } catch (const std::exception& error) {
         std::fprintf(stderr, "method_latency: %s\n", error.what());

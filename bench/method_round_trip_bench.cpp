@@ -14,6 +14,7 @@
 
 #include "bench_env.hpp"
 #include "mqtt_clients.hpp"
+#include "service_connection.hpp"
 
 namespace {
 
@@ -27,36 +28,16 @@ constexpr int kMeasuredCalls = 300;
 const std::string kBridgedDevice = "d00000";
 const std::string kDirectDevice = "direct0";
 
-// Service calls on one keep-alive HTTPS connection; `handshakes` counts (re)connections.
-class ServiceConnection {
-  public:
-    explicit ServiceConnection(const HubsimFixture& hub)
-        : client_("127.0.0.1", hub.https_port()), authorization_(hub.service_token(1h)) {
-        client_.set_ca_cert_path(hub.ca_file().string());
-        client_.enable_server_certificate_verification(true);
-        client_.set_keep_alive(true);
-        client_.set_tcp_nodelay(true);
-        client_.set_read_timeout(15s);
-        client_.set_socket_options([this](int) { ++handshakes; });
-    }
-    // The HTTP status of POST /twins/{id}/methods (0: no answer) and the method's own status.
-    std::pair<int, int> invoke(const std::string& device, int n) {
-        const json body{
-            {"methodName", "echo"}, {"payload", {{"n", n}}}, {"responseTimeoutInSeconds", 10}};
-        const auto result = client_.Post("/twins/" + device + "/methods?api-version=2021-04-12",
-                                         httplib::Headers{{"Authorization", authorization_}},
-                                         body.dump(), "application/json");
-        if (!result)
-            return {0, 0};
-        const auto answer = json::parse(result->body, nullptr, false);
-        return {result->status, answer.is_object() ? answer.value("status", 0) : 0};
-    }
-    int handshakes = 0;
-
-  private:
-    httplib::SSLClient client_;
-    std::string authorization_;
-};
+// POST /twins/{id}/methods: the HTTP status (0: no answer) and the method's own status.
+std::pair<int, int> invoke(ServiceConnection& connection, const std::string& device, int n) {
+    const json body{
+        {"methodName", "echo"}, {"payload", {{"n", n}}}, {"responseTimeoutInSeconds", 10}};
+    const auto result = connection.call("POST", "/twins/" + device + "/methods", body.dump());
+    if (!result)
+        return {0, 0};
+    const auto answer = json::parse(result->body, nullptr, false);
+    return {result->status, answer.is_object() ? answer.value("status", 0) : 0};
+}
 
 struct Series {
     double p50 = 0, p90 = 0, p99 = 0;
@@ -65,13 +46,14 @@ struct Series {
 };
 
 Series measure(const HubsimFixture& hub, const std::string& device) {
-    ServiceConnection connection(hub);
+    // Read timeout: longer than the 10 s each method is given.
+    ServiceConnection connection(hub, 15s);
     std::vector<double> all_ms;
     Series series;
     for (int i = 0; i < kWarmupCalls + kMeasuredCalls; ++i) {
-        const int before = connection.handshakes;
+        const int before = connection.connections_opened();
         const auto start = std::chrono::steady_clock::now();
-        const auto [http, status] = connection.invoke(device, i);
+        const auto [http, status] = invoke(connection, device, i);
         const double ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                 .count();
@@ -81,7 +63,7 @@ Series measure(const HubsimFixture& hub, const std::string& device) {
         if (i < kWarmupCalls)
             continue;
         all_ms.push_back(ms);
-        if (connection.handshakes == before)
+        if (connection.connections_opened() == before)
             series.reused_ms.push_back(ms);
         else
             ++series.handshakes;
@@ -147,9 +129,9 @@ int main(int argc, char** argv) {
             if (!legacy_publisher.connect(10s))
                 throw std::runtime_error("the legacy publisher did not connect");
             legacy_publisher.publish({.per_client = 1, .payload_size = 30});
-            ServiceConnection probe(hub);
+            ServiceConnection probe(hub, 15s);
             const auto until = std::chrono::steady_clock::now() + 20s;
-            while (probe.invoke(kBridgedDevice, -1).second != 200) {
+            while (invoke(probe, kBridgedDevice, -1).second != 200) {
                 if (std::chrono::steady_clock::now() > until)
                     throw std::runtime_error("hubgate never answered a method call; hubgate:\n" +
                                              hubgate->output());
