@@ -198,11 +198,19 @@ double cpu_seconds(pid_t pid) {
 }
 
 void raise_open_files_limit() {
+    // 10,000 hubgate sessions take 30,000 descriptors (socket + libmosquitto's wake-up pair
+    // each): ask for more than the hard limit first, which root may; else up to the hard limit.
+    constexpr rlim_t kWanted = 1 << 16;
     rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-        limit.rlim_cur = limit.rlim_max;
-        ::setrlimit(RLIMIT_NOFILE, &limit);
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return;
+    if (limit.rlim_max < kWanted) {
+        const rlimit wanted{kWanted, kWanted};
+        if (::setrlimit(RLIMIT_NOFILE, &wanted) == 0)
+            return;
     }
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
 }
 
 double quantile(std::vector<double>& samples, double q) {

@@ -280,6 +280,21 @@ int main(int argc, char** argv) {
                 legacy_clients("legacy-br-", n, [](int i) { return "bridge/" + device_id(i); }));
             if (!to_hubgate.connect(60s) || !to_bridge.connect(60s))
                 throw std::runtime_error("legacy publishers did not connect");
+            {
+                // Untimed warm-up, one message per device on both paths: hubgate writes its
+                // device file when a device sends for the first time (once per device, ever),
+                // which is not forwarding cost.
+                const uint64_t hub_base = hub_telemetry_count(hub);
+                const uint64_t far_base = far_sink.received();
+                const auto hub_warm = run_throughput(
+                    to_hubgate, 1, 100, [&] { return hub_telemetry_count(hub) - hub_base; },
+                    [] { return now_us(); }, {});
+                const auto bridge_warm = run_throughput(
+                    to_bridge, 1, 100, [&] { return far_sink.received() - far_base; },
+                    [] { return now_us(); }, {});
+                if (!hub_warm.complete() || !bridge_warm.complete())
+                    throw std::runtime_error("warm-up messages did not all arrive");
+            }
             for (const std::size_t size : kPayloadSizes) {
                 const int per_client = std::max(1, messages_for(size) / n);
                 Row row{n, size, {}, {}};

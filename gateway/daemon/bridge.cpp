@@ -65,7 +65,8 @@ bool local_options_from(const config::Config& config, std::vector<std::string> f
 
 }  // namespace
 
-Bridge::Bridge(const config::Config& config) : config_(config) {}
+Bridge::Bridge(const config::Config& config)
+    : config_(config), upstream_factory_(!config.hub.proxy.empty()) {}
 
 Bridge::~Bridge() {
     stop();

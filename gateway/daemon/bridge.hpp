@@ -32,8 +32,8 @@
 #include "gateway/daemon/work_queue.hpp"
 #include "gateway/local/local_link.hpp"
 #include "gateway/session/clock.hpp"
-#include "gateway/session/paho_upstream.hpp"
 #include "gateway/session/session_manager.hpp"
+#include "gateway/session/upstream_factory.hpp"
 #include "gateway/spool/spool.hpp"
 
 namespace hubgate::daemon {
@@ -83,7 +83,7 @@ class Bridge {
     MethodCorrelator methods_;
     LocalLinkPublisher local_publisher_;
     session::SystemClock clock_;
-    session::PahoUpstreamFactory upstream_factory_;
+    session::DefaultUpstreamFactory upstream_factory_;
     // Destroyed before the parts above, in reverse order of declaration.
     std::unique_ptr<WorkQueue> deferred_;
     std::unique_ptr<DownlinkRouter> downlink_;

@@ -7,6 +7,7 @@
 #include "gateway/daemon/bridge.hpp"
 #include "gateway/daemon/config_reload.hpp"
 #include "gateway/daemon/observability.hpp"
+#include "gateway/daemon/open_files_limit.hpp"
 #include "gateway/daemon/shutdown_signals.hpp"
 #include "gateway/notify/systemd_notifier.hpp"
 
@@ -35,6 +36,8 @@ std::string status_line(Bridge& bridge) {
 int run_daemon(const config::Config& config) {
     // Before any thread exists, so that every thread inherits the blocked set.
     ShutdownSignals::block();
+    // Before the first session opens its sockets.
+    const auto open_files = raise_open_files_limit();
     std::vector<std::string> errors;
     auto bridge = Bridge::open(config, errors);
     if (!bridge) {
@@ -54,8 +57,10 @@ int run_daemon(const config::Config& config) {
         bridge->stop();
         return 1;
     }
-    spdlog::info("hubgate running (local broker {}:{}, hub {})", config.local.host,
-                 config.local.port, config.hub.hostname);
+    spdlog::info(
+        "hubgate running (local broker {}:{}, hub {}; up to {} open files, about {} "
+        "device sessions)",
+        config.local.host, config.local.port, config.hub.hostname, open_files, open_files / 3);
     // Under systemd (Type=notify): READY=1 once the local link has subscribed, WATCHDOG=1 from
     // this loop (a hung loop gets the service restarted), STOPPING=1 on the way out.
     const notify::SystemdNotifier notifier;

@@ -104,16 +104,17 @@ void SpoolSender::post(Event event) {
 }
 
 void SpoolSender::run() {
+    std::vector<Event> batch;  // swapped with the queue, so both keep their capacity
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         wake_.wait_for(lock, std::chrono::milliseconds(500),
                        [this] { return stopping_ || !events_.empty(); });
-        std::deque<Event> batch;
         batch.swap(events_);
         lock.unlock();
         for (const Event& event : batch) {
             std::visit([this](const auto& e) { handle(e); }, event);
         }
+        batch.clear();
         if (freed_in_batch_ && space_freed_) {
             space_freed_();
         }
@@ -261,6 +262,10 @@ void SpoolSender::send_twin_get(const std::string& device_id,
 
 void SpoolSender::retry_waiting_devices() {
     const auto now = std::chrono::steady_clock::now();
+    if (now < next_retry_check_) {
+        return;
+    }
+    next_retry_check_ = now + kRetryCheckEvery;
     for (auto& [device_id, progress] : devices_) {
         if (progress.waiting && now - progress.waiting_since >= kRetryAfter) {
             resume(device_id);

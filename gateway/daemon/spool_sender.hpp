@@ -14,13 +14,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <variant>
+#include <vector>
 
 #include "gateway/daemon/bridge_counters.hpp"
 #include "gateway/daemon/hub_link.hpp"
@@ -114,7 +114,7 @@ class SpoolSender {
 
     std::mutex mutex_;
     std::condition_variable wake_;
-    std::deque<Event> events_;
+    std::vector<Event> events_;
     bool stopping_ = false;
     std::thread thread_;
 
@@ -122,6 +122,10 @@ class SpoolSender {
     std::function<void()> space_freed_;
     TwinAnswerFn twin_answer_;
     bool freed_in_batch_ = false;
+    // Waiting devices are looked at this often, not after every batch: the walk covers every
+    // device, and batches come as often as acknowledgements do.
+    static constexpr std::chrono::milliseconds kRetryCheckEvery{250};
+    std::chrono::steady_clock::time_point next_retry_check_{};
 };
 
 }  // namespace hubgate::daemon

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "gateway/session/paho_upstream.hpp"
 #include "gateway/session/session_manager.hpp"
+#include "gateway/session/upstream_factory.hpp"
 
 namespace hubgate::session::test {
 
@@ -112,7 +112,7 @@ struct LiveRig {
     }
 
     SessionOptions options;
-    PahoUpstreamFactory factory;
+    DefaultUpstreamFactory factory{!options.http_proxy.empty()};
     WaitingListener listener;
     SystemClock clock;
     SessionManager sessions;

@@ -1,0 +1,275 @@
+// The libmosquitto upstream (MosquittoUpstreamFactory) on its own, against hubsim over real TLS
+// and against sockets that misbehave: every event the session layer relies on, and every way a
+// connect can fail without leaving the loop spinning or waiting forever.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "gateway/session/connect_settings.hpp"
+#include "gateway/session/mosquitto_upstream.hpp"
+#include "harness/ports.hpp"
+#include "hubsim_rig.hpp"
+
+using namespace hubgate::session;
+using namespace hubgate::session::test;
+using namespace std::chrono_literals;
+using hubgate::test::HubsimFixture;
+
+namespace {
+
+// Records every event; tests wait for the one they expect.
+class Recorder final : public UpstreamEvents {
+  public:
+    void on_connect_result(const ConnectResult& result) override {
+        record([&] { connects.push_back(result); });
+    }
+    void on_connection_lost(const std::string& cause) override {
+        record([&] { lost.push_back(cause); });
+    }
+    void on_message(std::string topic, std::string payload) override {
+        record([&] { messages.emplace_back(std::move(topic), std::move(payload)); });
+    }
+    void on_subscribe_result(uint64_t tag, bool ok) override {
+        record([&] { subscribes.emplace_back(tag, ok); });
+    }
+    void on_publish_result(uint64_t tag, bool ok, const std::string&) override {
+        record([&] { publishes.emplace_back(tag, ok); });
+    }
+    void on_disconnected() override {
+        record([&] { ++disconnected; });
+    }
+
+    template <typename Predicate>
+    bool wait(Predicate predicate, std::chrono::milliseconds timeout = 20s) {
+        std::unique_lock lock(mutex);
+        return changed.wait_for(lock, timeout, predicate);
+    }
+
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<ConnectResult> connects;
+    std::vector<std::string> lost;
+    std::vector<std::pair<std::string, std::string>> messages;
+    std::vector<std::pair<uint64_t, bool>> subscribes;
+    std::vector<std::pair<uint64_t, bool>> publishes;
+    int disconnected = 0;
+
+  private:
+    template <typename Change>
+    void record(Change change) {
+        std::lock_guard lock(mutex);
+        change();
+        changed.notify_all();
+    }
+};
+
+// A loopback TCP listener that accepts connections and either resets them in the middle of the
+// TLS handshake or keeps them open without a byte of answer (a hub that hangs mid-handshake).
+class MuteServer {
+  public:
+    explicit MuteServer(bool hang_up) : hang_up_(hang_up) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t size = sizeof address;
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&address), size) == 0);
+        REQUIRE(::listen(fd_, 16) == 0);
+        REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size) == 0);
+        port_ = ntohs(address.sin_port);
+        thread_ = std::thread([this] {
+            for (;;) {
+                const int client = ::accept(fd_, nullptr, nullptr);
+                if (client < 0) {
+                    return;  // the listener was shut down
+                }
+                ++accepted_;
+                if (hang_up_) {
+                    // Reads the ClientHello, then resets the connection: OpenSSL reports that
+                    // as a syscall error, which libmosquitto would take for "try again".
+                    char hello[512];
+                    [[maybe_unused]] const auto got = ::recv(client, hello, sizeof hello, 0);
+                    const linger reset{1, 0};
+                    ::setsockopt(client, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+                    ::close(client);
+                } else {
+                    held_.push_back(client);
+                }
+            }
+        });
+    }
+    ~MuteServer() {
+        ::shutdown(fd_, SHUT_RDWR);
+        ::close(fd_);
+        thread_.join();
+        for (const int client : held_) {
+            ::close(client);
+        }
+    }
+    int port() const { return port_; }
+    int accepted() const { return accepted_; }
+
+  private:
+    bool hang_up_;
+    int fd_ = -1;
+    int port_ = 0;
+    std::atomic<int> accepted_{0};
+    std::vector<int> held_;  // accept thread only, until the destructor
+    std::thread thread_;
+};
+
+ConnectRequest request_for(const HubsimFixture& hub, const std::string& device) {
+    auto made = make_device_connect(live_options(hub), device, std::chrono::system_clock::now());
+    REQUIRE(std::holds_alternative<DeviceConnect>(made));
+    return std::get<DeviceConnect>(made).request;
+}
+
+ConnectRequest plain_request(const HubsimFixture& hub, std::chrono::seconds timeout) {
+    ConnectRequest request;
+    request.username = "nobody";
+    request.tls.ca_file = hub.ca_file().string();
+    request.connect_timeout = timeout;
+    return request;
+}
+
+std::string uri(int port) {
+    return "ssl://127.0.0.1:" + std::to_string(port);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "connected to hubsim: QoS 1 and QoS 0 publishes, a subscription, messages and "
+    "a clean disconnect") {
+    HubsimFixture hub(hub_with_devices(1));
+    MosquittoUpstreamFactory factory;
+    Recorder events;
+    auto connection = factory.create(uri(hub.mqtts_port()), "dev0", events);
+    connection->connect(request_for(hub, "dev0"));
+    REQUIRE(events.wait([&] { return !events.connects.empty(); }));
+    REQUIRE(events.connects[0].ok);
+
+    connection->subscribe({"$iothub/methods/POST/#"}, 0, 7);
+    REQUIRE(events.wait([&] { return !events.subscribes.empty(); }));
+    CHECK(events.subscribes[0] == std::pair<uint64_t, bool>{7, true});
+
+    connection->publish("devices/dev0/messages/events/", R"({"n":1})", 1, 11);
+    connection->publish("devices/dev0/messages/events/", R"({"n":2})", 0, 12);
+    REQUIRE(events.wait([&] { return events.publishes.size() == 2; }));
+    // The QoS 0 one is reported when written, the QoS 1 one at its PUBACK: either order.
+    auto results = events.publishes;
+    std::sort(results.begin(), results.end());
+    CHECK(results[0] == std::pair<uint64_t, bool>{11, true});
+    CHECK(results[1] == std::pair<uint64_t, bool>{12, true});
+    CHECK(hub.wait_for_telemetry("dev0", 2).size() == 2);
+
+    // A direct method reaches the subscribed connection.
+    std::thread caller([&] { hub.invoke_method("dev0", "ping", nlohmann::json{{"n", 1}}, 2); });
+    REQUIRE(events.wait([&] { return !events.messages.empty(); }));
+    CHECK(events.messages[0].first.starts_with("$iothub/methods/POST/ping/"));
+    caller.join();
+
+    connection->disconnect();
+    REQUIRE(events.wait([&] { return events.disconnected == 1; }));
+    CHECK(events.lost.empty());
+    CHECK(hub.wait_for_connected("dev0", false));
+
+    // Not connected any more: a publish fails at once instead of waiting.
+    connection->publish("devices/dev0/messages/events/", "{}", 1, 13);
+    REQUIRE(events.wait([&] { return events.publishes.size() == 3; }));
+    CHECK(events.publishes[2] == std::pair<uint64_t, bool>{13, false});
+}
+
+TEST_CASE(
+    "kicked by the hub: the connection is reported lost, and the same connection "
+    "connects again") {
+    HubsimFixture hub(hub_with_devices(1));
+    MosquittoUpstreamFactory factory;
+    Recorder events;
+    auto connection = factory.create(uri(hub.mqtts_port()), "dev0", events);
+    connection->connect(request_for(hub, "dev0"));
+    REQUIRE(events.wait([&] { return events.connects.size() == 1; }));
+    REQUIRE(events.connects[0].ok);
+    REQUIRE(hub.wait_for_connected("dev0"));
+    REQUIRE(hub.kick("dev0").ok());
+    REQUIRE(events.wait([&] { return events.lost.size() == 1; }));
+    CHECK(events.disconnected == 0);
+
+    connection->connect(request_for(hub, "dev0"));
+    REQUIRE(events.wait([&] { return events.connects.size() == 2; }));
+    CHECK(events.connects[1].ok);
+}
+
+TEST_CASE("a CONNACK refusal is reported with its code and no connection loss") {
+    HubsimFixture hub(hub_with_devices(1));
+    MosquittoUpstreamFactory factory;
+    Recorder events;
+    auto connection = factory.create(uri(hub.mqtts_port()), "dev0", events);
+    auto request = request_for(hub, "dev0");
+    request.password = hub.device_token("dev0") + "x";  // a signature that does not verify
+    connection->connect(request);
+    REQUIRE(events.wait([&] { return !events.connects.empty(); }));
+    CHECK_FALSE(events.connects[0].ok);
+    CHECK(events.connects[0].connack_code == 5);
+    CHECK(events.lost.empty());
+}
+
+TEST_CASE("nothing listening: the connect fails at once") {
+    const int port = hubgate::test::free_tcp_port();
+    HubsimFixture hub(hub_with_devices(1));  // for its CA file only
+    MosquittoUpstreamFactory factory;
+    Recorder events;
+    auto connection = factory.create(uri(port), "dev0", events);
+    connection->connect(plain_request(hub, 30s));
+    // Well inside the 30 s connect timeout: the refusal itself is seen.
+    REQUIRE(events.wait([&] { return !events.connects.empty(); }, 10s));
+    CHECK_FALSE(events.connects[0].ok);
+    CHECK(events.connects[0].connack_code == -1);
+}
+
+TEST_CASE("a server that resets the connection during the TLS handshake fails the connect at once") {
+    HubsimFixture hub(hub_with_devices(1));  // for its CA file only
+    MuteServer server(/*hang_up=*/true);
+    MosquittoUpstreamFactory factory;
+    Recorder events;
+    auto connection = factory.create(uri(server.port()), "dev0", events);
+    connection->connect(plain_request(hub, 30s));
+    REQUIRE(events.wait([&] { return !events.connects.empty(); }, 10s));
+    CHECK_FALSE(events.connects[0].ok);
+    CHECK(server.accepted() == 1);
+}
+
+TEST_CASE("a server that accepts and never answers fails the connect at its timeout") {
+    HubsimFixture hub(hub_with_devices(1));  // for its CA file only
+    MuteServer server(/*hang_up=*/false);
+    MosquittoUpstreamFactory factory;
+    Recorder events;
+    auto connection = factory.create(uri(server.port()), "dev0", events);
+    connection->connect(plain_request(hub, 2s));
+    REQUIRE(events.wait([&] { return !events.connects.empty(); }, 15s));
+    CHECK_FALSE(events.connects[0].ok);
+    CHECK(events.connects[0].message.find("no CONNACK") != std::string::npos);
+}
+
+TEST_CASE("a connection destroyed while connecting sends no event afterwards") {
+    HubsimFixture hub(hub_with_devices(1));
+    MosquittoUpstreamFactory factory;
+    Recorder events;
+    MuteServer server(/*hang_up=*/false);
+    {
+        auto connection = factory.create(uri(server.port()), "dev0", events);
+        connection->connect(plain_request(hub, 1s));
+    }
+    // The 1 s connect timeout would have fired by now had the link survived its handle.
+    CHECK_FALSE(events.wait([&] { return !events.connects.empty(); }, 3s));
+}
