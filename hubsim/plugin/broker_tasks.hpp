@@ -9,10 +9,10 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace hubsim {
 
@@ -47,7 +47,7 @@ class BrokerTasks {
 
     pthread_t broker_thread_;
     std::mutex mutex_;
-    std::deque<Entry> queue_;
+    std::vector<Entry> queue_;
     bool shut_down_ = false;
 };
 

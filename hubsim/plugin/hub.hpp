@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hubsim/common/c2d_queue.hpp"
@@ -21,6 +22,7 @@
 #include "hubsim/common/device_topics.hpp"
 #include "hubsim/common/hub_config.hpp"
 #include "hubsim/common/hub_service.hpp"
+#include "hubsim/common/session_deadlines.hpp"
 #include "hubsim/common/telemetry_log.hpp"
 #include "hubsim/common/twin_document.hpp"
 #include "hubsim/plugin/broker_actions.hpp"
@@ -34,6 +36,9 @@ enum class Verdict { allow, deny, disconnect };
 class Hub final : public HubService {
   public:
     static constexpr size_t kMaxMessageBytes = 256 * 1024;
+    // How often the tick runs the time-based checks (C2D expiry, token expiry). MOSQ_EVT_TICK
+    // comes with every broker loop iteration, about once per packet under load.
+    static constexpr auto kTimedChecksEvery = std::chrono::milliseconds(100);
 
     Hub(HubConfig config, BrokerActions& broker, BrokerTasks& tasks);
 
@@ -42,12 +47,14 @@ class Hub final : public HubService {
     bool on_connect(const void* handle, const ConnectAttempt& attempt, bool clean_session);
     Verdict on_subscribe(const std::string& client_id, const std::string& filter);
     void on_unsubscribe(const std::string& client_id, const std::string& filter);
-    Verdict on_publish_check(const std::string& client_id, const std::string& topic,
+    Verdict on_publish_check(const std::string& client_id, std::string_view topic,
                              size_t payload_bytes, int qos);
-    bool on_deliver_check(const std::string& client_id, const std::string& topic);
-    // A publish that passed on_publish_check. Returns false to drop it silently.
-    void on_message(const std::string& client_id, const std::string& topic,
-                    const std::string& payload, bool retain);
+    bool on_deliver_check(const std::string& client_id, std::string_view topic);
+    // A publish that passed on_publish_check.
+    void on_message(const std::string& client_id, std::string_view topic, std::string_view payload,
+                    bool retain);
+    // Broker work handed over by other threads, then C2D work for the devices that need it;
+    // every kTimedChecksEvery also C2D expiry and expired tokens (those sessions are kicked).
     void on_tick();
     void on_disconnect(const void* handle, const std::string& client_id);
     // Fails waiting method calls (cleanup).
@@ -89,8 +96,7 @@ class Hub final : public HubService {
         TwinDocument twin;
         const void* connection = nullptr;  // the live connection, when connected
         const void* replaced = nullptr;    // a connection closed because a new one took over
-        int64_t token_expiry = 0;
-        std::string close_reason;                    // why the hub is closing the live connection
+        std::string close_reason;          // why the hub is closing the live connection
         std::set<DeviceSubscription> subscriptions;  // kept across CleanSession=0 reconnects
         uint64_t connects = 0;
         std::string last_event;
@@ -119,9 +125,12 @@ class Hub final : public HubService {
     void answer_twin(const std::string& client_id, int status, const std::string& rid,
                      std::optional<int64_t> version, const json& body);
     void handle_twin_request(DeviceState& device, const DevicePublish& request,
-                             const std::string& payload);
-    void deliver_c2d(DeviceState& device);
+                             std::string_view payload);
+    DevicePublish checked_publish(const std::string& client_id, std::string_view topic);
+    void deliver_c2d(DeviceState& device, std::chrono::system_clock::time_point now);
     void finish_c2d_sweep(DeviceState& device);
+    void tend_c2d(const std::string& id, std::chrono::system_clock::time_point now);
+    std::vector<std::string> expired_sessions();
     void push_desired(const std::string& id, int64_t version, const json& patch);
     json device_json(const DeviceState& device) const;
     json twin_json(const DeviceState& device) const;
@@ -144,6 +153,27 @@ class Hub final : public HubService {
     uint64_t next_message_id_ = 0;
     uint64_t violations_ = 0;
     bool shut_down_ = false;
+
+    // The last publish on_publish_check allowed, as classified there: mosquitto raises the
+    // MESSAGE event for a PUBLISH right after its ACL check, so on_message need not parse the
+    // topic and its property bag again.
+    struct CheckedPublish {
+        bool valid = false;
+        std::string client_id;
+        std::string topic;
+        DevicePublish publish;
+    };
+    CheckedPublish last_checked_;
+
+    // What the tick must look at, so that its cost does not grow with the number of devices.
+    // Devices whose C2D state changed (a message queued, a C2D subscription, a connect): the
+    // next tick finishes their reconnect sweep and hands their queue to the broker.
+    std::set<std::string> c2d_attention_;
+    // Devices with messages waiting in the hub, for the timed expiry check.
+    std::set<std::string> c2d_waiting_;
+    // Token expiry of every connected device.
+    SessionDeadlines token_deadlines_;
+    std::chrono::steady_clock::time_point next_timed_checks_{};
 };
 
 }  // namespace hubsim

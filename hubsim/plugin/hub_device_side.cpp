@@ -79,9 +79,12 @@ bool Hub::on_connect(const void* handle, const ConnectAttempt& attempt, bool cle
         device->replaced = device->connection;
     }
     device->connection = handle;
-    device->token_expiry = result.token_expiry;
     device->close_reason.clear();
     ++device->connects;
+    token_deadlines_.set(attempt.client_id, result.token_expiry);
+    // A persistent session may still be subscribed with messages waiting; either way the next
+    // tick finishes the reconnect sweep.
+    c2d_attention_.insert(attempt.client_id);
     if (clean_session) {
         // A clean session loses the broker's queue: whatever was handed over goes out again
         // once the device subscribes (at least once, like the hub's own C2D queue).
@@ -108,6 +111,8 @@ Verdict Hub::on_subscribe(const std::string& client_id, const std::string& filte
     // Only four filters are valid, so the hub's limit of five subscriptions per connection
     // can never be exceeded by a valid client.
     device->subscriptions.insert(*kind);
+    if (*kind == DeviceSubscription::c2d)
+        c2d_attention_.insert(client_id);  // waiting messages go out on the next tick
     return Verdict::allow;
 }
 
@@ -119,29 +124,37 @@ void Hub::on_unsubscribe(const std::string& client_id, const std::string& filter
         device->subscriptions.erase(*kind);
 }
 
-Verdict Hub::on_publish_check(const std::string& client_id, const std::string& topic,
+Verdict Hub::on_publish_check(const std::string& client_id, std::string_view topic,
                               size_t payload_bytes, int qos) {
     std::lock_guard lock(mutex_);
+    last_checked_.valid = false;
     DeviceState* device = find(client_id);
     if (device == nullptr)
         return Verdict::disconnect;
     std::string violation;
+    DevicePublish publish;
     if (qos > 1) {
         violation = "QoS 2 is not supported";
     } else if (payload_bytes + topic.size() > kMaxMessageBytes) {
         violation = "message larger than 256 KB";
-    } else if (auto publish = classify_device_publish(client_id, topic);
-               publish.kind == DevicePublishKind::invalid) {
-        violation = publish.error;
+    } else {
+        publish = classify_device_publish(client_id, topic);
+        if (publish.kind == DevicePublishKind::invalid)
+            violation = publish.error;
     }
-    if (violation.empty())
+    if (violation.empty()) {
+        last_checked_.valid = true;
+        last_checked_.client_id = client_id;
+        last_checked_.topic.assign(topic);  // reuses the buffer: no allocation per message
+        last_checked_.publish = std::move(publish);
         return Verdict::allow;
+    }
     ++violations_;
     device->close_reason = "violation: " + violation;
     return Verdict::disconnect;
 }
 
-bool Hub::on_deliver_check(const std::string& client_id, const std::string& topic) {
+bool Hub::on_deliver_check(const std::string& client_id, std::string_view topic) {
     std::lock_guard lock(mutex_);
     DeviceState* device = find(client_id);
     if (device == nullptr || !is_device_downlink_topic(client_id, topic))
@@ -150,8 +163,8 @@ bool Hub::on_deliver_check(const std::string& client_id, const std::string& topi
         // During a reconnect mosquitto checks every message still in the session: those are
         // the C2D messages the device has not acknowledged yet.
         auto slash = topic.find("/messages/devicebound/");
-        auto bag = parse_property_bag(std::string_view(topic).substr(
-            slash + std::string_view("/messages/devicebound/").size()));
+        auto bag = parse_property_bag(
+            topic.substr(slash + std::string_view("/messages/devicebound/").size()));
         if (bag && bag->system.contains("$.mid"))
             device->c2d_still_unacked.insert(bag->system["$.mid"]);
     }
@@ -165,7 +178,7 @@ void Hub::answer_twin(const std::string& client_id, int status, const std::strin
 }
 
 void Hub::handle_twin_request(DeviceState& device, const DevicePublish& request,
-                              const std::string& payload) {
+                              std::string_view payload) {
     const std::string& id = device.identity.id;
     if (twin_throttled()) {
         answer_twin(id, 429, request.request_id, std::nullopt,
@@ -190,20 +203,29 @@ void Hub::handle_twin_request(DeviceState& device, const DevicePublish& request,
     answer_twin(id, 204, request.request_id, version, nullptr);
 }
 
-void Hub::on_message(const std::string& client_id, const std::string& topic,
-                     const std::string& payload, bool retain) {
+DevicePublish Hub::checked_publish(const std::string& client_id, std::string_view topic) {
+    if (last_checked_.valid && last_checked_.client_id == client_id &&
+        last_checked_.topic == topic) {
+        last_checked_.valid = false;
+        return std::move(last_checked_.publish);
+    }
+    return classify_device_publish(client_id, topic);
+}
+
+void Hub::on_message(const std::string& client_id, std::string_view topic, std::string_view payload,
+                     bool retain) {
     int delay_ms = 0;
     {
         std::lock_guard lock(mutex_);
         DeviceState* device = find(client_id);
         if (device == nullptr)
             return;
-        auto publish = classify_device_publish(client_id, topic);
+        auto publish = checked_publish(client_id, topic);
         switch (publish.kind) {
             case DevicePublishKind::telemetry: {
                 if (retain)
                     publish.properties.application["x-opt-retain"] = "true";
-                telemetry_.append(TelemetryRecord{0, client_id, payload,
+                telemetry_.append(TelemetryRecord{0, client_id, std::string(payload),
                                                   std::move(publish.properties),
                                                   std::chrono::system_clock::now()});
                 delay_ms = faults_.puback_delay_ms;
@@ -220,7 +242,7 @@ void Hub::on_message(const std::string& client_id, const std::string& topic,
                     call->second->status = publish.status;
                     json body =
                         payload.empty() ? json(nullptr) : json::parse(payload, nullptr, false);
-                    call->second->payload = body.is_discarded() ? json(payload) : body;
+                    call->second->payload = body.is_discarded() ? json(std::string(payload)) : body;
                     method_calls_.erase(call);
                     method_answered_.notify_all();
                 }
@@ -252,8 +274,7 @@ void Hub::finish_c2d_sweep(DeviceState& device) {
     device.c2d_sweeping = false;
 }
 
-void Hub::deliver_c2d(DeviceState& device) {
-    auto now = std::chrono::system_clock::now();
+void Hub::deliver_c2d(DeviceState& device, std::chrono::system_clock::time_point now) {
     device.c2d_expired += device.c2d_pending.expire(now);
     if (device.connection == nullptr || !device.subscriptions.contains(DeviceSubscription::c2d)) {
         return;
@@ -266,21 +287,53 @@ void Hub::deliver_c2d(DeviceState& device) {
     }
 }
 
+void Hub::tend_c2d(const std::string& id, std::chrono::system_clock::time_point now) {
+    DeviceState* device = find(id);
+    if (device == nullptr) {
+        c2d_waiting_.erase(id);
+        return;
+    }
+    if (device->c2d_sweeping)
+        finish_c2d_sweep(*device);
+    deliver_c2d(*device, now);
+    if (device->c2d_pending.size() == 0) {
+        c2d_waiting_.erase(id);
+    } else {
+        c2d_waiting_.insert(id);
+    }
+}
+
+std::vector<std::string> Hub::expired_sessions() {
+    std::vector<std::string> expired;
+    for (auto& id : token_deadlines_.take_due(epoch_seconds())) {
+        DeviceState* device = find(id);
+        // A session the hub is already closing keeps its recorded reason.
+        if (device == nullptr || device->connection == nullptr || !device->close_reason.empty())
+            continue;
+        device->close_reason = "expired";
+        expired.push_back(std::move(id));
+    }
+    return expired;
+}
+
 void Hub::on_tick() {
     tasks_.run_pending();
     std::vector<std::string> expired;
     {
         std::lock_guard lock(mutex_);
-        int64_t now = epoch_seconds();
-        for (auto& [id, device] : devices_) {
-            if (device.c2d_sweeping)
-                finish_c2d_sweep(device);
-            deliver_c2d(device);
-            if (device.connection != nullptr && device.token_expiry != 0 &&
-                device.token_expiry <= now && device.close_reason.empty()) {
-                device.close_reason = "expired";
-                expired.push_back(id);
-            }
+        auto now = std::chrono::steady_clock::now();
+        if (now >= next_timed_checks_) {
+            next_timed_checks_ = now + kTimedChecksEvery;
+            c2d_attention_.insert(c2d_waiting_.begin(), c2d_waiting_.end());
+            expired = expired_sessions();
+        }
+        if (!c2d_attention_.empty()) {
+            // broker_.publish only queues (mosquitto sends plugin publishes later in its loop),
+            // so nothing re-enters the hub while the set is walked.
+            auto wall_now = std::chrono::system_clock::now();
+            for (const auto& id : c2d_attention_)
+                tend_c2d(id, wall_now);
+            c2d_attention_.clear();
         }
     }
     for (const auto& id : expired)
@@ -294,6 +347,7 @@ void Hub::on_disconnect(const void* handle, const std::string& client_id) {
         return;
     if (device->connection == handle) {
         device->connection = nullptr;
+        token_deadlines_.clear(client_id);
         std::string reason = device->close_reason;
         device->close_reason.clear();
         if (reason == "kicked" || reason == "expired") {

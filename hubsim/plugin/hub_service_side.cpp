@@ -131,6 +131,9 @@ ServiceResult Hub::delete_device(const std::string& id) {
         if (device->connection != nullptr)
             device->close_reason = "kicked";
         devices_.erase(id);
+        token_deadlines_.clear(id);
+        c2d_attention_.erase(id);
+        c2d_waiting_.erase(id);
     }
     tasks_.run([this, id] { broker_.kick(id); }, kBrokerTaskTimeout);
     return ServiceResult{204, nullptr};
@@ -294,8 +297,9 @@ ServiceResult Hub::send_c2d(const std::string& id, const C2dRequest& request) {
                          "at most 50 messages may wait for a device");
         }
         message_id = message.message_id;
+        c2d_attention_.insert(id);
     }
-    tasks_.post([] {});  // the tick that runs it also delivers the queue
+    tasks_.post([] {});  // wakes the broker: its next tick delivers the queue
     return ServiceResult{200, json{{"messageId", message_id}}};
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 extern "C" {
 #include <mosquitto.h>
@@ -118,13 +119,14 @@ int on_acl_check(int, void* event_data, void* userdata) {
     auto* state = static_cast<PluginState*>(userdata);
     return guarded("ACL check", MOSQ_ERR_ACL_DENIED, [&]() -> int {
         std::string id = client_id_of(event->client);
-        std::string topic = event->topic ? event->topic : "";
+        std::string_view topic = event->topic ? event->topic : "";
         switch (event->access) {
             case MOSQ_ACL_SUBSCRIBE:
-                return state->hub->on_subscribe(id, topic) == Verdict::allow ? MOSQ_ERR_SUCCESS
-                                                                             : MOSQ_ERR_ACL_DENIED;
+                return state->hub->on_subscribe(id, std::string(topic)) == Verdict::allow
+                           ? MOSQ_ERR_SUCCESS
+                           : MOSQ_ERR_ACL_DENIED;
             case MOSQ_ACL_UNSUBSCRIBE:
-                state->hub->on_unsubscribe(id, topic);
+                state->hub->on_unsubscribe(id, std::string(topic));
                 return MOSQ_ERR_SUCCESS;
             case MOSQ_ACL_WRITE: {
                 auto verdict =
@@ -147,8 +149,9 @@ int on_message(int, void* event_data, void* userdata) {
     auto* event = static_cast<mosquitto_evt_message*>(event_data);
     auto* state = static_cast<PluginState*>(userdata);
     return guarded("message", MOSQ_ERR_SUCCESS, [&]() -> int {
-        std::string payload(static_cast<const char*>(event->payload), event->payloadlen);
-        state->hub->on_message(client_id_of(event->client), event->topic, payload, event->retain);
+        std::string_view payload(static_cast<const char*>(event->payload), event->payloadlen);
+        state->hub->on_message(client_id_of(event->client), event->topic ? event->topic : "",
+                               payload, event->retain);
         event->retain = false;  // the hub never retains; telemetry records x-opt-retain instead
         return MOSQ_ERR_SUCCESS;
     });

@@ -115,7 +115,7 @@ TEST_CASE("c2d: a message whose TTL passes before the device subscribes is dropp
             .status == 200);
     REQUIRE(hub.call("POST", "/hubsim/devices/dev1/messages", {{"payload", "fresh"}}).status ==
             200);
-    // Expiry is checked on every broker tick; wait (bounded) until the hub reports it.
+    // The broker tick checks expiry every 100 ms; wait (bounded) until the hub reports it.
     auto deadline = std::chrono::steady_clock::now() + 10s;
     while (hub.call("GET", "/hubsim/devices/dev1/messages").body["expired"] != 1 &&
            std::chrono::steady_clock::now() < deadline) {
