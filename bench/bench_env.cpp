@@ -198,8 +198,8 @@ double cpu_seconds(pid_t pid) {
 }
 
 void raise_open_files_limit() {
-    // 10,000 hubgate sessions take 30,000 descriptors (socket + libmosquitto's wake-up pair
-    // each): ask for more than the hard limit first, which root may; else up to the hard limit.
+    // 10,000 sessions are 10,000 descriptors in hubgate and as many in hubsim: ask for more
+    // than the hard limit first (root with CAP_SYS_RESOURCE may); else up to the hard limit.
     constexpr rlim_t kWanted = 1 << 16;
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)

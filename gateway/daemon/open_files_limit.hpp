@@ -1,7 +1,6 @@
 #pragma once
-// The daemon's open-files limit. Every device session over TLS holds three descriptors (its
-// socket and libmosquitto's wake-up socket pair), so the soft limit systemd and shells start
-// with (often 1,024) caps a gateway at a few hundred devices.
+// The daemon's open-files limit. Every device session holds a socket, so the soft limit that
+// systemd and shells start with (often 1,024) would cap a gateway at about a thousand devices.
 
 #include <cstdint>
 

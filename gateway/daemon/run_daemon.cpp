@@ -58,9 +58,9 @@ int run_daemon(const config::Config& config) {
         return 1;
     }
     spdlog::info(
-        "hubgate running (local broker {}:{}, hub {}; up to {} open files, about {} "
-        "device sessions)",
-        config.local.host, config.local.port, config.hub.hostname, open_files, open_files / 3);
+        "hubgate running (local broker {}:{}, hub {}; up to {} open files, one per device "
+        "session)",
+        config.local.host, config.local.port, config.hub.hostname, open_files);
     // Under systemd (Type=notify): READY=1 once the local link has subscribed, WATCHDOG=1 from
     // this loop (a hung loop gets the service restarted), STOPPING=1 on the way out.
     const notify::SystemdNotifier notifier;

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "gateway/session/upstream_tls.hpp"
+#include "gateway/session/wakeup_pair_guard.hpp"
 
 namespace hubgate::session {
 
@@ -79,7 +80,10 @@ void MosquittoLink::connect(const ConnectRequest& request, TlsContextCache& tls)
     }
     // Clean session off: IoT Hub keeps the device's subscriptions and C2D queue across
     // connections (../shared/iothub-mqtt.md).
-    client_ = mosquitto_new(client_id_.c_str(), false, this);
+    {
+        const WakeupPairGuard no_wakeup_pair;
+        client_ = mosquitto_new(client_id_.c_str(), false, this);
+    }
     if (client_ == nullptr) {
         events_.on_connect_result({false, -1, "cannot create an MQTT client (out of memory?)"});
         return;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -146,6 +147,15 @@ std::string uri(int port) {
     return "ssl://127.0.0.1:" + std::to_string(port);
 }
 
+std::size_t open_descriptors() {
+    std::size_t count = 0;
+    for ([[maybe_unused]] const auto& entry :
+         std::filesystem::directory_iterator("/proc/self/fd")) {
+        ++count;
+    }
+    return count;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -237,7 +247,8 @@ TEST_CASE("nothing listening: the connect fails at once") {
     CHECK(events.connects[0].connack_code == -1);
 }
 
-TEST_CASE("a server that resets the connection during the TLS handshake fails the connect at once") {
+TEST_CASE(
+    "a server that resets the connection during the TLS handshake fails the connect at once") {
     HubsimFixture hub(hub_with_devices(1));  // for its CA file only
     MuteServer server(/*hang_up=*/true);
     MosquittoUpstreamFactory factory;
@@ -272,4 +283,29 @@ TEST_CASE("a connection destroyed while connecting sends no event afterwards") {
     }
     // The 1 s connect timeout would have fired by now had the link survived its handle.
     CHECK_FALSE(events.wait([&] { return !events.connects.empty(); }, 3s));
+}
+
+TEST_CASE(
+    "a connected session holds one file descriptor: libmosquitto's wake-up pair is "
+    "not opened") {
+    constexpr int kSessions = 20;
+    HubsimFixture hub(hub_with_devices(kSessions));
+    MosquittoUpstreamFactory factory;
+    Recorder events;
+    std::vector<std::unique_ptr<UpstreamConnection>> connections;
+    connections.push_back(factory.create(uri(hub.mqtts_port()), "dev0", events));
+    connections[0]->connect(request_for(hub, "dev0"));  // starts the loop (its epoll, eventfd)
+    REQUIRE(events.wait([&] { return events.connects.size() == 1; }));
+    const std::size_t before = open_descriptors();
+    for (int i = 1; i < kSessions; ++i) {
+        const std::string id = "dev" + std::to_string(i);
+        connections.push_back(factory.create(uri(hub.mqtts_port()), id, events));
+        connections.back()->connect(request_for(hub, id));
+    }
+    REQUIRE(events.wait([&] { return events.connects.size() == kSessions; }));
+    for (const auto& result : events.connects) {
+        CHECK(result.ok);
+    }
+    // With the pair it would be three per session (57 here).
+    CHECK(open_descriptors() - before == kSessions - 1);
 }
