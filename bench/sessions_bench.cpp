@@ -26,9 +26,8 @@ using nlohmann::json;
 constexpr int kMaxSessions = 10000;
 constexpr int kPacedSessions = 1000;  // 10,000 at 100/s would take 100 s: 1,000 show the pace
 constexpr double kPacedRate = 100;
-constexpr double kUnpacedRate = 100000;   // connect_rate must be positive: "unpaced" = this
-constexpr double kTenThousandRate = 200;  // what hubsim handshakes here without falling behind
-constexpr auto kSettle = 2s;              // after the last connect, before reading VmRSS
+constexpr double kUnpacedRate = 100000;  // connect_rate must be positive: "unpaced" = this
+constexpr auto kSettle = 2s;             // after the last connect, before reading VmRSS
 
 struct Phase {
     std::string name;
@@ -200,18 +199,18 @@ int main(int argc, char** argv) {
             run_phase(hub, local.port(), devices, "1,000 unpaced", 1000, kUnpacedRate);
         const Phase paced = run_phase(hub, local.port(), devices, "1,000 paced at 100/s",
                                       kPacedSessions, kPacedRate);
-        // Unpaced (or at 1,000/s), 10,000 TLS handshakes queue up at hubsim (one broker thread,
-        // ~200-400 handshakes/s on this 2-core machine) beyond hubgate's 30 s connect timeout,
-        // and the retries feed the storm (see BENCHMARKS.md): 10,000 are brought up at a pace
-        // hubsim keeps up with; the 1,000-session unpaced phase measures the unpaced rate.
-        // BENCH_SESSIONS_RATE overrides the 10,000-session pace (for looking into failures).
+        // 10,000 unpaced, as the issue asks. (With Paho sessions, 10,000 unpaced handshakes
+        // queued beyond hubgate's 30 s connect timeout and never all came up; the old default
+        // was 200/s.) BENCH_SESSIONS_RATE sets another pace for the 10,000-session phase.
         const char* rate_override = std::getenv("BENCH_SESSIONS_RATE");
         const double big_rate = rate_override != nullptr && std::atof(rate_override) > 0
                                     ? std::atof(rate_override)
-                                    : kTenThousandRate;
+                                    : kUnpacedRate;
         const Phase all =
             run_phase(hub, local.port(), devices,
-                      "10,000 at " + std::to_string(static_cast<int>(big_rate)) + "/s",
+                      big_rate >= kUnpacedRate
+                          ? std::string("10,000 unpaced")
+                          : "10,000 at " + std::to_string(static_cast<int>(big_rate)) + "/s",
                       kMaxSessions, big_rate);
 
         const auto per_session = [&](const Phase& p) {

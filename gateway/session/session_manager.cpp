@@ -188,7 +188,8 @@ void SessionManager::run_pending() {
 
 SteadyTime SessionManager::next_wake(SteadyTime now) {
     auto wake = now + manager_options_.tick;
-    if (!connect_queue_.empty()) {
+    // With every connect slot taken, a finished connect (a task) wakes the loop instead.
+    if (!connect_queue_.empty() && connecting_.size() < manager_options_.max_connecting) {
         wake = std::min(wake, connect_bucket_.next_available(now));
     }
     return wake;
@@ -347,18 +348,16 @@ void SessionManager::twin_throttled(TwinOpKind kind, SteadyTime now) {
         .slow_down(0.5, now + manager_options_.throttle_hold, now);
 }
 
-void SessionManager::run_timers(SteadyTime now, bool tick_all) {
-    // Sessions are ticked once per tick interval, not at every wake-up (a connect token, a
-    // PUBACK): with thousands of sessions that would be most of the loop's time.
-    // Ticks come first: a session whose back-off ended joins the connect queue in this pass.
-    if (tick_all || now >= next_session_tick_) {
-        next_session_tick_ = now + manager_options_.tick;
-        for (auto& [device_id, session] : sessions_) {
-            session->tick(now);
-        }
+void SessionManager::start_queued_connects(SteadyTime now) {
+    if (connect_queue_.empty()) {
+        return;
     }
-    while (!connect_queue_.empty()) {
-        const auto& [device_id, serial] = connect_queue_.front();
+    std::erase_if(connecting_, [this](const auto& entry) {
+        const auto* session = find(entry.first, entry.second);
+        return session == nullptr || session->state() != SessionState::Connecting;
+    });
+    while (!connect_queue_.empty() && connecting_.size() < manager_options_.max_connecting) {
+        auto [device_id, serial] = connect_queue_.front();
         auto* session = find(device_id, serial);
         if (session == nullptr || session->state() != SessionState::WaitingToConnect) {
             connect_queue_.pop_front();
@@ -369,7 +368,23 @@ void SessionManager::run_timers(SteadyTime now, bool tick_all) {
         }
         connect_queue_.pop_front();
         session->begin_connect(now);
+        if (session->state() == SessionState::Connecting) {
+            connecting_.emplace_back(std::move(device_id), serial);
+        }
     }
+}
+
+void SessionManager::run_timers(SteadyTime now, bool tick_all) {
+    // Sessions are ticked once per tick interval, not at every wake-up (a connect token, a
+    // PUBACK): with thousands of sessions that would be most of the loop's time.
+    // Ticks come first: a session whose back-off ended joins the connect queue in this pass.
+    if (tick_all || now >= next_session_tick_) {
+        next_session_tick_ = now + manager_options_.tick;
+        for (auto& [device_id, session] : sessions_) {
+            session->tick(now);
+        }
+    }
+    start_queued_connects(now);
     if (now - last_idle_sweep_ >= kIdleSweepEvery) {
         last_idle_sweep_ = now;
         std::vector<std::string> idle;

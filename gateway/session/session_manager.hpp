@@ -75,6 +75,7 @@ class SessionManager final : private SessionHost {
     void post(Task task);
     void loop();
     void run_timers(SteadyTime now, bool tick_all);
+    void start_queued_connects(SteadyTime now);
     SteadyTime next_wake(SteadyTime now);
     DeviceSession* find(const std::string& device_id, uint64_t serial);
     DeviceSession& session_for(const std::string& device_id, const DeviceNeeds& needs);
@@ -102,6 +103,9 @@ class SessionManager final : private SessionHost {
     std::map<std::string, std::unique_ptr<DeviceSession>> sessions_;
     std::vector<std::pair<std::unique_ptr<DeviceSession>, SteadyTime>> closing_;
     std::deque<std::pair<std::string, uint64_t>> connect_queue_;
+    // Sessions whose connect is under way (device id, serial), at most max_connecting; pruned
+    // only while sessions wait for a connect slot.
+    std::vector<std::pair<std::string, uint64_t>> connecting_;
     TokenBucket connect_bucket_;
     TokenBucket twin_read_bucket_;
     TokenBucket twin_update_bucket_;

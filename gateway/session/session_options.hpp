@@ -3,6 +3,7 @@
 // this module does not read files of its own except the certificate/key paths handed to TLS.
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -72,10 +73,14 @@ struct DeviceNeeds {
 
 // Session manager pacing and lifetime.
 struct ManagerOptions {
-    double connect_rate = 50;      // new connections per second across all devices; 0 = unlimited
-    double connect_burst = 0;      // 0 = max(1, connect_rate / 10)
-    double twin_read_rate = 50;    // twin GETs per second
-    double twin_update_rate = 25;  // reported PATCHes per second
+    double connect_rate = 50;  // new connections per second across all devices; 0 = unlimited
+    double connect_burst = 0;  // 0 = max(1, connect_rate / 10)
+    // Connects under way at once (TCP, TLS handshake, CONNACK); the rest wait for a slot. Many
+    // thousands of simultaneous handshakes overflow the hub's accept queue, and dropped SYNs
+    // are retried only after 1, 3, 7... seconds.
+    std::size_t max_connecting = 100;
+    double twin_read_rate = 50;                      // twin GETs per second
+    double twin_update_rate = 25;                    // reported PATCHes per second
     Millis throttle_hold{std::chrono::seconds(30)};  // how long a 429 slows a bucket down
     Millis idle_timeout{std::chrono::minutes(10)};   // close a session with no downlink after this
     Millis tick{100};                                // timer resolution of the manager's loop

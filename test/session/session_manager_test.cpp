@@ -167,6 +167,29 @@ TEST_CASE("new connections are paced by the global connect rate") {
     CHECK(rig.state_of("d9").state == SessionState::Connecting);
 }
 
+TEST_CASE("at most max_connecting connects are under way at once - a finished one frees a slot") {
+    auto options = Rig::defaults();  // connect_rate unlimited
+    options.max_connecting = 100;
+    Rig rig(options);
+    for (int i = 0; i < 250; ++i) {
+        rig.sessions.ensure_session("d" + std::to_string(i), {});
+    }
+    rig.pump();
+    CHECK(rig.upstream.total_connects() == 100);
+    rig.advance(1000ms);
+    CHECK(rig.upstream.total_connects() == 100);  // still all under way: nobody else starts
+    for (int i = 0; i < 30; ++i) {
+        rig.connack("d" + std::to_string(i), true);
+    }
+    CHECK(rig.upstream.total_connects() == 130);
+    for (int i = 30; i < 40; ++i) {
+        rig.conn("d" + std::to_string(i)).events->on_connect_result({false, -1, "timeout"});
+    }
+    rig.pump();
+    CHECK(rig.upstream.total_connects() == 140);  // a failed connect frees its slot too
+    CHECK(rig.state_of("d249").state == SessionState::WaitingToConnect);
+}
+
 TEST_CASE("CONNACK 3 slows the connect rate down for everyone") {
     auto options = Rig::defaults();
     options.connect_rate = 10;
