@@ -147,6 +147,21 @@ std::string uri(int port) {
     return "ssl://127.0.0.1:" + std::to_string(port);
 }
 
+// One connect to a MuteServer with `timeout`: the first connect result within `wait`, if any.
+std::optional<ConnectResult> connect_to_mute_server(bool hang_up, std::chrono::seconds timeout,
+                                                    std::chrono::seconds wait, int& accepted) {
+    HubsimFixture hub(hub_with_devices(1));  // for its CA file only
+    MuteServer server(hang_up);
+    MosquittoUpstreamFactory factory;
+    Recorder events;
+    auto connection = factory.create(uri(server.port()), "dev0", events);
+    connection->connect(plain_request(hub, timeout));
+    const bool answered = events.wait([&] { return !events.connects.empty(); }, wait);
+    accepted = server.accepted();
+    std::lock_guard lock(events.mutex);
+    return answered ? std::optional<ConnectResult>(events.connects[0]) : std::nullopt;
+}
+
 std::size_t open_descriptors() {
     std::size_t count = 0;
     for ([[maybe_unused]] const auto& entry :
@@ -249,27 +264,19 @@ TEST_CASE("nothing listening: the connect fails at once") {
 
 TEST_CASE(
     "a server that resets the connection during the TLS handshake fails the connect at once") {
-    HubsimFixture hub(hub_with_devices(1));  // for its CA file only
-    MuteServer server(/*hang_up=*/true);
-    MosquittoUpstreamFactory factory;
-    Recorder events;
-    auto connection = factory.create(uri(server.port()), "dev0", events);
-    connection->connect(plain_request(hub, 30s));
-    REQUIRE(events.wait([&] { return !events.connects.empty(); }, 10s));
-    CHECK_FALSE(events.connects[0].ok);
-    CHECK(server.accepted() == 1);
+    int accepted = 0;
+    const auto result = connect_to_mute_server(/*hang_up=*/true, 30s, 10s, accepted);
+    REQUIRE(result.has_value());
+    CHECK_FALSE(result->ok);
+    CHECK(accepted == 1);
 }
 
 TEST_CASE("a server that accepts and never answers fails the connect at its timeout") {
-    HubsimFixture hub(hub_with_devices(1));  // for its CA file only
-    MuteServer server(/*hang_up=*/false);
-    MosquittoUpstreamFactory factory;
-    Recorder events;
-    auto connection = factory.create(uri(server.port()), "dev0", events);
-    connection->connect(plain_request(hub, 2s));
-    REQUIRE(events.wait([&] { return !events.connects.empty(); }, 15s));
-    CHECK_FALSE(events.connects[0].ok);
-    CHECK(events.connects[0].message.find("no CONNACK") != std::string::npos);
+    int accepted = 0;
+    const auto result = connect_to_mute_server(/*hang_up=*/false, 2s, 15s, accepted);
+    REQUIRE(result.has_value());
+    CHECK_FALSE(result->ok);
+    CHECK(result->message.find("no CONNACK") != std::string::npos);
 }
 
 TEST_CASE("a connection destroyed while connecting sends no event afterwards") {
