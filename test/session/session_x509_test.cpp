@@ -19,14 +19,17 @@ namespace {
 // The openssl CLI (installed by scripts/install-deps.sh); Process needs a full path.
 const std::string kOpenssl = "/usr/bin/openssl";
 
-// A CA, a server certificate for 127.0.0.1 and client certificates, made with the openssl CLI.
+// A CA, a server certificate for 127.0.0.1 (and one for another name only) and client
+// certificates, made with the openssl CLI.
 class TestPki {
   public:
     TestPki() {
-        dir_.write("san.cnf", "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+        dir_.write("server.cnf", "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+        dir_.write("elsewhere.cnf", "subjectAltName=DNS:hub.elsewhere.example\n");
         make_ca("ca", "/CN=session test CA");
         make_ca("other-ca", "/CN=some other CA");
         issue("server", "ca", "/CN=127.0.0.1", true);
+        issue("elsewhere", "ca", "/CN=hub.elsewhere.example", true);
     }
     std::string path(const std::string& name) const { return (dir_.path() / name).string(); }
     void issue(const std::string& name, const std::string& ca, const std::string& subject,
@@ -48,7 +51,7 @@ class TestPki {
                                       "-days",
                                       "1"};
         if (server) {
-            sign.insert(sign.end(), {"-extfile", path("san.cnf")});
+            sign.insert(sign.end(), {"-extfile", path(name + ".cnf")});
         }
         run(sign);
     }
@@ -69,10 +72,12 @@ class TestPki {
     TempDir dir_{"session-pki"};
 };
 
-// A mosquitto that accepts only clients with a certificate from the test CA.
+// A mosquitto that accepts only clients with a certificate from the test CA, presenting the
+// server certificate `server`.
 class CertBroker {
   public:
-    explicit CertBroker(const TestPki& pki) : port_(hubgate::test::free_tcp_port()) {
+    explicit CertBroker(const TestPki& pki, const std::string& server = "server")
+        : port_(hubgate::test::free_tcp_port()) {
         const auto conf =
             dir_.write("mosquitto.conf",
                        "user root\npersistence false\nlog_dest stderr\n"
@@ -80,8 +85,8 @@ class CertBroker {
                            std::to_string(port_) +
                            " 127.0.0.1\n"
                            "cafile " +
-                           pki.path("ca.pem") + "\ncertfile " + pki.path("server.pem") +
-                           "\nkeyfile " + pki.path("server.key") +
+                           pki.path("ca.pem") + "\ncertfile " + pki.path(server + ".pem") +
+                           "\nkeyfile " + pki.path(server + ".key") +
                            "\nrequire_certificate true\nuse_identity_as_username true\n"
                            "allow_anonymous true\ntls_version tlsv1.2\n");
         broker_ = std::make_unique<Process>(
@@ -148,4 +153,15 @@ TEST_CASE("X.509: a device without a certificate is refused without connecting")
     REQUIRE(rig.listener.wait_state("nocert", SessionState::Refused));
     CHECK(rig.snapshot("nocert").counters.connect_attempts == 0);
     CHECK(rig.snapshot("nocert").reason.find("certificate") != std::string::npos);
+}
+
+TEST_CASE("X.509: a server certificate from the right CA but for another name is refused") {
+    TestPki pki;
+    pki.issue("dev0", "ca", "/CN=dev0");
+    CertBroker broker(pki, "elsewhere");  // valid chain, but names hub.elsewhere.example only
+    LiveRig rig(x509_options(pki, broker.port()));
+    rig.start();
+    rig.sessions.ensure_session("dev0", {});
+    REQUIRE(rig.listener.wait_state("dev0", SessionState::BackingOff));
+    CHECK(rig.snapshot("dev0").counters.connects == 0);
 }
