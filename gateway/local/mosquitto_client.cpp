@@ -4,6 +4,8 @@
 
 #include <mutex>
 
+#include "gateway/local/wakeup_pair_guard.hpp"
+
 namespace hubgate::local {
 namespace {
 
@@ -26,7 +28,11 @@ MosquittoPtr make_mosquitto_client(const LocalLinkOptions& options, void* userda
         error = "local broker client id must not be empty (the persistent session needs it)";
         return nullptr;
     }
-    MosquittoPtr client(mosquitto_new(options.client_id.c_str(), false, userdata));
+    MosquittoPtr client;
+    {
+        const WakeupPairGuard no_wakeup_pair;  // the link polls the socket itself
+        client.reset(mosquitto_new(options.client_id.c_str(), false, userdata));
+    }
     if (!client) {
         error = "cannot create the local broker client (invalid client id?)";
         return nullptr;

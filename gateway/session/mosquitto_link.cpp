@@ -5,18 +5,19 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <cstring>
 #include <mutex>
 
+#include "gateway/local/wakeup_pair_guard.hpp"
 #include "gateway/session/upstream_tls.hpp"
-#include "gateway/session/wakeup_pair_guard.hpp"
 
 namespace hubgate::session {
 
 namespace {
 
 constexpr auto kDisconnectTimeout = std::chrono::seconds(2);
-// loop_read rounds per wakeup while OpenSSL still holds decrypted data.
+// loop_read rounds per wake-up while OpenSSL still holds received data.
 constexpr int kMaxReadRounds = 64;
 
 void init_library() {
@@ -24,9 +25,11 @@ void init_library() {
     std::call_once(once, [] { mosquitto_lib_init(); });
 }
 
-int pending_tls_bytes(mosquitto* client) {
+// Records OpenSSL has read from the socket (read-ahead) but libmosquitto has not taken yet:
+// epoll will not report them, the socket being empty.
+bool tls_data_buffered(mosquitto* client) {
     auto* ssl = static_cast<SSL*>(mosquitto_ssl_get(client));
-    return ssl != nullptr ? SSL_pending(ssl) : 0;
+    return ssl != nullptr && SSL_has_pending(ssl) == 1;
 }
 
 }  // namespace
@@ -81,7 +84,7 @@ void MosquittoLink::connect(const ConnectRequest& request, TlsContextCache& tls)
     // Clean session off: IoT Hub keeps the device's subscriptions and C2D queue across
     // connections (../shared/iothub-mqtt.md).
     {
-        const WakeupPairGuard no_wakeup_pair;
+        const local::WakeupPairGuard no_wakeup_pair;
         client_ = mosquitto_new(client_id_.c_str(), false, this);
     }
     if (client_ == nullptr) {
@@ -256,8 +259,12 @@ LinkSocket MosquittoLink::wanted_socket() const {
 
 void MosquittoLink::read() {
     for (int round = 0; round < kMaxReadRounds && client_ != nullptr; ++round) {
+        errno = 0;
         last_rc_ = mosquitto_loop_read(client_, 1);
-        if (client_ == nullptr || last_rc_ != MOSQ_ERR_SUCCESS || pending_tls_bytes(client_) == 0) {
+        // EAGAIN: OpenSSL needs more bytes from the socket (what it holds is a partial record),
+        // and epoll reports them when they come.
+        if (client_ == nullptr || last_rc_ != MOSQ_ERR_SUCCESS || errno == EAGAIN ||
+            !tls_data_buffered(client_)) {
             return;
         }
     }

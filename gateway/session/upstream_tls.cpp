@@ -82,6 +82,9 @@ SSL_CTX* make_context(const TlsSettings& settings, std::string& error) {
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
     // Idle sessions are the common case: give read/write buffers back between records.
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    // One read() takes every record waiting (PUBACKs come in bursts), not two per record;
+    // the link drains what is buffered (MosquittoLink::read).
+    SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_server_name);
     const bool trusted =
         settings.ca_file.empty()

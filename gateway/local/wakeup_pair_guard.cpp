@@ -1,11 +1,11 @@
-#include "gateway/session/wakeup_pair_guard.hpp"
+#include "gateway/local/wakeup_pair_guard.hpp"
 
 #include <dlfcn.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 
-namespace hubgate::session {
+namespace hubgate::local {
 
 namespace {
 thread_local int refusing = 0;
@@ -19,12 +19,12 @@ WakeupPairGuard::~WakeupPairGuard() {
     --refusing;
 }
 
-}  // namespace hubgate::session
+}  // namespace hubgate::local
 
 // Interposes the C library's socketpair() for the whole process (the executable's definition
 // comes first in symbol lookup); see wakeup_pair_guard.hpp for why.
 extern "C" int socketpair(int domain, int type, int protocol, int fds[2]) noexcept {
-    if (hubgate::session::refusing > 0) {
+    if (hubgate::local::refusing > 0) {
         errno = EMFILE;
         return -1;
     }
