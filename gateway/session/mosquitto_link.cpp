@@ -128,10 +128,7 @@ void MosquittoLink::disconnect() {
             return;
         }
     }
-    if (phase_ == Phase::Idle && client_ == nullptr) {
-        events_.on_disconnected();
-        return;
-    }
+    // Not connected (or the DISCONNECT could not be queued): nothing to wait for.
     release();
     events_.on_disconnected();
 }

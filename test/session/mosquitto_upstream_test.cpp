@@ -316,3 +316,20 @@ TEST_CASE(
     // With the pair it would be three per session (57 here).
     CHECK(open_descriptors() - before == kSessions - 1);
 }
+
+TEST_CASE("an idle connection keeps itself alive: the hub never drops it for silence") {
+    HubsimFixture hub(hub_with_devices(1));
+    MosquittoUpstreamFactory factory;
+    Recorder events;
+    auto connection = factory.create(uri(hub.mqtts_port()), "dev0", events);
+    auto request = request_for(hub, "dev0");
+    request.keep_alive = 5s;  // the broker drops a client silent for 1.5 × this
+    connection->connect(request);
+    REQUIRE(events.wait([&] { return events.connects.size() == 1; }));
+    REQUIRE(events.connects[0].ok);
+    // Twice the broker's limit with no traffic of our own: only PINGREQs keep the session.
+    CHECK_FALSE(events.wait([&] { return !events.lost.empty(); }, 15s));
+    connection->publish("devices/dev0/messages/events/", "{}", 1, 1);
+    REQUIRE(events.wait([&] { return events.publishes.size() == 1; }));
+    CHECK(events.publishes[0] == std::pair<uint64_t, bool>{1, true});
+}
