@@ -356,7 +356,9 @@ std::vector<KeySpec> build_schema() {
         {.path = "sessions.connect_rate",
          .kind = Kind::Number,
          .default_literal = "50",
-         .description = "New device connections per second, across all devices.",
+         .description = "New device connections per second, across all devices. At most 100 "
+                        "connects are under way at once (TCP, TLS handshake, CONNACK), whatever "
+                        "the rate: the others wait for one to finish.",
          .check = positive_number(),
          .assign = to<&Config::sessions, &SessionsConfig::connect_rate>()},
         {.path = "sessions.twin_read_rate",
