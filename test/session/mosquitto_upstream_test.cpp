@@ -171,18 +171,29 @@ std::size_t open_descriptors() {
     return count;
 }
 
+// dev0 on a hubsim of its own, connected through a MosquittoUpstreamFactory.
+struct ConnectedDevice {
+    explicit ConnectedDevice(std::chrono::seconds keep_alive = 240s) {
+        auto request = request_for(hub, "dev0");
+        request.keep_alive = keep_alive;
+        connection->connect(request);
+        REQUIRE(events.wait([&] { return events.connects.size() == 1; }));
+        REQUIRE(events.connects[0].ok);
+    }
+    HubsimFixture hub{hub_with_devices(1)};
+    MosquittoUpstreamFactory factory;
+    Recorder events;
+    std::unique_ptr<UpstreamConnection> connection =
+        factory.create(uri(hub.mqtts_port()), "dev0", events);
+};
+
 }  // namespace
 
 TEST_CASE(
     "connected to hubsim: QoS 1 and QoS 0 publishes, a subscription, messages and "
     "a clean disconnect") {
-    HubsimFixture hub(hub_with_devices(1));
-    MosquittoUpstreamFactory factory;
-    Recorder events;
-    auto connection = factory.create(uri(hub.mqtts_port()), "dev0", events);
-    connection->connect(request_for(hub, "dev0"));
-    REQUIRE(events.wait([&] { return !events.connects.empty(); }));
-    REQUIRE(events.connects[0].ok);
+    ConnectedDevice device;
+    auto& [hub, factory, events, connection] = device;
 
     connection->subscribe({"$iothub/methods/POST/#"}, 0, 7);
     REQUIRE(events.wait([&] { return !events.subscribes.empty(); }));
@@ -218,13 +229,8 @@ TEST_CASE(
 TEST_CASE(
     "kicked by the hub: the connection is reported lost, and the same connection "
     "connects again") {
-    HubsimFixture hub(hub_with_devices(1));
-    MosquittoUpstreamFactory factory;
-    Recorder events;
-    auto connection = factory.create(uri(hub.mqtts_port()), "dev0", events);
-    connection->connect(request_for(hub, "dev0"));
-    REQUIRE(events.wait([&] { return events.connects.size() == 1; }));
-    REQUIRE(events.connects[0].ok);
+    ConnectedDevice device;
+    auto& [hub, factory, events, connection] = device;
     REQUIRE(hub.wait_for_connected("dev0"));
     REQUIRE(hub.kick("dev0").ok());
     REQUIRE(events.wait([&] { return events.lost.size() == 1; }));
@@ -318,15 +324,8 @@ TEST_CASE(
 }
 
 TEST_CASE("an idle connection keeps itself alive: the hub never drops it for silence") {
-    HubsimFixture hub(hub_with_devices(1));
-    MosquittoUpstreamFactory factory;
-    Recorder events;
-    auto connection = factory.create(uri(hub.mqtts_port()), "dev0", events);
-    auto request = request_for(hub, "dev0");
-    request.keep_alive = 5s;  // the broker drops a client silent for 1.5 × this
-    connection->connect(request);
-    REQUIRE(events.wait([&] { return events.connects.size() == 1; }));
-    REQUIRE(events.connects[0].ok);
+    ConnectedDevice device(5s);  // the broker drops a client silent for 1.5 × this
+    auto& [hub, factory, events, connection] = device;
     // Twice the broker's limit with no traffic of our own: only PINGREQs keep the session.
     CHECK_FALSE(events.wait([&] { return !events.lost.empty(); }, 15s));
     connection->publish("devices/dev0/messages/events/", "{}", 1, 1);
