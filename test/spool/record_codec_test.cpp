@@ -31,6 +31,28 @@ TEST_CASE("crc32 matches the standard check value") {
     CHECK(crc32("") == 0U);
 }
 
+TEST_CASE("crc32 agrees with a bit-at-a-time CRC at every length and when chained") {
+    const auto bitwise = [](std::string_view bytes) {
+        std::uint32_t crc = 0xFFFFFFFFU;
+        for (const unsigned char byte : bytes) {
+            crc ^= byte;
+            for (int bit = 0; bit < 8; ++bit) {
+                crc = (crc & 1U) != 0 ? 0xEDB88320U ^ (crc >> 1) : crc >> 1;
+            }
+        }
+        return ~crc;
+    };
+    std::string bytes;
+    for (int i = 0; i < 100; ++i) {
+        CAPTURE(i);
+        CHECK(crc32(bytes) == bitwise(bytes));
+        const auto half = bytes.size() / 2;
+        CHECK(crc32(std::string_view(bytes).substr(half),
+                    crc32(std::string_view(bytes).substr(0, half))) == bitwise(bytes));
+        bytes.push_back(static_cast<char>(i * 37 + 11));
+    }
+}
+
 TEST_CASE("a record decodes to exactly what was encoded") {
     const SpooledMessage original = sample();
     const std::string bytes = record::encode(original);
