@@ -28,8 +28,10 @@ SpoolOptions crash_options(const std::filesystem::path& dir) {
     return options;
 }
 
-// The child: appends forever to three devices, acknowledging some earlier messages, and reports
-// "A <mid>" after append() returned and "K <mid>" after ack() returned, one line each.
+// The child: appends forever to three devices, acknowledging some earlier messages. It reports
+// "A <mid>" after append() returned, and "K <mid>" just before it calls ack(): a kill can land
+// between an ack and any report after it, so the parent must hear of an ack before it happens
+// (a K whose ack never happened leaves the message in the spool: a permitted duplicate).
 [[noreturn]] void run_child(const std::filesystem::path& dir, int report_fd, unsigned seed) {
     std::string error;
     auto spool = Spool::open(crash_options(dir), error);
@@ -37,6 +39,11 @@ SpoolOptions crash_options(const std::filesystem::path& dir) {
         std::fprintf(stderr, "child: %s\n", error.c_str());
         _exit(2);
     }
+    const auto report = [report_fd](const std::string& line) {
+        if (::write(report_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+            _exit(4);
+        }
+    };
     std::mt19937 random(seed);
     for (int i = 0;; ++i) {
         const std::string device = "dev-" + std::to_string(i % 3);
@@ -47,18 +54,15 @@ SpoolOptions crash_options(const std::filesystem::path& dir) {
         if (random() % 8 == 0) {
             spool->commit();
         }
-        std::string line = "A " + result.mid + "\n";
+        report("A " + result.mid + "\n");
         if (random() % 2 == 0) {
             for (const auto& taken : spool->take(device)) {
                 if (random() % 3 != 0) {
+                    report("K " + taken.mid + "\n");
                     spool->ack(device, taken.seq);
-                    line += "K " + taken.mid + "\n";
                 }
             }
             spool->requeue(device);
-        }
-        if (::write(report_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-            _exit(4);
         }
     }
 }
