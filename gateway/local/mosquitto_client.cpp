@@ -19,10 +19,14 @@ void MosquittoDeleter::operator()(mosquitto* client) const {
     mosquitto_destroy(client);
 }
 
-MosquittoPtr make_mosquitto_client(const LocalLinkOptions& options, void* userdata,
-                                   std::string& error) {
+void init_mosquitto_library() {
     static std::once_flag initialised;
     std::call_once(initialised, [] { mosquitto_lib_init(); });
+}
+
+MosquittoPtr make_mosquitto_client(const LocalLinkOptions& options, void* userdata,
+                                   std::string& error) {
+    init_mosquitto_library();
 
     if (options.client_id.empty()) {
         error = "local broker client id must not be empty (the persistent session needs it)";

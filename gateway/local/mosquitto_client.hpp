@@ -15,6 +15,10 @@ struct MosquittoDeleter {
 };
 using MosquittoPtr = std::unique_ptr<mosquitto, MosquittoDeleter>;
 
+// mosquitto_lib_init(), once per process, for every libmosquitto client hubgate makes (the
+// local link's and the device sessions').
+void init_mosquitto_library();
+
 // A client with our fixed id and clean_session=false, credentials and TLS from `options`, in
 // "threaded" mode: libmosquitto then only queues outgoing packets (PUBACKs included) and the
 // link decides when they are written (after its commit). `userdata` is passed to callbacks.

@@ -7,8 +7,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 
+#include "gateway/local/mosquitto_client.hpp"
 #include "gateway/local/wakeup_pair_guard.hpp"
 #include "gateway/session/upstream_tls.hpp"
 
@@ -19,11 +19,6 @@ namespace {
 constexpr auto kDisconnectTimeout = std::chrono::seconds(2);
 // loop_read rounds per wake-up while OpenSSL still holds received data.
 constexpr int kMaxReadRounds = 64;
-
-void init_library() {
-    static std::once_flag once;
-    std::call_once(once, [] { mosquitto_lib_init(); });
-}
 
 // Records OpenSSL has read from the socket (read-ahead) but libmosquitto has not taken yet:
 // epoll will not report them, the socket being empty.
@@ -59,13 +54,11 @@ struct LinkCallbacks {
 MosquittoLink::MosquittoLink(std::string host, int port, std::string client_id,
                              UpstreamEvents& events)
     : host_(std::move(host)), port_(port), client_id_(std::move(client_id)), events_(events) {
-    init_library();
+    local::init_mosquitto_library();
 }
 
 MosquittoLink::~MosquittoLink() {
-    if (client_ != nullptr) {
-        mosquitto_destroy(client_);
-    }
+    release();
 }
 
 void MosquittoLink::connect(const ConnectRequest& request, TlsContextCache& tls) {

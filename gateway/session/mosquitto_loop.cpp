@@ -63,18 +63,15 @@ void MosquittoLoop::post(LinkCommand command) {
 }
 
 void MosquittoLoop::destroy(MosquittoLink* link) {
+    LinkCommand command;
+    command.kind = LinkCommand::Kind::Destroy;
+    command.link = link;
     if (std::this_thread::get_id() == thread_.get_id()) {
-        LinkCommand command;
-        command.kind = LinkCommand::Kind::Destroy;
-        command.link = link;
         execute(command);
         return;
     }
     std::promise<void> destroyed;
     auto done = destroyed.get_future();
-    LinkCommand command;
-    command.kind = LinkCommand::Kind::Destroy;
-    command.link = link;
     command.destroyed = &destroyed;
     post(std::move(command));
     done.wait();
