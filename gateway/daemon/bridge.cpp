@@ -134,7 +134,12 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
                    ? local::InboundVerdict::refused
                    : local::InboundVerdict::taken;
     };
-    handlers.commit = [spool] { return spool->commit(); };
+    DeviceRegistry* devices = b.devices_.get();
+    handlers.commit = [spool, devices] {
+        // A device file that cannot be written does not hold the messages back (see save()).
+        devices->save();
+        return spool->commit();
+    };
     handlers.can_accept = [spool] { return spool->has_room(); };
     // Packet ids only identify a redelivery within one broker session: a session the broker
     // lost starts numbering afresh.
@@ -178,6 +183,7 @@ void Bridge::stop() {
     // Replies decided in session callbacks run now, while the sessions still exist (they are
     // refused quietly by the stopped manager); no callback can post more after stop().
     deferred_.reset();
+    devices_->save();
     spool_->commit();
     spdlog::info("bridge stopped: {}", counters_.summary());
 }

@@ -68,14 +68,32 @@ void DeviceRegistry::remember(const mappings::UplinkRoute& route) {
         }
     }
     std::unique_lock lock(mutex_);
-    if (!directory_.remember(route)) {
-        return;
+    if (directory_.remember(route)) {
+        dirty_ = true;
     }
+}
+
+bool DeviceRegistry::save() {
+    if (!dirty_) {
+        return true;
+    }
+    std::unique_lock lock(mutex_);
     std::string error;
-    if (!persist_locked(error)) {
-        // Downlinks still work until the next restart; the next new device retries the write.
-        spdlog::error("state: cannot save known devices: {}", error);
+    if (!replace_file_atomically(file_, directory_.serialize(), error)) {
+        if (error != last_save_error_) {
+            spdlog::error("state: cannot save known devices (trying again with the next "
+                          "messages): {}",
+                          error);
+            last_save_error_ = error;
+        }
+        return false;
     }
+    if (!last_save_error_.empty()) {
+        spdlog::info("state: known devices saved again to {}", file_.string());
+        last_save_error_.clear();
+    }
+    dirty_ = false;
+    return true;
 }
 
 void DeviceRegistry::read(const std::function<void(const mappings::DeviceDirectory&)>& fn) const {
@@ -98,10 +116,6 @@ std::vector<std::string> DeviceRegistry::device_ids() const {
 std::size_t DeviceRegistry::size() const {
     std::shared_lock lock(mutex_);
     return directory_.size();
-}
-
-bool DeviceRegistry::persist_locked(std::string& error) const {
-    return replace_file_atomically(file_, directory_.serialize(), error);
 }
 
 }  // namespace hubgate::daemon

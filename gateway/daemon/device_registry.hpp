@@ -3,6 +3,7 @@
 // the uplink path (remembers) and the downlink path (renders), and persisted in the state
 // directory so that downlinks reach a device after a restart before it publishes again.
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <shared_mutex>
@@ -23,10 +24,16 @@ class DeviceRegistry {
     // `error` only when the state directory itself is unusable.
     bool load(std::string& error);
 
-    // Remembers the route's device; writes the file before returning when something changed,
-    // so a device whose message was accepted is also known after a crash. A method reply or twin
-    // request only adds a device not known yet (their captures change with every request).
+    // Remembers the route's device in memory; save() writes it. A method reply or twin request
+    // only adds a device not known yet (their captures change with every request).
     void remember(const mappings::UplinkRoute& route);
+    // Writes the file if a device was added or changed since the last save. The daemon saves with
+    // every batch of local messages it commits, before their PUBACKs, so a device whose message
+    // was accepted is also known after a crash, and a batch of new devices costs one write (one
+    // per new device made a fresh start with N devices rewrite the file N times). False when
+    // the write failed: logged, and tried again at the next save; downlinks still work until the
+    // next restart.
+    bool save();
 
     // Runs `fn` with the directory under a shared lock (for render_downlink).
     void read(const std::function<void(const mappings::DeviceDirectory&)>& fn) const;
@@ -36,12 +43,14 @@ class DeviceRegistry {
     const std::filesystem::path& file() const { return file_; }
 
   private:
-    bool persist_locked(std::string& error) const;
-
     std::filesystem::path dir_;
     std::filesystem::path file_;
     mutable std::shared_mutex mutex_;
     mappings::DeviceDirectory directory_;
+    // Changed since the last save (set under the exclusive lock; read without it first so that a
+    // save with nothing new costs no lock).
+    std::atomic<bool> dirty_{false};
+    std::string last_save_error_;  // under mutex_: a failing save is logged once per error
 };
 
 }  // namespace hubgate::daemon

@@ -347,6 +347,7 @@ TEST_CASE("known devices survive a restart of the registry") {
         std::string error;
         REQUIRE(devices.load(error));
         devices.remember(sensor_telemetry_route());
+        CHECK(devices.save());
     }
     daemon::DeviceRegistry reloaded(folder.path);
     std::string error;
@@ -361,16 +362,59 @@ TEST_CASE("twin requests of a known device do not rewrite the device file") {
     REQUIRE(devices.load(error));
     auto route = sensor_telemetry_route();
     devices.remember(route);
+    REQUIRE(devices.save());
     const auto written = std::filesystem::last_write_time(devices.file());
     std::filesystem::last_write_time(devices.file(), written - std::chrono::hours(1));
     route.kind = mappings::UplinkKind::twin_get;
     route.captures.push_back({"rid", "42"});
     devices.remember(route);
+    CHECK(devices.save());
     CHECK(std::filesystem::last_write_time(devices.file()) == written - std::chrono::hours(1));
     // A device first seen through a twin request is remembered.
     route.device_id = "a-s2";
     devices.remember(route);
     CHECK(devices.size() == 2);
+}
+
+TEST_CASE("new devices are written at the next save, in one write for many") {
+    Folder folder;
+    daemon::DeviceRegistry devices(folder.path);
+    std::string error;
+    REQUIRE(devices.load(error));
+    auto route = sensor_telemetry_route();
+    for (const char* id : {"a-s1", "a-s2", "a-s3"}) {
+        route.device_id = id;
+        devices.remember(route);
+    }
+    CHECK_FALSE(std::filesystem::exists(devices.file()));
+    REQUIRE(devices.save());
+    REQUIRE(std::filesystem::exists(devices.file()));
+    daemon::DeviceRegistry reloaded(folder.path);
+    REQUIRE(reloaded.load(error));
+    CHECK(reloaded.size() == 3);
+
+    // Nothing new: the file is left alone.
+    const auto written = std::filesystem::last_write_time(devices.file());
+    std::filesystem::last_write_time(devices.file(), written - std::chrono::hours(1));
+    devices.remember(route);
+    CHECK(devices.save());
+    CHECK(std::filesystem::last_write_time(devices.file()) == written - std::chrono::hours(1));
+}
+
+TEST_CASE("a device file that cannot be written is written at a later save") {
+    Folder folder;
+    daemon::DeviceRegistry devices(folder.path);
+    std::string error;
+    REQUIRE(devices.load(error));
+    devices.remember(sensor_telemetry_route());
+    // A directory where the file should be: the write fails.
+    std::filesystem::create_directories(devices.file());
+    CHECK_FALSE(devices.save());
+    std::filesystem::remove(devices.file());
+    CHECK(devices.save());
+    daemon::DeviceRegistry reloaded(folder.path);
+    REQUIRE(reloaded.load(error));
+    CHECK(reloaded.device_ids() == std::vector<std::string>{"a-s1"});
 }
 
 TEST_CASE("a corrupt device file is moved aside and the registry starts empty") {

@@ -149,6 +149,36 @@ TEST_CASE("after a restart, downlinks reach a device that has not published sinc
 
 namespace hubgate::test {
 
+// The device file is written with the batch that carried the device's first message, before
+// the local broker is acknowledged: a crash right after loses no device.
+TEST_CASE("after a crash (SIGKILL), downlinks reach a device first seen just before it") {
+    const std::string id = "plant1-s4";
+    BridgeEnv env(with_devices({id}));
+    env.start_hubgate();
+    LegacyClient device(env.local_port(), "legacy-s4");
+    REQUIRE(device.wait_connected());
+    device.subscribe("t/plant1/s4/inbox");
+    REQUIRE(device.publish("t/plant1/s4/telemetry", R"({"seq":1})"));
+    REQUIRE(env.hub().wait_for_telemetry(id, 1, 30s).size() == 1);
+    env.kill_hubgate();
+    REQUIRE(env.hub().wait_for_connected(id, false));
+
+    env.start_hubgate();
+    REQUIRE(env.hub().wait_for_connected(id));
+    HubsimC2d c2d;
+    c2d.payload = "after crash";
+    REQUIRE(env.hub().send_c2d(id, c2d).ok());
+    auto message =
+        device.wait_for([](const LegacyMessage& m) { return m.topic == "t/plant1/s4/inbox"; });
+    REQUIRE(message);
+    CHECK(message->payload == "after crash");
+    CHECK(env.stop_hubgate() == 0);
+}
+
+}  // namespace hubgate::test
+
+namespace hubgate::test {
+
 TEST_CASE("a C2D message's application properties reach the device in its topic") {
     const std::string id = "plant1-s3";
     auto options = with_devices({id});
