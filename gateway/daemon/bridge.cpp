@@ -110,7 +110,10 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
         settings.session, settings.manager, b.upstream_factory_, *b.downlink_, b.clock_);
     b.hub_ = std::make_unique<SessionManagerLink>(*b.sessions_);
     b.downlink_->set_hub(*b.hub_);
-    b.sender_ = std::make_unique<SpoolSender>(*b.spool_, *b.hub_, b.counters_);
+    session::SessionManager* sessions = b.sessions_.get();
+    b.sender_ = std::make_unique<SpoolSender>(
+        *b.spool_, *b.hub_, b.counters_,
+        [sessions](std::function<void()> task) { sessions->execute(std::move(task)); });
     b.downlink_->set_sender(*b.sender_);
     DownlinkRouter* downlink = b.downlink_.get();
     b.sender_->on_twin_answer(
@@ -205,6 +208,7 @@ bool Bridge::reload_mappings(const config::Config& next, std::vector<std::string
 }
 
 void Bridge::housekeeping() {
+    sender_->tick();
     if (const auto dropped = spool_->expire(); dropped > 0) {
         spdlog::warn("spool: dropped {} messages older than the TTL", dropped);
     }

@@ -6,10 +6,12 @@
 //    UplinkPipeline::handle, which routes it (mapping engine) and, for telemetry, appends it to
 //    the spool before returning (reported patches and twin GETs too), so the broker's PUBACK
 //    only follows the spool write. Method replies are handed to the device's session at once.
-//  - spool sender thread (SpoolSender): drains the spool per device through the sessions within
-//    the in-flight window; acks the spool on the hub's PUBACK.
-//  - session manager thread (gateway/session) and Paho's threads: the device sessions. Their
-//    callbacks (DownlinkRouter) render downlinks and queue them on the local link.
+//  - session manager thread (gateway/session): the device sessions. Their callbacks
+//    (DownlinkRouter) render downlinks and queue them on the local link. The spool sender
+//    (SpoolSender) runs here too: it drains the spool per device through the sessions within the
+//    in-flight window and acks the spool on the hub's PUBACK.
+//  - upstream thread (one epoll loop for every MQTT/TLS session), or Paho's threads for
+//    sessions over WebSocket or a proxy: the sessions' sockets.
 //  - deferred work thread (WorkQueue): replies to the hub decided inside a session callback.
 //  - main thread: waits for signals and does housekeeping (spool TTL, method expiry, counters).
 

@@ -81,9 +81,10 @@ bool DeviceRegistry::save() {
     std::string error;
     if (!replace_file_atomically(file_, directory_.serialize(), error)) {
         if (error != last_save_error_) {
-            spdlog::error("state: cannot save known devices (trying again with the next "
-                          "messages): {}",
-                          error);
+            spdlog::error(
+                "state: cannot save known devices (trying again with the next "
+                "messages): {}",
+                error);
             last_save_error_ = error;
         }
         return false;

@@ -60,68 +60,118 @@ mappings::UplinkRoute twin_get_route(const spool::SpooledMessage& spooled) {
     return route;
 }
 
-SpoolSender::SpoolSender(spool::Spool& spool, HubLink& hub, BridgeCounters& counters)
-    : spool_(spool), hub_(hub), counters_(counters) {}
+// The sender's queue of events and its link to the executor. Events wait here until a drain
+// task runs on the executor's thread; at most one drain task is posted at a time, so a burst of
+// events costs the executor one task.
+class SpoolSender::Inbox : public std::enable_shared_from_this<Inbox> {
+  public:
+    Inbox(SpoolSender& owner, Executor executor) : owner_(&owner), executor_(std::move(executor)) {}
+
+    void post(Event event) {
+        std::lock_guard lock(mutex_);
+        events_.push_back(std::move(event));
+        schedule_locked();
+    }
+
+    void open() {
+        std::lock_guard lock(mutex_);
+        open_ = true;
+        if (!events_.empty()) {
+            schedule_locked();
+        }
+    }
+
+    // Once this returns no drain is running, and none will until open().
+    void close() {
+        {
+            std::lock_guard lock(mutex_);
+            open_ = false;
+        }
+        std::lock_guard draining(drain_mutex_);
+    }
+
+    // The owner is going away: no drain may reach it any more.
+    void detach() {
+        close();
+        std::lock_guard lock(mutex_);
+        owner_ = nullptr;
+    }
+
+  private:
+    void schedule_locked() {
+        if (!open_ || drain_posted_) {
+            return;
+        }
+        drain_posted_ = true;
+        executor_([self = shared_from_this()] { self->drain(); });
+    }
+
+    void drain() {
+        std::lock_guard draining(drain_mutex_);
+        {
+            std::lock_guard lock(mutex_);
+            drain_posted_ = false;
+            if (!open_ || owner_ == nullptr) {
+                return;  // the events wait for the next open()
+            }
+            // Swapped, so both vectors keep their capacity.
+            batch_.swap(events_);
+        }
+        owner_->handle_batch(batch_);
+        batch_.clear();
+    }
+
+    std::mutex mutex_;
+    SpoolSender* owner_;
+    const Executor executor_;
+    std::vector<Event> events_;
+    bool open_ = false;
+    bool drain_posted_ = false;
+    // Held while a drain runs, so close() can wait for it to end.
+    std::mutex drain_mutex_;
+    std::vector<Event> batch_;  // under drain_mutex_
+};
+
+SpoolSender::SpoolSender(spool::Spool& spool, HubLink& hub, BridgeCounters& counters,
+                         Executor executor)
+    : spool_(spool),
+      hub_(hub),
+      counters_(counters),
+      inbox_(std::make_shared<Inbox>(*this, std::move(executor))) {}
 
 SpoolSender::~SpoolSender() {
-    stop();
+    inbox_->detach();
 }
 
 void SpoolSender::start() {
-    std::lock_guard lock(mutex_);
-    if (thread_.joinable()) {
-        return;
-    }
-    stopping_ = false;
-    thread_ = std::thread([this] { run(); });
+    inbox_->open();
 }
 
 void SpoolSender::stop() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable()) {
-        thread_.join();
-    }
+    inbox_->close();
 }
 
 void SpoolSender::notify(const std::string& device_id) {
-    post(Notify{device_id});
+    inbox_->post(Notify{device_id});
 }
 
 void SpoolSender::session_state(const std::string& device_id, session::SessionState state) {
-    post(StateChange{device_id, state});
+    inbox_->post(StateChange{device_id, state});
 }
 
-void SpoolSender::post(Event event) {
-    {
-        std::lock_guard lock(mutex_);
-        events_.push_back(std::move(event));
-    }
-    wake_.notify_one();
+void SpoolSender::tick() {
+    inbox_->post(Tick{});
 }
 
-void SpoolSender::run() {
-    std::vector<Event> batch;  // swapped with the queue, so both keep their capacity
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-        wake_.wait_for(lock, std::chrono::milliseconds(500),
-                       [this] { return stopping_ || !events_.empty(); });
-        batch.swap(events_);
-        lock.unlock();
-        for (const Event& event : batch) {
-            std::visit([this](const auto& e) { handle(e); }, event);
-        }
-        batch.clear();
-        if (freed_in_batch_ && space_freed_) {
-            space_freed_();
-        }
-        freed_in_batch_ = false;
-        retry_waiting_devices();
-        lock.lock();
+void SpoolSender::handle_batch(const std::vector<Event>& batch) {
+    for (const Event& event : batch) {
+        std::visit([this](const auto& e) { handle(e); }, event);
     }
+    if (freed_in_batch_ && space_freed_) {
+        space_freed_();
+    }
+    freed_in_batch_ = false;
+    retry_waiting_devices();
 }
 
 void SpoolSender::handle(const Notify& event) {
@@ -189,24 +239,25 @@ void SpoolSender::send(const std::string& device_id, spool::SpooledMessage spool
         // Written by a newer hubgate: sending it as telemetry could mislead the cloud side.
         count_rejection(counters_, BridgeReject::spool_error, device_id,
                         "a spooled message of unknown kind '" + std::string(kind) + "'");
-        post(Result{device_id, spooled.seq, Delivery::refused});
+        inbox_->post(Result{device_id, spooled.seq, Delivery::refused});
         return;
     }
     auto properties = with_message_id(spooled);
     hub_.send_telemetry(device_id, spooled.seq, properties, std::move(spooled.message.payload),
-                        [this, device_id](uint64_t handle, session::PublishStatus status) {
+                        [inbox = inbox_, &counters = counters_, device_id](
+                            uint64_t handle, session::PublishStatus status) {
                             auto delivery = Delivery::retry;
                             if (status == session::PublishStatus::Acked) {
-                                ++counters_.telemetry_acked;
+                                ++counters.telemetry_acked;
                                 delivery = Delivery::delivered;
                             } else if (status == session::PublishStatus::Rejected) {
                                 // The session refuses it for good (too large for the hub): sending
                                 // it again would block the device's queue forever.
-                                count_rejection(counters_, BridgeReject::payload_too_large,
+                                count_rejection(counters, BridgeReject::payload_too_large,
                                                 device_id, "refused by the device session");
                                 delivery = Delivery::refused;
                             }
-                            post(Result{device_id, handle, delivery});
+                            inbox->post(Result{device_id, handle, delivery});
                         });
 }
 
@@ -220,17 +271,19 @@ void SpoolSender::send_reported(const std::string& device_id,
                          "spooled reported patch is not a JSON object",
                          {}},
                         device_id);
-        post(Result{device_id, spooled.seq, Delivery::refused});
+        inbox_->post(Result{device_id, spooled.seq, Delivery::refused});
         return;
     }
     hub_.patch_reported(
-        device_id, patch, [this, device_id, seq = spooled.seq](const session::TwinResult& result) {
+        device_id, patch,
+        [inbox = inbox_, &counters = counters_, device_id,
+         seq = spooled.seq](const session::TwinResult& result) {
             auto delivery = Delivery::retry;
             if (result.status >= 200 && result.status < 300) {
-                ++counters_.reported_sent;
+                ++counters.reported_sent;
                 delivery = Delivery::delivered;
             } else if (result.status >= 400 && result.status < 500 && result.status != 429) {
-                ++counters_.reported_failed;
+                ++counters.reported_failed;
                 spdlog::warn("reported properties of {} refused by the hub: status {} {}",
                              device_id, result.status, result.error);
                 delivery = Delivery::refused;
@@ -240,23 +293,23 @@ void SpoolSender::send_reported(const std::string& device_id,
                 spdlog::info("reported properties of {} not updated yet ({}): kept in the spool",
                              device_id, result.error);
             }
-            post(Result{device_id, seq, delivery});
+            inbox->post(Result{device_id, seq, delivery});
         });
 }
 
 void SpoolSender::send_twin_get(const std::string& device_id,
                                 const spool::SpooledMessage& spooled) {
-    hub_.get_twin(device_id, [this, device_id, seq = spooled.seq,
+    hub_.get_twin(device_id, [inbox = inbox_, answer = twin_answer_, device_id, seq = spooled.seq,
                               route = twin_get_route(spooled)](const session::TwinResult& result) {
         if (result.status == 0) {
             // No answer (device offline): asked again once the session is back.
-            post(Result{device_id, seq, Delivery::retry});
+            inbox->post(Result{device_id, seq, Delivery::retry});
             return;
         }
-        if (twin_answer_) {
-            twin_answer_(route, result);
+        if (answer) {
+            answer(route, result);
         }
-        post(Result{device_id, seq, Delivery::delivered});
+        inbox->post(Result{device_id, seq, Delivery::delivered});
     });
 }
 

@@ -12,13 +12,12 @@
 //    spooled_twin_get()), finished once the hub's answer was handed to the twin-answer callback.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <variant>
 #include <vector>
 
@@ -41,29 +40,40 @@ mappings::UplinkRoute twin_get_route(const spool::SpooledMessage& spooled);
 using TwinAnswerFn =
     std::function<void(const mappings::UplinkRoute& route, const session::TwinResult& result)>;
 
-// The spool's drain loop, on its own thread: every call below only posts an event to it, so
-// publish results arriving on the session manager's thread never call back into the manager.
+// Runs a task on the thread the sender shares (in the daemon, the session manager's).
+using Executor = std::function<void(std::function<void()>)>;
+
+// The spool's drain loop. It has no thread of its own: it runs on the thread of `executor`, and
+// every call below only posts an event there. In the daemon that is the session manager's thread,
+// so a message goes from the spool to its session and its acknowledgement comes back without a
+// hand-off between threads; publish results still reach the sender as posted events, so it never
+// calls back into the manager from inside a session callback.
 class SpoolSender {
   public:
-    SpoolSender(spool::Spool& spool, HubLink& hub, BridgeCounters& counters);
+    SpoolSender(spool::Spool& spool, HubLink& hub, BridgeCounters& counters, Executor executor);
     ~SpoolSender();
     SpoolSender(const SpoolSender&) = delete;
     SpoolSender& operator=(const SpoolSender&) = delete;
 
-    // Called (on the sender thread) after acks freed spool space, to resume a paused reader.
+    // Called (on the executor's thread) after acks freed spool space, to resume a paused reader.
     void on_space_freed(std::function<void()> callback) { space_freed_ = std::move(callback); }
     // Receives the hub's answers to spooled twin GETs (on the session manager's thread). Set
     // before start().
     void on_twin_answer(TwinAnswerFn callback) { twin_answer_ = std::move(callback); }
 
+    // Events posted before start() wait for it.
     void start();
-    // Stops the thread; what is still in flight stays in the spool for the next start.
+    // Returns once no event is being handled; later events wait for the next start(). What is
+    // still in flight stays in the spool.
     void stop();
 
     // The device has new messages in the spool.
     void notify(const std::string& device_id);
     // The device's session changed state (Connected resumes a waiting device).
     void session_state(const std::string& device_id, session::SessionState state);
+    // Looks at the devices waiting for their session (call about once a second: without it a
+    // waiting device resumes only on its session's next state change).
+    void tick();
 
     // How long a device waits after a failed send before trying again when no state change
     // arrives (the session may already be back).
@@ -88,7 +98,9 @@ class SpoolSender {
         std::string device_id;
         session::SessionState state;
     };
-    using Event = std::variant<Notify, Result, StateChange>;
+    struct Tick {};
+    using Event = std::variant<Notify, Result, StateChange, Tick>;
+    class Inbox;
 
     // Per-device progress, touched only by the sender thread.
     struct DeviceProgress {
@@ -96,11 +108,11 @@ class SpoolSender {
         std::chrono::steady_clock::time_point waiting_since{};
     };
 
-    void post(Event event);
-    void run();
+    void handle_batch(const std::vector<Event>& batch);
     void handle(const Notify& event);
     void handle(const Result& event);
     void handle(const StateChange& event);
+    void handle(const Tick& /*event*/) {}
     void resume(const std::string& device_id);
     void pump(const std::string& device_id);
     void send(const std::string& device_id, spool::SpooledMessage spooled);
@@ -112,12 +124,11 @@ class SpoolSender {
     HubLink& hub_;
     BridgeCounters& counters_;
 
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    std::vector<Event> events_;
-    bool stopping_ = false;
-    std::thread thread_;
+    // Shared with the callbacks handed to the sessions: one that comes after the sender is gone
+    // posts into a closed inbox instead of a dangling sender.
+    std::shared_ptr<Inbox> inbox_;
 
+    // Executor's thread only.
     std::map<std::string, DeviceProgress, std::less<>> devices_;
     std::function<void()> space_freed_;
     TwinAnswerFn twin_answer_;

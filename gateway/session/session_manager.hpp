@@ -62,6 +62,11 @@ class SessionManager final : private SessionHost {
     void reply_method(const std::string& device_id, const std::string& rid, int status,
                       std::string payload);
 
+    // Runs `task` on the manager's thread after what is already queued (at the next
+    // run_pending() without a thread). For a part that shares the thread, like the spool sender;
+    // `task` must not call into the manager except through its public methods.
+    void execute(std::function<void()> task) { post(std::move(task)); }
+
     // Every session's state and counters. Waits for the loop; do not call from a callback.
     std::vector<SessionSnapshot> snapshot();
 

@@ -68,7 +68,9 @@ struct Bridge {
         options.window = 4;
         spool_ = spool::Spool::open(options, error);
         REQUIRE(spool_);
-        sender = std::make_unique<daemon::SpoolSender>(*spool_, hub, counters);
+        sender = std::make_unique<daemon::SpoolSender>(
+            *spool_, hub, counters,
+            [this](std::function<void()> task) { sender_thread.post(std::move(task)); });
         downlink = std::make_unique<daemon::DownlinkRouter>(daemon::DownlinkDeps{
             *rules, devices, local, methods, counters, deferred, &hub, sender.get()});
         sender->on_twin_answer(
@@ -90,6 +92,9 @@ struct Bridge {
     daemon::MethodCorrelator methods;
     daemon::BridgeCounters counters;
     daemon::WorkQueue deferred;
+    // The sender's executor (the session manager's thread in the daemon). Declared before the
+    // sender, so it may still run a drain after the sender is gone: that drain must do nothing.
+    daemon::WorkQueue sender_thread;
     std::unique_ptr<daemon::SpoolSender> sender;
     std::unique_ptr<daemon::DownlinkRouter> downlink;
     std::unique_ptr<daemon::UplinkPipeline> uplink;
@@ -338,6 +343,84 @@ TEST_CASE("a method request the local broker does not take is answered 503") {
     REQUIRE(bridge.hub.wait([&] { return bridge.hub.replies.size() == 1; }));
     CHECK(bridge.hub.replies[0].status == 503);
     CHECK(bridge.methods.size() == 0);
+}
+
+// An executor the test runs by hand, to see when the sender posts its work.
+struct HandRunExecutor {
+    std::vector<std::function<void()>> tasks;
+    daemon::Executor executor() {
+        return [this](std::function<void()> task) { tasks.push_back(std::move(task)); };
+    }
+    void run_all() {
+        auto now = std::exchange(tasks, {});
+        for (auto& task : now) {
+            task();
+        }
+    }
+};
+
+// A spool holding one telemetry message of `device_id`.
+std::unique_ptr<spool::Spool> spool_with_message(const Folder& folder,
+                                                 const std::string& device_id) {
+    spool::SpoolOptions options;
+    options.dir = folder.path / "spool";
+    std::string error;
+    auto spool = spool::Spool::open(options, error);
+    REQUIRE(spool);
+    spool::SpoolMessage message;
+    message.device_id = device_id;
+    message.kind = "telemetry";
+    message.payload = "x";
+    REQUIRE(spool->append(message).status == spool::AppendStatus::ok);
+    REQUIRE(spool->commit());
+    return spool;
+}
+
+TEST_CASE("spool sender: events wait for start(), and a burst of them is one task") {
+    Folder folder;
+    auto spool = spool_with_message(folder, "a-s1");
+    FakeHub hub;
+    daemon::BridgeCounters counters;
+    HandRunExecutor executor;
+    daemon::SpoolSender sender(*spool, hub, counters, executor.executor());
+    sender.notify("a-s1");
+    CHECK(executor.tasks.empty());
+    sender.start();
+    sender.notify("a-s1");
+    sender.notify("a-s1");
+    CHECK(executor.tasks.size() == 1);
+    executor.run_all();
+    CHECK(hub.sent.size() == 1);
+    // The hub's answer came back as an event: handled by the next task, which acks the spool.
+    REQUIRE(executor.tasks.size() == 1);
+    executor.run_all();
+    CHECK(spool->backlog("a-s1") == 0);
+    CHECK(counters.telemetry_acked == 1);
+
+    // Stopped: events wait for the next start.
+    sender.stop();
+    sender.tick();
+    CHECK(executor.tasks.empty());
+    sender.start();
+    CHECK(executor.tasks.size() == 1);
+    executor.run_all();
+}
+
+TEST_CASE("spool sender: work posted before the sender was destroyed does nothing after") {
+    Folder folder;
+    auto spool = spool_with_message(folder, "a-s1");
+    FakeHub hub;
+    daemon::BridgeCounters counters;
+    HandRunExecutor executor;
+    {
+        daemon::SpoolSender sender(*spool, hub, counters, executor.executor());
+        sender.start();
+        sender.notify("a-s1");
+    }
+    REQUIRE(executor.tasks.size() == 1);
+    executor.run_all();  // reads freed memory (ASan) if the task still reaches the sender
+    CHECK(hub.sent.empty());
+    CHECK(spool->backlog("a-s1") == 1);
 }
 
 TEST_CASE("known devices survive a restart of the registry") {
