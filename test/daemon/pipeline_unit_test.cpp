@@ -406,6 +406,35 @@ TEST_CASE("spool sender: events wait for start(), and a burst of them is one tas
     executor.run_all();
 }
 
+TEST_CASE("spool sender: a device that waits is tried again at a tick once kRetryAfter passed") {
+    Folder folder;
+    auto spool = spool_with_message(folder, "a-s1");
+    FakeHub hub;
+    std::atomic<bool> connected{false};
+    hub.answer = [&](const FakeHub::Sent&) {
+        return connected ? PublishStatus::Acked : PublishStatus::NotConnected;
+    };
+    daemon::BridgeCounters counters;
+    HandRunExecutor executor;
+    daemon::SpoolSender sender(*spool, hub, counters, executor.executor());
+    sender.start();
+    sender.notify("a-s1");
+    executor.run_all();  // sent: not connected
+    executor.run_all();  // the result: the device waits
+    REQUIRE(hub.sent.size() == 1);
+    connected = true;
+    // No state change comes (the session may be back already); only ticks do.
+    sender.tick();
+    executor.run_all();
+    CHECK(hub.sent.size() == 1);
+    std::this_thread::sleep_for(daemon::SpoolSender::kRetryAfter + std::chrono::milliseconds(100));
+    sender.tick();
+    executor.run_all();
+    CHECK(hub.sent.size() == 2);
+    executor.run_all();
+    CHECK(spool->backlog("a-s1") == 0);
+}
+
 TEST_CASE("spool sender: work posted before the sender was destroyed does nothing after") {
     Folder folder;
     auto spool = spool_with_message(folder, "a-s1");
