@@ -209,6 +209,9 @@ bool Bridge::reload_mappings(const config::Config& next, std::vector<std::string
 
 void Bridge::housekeeping() {
     sender_->tick();
+    // Deleting finished segments and compacting acks.log wait for the disk: done here, on the
+    // main thread, not on the threads that carry messages.
+    spool_->tidy();
     if (const auto dropped = spool_->expire(); dropped > 0) {
         spdlog::warn("spool: dropped {} messages older than the TTL", dropped);
     }

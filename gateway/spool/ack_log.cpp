@@ -66,14 +66,20 @@ bool AckLog::append(std::uint64_t seq, std::string& error) {
 }
 
 bool AckLog::rewrite(const std::vector<std::uint64_t>& seqs, std::string& error) {
-    const std::filesystem::path& path = path_;
-    std::filesystem::path temp = path;
+    auto fresh = write_compacted(seqs, error);
+    return fresh && install(std::move(*fresh), {}, error) &&
+           sync_directory(path_.parent_path(), error);
+}
+
+std::optional<SegmentFile> AckLog::write_compacted(const std::vector<std::uint64_t>& seqs,
+                                                   std::string& error) const {
+    std::filesystem::path temp = path_;
     temp += ".new";
     std::error_code ec;
     std::filesystem::remove(temp, ec);  // a leftover of an interrupted rewrite
     auto fresh = SegmentFile::create(temp, error);
     if (!fresh) {
-        return false;
+        return std::nullopt;
     }
     std::string bytes;
     bytes.reserve(seqs.size() * kEntrySize);
@@ -81,16 +87,27 @@ bool AckLog::rewrite(const std::vector<std::uint64_t>& seqs, std::string& error)
         bytes += encode_entry(seq);
     }
     if (!fresh->append(bytes, error) || !fresh->sync(error)) {
+        return std::nullopt;
+    }
+    return fresh;
+}
+
+bool AckLog::install(SegmentFile fresh, const std::vector<std::uint64_t>& late,
+                     std::string& error) {
+    std::string bytes;
+    bytes.reserve(late.size() * kEntrySize);
+    for (std::uint64_t seq : late) {
+        bytes += encode_entry(seq);
+    }
+    // Not synced, like every append: a lost tail only means messages sent again.
+    if (!bytes.empty() && !fresh.append(bytes, error)) {
         return false;
     }
-    if (std::rename(temp.c_str(), path.c_str()) != 0) {
-        error = "cannot rename " + temp.string() + " to " + path.string();
+    if (std::rename(fresh.path().c_str(), path_.c_str()) != 0) {
+        error = "cannot rename " + fresh.path().string() + " to " + path_.string();
         return false;
     }
-    if (!sync_directory(path.parent_path(), error)) {
-        return false;
-    }
-    file_ = std::move(*fresh);
+    file_ = std::move(fresh);
     return true;
 }
 

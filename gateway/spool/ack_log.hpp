@@ -31,9 +31,17 @@ class AckLog {
                                       std::string& error);
 
     bool append(std::uint64_t seq, std::string& error);
-    // Replaces the whole log with exactly `seqs`.
+    // Replaces the whole log with exactly `seqs` (both steps below, then a directory sync).
     bool rewrite(const std::vector<std::uint64_t>& seqs, std::string& error);
+    // A rewrite in two steps, so that the slow part can run while appends go on to the current
+    // log: write_compacted() writes `seqs` to a new file next to the log and syncs it;
+    // install() adds `late` (entries appended meanwhile) to it and renames it over the log, which
+    // appends then go to. The caller syncs the directory afterwards.
+    std::optional<SegmentFile> write_compacted(const std::vector<std::uint64_t>& seqs,
+                                               std::string& error) const;
+    bool install(SegmentFile fresh, const std::vector<std::uint64_t>& late, std::string& error);
     std::uint64_t entries() const { return file_.size() / kEntrySize; }
+    const std::filesystem::path& path() const { return path_; }
 
   private:
     AckLog(std::filesystem::path path, SegmentFile file)

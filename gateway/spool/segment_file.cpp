@@ -130,6 +130,15 @@ bool SegmentFile::sync(std::string& error) {
     return true;
 }
 
+std::optional<SegmentFile> SegmentFile::duplicate(std::string& error) const {
+    const int fd = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+        error = describe("cannot duplicate the descriptor of", path_);
+        return std::nullopt;
+    }
+    return SegmentFile(path_, fd, size_);
+}
+
 bool SegmentFile::truncate(std::uint64_t size, std::string& error) {
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
         error = describe("cannot truncate", path_);

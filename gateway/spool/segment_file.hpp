@@ -32,6 +32,9 @@ class SegmentFile {
     bool read(std::uint64_t offset, std::size_t length, std::string& out, std::string& error) const;
     bool read_all(std::string& out, std::string& error) const;
     bool sync(std::string& error);
+    // The same file through a second descriptor: it can be synced outside the owner's lock, even
+    // after the owner closed or deleted it.
+    std::optional<SegmentFile> duplicate(std::string& error) const;
     bool truncate(std::uint64_t size, std::string& error);
 
   private:

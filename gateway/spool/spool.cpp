@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <system_error>
+#include <utility>
 
 #include "gateway/spool/crc32.hpp"
 #include "gateway/spool/message_id.hpp"
@@ -126,10 +127,16 @@ Spool::Spool(SpoolOptions options, AckLog ack_log, int lock_fd)
 
 Spool::~Spool() {
     std::string error;
+    for (auto& sealed : sealed_unsynced_) {
+        if (!sealed.sync(error)) {
+            spdlog::error("spool: {}", error);
+        }
+    }
     if (active_ && unsynced_ && !segments_.at(*active_).file.sync(error)) {
         spdlog::error("spool: {}", error);
     }
     segments_.clear();
+    delete_retired_files(std::exchange(retired_files_, {}));
     if (lock_fd_ >= 0) {
         ::close(lock_fd_);
     }
@@ -163,11 +170,10 @@ bool Spool::recover(std::vector<std::uint64_t> acked, std::string& error) {
     for (std::uint64_t id : finished) {
         remove_segment(id);
     }
+    // Deleted before the rewritten log stops naming their records.
+    delete_retired_files(std::exchange(retired_files_, {}));
     // Keep only acks of records that still exist, so the log does not grow across restarts.
-    std::vector<std::uint64_t> still_needed;
-    for (const auto& [id, segment] : segments_) {
-        still_needed.insert(still_needed.end(), segment.done_seqs.begin(), segment.done_seqs.end());
-    }
+    const std::vector<std::uint64_t> still_needed = acks_still_needed();
     if (still_needed.size() != ack_log_.entries() && !ack_log_.rewrite(still_needed, error)) {
         return false;
     }
@@ -260,10 +266,14 @@ Spool::Segment* Spool::writable_segment(std::size_t record_size, std::string& er
             current.file.size() + record_size <= options_.segment_bytes) {
             return &current;
         }
-        // Seal the full segment: with batch sync its tail must reach the disk before a later
-        // commit() (which syncs only the new segment) lets the broker forget those messages.
-        if (unsynced_ && !current.file.sync(error)) {
-            return nullptr;
+        // Seal the full segment: with batch sync its tail must reach the disk before the next
+        // commit() lets the broker forget those messages. That commit syncs it, outside the lock.
+        if (unsynced_) {
+            if (auto second = current.file.duplicate(error)) {
+                sealed_unsynced_.push_back(std::move(*second));
+            } else if (!current.file.sync(error)) {  // out of descriptors: synced here instead
+                return nullptr;
+            }
         }
         unsynced_ = false;
         if (current.live == 0) {
@@ -354,23 +364,33 @@ void Spool::forget_recent_sources() {
 }
 
 bool Spool::commit() {
-    // The sync runs without the lock, so sessions can take and ack meanwhile. The active segment
+    // The syncs run without the lock, so sessions can take and ack meanwhile. The active segment
     // cannot go away under us: only the appending thread (ours) seals or removes it.
     SegmentFile* file = nullptr;
+    std::vector<SegmentFile> sealed;
     {
         std::lock_guard lock(mutex_);
-        if (!unsynced_ || !active_) {
-            return true;
+        sealed.swap(sealed_unsynced_);
+        if (unsynced_ && active_) {
+            file = &segments_.at(*active_).file;
+            unsynced_ = false;
         }
-        file = &segments_.at(*active_).file;
-        unsynced_ = false;
     }
     std::string error;
-    if (!file->sync(error)) {
+    bool synced = true;
+    for (auto& segment : sealed) {
+        synced = synced && segment.sync(error);
+    }
+    synced = synced && (file == nullptr || file->sync(error));
+    if (!synced) {
         ++counters_.io_errors;
         spdlog::error("spool: {}", error);
+        // Synced again by the next commit: a redelivered message matches its stored copy and is
+        // not appended again, so only a sync can make that copy safe.
         std::lock_guard lock(mutex_);
-        unsynced_ = true;
+        unsynced_ = unsynced_ || file != nullptr;
+        sealed_unsynced_.insert(sealed_unsynced_.begin(), std::make_move_iterator(sealed.begin()),
+                                std::make_move_iterator(sealed.end()));
         return false;
     }
     return true;
@@ -535,13 +555,19 @@ void Spool::finish(Entry& entry) {
         ++counters_.io_errors;
         spdlog::error("spool: {}", error);
     }
+    if (acks_during_compaction_) {
+        acks_during_compaction_->push_back(entry.seq);
+    }
     auto segment = segments_.find(entry.segment);
     segment->second.done_seqs.push_back(entry.seq);
     ++done_in_live_segments_;
     if (--segment->second.live == 0 && entry.segment != active_) {
         remove_segment(entry.segment);
     }
-    maybe_rewrite_ack_log();
+    // Entries for deleted segments are dead weight: compacted (by tidy()) once they dominate.
+    if (!acks_during_compaction_ && ack_log_.entries() >= 4 * done_in_live_segments_ + 4096) {
+        ack_compaction_due_ = true;
+    }
 }
 
 void Spool::remove_segment(std::uint64_t id) {
@@ -555,11 +581,70 @@ void Spool::remove_segment(std::uint64_t id) {
         active_.reset();
         unsynced_ = false;
     }
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-    if (ec) {
+    retired_files_.push_back(path);
+}
+
+void Spool::delete_retired_files(std::vector<std::filesystem::path> files) {
+    for (const auto& path : files) {
+        std::error_code ec;
+        std::filesystem::remove(path, ec);
+        if (ec) {
+            ++counters_.io_errors;
+            spdlog::error("spool: cannot delete {}: {}", path.string(), ec.message());
+        }
+    }
+}
+
+std::vector<std::uint64_t> Spool::acks_still_needed() const {
+    std::vector<std::uint64_t> still_needed;
+    still_needed.reserve(done_in_live_segments_);
+    for (const auto& [id, segment] : segments_) {
+        still_needed.insert(still_needed.end(), segment.done_seqs.begin(), segment.done_seqs.end());
+    }
+    return still_needed;
+}
+
+void Spool::tidy() {
+    std::lock_guard tidying(tidy_mutex_);
+    std::vector<std::filesystem::path> retired;
+    std::vector<std::uint64_t> still_needed;
+    bool compact = false;
+    {
+        std::lock_guard lock(mutex_);
+        retired.swap(retired_files_);
+        if (ack_compaction_due_) {
+            ack_compaction_due_ = false;
+            compact = true;
+            still_needed = acks_still_needed();
+            acks_during_compaction_.emplace();
+        }
+    }
+    // Deleted before the compacted log stops naming their records: the other order could bring
+    // finished messages back after a crash.
+    delete_retired_files(std::move(retired));
+    if (compact) {
+        compact_ack_log(still_needed);
+    }
+}
+
+void Spool::compact_ack_log(const std::vector<std::uint64_t>& still_needed) {
+    // The new file is written and synced without the lock (acks keep going to the current log
+    // meanwhile and are collected); it replaces the log under the lock, with those acks added.
+    std::string error;
+    auto fresh = ack_log_.write_compacted(still_needed, error);
+    bool installed = false;
+    {
+        std::lock_guard lock(mutex_);
+        const auto late = std::move(*acks_during_compaction_);
+        acks_during_compaction_.reset();
+        installed = fresh && ack_log_.install(std::move(*fresh), late, error);
+    }
+    if (installed) {
+        installed = sync_directory(ack_log_.path().parent_path(), error);
+    }
+    if (!installed) {
         ++counters_.io_errors;
-        spdlog::error("spool: cannot delete {}: {}", path.string(), ec.message());
+        spdlog::error("spool: {}", error);
     }
 }
 
@@ -570,23 +655,6 @@ void Spool::pop_finished(std::map<std::string, DeviceQueue, std::less<>>::iterat
     }
     if (entries.empty()) {
         devices_.erase(device);
-    }
-}
-
-void Spool::maybe_rewrite_ack_log() {
-    // Entries for deleted segments are dead weight; rewrite once they dominate the log.
-    if (ack_log_.entries() < 4 * done_in_live_segments_ + 4096) {
-        return;
-    }
-    std::vector<std::uint64_t> still_needed;
-    still_needed.reserve(done_in_live_segments_);
-    for (const auto& [id, segment] : segments_) {
-        still_needed.insert(still_needed.end(), segment.done_seqs.begin(), segment.done_seqs.end());
-    }
-    std::string error;
-    if (!ack_log_.rewrite(still_needed, error)) {
-        ++counters_.io_errors;
-        spdlog::error("spool: {}", error);
     }
 }
 
