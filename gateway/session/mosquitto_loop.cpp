@@ -11,6 +11,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "gateway/session/event_batch.hpp"
+
 namespace hubgate::session {
 
 namespace {
@@ -95,6 +97,8 @@ void MosquittoLoop::run() {
         if (count < 0 && errno != EINTR) {
             spdlog::error("upstream loop: epoll_wait failed: {}", std::strerror(errno));
         }
+        // The sessions' events of this turn reach the session manager together.
+        const EventBatch batch;
         for (int i = 0; i < count; ++i) {
             auto* link = static_cast<MosquittoLink*>(events[static_cast<std::size_t>(i)].data.ptr);
             if (link == nullptr) {
@@ -151,6 +155,9 @@ void MosquittoLoop::execute(LinkCommand& command) {
             link.publish(command.topic, command.payload, command.qos, command.tag);
             break;
         case LinkCommand::Kind::Destroy:
+            // Whoever destroys the connection may go away once this is done: every event the
+            // link raised must have been handed over by then.
+            EventBatch::flush();
             unregister(link);
             links_.erase(&link);
             delete &link;

@@ -59,12 +59,16 @@ class SessionManager::Relay final : public UpstreamEvents {
   private:
     template <typename Handler>
     void forward(Handler handler) {
-        manager_.post([&manager = manager_, device_id = device_id_, serial = serial_,
-                       handler = std::move(handler)] {
+        Task task = [&manager = manager_, device_id = device_id_, serial = serial_,
+                     handler = std::move(handler)] {
             if (auto* session = manager.find(device_id, serial)) {
                 handler(*session, manager.clock_.now());
             }
-        });
+        };
+        EventBatchSink& sink = manager_;
+        if (!EventBatch::defer(sink, task)) {
+            manager_.post(std::move(task));
+        }
     }
 
     SessionManager& manager_;
@@ -124,6 +128,19 @@ void SessionManager::post(Task task) {
     {
         std::lock_guard lock(mutex_);
         tasks_.push_back(std::move(task));
+    }
+    wake_.notify_one();
+}
+
+void SessionManager::post_batch(std::vector<Task> tasks) {
+    {
+        std::lock_guard lock(mutex_);
+        if (tasks_.empty()) {
+            tasks_.swap(tasks);
+        } else {
+            tasks_.insert(tasks_.end(), std::make_move_iterator(tasks.begin()),
+                          std::make_move_iterator(tasks.end()));
+        }
     }
     wake_.notify_one();
 }

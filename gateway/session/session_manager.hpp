@@ -21,6 +21,7 @@
 
 #include "gateway/session/clock.hpp"
 #include "gateway/session/device_session.hpp"
+#include "gateway/session/event_batch.hpp"
 #include "gateway/session/session_host.hpp"
 #include "gateway/session/session_listener.hpp"
 #include "gateway/session/session_options.hpp"
@@ -30,7 +31,7 @@
 namespace hubgate::session {
 
 // The set of device sessions of one gateway process.
-class SessionManager final : private SessionHost {
+class SessionManager final : private SessionHost, private EventBatchSink {
   public:
     SessionManager(SessionOptions session_options, ManagerOptions manager_options,
                    UpstreamFactory& upstream, SessionListener& listener, const Clock& clock,
@@ -78,6 +79,8 @@ class SessionManager final : private SessionHost {
     using Task = std::function<void()>;
 
     void post(Task task);
+    // EventBatchSink: the upstream loop's events of one turn, at once.
+    void post_batch(std::vector<Task> tasks) override;
     void loop();
     void run_timers(SteadyTime now, bool tick_all);
     void start_queued_connects(SteadyTime now);

@@ -1,0 +1,88 @@
+// EventBatch: what is deferred on a thread reaches its sink when the batch closes or is flushed.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gateway/session/event_batch.hpp"
+
+namespace hubgate::session {
+
+namespace {
+
+// Records how tasks arrive: one entry per post_batch, the tasks run in the order received.
+struct RecordingSink final : EventBatchSink {
+    std::vector<std::size_t> batch_sizes;
+    std::string ran;
+    void post_batch(std::vector<std::function<void()>> tasks) override {
+        batch_sizes.push_back(tasks.size());
+        for (auto& task : tasks) {
+            task();
+        }
+    }
+};
+
+std::function<void()> append(std::string& to, char c) {
+    return [&to, c] { to.push_back(c); };
+}
+
+}  // namespace
+
+TEST_CASE("event batch: without an open batch nothing is deferred") {
+    RecordingSink sink;
+    auto task = append(sink.ran, 'a');
+    CHECK_FALSE(EventBatch::defer(sink, task));
+    CHECK(task);  // left to the caller, who posts it itself
+    CHECK(sink.batch_sizes.empty());
+}
+
+TEST_CASE("event batch: events of a turn reach each sink at once, in order, when it closes") {
+    RecordingSink first;
+    RecordingSink second;
+    {
+        const EventBatch batch;
+        for (char c : std::string("abc")) {
+            auto task = append(first.ran, c);
+            REQUIRE(EventBatch::defer(first, task));
+        }
+        auto other = append(second.ran, 'x');
+        REQUIRE(EventBatch::defer(second, other));
+        {
+            const EventBatch nested;  // joins the open batch: closing it hands nothing over
+            auto task = append(first.ran, 'd');
+            REQUIRE(EventBatch::defer(first, task));
+        }
+        CHECK(first.batch_sizes.empty());
+    }
+    CHECK(first.batch_sizes == std::vector<std::size_t>{4});
+    CHECK(first.ran == "abcd");
+    CHECK(second.batch_sizes == std::vector<std::size_t>{1});
+    CHECK(second.ran == "x");
+}
+
+TEST_CASE("event batch: flush() hands over at once (before a connection is destroyed)") {
+    RecordingSink sink;
+    const EventBatch batch;
+    auto task = append(sink.ran, 'a');
+    REQUIRE(EventBatch::defer(sink, task));
+    EventBatch::flush();
+    CHECK(sink.ran == "a");
+    auto later = append(sink.ran, 'b');
+    REQUIRE(EventBatch::defer(sink, later));
+    CHECK(sink.ran == "a");
+}
+
+TEST_CASE("event batch: a batch belongs to its thread") {
+    RecordingSink sink;
+    const EventBatch batch;
+    bool deferred_elsewhere = true;
+    std::thread other([&] {
+        auto task = append(sink.ran, 'z');
+        deferred_elsewhere = EventBatch::defer(sink, task);
+    });
+    other.join();
+    CHECK_FALSE(deferred_elsewhere);
+}
+
+}  // namespace hubgate::session
