@@ -4,9 +4,11 @@
 
 #include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "fakes.hpp"
@@ -80,8 +82,26 @@ struct Bridge {
         uplink = std::make_unique<daemon::UplinkPipeline>(daemon::UplinkDeps{
             *rules, devices, *spool_, *sender, hub, methods, *downlink, counters});
         sender->start();
+        // As the daemon's housekeeping does (it ticks every second): a device whose send failed
+        // is tried again after SpoolSender::kRetryAfter even when no state change comes, e.g.
+        // when a test's state change overtakes the failed send's result.
+        ticker = std::thread([this] {
+            std::unique_lock lock(ticker_mutex);
+            while (!ticker_stop.wait_for(lock, std::chrono::milliseconds(100),
+                                         [this] { return stopping; })) {
+                sender->tick();
+            }
+        });
     }
-    ~Bridge() { sender->stop(); }
+    ~Bridge() {
+        {
+            std::lock_guard lock(ticker_mutex);
+            stopping = true;
+        }
+        ticker_stop.notify_all();
+        ticker.join();
+        sender->stop();
+    }
 
     Folder folder;
     std::unique_ptr<daemon::ActiveMappings> rules;
@@ -98,6 +118,10 @@ struct Bridge {
     std::unique_ptr<daemon::SpoolSender> sender;
     std::unique_ptr<daemon::DownlinkRouter> downlink;
     std::unique_ptr<daemon::UplinkPipeline> uplink;
+    std::mutex ticker_mutex;
+    std::condition_variable ticker_stop;
+    bool stopping = false;
+    std::thread ticker;
 };
 
 // Waits (bounded) for the sender thread to have processed what the test waits for.
