@@ -400,13 +400,23 @@ std::unique_ptr<spool::Spool> spool_with_message(const Folder& folder,
     return spool;
 }
 
-TEST_CASE("spool sender: events wait for start(), and a burst of them is one task") {
+// A sender over a spool holding one message of a-s1, a fake hub and a hand-run executor.
+struct SenderRig {
     Folder folder;
-    auto spool = spool_with_message(folder, "a-s1");
+    std::unique_ptr<spool::Spool> spool = spool_with_message(folder, "a-s1");
     FakeHub hub;
     daemon::BridgeCounters counters;
     HandRunExecutor executor;
-    daemon::SpoolSender sender(*spool, hub, counters, executor.executor());
+    std::unique_ptr<daemon::SpoolSender> make_sender() {
+        return std::make_unique<daemon::SpoolSender>(*spool, hub, counters, executor.executor());
+    }
+};
+
+TEST_CASE("spool sender: events wait for start(), and a burst of them is one task") {
+    SenderRig rig;
+    auto& [folder, spool, hub, counters, executor] = rig;
+    const auto owned = rig.make_sender();
+    auto& sender = *owned;
     sender.notify("a-s1");
     CHECK(executor.tasks.empty());
     sender.start();
@@ -431,16 +441,14 @@ TEST_CASE("spool sender: events wait for start(), and a burst of them is one tas
 }
 
 TEST_CASE("spool sender: a device that waits is tried again at a tick once kRetryAfter passed") {
-    Folder folder;
-    auto spool = spool_with_message(folder, "a-s1");
-    FakeHub hub;
+    SenderRig rig;
+    auto& [folder, spool, hub, counters, executor] = rig;
     std::atomic<bool> connected{false};
     hub.answer = [&](const FakeHub::Sent&) {
         return connected ? PublishStatus::Acked : PublishStatus::NotConnected;
     };
-    daemon::BridgeCounters counters;
-    HandRunExecutor executor;
-    daemon::SpoolSender sender(*spool, hub, counters, executor.executor());
+    const auto owned = rig.make_sender();
+    auto& sender = *owned;
     sender.start();
     sender.notify("a-s1");
     executor.run_all();  // sent: not connected
@@ -460,15 +468,12 @@ TEST_CASE("spool sender: a device that waits is tried again at a tick once kRetr
 }
 
 TEST_CASE("spool sender: work posted before the sender was destroyed does nothing after") {
-    Folder folder;
-    auto spool = spool_with_message(folder, "a-s1");
-    FakeHub hub;
-    daemon::BridgeCounters counters;
-    HandRunExecutor executor;
+    SenderRig rig;
+    auto& [folder, spool, hub, counters, executor] = rig;
     {
-        daemon::SpoolSender sender(*spool, hub, counters, executor.executor());
-        sender.start();
-        sender.notify("a-s1");
+        const auto sender = rig.make_sender();
+        sender->start();
+        sender->notify("a-s1");
     }
     REQUIRE(executor.tasks.size() == 1);
     executor.run_all();  // reads freed memory (ASan) if the task still reaches the sender

@@ -3,6 +3,7 @@
 // the device, and a cloud-to-device message.
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -120,59 +121,47 @@ TEST_CASE("every uplink and downlink kind makes the round trip") {
 
 namespace hubgate::test {
 
-TEST_CASE("after a restart, downlinks reach a device that has not published since") {
-    const std::string id = "plant1-s2";
+namespace {
+
+// Sensor `sensor` of plant1 publishes once; hubgate goes down (`take_down`) and comes back; a C2D
+// message must then reach the device, whose topic captures come from the state directory (its
+// session opens at start-up).
+void check_downlink_after_restart(const std::string& sensor,
+                                  const std::function<void(BridgeEnv&)>& take_down) {
+    const std::string id = "plant1-" + sensor;
+    const std::string topic = "t/plant1/" + sensor;
     BridgeEnv env(with_devices({id}));
     env.start_hubgate();
-    LegacyClient device(env.local_port(), "legacy-s2");
+    LegacyClient device(env.local_port(), "legacy-" + sensor);
     REQUIRE(device.wait_connected());
-    device.subscribe("t/plant1/s2/inbox");
-    REQUIRE(device.publish("t/plant1/s2/telemetry", R"({"seq":1})"));
+    device.subscribe(topic + "/inbox");
+    REQUIRE(device.publish(topic + "/telemetry", R"({"seq":1})"));
     REQUIRE(env.hub().wait_for_telemetry(id, 1, 30s).size() == 1);
-    REQUIRE(env.stop_hubgate() == 0);
+    take_down(env);
     REQUIRE(env.hub().wait_for_connected(id, false));
 
-    // The device's topic captures come from the state directory: its session opens at start-up.
     env.start_hubgate();
     REQUIRE(env.hub().wait_for_connected(id));
     HubsimC2d c2d;
     c2d.payload = "after restart";
     REQUIRE(env.hub().send_c2d(id, c2d).ok());
     auto message =
-        device.wait_for([](const LegacyMessage& m) { return m.topic == "t/plant1/s2/inbox"; });
+        device.wait_for([&](const LegacyMessage& m) { return m.topic == topic + "/inbox"; });
     REQUIRE(message);
     CHECK(message->payload == "after restart");
     CHECK(env.stop_hubgate() == 0);
 }
 
-}  // namespace hubgate::test
+}  // namespace
 
-namespace hubgate::test {
+TEST_CASE("after a restart, downlinks reach a device that has not published since") {
+    check_downlink_after_restart("s2", [](BridgeEnv& env) { REQUIRE(env.stop_hubgate() == 0); });
+}
 
 // The device file is written with the batch that carried the device's first message, before
 // the local broker is acknowledged: a crash right after loses no device.
 TEST_CASE("after a crash (SIGKILL), downlinks reach a device first seen just before it") {
-    const std::string id = "plant1-s4";
-    BridgeEnv env(with_devices({id}));
-    env.start_hubgate();
-    LegacyClient device(env.local_port(), "legacy-s4");
-    REQUIRE(device.wait_connected());
-    device.subscribe("t/plant1/s4/inbox");
-    REQUIRE(device.publish("t/plant1/s4/telemetry", R"({"seq":1})"));
-    REQUIRE(env.hub().wait_for_telemetry(id, 1, 30s).size() == 1);
-    env.kill_hubgate();
-    REQUIRE(env.hub().wait_for_connected(id, false));
-
-    env.start_hubgate();
-    REQUIRE(env.hub().wait_for_connected(id));
-    HubsimC2d c2d;
-    c2d.payload = "after crash";
-    REQUIRE(env.hub().send_c2d(id, c2d).ok());
-    auto message =
-        device.wait_for([](const LegacyMessage& m) { return m.topic == "t/plant1/s4/inbox"; });
-    REQUIRE(message);
-    CHECK(message->payload == "after crash");
-    CHECK(env.stop_hubgate() == 0);
+    check_downlink_after_restart("s4", [](BridgeEnv& env) { env.kill_hubgate(); });
 }
 
 }  // namespace hubgate::test
