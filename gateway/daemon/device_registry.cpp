@@ -77,9 +77,14 @@ bool DeviceRegistry::save() {
     if (!dirty_) {
         return true;
     }
-    std::unique_lock lock(mutex_);
+    std::string text;
+    {
+        // Only the copy is made under the lock: the downlink path must not wait for the disk.
+        std::shared_lock lock(mutex_);
+        text = directory_.serialize();
+    }
     std::string error;
-    if (!replace_file_atomically(file_, directory_.serialize(), error)) {
+    if (!replace_file_atomically(file_, text, error)) {
         if (error != last_save_error_) {
             spdlog::error(
                 "state: cannot save known devices (trying again with the next "

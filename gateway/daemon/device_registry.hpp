@@ -32,7 +32,7 @@ class DeviceRegistry {
     // was accepted is also known after a crash, and a batch of new devices costs one write (one
     // per new device made a fresh start with N devices rewrite the file N times). False when
     // the write failed: logged, and tried again at the next save; downlinks still work until the
-    // next restart.
+    // next restart. Call it from the thread that calls remember() (the local link's).
     bool save();
 
     // Runs `fn` with the directory under a shared lock (for render_downlink).
@@ -47,10 +47,10 @@ class DeviceRegistry {
     std::filesystem::path file_;
     mutable std::shared_mutex mutex_;
     mappings::DeviceDirectory directory_;
-    // Changed since the last save (set under the exclusive lock; read without it first so that a
-    // save with nothing new costs no lock).
+    // Changed since the last save. remember() and save() run on one thread, so nothing can be
+    // remembered between save()'s copy and its clearing of the flag.
     std::atomic<bool> dirty_{false};
-    std::string last_save_error_;  // under mutex_: a failing save is logged once per error
+    std::string last_save_error_;  // save()'s thread only: a failing save is logged once per error
 };
 
 }  // namespace hubgate::daemon
