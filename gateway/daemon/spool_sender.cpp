@@ -168,6 +168,7 @@ void SpoolSender::handle_batch(const std::vector<Event>& batch) {
     for (const Event& event : batch) {
         std::visit([this](const auto& e) { handle(e); }, event);
     }
+    spool_.write_acks();  // the batch's acks in one write
     if (freed_in_batch_ && space_freed_) {
         space_freed_();
     }

@@ -8,17 +8,15 @@
 namespace hubgate::spool {
 namespace {
 
-std::string encode_entry(std::uint64_t seq) {
-    std::string entry;
-    entry.reserve(AckLog::kEntrySize);
+void encode_entry(std::uint64_t seq, std::string& out) {
+    const std::size_t start = out.size();
     for (int i = 0; i < 8; ++i) {
-        entry.push_back(static_cast<char>((seq >> (8 * i)) & 0xFFU));
+        out.push_back(static_cast<char>((seq >> (8 * i)) & 0xFFU));
     }
-    const std::uint32_t crc = crc32(entry);
+    const std::uint32_t crc = crc32(std::string_view(out).substr(start));
     for (int i = 0; i < 4; ++i) {
-        entry.push_back(static_cast<char>((crc >> (8 * i)) & 0xFFU));
+        out.push_back(static_cast<char>((crc >> (8 * i)) & 0xFFU));
     }
-    return entry;
 }
 
 std::uint64_t load_le(const char* bytes, int width) {
@@ -61,8 +59,17 @@ std::optional<AckLog> AckLog::open(const std::filesystem::path& path, Contents& 
     return AckLog(path, std::move(*file));
 }
 
-bool AckLog::append(std::uint64_t seq, std::string& error) {
-    return file_.append(encode_entry(seq), error);
+void AckLog::add(std::uint64_t seq) {
+    encode_entry(seq, pending_);
+}
+
+bool AckLog::flush(std::string& error) {
+    if (pending_.empty()) {
+        return true;
+    }
+    const bool written = file_.append(pending_, error);
+    pending_.clear();
+    return written;
 }
 
 bool AckLog::rewrite(const std::vector<std::uint64_t>& seqs, std::string& error) {
@@ -84,7 +91,7 @@ std::optional<SegmentFile> AckLog::write_compacted(const std::vector<std::uint64
     std::string bytes;
     bytes.reserve(seqs.size() * kEntrySize);
     for (std::uint64_t seq : seqs) {
-        bytes += encode_entry(seq);
+        encode_entry(seq, bytes);
     }
     if (!fresh->append(bytes, error) || !fresh->sync(error)) {
         return std::nullopt;
@@ -97,7 +104,7 @@ bool AckLog::install(SegmentFile fresh, const std::vector<std::uint64_t>& late,
     std::string bytes;
     bytes.reserve(late.size() * kEntrySize);
     for (std::uint64_t seq : late) {
-        bytes += encode_entry(seq);
+        encode_entry(seq, bytes);
     }
     // Not synced, like every append: a lost tail only means messages sent again.
     if (!bytes.empty() && !fresh.append(bytes, error)) {
@@ -108,6 +115,7 @@ bool AckLog::install(SegmentFile fresh, const std::vector<std::uint64_t>& late,
         return false;
     }
     file_ = std::move(fresh);
+    pending_.clear();
     return true;
 }
 

@@ -127,6 +127,9 @@ Spool::Spool(SpoolOptions options, AckLog ack_log, int lock_fd)
 
 Spool::~Spool() {
     std::string error;
+    if (!ack_log_.flush(error)) {
+        spdlog::error("spool: {}", error);
+    }
     for (auto& sealed : sealed_unsynced_) {
         if (!sealed.sync(error)) {
             spdlog::error("spool: {}", error);
@@ -244,7 +247,7 @@ void Spool::scan_segment(std::uint64_t id, Segment& segment, bool newest,
             entry.enqueued_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                     message->enqueued.time_since_epoch())
                                     .count();
-            devices_[message->message.device_id].entries.push_back(entry);
+            devices_[message->message.device_id].entries.push_back(std::move(entry));
             ++segment.live;
             ++counters_.recovered;
             ++counters_.messages;
@@ -307,7 +310,8 @@ AppendResult Spool::append(const SpoolMessage& message) {
         return result;
     }
     stored.seq = next_seq_;
-    stored.enqueued = options_.clock();
+    // Whole milliseconds, as the record stores it: a kept copy equals what load() would return.
+    stored.enqueued = std::chrono::floor<std::chrono::milliseconds>(options_.clock());
     const std::string record = record::encode(stored);
     if (record.size() > options_.max_record_bytes) {
         result.status = AppendStatus::too_large;
@@ -343,18 +347,21 @@ AppendResult Spool::append(const SpoolMessage& message) {
     entry.enqueued_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(stored.enqueued.time_since_epoch())
             .count();
-    devices_[message.device_id].entries.push_back(entry);
+    recent_.remember({message.source.packet_id, message.source.digest, stored.seq, stored.mid});
+    result.status = AppendStatus::ok;
+    result.seq = stored.seq;
+    result.mid = stored.mid;
+    if (kept_bytes_ + record.size() <= options_.keep_in_memory_bytes) {
+        kept_bytes_ += record.size();
+        entry.kept = std::make_unique<SpooledMessage>(std::move(stored));
+    }
+    devices_[message.device_id].entries.push_back(std::move(entry));
     ++segment->live;
     ++next_seq_;
     bytes_ += record.size();
     counters_.bytes = bytes_;
     ++counters_.appended;
     ++counters_.messages;
-
-    recent_.remember({message.source.packet_id, message.source.digest, stored.seq, stored.mid});
-    result.status = AppendStatus::ok;
-    result.seq = stored.seq;
-    result.mid = std::move(stored.mid);
     return result;
 }
 
@@ -454,6 +461,14 @@ std::vector<SpooledMessage> Spool::take(std::string_view device_id) {
             finish(entry);
             continue;
         }
+        if (entry.kept) {
+            auto kept = std::move(entry.kept);
+            kept_bytes_ -= entry.size;
+            entry.state = EntryState::in_flight;
+            ++queue.in_flight;
+            out.push_back(std::move(*kept));
+            continue;
+        }
         bool io_failure = false;
         auto message = load(entry, io_failure);
         if (io_failure) {
@@ -546,15 +561,28 @@ std::size_t Spool::backlog(std::string_view device_id) const {
                       [](const Entry& entry) { return entry.state != EntryState::done; }));
 }
 
-void Spool::finish(Entry& entry) {
-    entry.state = EntryState::done;
-    --counters_.messages;
+void Spool::release_kept(Entry& entry) {
+    if (entry.kept) {
+        entry.kept.reset();
+        kept_bytes_ -= entry.size;
+    }
+}
+
+void Spool::write_acks() {
+    std::lock_guard lock(mutex_);
     std::string error;
-    if (!ack_log_.append(entry.seq, error)) {
-        // Only costs a duplicate after a restart.
+    if (!ack_log_.flush(error)) {
+        // Only costs duplicates after a restart.
         ++counters_.io_errors;
         spdlog::error("spool: {}", error);
     }
+}
+
+void Spool::finish(Entry& entry) {
+    entry.state = EntryState::done;
+    release_kept(entry);
+    --counters_.messages;
+    ack_log_.add(entry.seq);
     if (acks_during_compaction_) {
         acks_during_compaction_->push_back(entry.seq);
     }
@@ -605,6 +633,7 @@ std::vector<std::uint64_t> Spool::acks_still_needed() const {
 }
 
 void Spool::tidy() {
+    write_acks();
     std::lock_guard tidying(tidy_mutex_);
     std::vector<std::filesystem::path> retired;
     std::vector<std::uint64_t> still_needed;

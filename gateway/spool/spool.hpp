@@ -86,7 +86,12 @@ class Spool {
     // out; marks them in flight. Messages past the TTL are dropped (and counted) on the way.
     std::vector<SpooledMessage> take(std::string_view device_id);
     // The hub acknowledged `seq`: the message is finished. False if it is not in flight.
+    // Recorded in memory; write_acks() puts it in acks.log.
     bool ack(std::string_view device_id, std::uint64_t seq);
+    // Writes the acks (and TTL drops) recorded since the last call to acks.log, in one write.
+    // Call it after a batch of ack()s; tidy() and the destructor call it too. An ack that never
+    // reached the file only means a duplicate after a crash, which at-least-once allows.
+    void write_acks();
     // The device's session went away: its in-flight messages are handed out again by take().
     void requeue(std::string_view device_id);
     // Drops waiting messages past the TTL for every device (housekeeping); returns how many.
@@ -115,6 +120,9 @@ class Spool {
         std::uint32_t size = 0;
         std::int64_t enqueued_ms = 0;
         EntryState state = EntryState::waiting;
+        // The message itself while it waits, kept from append() within keep_in_memory_bytes, so
+        // that take() need not read it back from the file; null once taken (or if not kept).
+        std::unique_ptr<SpooledMessage> kept;
     };
     struct DeviceQueue {
         std::deque<Entry> entries;  // ordered by seq; finished ones are popped from the front
@@ -133,6 +141,7 @@ class Spool {
     Segment* writable_segment(std::size_t record_size, std::string& error);
     bool expired(const Entry& entry, std::int64_t now_ms) const;
     std::optional<SpooledMessage> load(const Entry& entry, bool& io_failure);
+    void release_kept(Entry& entry);
     void finish(Entry& entry);
     void remove_segment(std::uint64_t id);
     void delete_retired_files(std::vector<std::filesystem::path> files);
@@ -150,6 +159,7 @@ class Spool {
     std::uint64_t next_segment_id_ = 1;
     std::uint64_t next_seq_ = 1;
     std::uint64_t bytes_ = 0;
+    std::uint64_t kept_bytes_ = 0;  // record sizes of the messages held in Entry::kept
     std::uint64_t done_in_live_segments_ = 0;
     bool unsynced_ = false;
     // Sealed segments whose tail the next commit() must still sync (second descriptors).

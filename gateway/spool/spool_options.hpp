@@ -27,6 +27,9 @@ struct SpoolOptions {
     std::chrono::seconds ttl{std::chrono::hours{24 * 7}};     // 0 = keep until acknowledged
     std::size_t window = 8;  // unacknowledged messages handed out per device at a time
     SyncMode sync = SyncMode::batch;
+    // Appended messages are also kept in memory, up to this many record bytes, until taken: the
+    // usual take() then costs no read and no decode. 0 reads every message back from its file.
+    std::uint64_t keep_in_memory_bytes = std::uint64_t{8} << 20;
     // Time source for enqueue stamps and TTL (tests inject a fake clock).
     std::function<std::chrono::system_clock::time_point()> clock = [] {
         return std::chrono::system_clock::now();

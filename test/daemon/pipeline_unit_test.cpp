@@ -430,6 +430,8 @@ TEST_CASE("spool sender: events wait for start(), and a burst of them is one tas
     executor.run_all();
     CHECK(spool->backlog("a-s1") == 0);
     CHECK(counters.telemetry_acked == 1);
+    // The batch wrote its ack to the file, not only to memory.
+    CHECK(std::filesystem::file_size(folder.path / "spool" / "acks.log") == 12);
 
     // Stopped: events wait for the next start.
     sender.stop();

@@ -153,6 +153,7 @@ TEST_CASE(
 TEST_CASE("a record damaged on disk after open is dropped and counted when taken") {
     ScratchDir dir;
     auto options = options_for(dir.path());
+    options.keep_in_memory_bytes = 0;  // every take reads the file
     auto spool = open_or_fail(options);
     auto first = spool->append(message_for("dev", 0));
     const auto second_start = spool->counters().bytes.load();
@@ -164,6 +165,109 @@ TEST_CASE("a record damaged on disk after open is dropped and counted when taken
     CHECK(taken[0].mid == first.mid);
     CHECK(spool->counters().corrupt == 1);
     CHECK(spool->backlog("dev") == 1);
+}
+
+TEST_CASE(
+    "a message kept in memory is taken without reading its file, a requeued one from the file") {
+    ScratchDir dir;
+    auto options = options_for(dir.path());
+    auto spool = open_or_fail(options);
+    auto first = spool->append(message_for("dev", 0, 50));
+    spool->append(message_for("dev", 1, 50));
+    REQUIRE(spool->commit());
+    flip_byte(only_segment(dir.path()), 30);  // inside the first body
+    auto taken = spool->take("dev");
+    REQUIRE(taken.size() == 2);
+    CHECK(taken[0].mid == first.mid);
+    CHECK(taken[0].message.payload == message_for("dev", 0, 50).payload);
+    CHECK(spool->counters().corrupt == 0);
+    // In flight, the message is no longer in memory: handed out again, it comes from the file.
+    spool->requeue("dev");
+    taken = spool->take("dev");
+    REQUIRE(taken.size() == 1);
+    CHECK(spool->counters().corrupt == 1);
+}
+
+TEST_CASE("a kept message equals what the file gives back") {
+    ScratchDir kept_dir;
+    ScratchDir read_dir;
+    auto clock = std::make_shared<FakeClock>();
+    clock->now += std::chrono::microseconds{1234567};  // not a whole millisecond
+    auto kept_options = options_for(kept_dir.path(), clock);
+    auto read_options = options_for(read_dir.path(), clock);
+    read_options.keep_in_memory_bytes = 0;
+    auto kept = open_or_fail(kept_options);
+    auto read = open_or_fail(read_options);
+    kept->append(message_for("dev", 7, 100));
+    read->append(message_for("dev", 7, 100));
+    const auto from_memory = kept->take("dev");
+    const auto from_file = read->take("dev");
+    REQUIRE(from_memory.size() == 1);
+    REQUIRE(from_file.size() == 1);
+    CHECK(from_memory[0].seq == from_file[0].seq);
+    CHECK(from_memory[0].enqueued == from_file[0].enqueued);
+    CHECK(from_memory[0].message.device_id == from_file[0].message.device_id);
+    CHECK(from_memory[0].message.kind == from_file[0].message.kind);
+    CHECK(from_memory[0].message.topic == from_file[0].message.topic);
+    CHECK(from_memory[0].message.properties == from_file[0].message.properties);
+    CHECK(from_memory[0].message.payload == from_file[0].message.payload);
+}
+
+TEST_CASE("messages are kept in memory only up to keep_in_memory_bytes") {
+    ScratchDir dir;
+    auto options = options_for(dir.path());
+    std::uint64_t record_bytes = 0;
+    {
+        ScratchDir probe_dir;
+        auto probe = open_or_fail(options_for(probe_dir.path()));
+        probe->append(message_for("dev", 0, 50));
+        record_bytes = probe->counters().bytes;
+    }
+    options.keep_in_memory_bytes = record_bytes;  // room for one
+    auto spool = open_or_fail(options);
+    auto first = spool->append(message_for("dev", 0, 50));
+    spool->append(message_for("dev", 1, 50));
+    REQUIRE(spool->commit());
+    flip_byte(only_segment(dir.path()), 30);                 // the kept one: not read
+    flip_byte(only_segment(dir.path()), record_bytes + 30);  // the second: read, and corrupt
+    auto taken = spool->take("dev");
+    REQUIRE(taken.size() == 1);
+    CHECK(taken[0].mid == first.mid);
+    CHECK(spool->counters().corrupt == 1);
+    // Taking the first freed its room: the next append is kept again.
+    const auto third_start = spool->counters().bytes.load();
+    auto third = spool->append(message_for("dev", 2, 50));
+    REQUIRE(spool->commit());
+    flip_byte(only_segment(dir.path()), third_start + 30);
+    REQUIRE(spool->ack("dev", first.seq));
+    taken = spool->take("dev");
+    REQUIRE(taken.size() == 1);
+    CHECK(taken[0].mid == third.mid);
+    CHECK(spool->counters().corrupt == 1);
+}
+
+TEST_CASE("acks reach acks.log at write_acks(), and a closing spool writes the rest") {
+    ScratchDir dir;
+    auto options = options_for(dir.path());
+    const auto acks_log = dir.path() / "acks.log";
+    std::vector<AppendResult> appended;
+    {
+        auto spool = open_or_fail(options);
+        for (int i = 0; i < 3; ++i) {
+            appended.push_back(spool->append(message_for("dev", i)));
+        }
+        spool->take("dev");
+        REQUIRE(spool->ack("dev", appended[0].seq));
+        REQUIRE(spool->ack("dev", appended[1].seq));
+        CHECK(std::filesystem::file_size(acks_log) == 0);
+        spool->write_acks();
+        CHECK(std::filesystem::file_size(acks_log) == 24);
+        REQUIRE(spool->ack("dev", appended[2].seq));
+        CHECK(std::filesystem::file_size(acks_log) == 24);
+    }
+    CHECK(std::filesystem::file_size(acks_log) == 36);
+    auto spool = open_or_fail(options);
+    CHECK(spool->backlog("dev") == 0);
 }
 
 TEST_CASE("acks survive a reopen, and a torn ack-log tail only brings messages back") {
