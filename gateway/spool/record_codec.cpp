@@ -5,16 +5,24 @@
 namespace hubgate::spool::record {
 namespace {
 
-void put_u32(std::string& out, std::uint32_t value) {
-    for (int i = 0; i < 4; ++i) {
-        out.push_back(static_cast<char>((value >> (8 * i)) & 0xFFU));
+template <typename Int>
+void store_le(char* at, Int value) {
+    for (std::size_t i = 0; i < sizeof(Int); ++i) {
+        at[i] = static_cast<char>((value >> (8 * i)) & 0xFFU);
     }
 }
 
+// Whole fields at a time: a byte-wise push_back was ~800 instructions per record.
+void put_u32(std::string& out, std::uint32_t value) {
+    char bytes[4];
+    store_le(bytes, value);
+    out.append(bytes, sizeof bytes);
+}
+
 void put_u64(std::string& out, std::uint64_t value) {
-    for (int i = 0; i < 8; ++i) {
-        out.push_back(static_cast<char>((value >> (8 * i)) & 0xFFU));
-    }
+    char bytes[8];
+    store_le(bytes, value);
+    out.append(bytes, sizeof bytes);
 }
 
 void put_string(std::string& out, std::string_view text) {
@@ -71,36 +79,36 @@ class BodyReader {
 
 std::string encode(const SpooledMessage& message) {
     const SpoolMessage& m = message.message;
-    std::string body;
-    std::size_t estimate = 64 + m.device_id.size() + message.mid.size() + m.kind.size() +
-                           m.topic.size() + m.payload.size();
+    std::size_t estimate = kHeaderSize + 64 + m.device_id.size() + message.mid.size() +
+                           m.kind.size() + m.topic.size() + m.payload.size();
     for (const auto& [name, value] : m.properties) {
         estimate += 8 + name.size() + value.size();
     }
-    body.reserve(estimate);
-    put_u64(body, message.seq);
+    // One buffer: the header is filled in once the body's size and CRC are known.
+    std::string out;
+    out.reserve(estimate);
+    out.resize(kHeaderSize);
+    put_u64(out, message.seq);
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(message.enqueued.time_since_epoch());
-    put_u64(body, static_cast<std::uint64_t>(ms.count()));
-    put_string(body, m.device_id);
-    put_string(body, message.mid);
-    put_string(body, m.kind);
-    put_string(body, m.topic);
-    put_u32(body, static_cast<std::uint32_t>(m.properties.size()));
+    put_u64(out, static_cast<std::uint64_t>(ms.count()));
+    put_string(out, m.device_id);
+    put_string(out, message.mid);
+    put_string(out, m.kind);
+    put_string(out, m.topic);
+    put_u32(out, static_cast<std::uint32_t>(m.properties.size()));
     for (const auto& [name, value] : m.properties) {
-        put_string(body, name);
-        put_string(body, value);
+        put_string(out, name);
+        put_string(out, value);
     }
-    put_string(body, m.payload);
-    put_u32(body, m.source.packet_id);
-    put_u64(body, m.source.digest);
+    put_string(out, m.payload);
+    put_u32(out, m.source.packet_id);
+    put_u64(out, m.source.digest);
 
-    std::string out;
-    out.reserve(kHeaderSize + body.size());
-    put_u32(out, kMagic);
-    put_u32(out, static_cast<std::uint32_t>(body.size()));
-    put_u32(out, crc32(body));
-    out.append(body);
+    const std::string_view body = std::string_view(out).substr(kHeaderSize);
+    store_le(out.data(), kMagic);
+    store_le(out.data() + 4, static_cast<std::uint32_t>(body.size()));
+    store_le(out.data() + 8, crc32(body));
     return out;
 }
 

@@ -61,6 +61,11 @@ TEST_CASE("a record decodes to exactly what was encoded") {
     REQUIRE(record::kHeaderSize + header.body_size == bytes.size());
     const std::string_view body = std::string_view(bytes).substr(record::kHeaderSize);
     CHECK(crc32(body) == header.crc);
+    // The layout on disk, which spools written by older versions share: magic, then the body,
+    // little-endian, starting with the seq.
+    CHECK(bytes.substr(0, 4) == "HGSP");
+    CHECK(bytes.substr(record::kHeaderSize, 8) ==
+          std::string("\x08\x07\x06\x05\x04\x03\x02\x01", 8));
     auto decoded = record::decode_body(body);
     REQUIRE(decoded);
     CHECK(decoded->seq == original.seq);
