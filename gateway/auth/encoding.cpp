@@ -25,9 +25,14 @@ int hex_value(char c) {
 }  // namespace
 
 std::string url_encode(std::string_view text) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
     std::string out;
     out.reserve(text.size() * 3);
+    url_encode_append(out, text);
+    return out;
+}
+
+void url_encode_append(std::string& out, std::string_view text) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
     for (unsigned char c : text) {
         if (is_unreserved(c)) {
             out.push_back(static_cast<char>(c));
@@ -37,7 +42,6 @@ std::string url_encode(std::string_view text) {
             out.push_back(kHex[c & 0x0F]);
         }
     }
-    return out;
 }
 
 std::optional<std::string> url_decode(std::string_view text, bool plus_is_space) {

@@ -21,6 +21,8 @@ struct SasError : std::runtime_error {
 // Percent-encodes everything but RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~),
 // with upper-case hex. "myhub.azure-devices.net/devices/dev 1" -> "...%2Fdevices%2Fdev%201".
 std::string url_encode(std::string_view text);
+// The same, appended to `out` (for building a topic without a string per part).
+void url_encode_append(std::string& out, std::string_view text);
 // Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt on a malformed escape.
 std::optional<std::string> url_decode(std::string_view text, bool plus_is_space = false);
 

@@ -10,13 +10,27 @@ namespace {
 
 using auth::url_decode;
 using auth::url_encode;
+using auth::url_encode_append;
 
-std::string encode_property_name(std::string_view name) {
-    // System properties are written "$.ct"; SDKs send the "$." prefix as is.
-    if (name.starts_with("$.")) {
-        return "$." + url_encode(name.substr(2));
+// Appends "name=value&..." to `out`: the telemetry topic is built in one string, since it is
+// built for every message.
+void append_property_bag(std::string& out, const Properties& properties) {
+    bool first = true;
+    for (const auto& [name, value] : properties) {
+        if (!first) {
+            out += '&';
+        }
+        first = false;
+        // System properties are written "$.ct"; SDKs send the "$." prefix as is.
+        if (name.starts_with("$.")) {
+            out += "$.";
+            url_encode_append(out, name.substr(2));
+        } else {
+            url_encode_append(out, name);
+        }
+        out += '=';
+        url_encode_append(out, value);
     }
-    return url_encode(name);
 }
 
 template <typename Int>
@@ -52,14 +66,7 @@ std::optional<std::string> query_value(const Properties& query, std::string_view
 
 std::string encode_property_bag(const Properties& properties) {
     std::string bag;
-    for (const auto& [name, value] : properties) {
-        if (!bag.empty()) {
-            bag += '&';
-        }
-        bag += encode_property_name(name);
-        bag += '=';
-        bag += url_encode(value);
-    }
+    append_property_bag(bag, properties);
     return bag;
 }
 
@@ -96,9 +103,16 @@ std::string mqtt_username(std::string_view hostname, std::string_view device_id,
 }
 
 std::string telemetry_topic(std::string_view device_id, const Properties& properties) {
-    std::string topic = "devices/";
-    topic.append(device_id).append("/messages/events/");
-    topic += encode_property_bag(properties);
+    constexpr std::string_view kPrefix = "devices/";
+    constexpr std::string_view kEvents = "/messages/events/";
+    std::size_t size = kPrefix.size() + device_id.size() + kEvents.size();
+    for (const auto& [name, value] : properties) {
+        size += 2 + 3 * (name.size() + value.size());  // '=' and '&', every byte escaped at worst
+    }
+    std::string topic;
+    topic.reserve(size);
+    topic.append(kPrefix).append(device_id).append(kEvents);
+    append_property_bag(topic, properties);
     return topic;
 }
 

@@ -16,6 +16,8 @@ TEST_CASE("property bags encode names and values and keep the system prefix") {
           "$.ct=application%2Fjson&site=a%20b%26c%3Dd");
     CHECK(telemetry_topic("dev1", {}) == "devices/dev1/messages/events/");
     CHECK(telemetry_topic("dev1", {{"k", "v"}}) == "devices/dev1/messages/events/k=v");
+    CHECK(telemetry_topic("dev1", {{"$.ct", "application/json"}, {"s e", "a b&c=d"}}) ==
+          "devices/dev1/messages/events/$.ct=application%2Fjson&s%20e=a%20b%26c%3Dd");
 }
 
 TEST_CASE("property bags round-trip - and malformed ones are refused") {
