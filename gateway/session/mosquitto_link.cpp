@@ -168,7 +168,24 @@ void MosquittoLink::publish(const std::string& topic, const std::string& payload
     if (!reported) {
         publish_tags_[mid] = tag;
     }
+    if (tls_buffers_.on_traffic(Clock::now())) {
+        release_tls_buffers(false);
+    }
     settle();
+}
+
+void MosquittoLink::release_tls_buffers(bool release) {
+    auto* ssl = client_ != nullptr ? static_cast<SSL*>(mosquitto_ssl_get(client_)) : nullptr;
+    if (ssl == nullptr) {
+        return;
+    }
+    if (!release) {
+        SSL_clear_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+        return;
+    }
+    SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+    // Fails while a buffer holds data; the mode then frees it after its next record.
+    SSL_free_buffers(ssl);
 }
 
 void MosquittoLink::on_ready(uint32_t events) {
@@ -223,6 +240,9 @@ void MosquittoLink::on_timer(Clock::time_point now) {
             }
             return;
         case Phase::Connected:
+            if (tls_buffers_.on_timer(now)) {
+                release_tls_buffers(true);
+            }
             // Keepalive: PINGREQ when due; a missing PINGRESP reports a disconnect.
             last_rc_ = mosquitto_loop_misc(client_);
             settle();
@@ -309,6 +329,7 @@ void MosquittoLink::release() {
     phase_ = Phase::Idle;
     publish_tags_.clear();
     subscribe_tags_.clear();
+    tls_buffers_.reset();
 }
 
 void MosquittoLink::handle_connack(int code) {

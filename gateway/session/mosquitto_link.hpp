@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gateway/session/tls_buffer_keeper.hpp"
 #include "gateway/session/upstream.hpp"
 
 struct mosquitto;
@@ -73,6 +74,9 @@ class MosquittoLink {
     void settle();
     void fail_connect(const std::string& why);
     void release();  // destroy the client and its socket; back to Idle
+    // Sets or clears SSL_MODE_RELEASE_BUFFERS on the connection's SSL object (see
+    // tls_buffer_keeper.hpp); releasing also frees the buffers now if they hold nothing.
+    void release_tls_buffers(bool release);
 
     std::string host_;
     int port_;
@@ -86,6 +90,7 @@ class MosquittoLink {
     // A QoS 0 publish may be reported from inside mosquitto_publish, before its mid is known.
     const uint64_t* publishing_tag_ = nullptr;
     int last_rc_ = 0;  // the last loop call's result, for reports
+    TlsBufferKeeper tls_buffers_;
 };
 
 }  // namespace hubgate::session

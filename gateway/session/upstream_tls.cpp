@@ -80,7 +80,8 @@ SSL_CTX* make_context(const TlsSettings& settings, std::string& error) {
     };
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
-    // Idle sessions are the common case: give read/write buffers back between records.
+    // Idle sessions are the common case: give read/write buffers back between records. A busy
+    // session clears this on its own SSL object for a while (tls_buffer_keeper.hpp).
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     // One read() takes every record waiting (PUBACKs come in bursts), not two per record;
     // the link drains what is buffered (MosquittoLink::read).
