@@ -569,7 +569,13 @@ void Spool::release_kept(Entry& entry) {
 }
 
 void Spool::write_acks() {
+    // Most sender batches finish nothing (they only take): skip the lock the local link's
+    // appends need. An ack recorded just after this check is written by the next call.
+    if (!acks_unwritten_.load(std::memory_order_relaxed)) {
+        return;
+    }
     std::lock_guard lock(mutex_);
+    acks_unwritten_.store(false, std::memory_order_relaxed);
     std::string error;
     if (!ack_log_.flush(error)) {
         // Only costs duplicates after a restart.
@@ -583,6 +589,7 @@ void Spool::finish(Entry& entry) {
     release_kept(entry);
     --counters_.messages;
     ack_log_.add(entry.seq);
+    acks_unwritten_.store(true, std::memory_order_relaxed);
     if (acks_during_compaction_) {
         acks_during_compaction_->push_back(entry.seq);
     }
