@@ -168,8 +168,8 @@ class Spool {
     // Finished segments: out of segments_, their files deleted by tidy().
     std::vector<std::filesystem::path> retired_files_;
     bool ack_compaction_due_ = false;
-    std::atomic<bool> acks_unwritten_{
-        false};  // finish() recorded acks write_acks() has not written
+    // finish() recorded acks that write_acks() has not written yet.
+    std::atomic<bool> acks_unwritten_{false};
     // While tidy() writes the compacted acks.log: the acks made meanwhile, which it adds.
     std::optional<std::vector<std::uint64_t>> acks_during_compaction_;
     std::mutex tidy_mutex_;  // one tidy() at a time
