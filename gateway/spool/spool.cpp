@@ -461,9 +461,7 @@ std::vector<SpooledMessage> Spool::take(std::string_view device_id) {
             finish(entry);
             continue;
         }
-        if (entry.kept) {
-            auto kept = std::move(entry.kept);
-            kept_bytes_ -= entry.size;
+        if (auto kept = take_kept(entry)) {
             entry.state = EntryState::in_flight;
             ++queue.in_flight;
             out.push_back(std::move(*kept));
@@ -561,11 +559,11 @@ std::size_t Spool::backlog(std::string_view device_id) const {
                       [](const Entry& entry) { return entry.state != EntryState::done; }));
 }
 
-void Spool::release_kept(Entry& entry) {
+std::unique_ptr<SpooledMessage> Spool::take_kept(Entry& entry) {
     if (entry.kept) {
-        entry.kept.reset();
         kept_bytes_ -= entry.size;
     }
+    return std::move(entry.kept);
 }
 
 void Spool::write_acks() {
@@ -586,7 +584,7 @@ void Spool::write_acks() {
 
 void Spool::finish(Entry& entry) {
     entry.state = EntryState::done;
-    release_kept(entry);
+    take_kept(entry);  // a copy still kept is not needed any more
     --counters_.messages;
     ack_log_.add(entry.seq);
     acks_unwritten_.store(true, std::memory_order_relaxed);

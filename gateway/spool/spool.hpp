@@ -142,7 +142,8 @@ class Spool {
     Segment* writable_segment(std::size_t record_size, std::string& error);
     bool expired(const Entry& entry, std::int64_t now_ms) const;
     std::optional<SpooledMessage> load(const Entry& entry, bool& io_failure);
-    void release_kept(Entry& entry);
+    // Moves the entry's kept copy out (null if it has none) and frees its room in the budget.
+    std::unique_ptr<SpooledMessage> take_kept(Entry& entry);
     void finish(Entry& entry);
     void remove_segment(std::uint64_t id);
     void delete_retired_files(std::vector<std::filesystem::path> files);
