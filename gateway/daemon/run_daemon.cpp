@@ -9,6 +9,7 @@
 #include "gateway/daemon/observability.hpp"
 #include "gateway/daemon/open_files_limit.hpp"
 #include "gateway/daemon/shutdown_signals.hpp"
+#include "gateway/liveness/stall_watch.hpp"
 #include "gateway/notify/systemd_notifier.hpp"
 
 namespace hubgate::daemon {
@@ -64,6 +65,10 @@ int run_daemon(const config::Config& config) {
     // Under systemd (Type=notify): READY=1 once the local link has subscribed, WATCHDOG=1 from
     // this loop (a hung loop gets the service restarted), STOPPING=1 on the way out.
     const notify::SystemdNotifier notifier;
+    // WATCHDOG=1 also stops while a thread that moves messages is stuck (a plugin hook that
+    // never returns): for longer than one ping interval (half of WatchdogSec), so systemd
+    // restarts hubgate within about 1.5 x WatchdogSec of the hang.
+    liveness::StallWatch stalls(notifier.watchdog_interval().value_or(std::chrono::seconds(15)));
     ConfigReloader reloader(config);
     bool ready_sent = false;
     auto last_watchdog = std::chrono::steady_clock::now();
@@ -102,7 +107,8 @@ int run_daemon(const config::Config& config) {
         }
         const auto now = std::chrono::steady_clock::now();
         if (const auto interval = notifier.watchdog_interval();
-            interval && now - last_watchdog >= *interval) {
+            interval && now - last_watchdog >= *interval &&
+            stalls.all_moving(liveness::process_threads().beats(), now)) {
             last_watchdog = now;
             notifier.watchdog();
         }

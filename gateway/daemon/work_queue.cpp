@@ -1,5 +1,7 @@
 #include "gateway/daemon/work_queue.hpp"
 
+#include "gateway/liveness/thread_heartbeat.hpp"
+
 namespace hubgate::daemon {
 
 WorkQueue::WorkQueue() : thread_([this] { run(); }) {}
@@ -22,9 +24,14 @@ void WorkQueue::post(std::function<void()> task) {
 }
 
 void WorkQueue::run() {
+    liveness::Heartbeat heartbeat("deferred work");
     std::unique_lock lock(mutex_);
     for (;;) {
-        wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+        heartbeat.beat();
+        if (!wake_.wait_for(lock, liveness::kMaxIdleWait,
+                            [this] { return stopping_ || !tasks_.empty(); })) {
+            continue;  // idle: turn round to beat
+        }
         if (tasks_.empty()) {
             return;  // stopping, and everything posted has run
         }

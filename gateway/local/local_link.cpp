@@ -11,6 +11,8 @@
 #include <cstring>
 #include <exception>
 
+#include "gateway/liveness/thread_heartbeat.hpp"
+
 namespace hubgate::local {
 namespace {
 
@@ -136,7 +138,10 @@ void LocalLink::run() {
     sigaddset(&pipe_signal, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
 
+    // Plugin hooks run on this thread (UplinkPipeline): the watchdog sees one that hangs.
+    liveness::Heartbeat heartbeat("local link");
     while (!stopping_) {
+        heartbeat.beat();
         const auto now = Clock::now();
         if (state_ == State::idle && now >= next_attempt_) {
             try_connect();
@@ -159,7 +164,9 @@ void LocalLink::run() {
                                                (mosquitto_want_write(client_.get()) ? POLLOUT : 0));
             count = 2;
         }
-        if (::poll(fds, count, poll_timeout_ms()) < 0 && errno != EINTR) {
+        const int timeout_ms =
+            std::min(poll_timeout_ms(), static_cast<int>(liveness::kMaxIdleWait.count()));
+        if (::poll(fds, count, timeout_ms) < 0 && errno != EINTR) {
             spdlog::error("local link: poll failed: {}", std::strerror(errno));
         }
         if ((fds[0].revents & POLLIN) != 0) {

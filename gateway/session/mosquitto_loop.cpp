@@ -11,6 +11,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "gateway/liveness/thread_heartbeat.hpp"
 #include "gateway/session/event_batch.hpp"
 
 namespace hubgate::session {
@@ -88,10 +89,13 @@ void MosquittoLoop::run() {
 
     std::array<epoll_event, kMaxEvents> events{};
     auto next_timer = Clock::now() + kTimerPeriod;
+    liveness::Heartbeat heartbeat("upstream loop");
     for (;;) {
-        const auto wait_ms =
+        heartbeat.beat();
+        const auto wait_ms = std::min<int64_t>(
             std::chrono::duration_cast<std::chrono::milliseconds>(next_timer - Clock::now())
-                .count();
+                .count(),
+            liveness::kMaxIdleWait.count());
         const int count = ::epoll_wait(epoll_fd_, events.data(), kMaxEvents,
                                        static_cast<int>(std::max<int64_t>(0, wait_ms) + 1));
         if (count < 0 && errno != EINTR) {

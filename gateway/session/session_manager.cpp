@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/liveness/thread_heartbeat.hpp"
 #include "gateway/session/connect_settings.hpp"
 
 namespace hubgate::session {
@@ -150,7 +151,10 @@ void SessionManager::loop() {
     // Swapped with tasks_ on every turn and cleared after running, so neither side allocates
     // again: a turn per publish must not cost an allocation.
     std::vector<Task> tasks;
+    // Session callbacks (downlink plugin hooks among them) and the spool sender run here.
+    liveness::Heartbeat heartbeat("session manager");
     for (;;) {
+        heartbeat.beat();
         bool stopping = false;
         {
             std::unique_lock lock(mutex_);
@@ -162,7 +166,9 @@ void SessionManager::loop() {
             // the loop: waking on stopping_ as well would spin until the sessions are closed.
             const bool stop_begun = stop_deadline.has_value();
             wake_.wait_for(
-                lock, std::max(wake_at - now, SteadyTime::duration::zero()),
+                lock,
+                std::clamp<SteadyTime::duration>(wake_at - now, SteadyTime::duration::zero(),
+                                                 liveness::kMaxIdleWait),
                 [this, stop_begun] { return !tasks_.empty() || (stopping_ && !stop_begun); });
             tasks.swap(tasks_);
             stopping = stopping_;
