@@ -75,8 +75,14 @@ Bridge::~Bridge() {
 std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
                                      std::vector<std::string>& errors) {
     std::unique_ptr<Bridge> bridge(new Bridge(config));
+    std::string error;
+    bridge->poison_ = std::make_unique<PoisonGuard>(config.state.dir, bridge->counters_);
+    if (!bridge->poison_->open(error)) {
+        errors.push_back(error);
+        return nullptr;
+    }
     auto loaded = std::make_shared<LoadedMappings>();
-    if (!load_mappings(config, *loaded, errors)) {
+    if (!load_mappings(config, *loaded, errors, bridge->poison_.get())) {
         return nullptr;
     }
     bridge->filters_ = loaded->set->local_subscriptions();
@@ -85,7 +91,6 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
     bridge->mappings_ = std::make_unique<ActiveMappings>(std::move(loaded));
     const auto& rules = *bridge->mappings_;
 
-    std::string error;
     bridge->devices_ = std::make_unique<DeviceRegistry>(config.state.dir);
     if (!bridge->devices_->load(error)) {
         errors.push_back(error);
@@ -122,6 +127,7 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
         });
     b.uplink_ = std::make_unique<UplinkPipeline>(UplinkDeps{
         rules, *b.devices_, *b.spool_, *b.sender_, *b.hub_, b.methods_, *b.downlink_, b.counters_});
+    b.uplink_->set_poison_guard(*b.poison_);
 
     local::LocalLinkOptions link_options;
     if (!local_options_from(config, b.filters_, link_options, error)) {
@@ -193,7 +199,7 @@ void Bridge::stop() {
 
 bool Bridge::reload_mappings(const config::Config& next, std::vector<std::string>& errors) {
     auto loaded = std::make_shared<LoadedMappings>();
-    if (!load_mappings(next, *loaded, errors)) {
+    if (!load_mappings(next, *loaded, errors, poison_.get())) {
         return false;
     }
     auto filters = loaded->set->local_subscriptions();

@@ -28,6 +28,7 @@
 #include "gateway/daemon/local_link_publisher.hpp"
 #include "gateway/daemon/mapping_loading.hpp"
 #include "gateway/daemon/method_correlator.hpp"
+#include "gateway/daemon/poison_guard.hpp"
 #include "gateway/daemon/session_manager_link.hpp"
 #include "gateway/daemon/spool_sender.hpp"
 #include "gateway/daemon/uplink_pipeline.hpp"
@@ -77,11 +78,13 @@ class Bridge {
     explicit Bridge(const config::Config& config);
 
     config::Config config_;
+    BridgeCounters counters_;
+    // Before the rules: their plugin hooks report to it until they are gone.
+    std::unique_ptr<PoisonGuard> poison_;
     std::unique_ptr<ActiveMappings> mappings_;
     std::vector<std::string> filters_;
     std::unique_ptr<DeviceRegistry> devices_;
     std::unique_ptr<spool::Spool> spool_;
-    BridgeCounters counters_;
     MethodCorrelator methods_;
     LocalLinkPublisher local_publisher_;
     session::SystemClock clock_;

@@ -40,6 +40,10 @@ struct BridgeCounters {
     std::atomic<std::uint64_t> downlink_published{0};
     std::atomic<std::uint64_t> downlink_failed{0};
     std::atomic<std::uint64_t> methods_timed_out{0};
+    // Starts that found the last process had died inside a plugin hook (PoisonGuard).
+    std::atomic<std::uint64_t> plugin_crashes{0};
+    // Local messages kept in the dead-letter folder after crashing plugins, and acknowledged.
+    std::atomic<std::uint64_t> dead_lettered{0};
     std::array<std::atomic<std::uint64_t>, kMappingRejectCount> mapping_rejected{};
     std::array<std::atomic<std::uint64_t>, kBridgeRejectCount> bridge_rejected{};
     // Seconds from a method request handed to the legacy device to its reply (thread-safe).

@@ -31,8 +31,8 @@ namespace {
 
 // Loads the plugins and the mapping files that exist; every error as a config diagnostic.
 // Warnings (overlapping rules) are logged.
-std::vector<config::Diagnostic> load_existing(const config::Config& config,
-                                              LoadedMappings& loaded) {
+std::vector<config::Diagnostic> load_existing(const config::Config& config, LoadedMappings& loaded,
+                                              HookEntryListener* listener = nullptr) {
     std::vector<config::Diagnostic> errors;
     for (const auto& plugin : config.plugins.plugins) {
         plugins::PluginSpec spec;
@@ -62,11 +62,18 @@ std::vector<config::Diagnostic> load_existing(const config::Config& config,
     if (loaded.files.empty()) {
         return errors;
     }
+    if (listener != nullptr) {
+        for (const auto& hook : loaded.hooks) {
+            loaded.guarded.push_back(std::make_unique<GuardedHook>(*hook, *listener));
+        }
+    }
     mappings::LoadOptions options;
-    options.hooks = [&hooks = loaded.hooks](std::string_view name) -> mappings::MessageHook* {
-        for (const auto& hook : hooks) {
-            if (hook->name() == name) {
-                return hook.get();
+    options.hooks = [&loaded](std::string_view name) -> mappings::MessageHook* {
+        for (std::size_t i = 0; i < loaded.hooks.size(); ++i) {
+            if (loaded.hooks[i]->name() == name) {
+                return loaded.guarded.empty()
+                           ? static_cast<mappings::MessageHook*>(loaded.hooks[i].get())
+                           : loaded.guarded[i].get();
             }
         }
         return nullptr;
@@ -98,8 +105,8 @@ const config::ValidatorRegistrar check_mappings_and_plugins{
 }  // namespace
 
 bool load_mappings(const config::Config& config, LoadedMappings& loaded,
-                   std::vector<std::string>& errors) {
-    for (const auto& diagnostic : load_existing(config, loaded)) {
+                   std::vector<std::string>& errors, HookEntryListener* listener) {
+    for (const auto& diagnostic : load_existing(config, loaded, listener)) {
         errors.push_back(config::format_diagnostic(diagnostic));
     }
     if (!errors.empty()) {

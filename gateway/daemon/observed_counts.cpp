@@ -81,6 +81,8 @@ metrics::GatewayCounts gateway_counts(const BridgeReadings& readings) {
     counts.reconnects = readings.session_totals.reconnects;
     counts.throttle_hits = readings.session_totals.throttle_hits;
     counts.token_renewals = readings.session_totals.token_renewals;
+    counts.plugin_crashes = readings.bridge.plugin_crashes.load();
+    counts.dead_lettered = readings.bridge.dead_lettered.load();
     return counts;
 }
 
@@ -99,6 +101,8 @@ std::vector<std::pair<std::string, std::uint64_t>> status_counters(const BridgeR
         {"ignored", b.ignored.load()},
         {"downlink_published", b.downlink_published.load()},
         {"downlink_failed", b.downlink_failed.load()},
+        {"plugin_crashes", b.plugin_crashes.load()},
+        {"dead_lettered", b.dead_lettered.load()},
         {"rejected", b.rejected_total()},
     };
     for (std::size_t i = 0; i < b.mapping_rejected.size(); ++i) {

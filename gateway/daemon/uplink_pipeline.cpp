@@ -11,9 +11,18 @@ namespace hubgate::daemon {
 UplinkOutcome UplinkPipeline::handle(std::string_view topic, std::string_view payload,
                                      uint32_t packet_id) {
     ++deps_.counters.uplink_received;
+    if (guard_ != nullptr) {
+        if (const auto screening = guard_->screen(topic, payload); screening != Screening::pass) {
+            return screening == Screening::dead_lettered ? UplinkOutcome::refused
+                                                         : UplinkOutcome::retry;
+        }
+    }
     // Held until the message is stored: the route points into these rules.
     const auto rules = deps_.mappings.current();
-    auto result = rules->set->route_uplink(topic, payload);
+    auto result = [&] {
+        const HooksScope in_hooks(guard_, topic, payload);  // plugin hooks run inside
+        return rules->set->route_uplink(topic, payload);
+    }();
     if (std::holds_alternative<mappings::NoMatch>(result)) {
         count_rejection(deps_.counters, BridgeReject::no_rule, topic, "no mapping rule matches");
         return UplinkOutcome::refused;

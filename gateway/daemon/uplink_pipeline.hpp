@@ -20,6 +20,7 @@
 #include "gateway/daemon/downlink_router.hpp"
 #include "gateway/daemon/hub_link.hpp"
 #include "gateway/daemon/method_correlator.hpp"
+#include "gateway/daemon/poison_guard.hpp"
 #include "gateway/daemon/spool_sender.hpp"
 #include "gateway/spool/spool.hpp"
 #include "hubgate/mappings/mapping_set.hpp"
@@ -63,6 +64,9 @@ class UplinkPipeline {
     // the state directory whose mapping has a downlink.
     void open_startup_sessions(const std::vector<std::string>& configured, bool seen_devices);
 
+    // Keeps messages that crashed plugins out of them (see poison_guard.hpp); none by default.
+    void set_poison_guard(PoisonGuard& guard) { guard_ = &guard; }
+
   private:
     UplinkOutcome telemetry(std::string_view topic, mappings::UplinkRoute& route,
                             spool::SourceRef source);
@@ -83,6 +87,7 @@ class UplinkPipeline {
     std::set<std::string, std::less<>> sessions_opened_;
     std::set<std::string, std::less<>> twin_opened_;
     std::uint64_t rules_generation_ = 0;
+    PoisonGuard* guard_ = nullptr;
 };
 
 }  // namespace hubgate::daemon

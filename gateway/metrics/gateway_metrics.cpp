@@ -48,6 +48,13 @@ void write_gateway_metrics(TextExposition& out, const GatewayCounts& counts,
                MetricType::Histogram);
     out.histogram("hubgate_method_roundtrip_seconds", {}, method_roundtrip);
     counter(out, "hubgate_token_renewals_total", "SAS tokens renewed.", counts.token_renewals);
+    counter(out, "hubgate_plugin_crashes_total",
+            "Starts that found the previous run had died inside a plugin hook.",
+            counts.plugin_crashes);
+    counter(out, "hubgate_messages_dead_lettered_total",
+            "Local messages moved to the dead-letter folder after crashing a plugin, and "
+            "acknowledged.",
+            counts.dead_lettered);
 }
 
 }  // namespace hubgate::metrics

@@ -25,6 +25,8 @@ struct GatewayCounts {
     std::uint64_t reconnects = 0;        // upstream reconnects after a lost or failed connection
     std::uint64_t throttle_hits = 0;     // times the hub pushed back (CONNACK 3, twin 429)
     std::uint64_t token_renewals = 0;    // SAS tokens renewed
+    std::uint64_t plugin_crashes = 0;    // starts that found the last run died inside a plugin
+    std::uint64_t dead_lettered = 0;     // local messages moved to the dead-letter folder
 };
 
 // Bucket bounds (seconds) of hubgate_method_roundtrip_seconds: direct methods time out after at

@@ -1,0 +1,144 @@
+// PoisonGuard against a real state directory: a message left inside a plugin hook by a process
+// that died is counted, and after kCrashesToDeadLetter crashes it is dead-lettered instead of
+// routed. A guard destroyed between entering() and end() stands for a process that died there.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "gateway/daemon/poison_guard.hpp"
+#include "harness/temp_dir.hpp"
+
+namespace hubgate::daemon {
+
+namespace {
+
+using test::TempDir;
+
+constexpr std::string_view kTopic = "t/plant1/bad/telemetry";
+constexpr std::string_view kPoison = R"({"note":"crash-me"})";
+
+// One run of the daemon that dies inside `plugin`'s hook on (topic, payload).
+void run_and_die_in_hooks(const std::filesystem::path& state, std::string_view topic,
+                          std::string_view payload, const std::string& plugin = "poison") {
+    BridgeCounters counters;
+    PoisonGuard guard(state, counters);
+    std::string error;
+    REQUIRE(guard.open(error));
+    REQUIRE(guard.screen(topic, payload) == Screening::pass);
+    guard.begin(topic, payload);
+    guard.entering(plugin, "transform_uplink");
+    // no end(): the process is gone
+}
+
+std::size_t files_in(const std::filesystem::path& dir) {
+    std::error_code ec;
+    if (!std::filesystem::exists(dir, ec))
+        return 0;
+    return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(dir),
+                                                  std::filesystem::directory_iterator()));
+}
+
+}  // namespace
+
+TEST_CASE("poison guard: a message that went through its hooks is not counted") {
+    TempDir state("hubgate-poison");
+    {
+        BridgeCounters counters;
+        PoisonGuard guard(state.path(), counters);
+        std::string error;
+        REQUIRE(guard.open(error));
+        guard.begin(kTopic, kPoison);
+        guard.entering("poison", "derive_device_id");
+        guard.entering("poison", "transform_uplink");
+        guard.end();
+    }
+    BridgeCounters counters;
+    PoisonGuard guard(state.path(), counters);
+    std::string error;
+    REQUIRE(guard.open(error));
+    CHECK(counters.plugin_crashes == 0);
+    CHECK(guard.screen(kTopic, kPoison) == Screening::pass);
+}
+
+TEST_CASE("poison guard: two crashes in hooks move the message to the dead-letter folder") {
+    TempDir state("hubgate-poison");
+    run_and_die_in_hooks(state.path(), kTopic, kPoison);
+    {
+        // One crash: counted, but the message still goes to the plugins (it may be innocent).
+        BridgeCounters counters;
+        PoisonGuard guard(state.path(), counters);
+        std::string error;
+        REQUIRE(guard.open(error));
+        CHECK(counters.plugin_crashes == 1);
+        CHECK(guard.screen(kTopic, kPoison) == Screening::pass);
+        guard.begin(kTopic, kPoison);
+        guard.entering("poison", "transform_uplink");
+    }
+    BridgeCounters counters;
+    PoisonGuard guard(state.path(), counters);
+    std::string error;
+    REQUIRE(guard.open(error));
+    CHECK(counters.plugin_crashes == 1);
+    CHECK(guard.screen(kTopic, kPoison) == Screening::dead_lettered);
+    CHECK(counters.dead_lettered == 1);
+    // Other messages are routed as usual, even from the same device.
+    CHECK(guard.screen(kTopic, R"({"note":"fine"})") == Screening::pass);
+
+    const auto dir = state.path() / "dead-letter";
+    REQUIRE(files_in(dir) == 1);
+    const auto kept = nlohmann::json::parse(
+        test::read_file(std::filesystem::directory_iterator(dir)->path()), nullptr, false);
+    REQUIRE(kept.is_object());
+    CHECK(kept["topic"] == kTopic);
+    CHECK(kept["payload"] == kPoison);
+    CHECK(kept["plugin"] == "poison");
+    CHECK(kept["hook"] == "transform_uplink");
+    CHECK(kept["crashes"] == 2);
+
+    // The same message again (a redelivery, or the device sending it again): one file, counted.
+    CHECK(guard.screen(kTopic, kPoison) == Screening::dead_lettered);
+    CHECK(counters.dead_lettered == 2);
+    CHECK(files_in(dir) == 1);
+}
+
+TEST_CASE("poison guard: crashes are counted per message") {
+    TempDir state("hubgate-poison");
+    run_and_die_in_hooks(state.path(), kTopic, kPoison);
+    run_and_die_in_hooks(state.path(), kTopic, R"({"other":1})");
+    BridgeCounters counters;
+    PoisonGuard guard(state.path(), counters);
+    std::string error;
+    REQUIRE(guard.open(error));
+    CHECK(guard.screen(kTopic, kPoison) == Screening::pass);
+    CHECK(guard.screen(kTopic, R"({"other":1})") == Screening::pass);
+}
+
+TEST_CASE("poison guard: a binary payload is kept as base64") {
+    TempDir state("hubgate-poison");
+    const std::string binary("\xff\x00\xfe", 3);
+    run_and_die_in_hooks(state.path(), kTopic, binary);
+    run_and_die_in_hooks(state.path(), kTopic, binary);
+    BridgeCounters counters;
+    PoisonGuard guard(state.path(), counters);
+    std::string error;
+    REQUIRE(guard.open(error));
+    REQUIRE(guard.screen(kTopic, binary) == Screening::dead_lettered);
+    const auto dir = state.path() / "dead-letter";
+    const auto kept = nlohmann::json::parse(
+        test::read_file(std::filesystem::directory_iterator(dir)->path()), nullptr, false);
+    CHECK_FALSE(kept.contains("payload"));
+    CHECK(kept["payload_base64"] == "/wD+");
+}
+
+TEST_CASE("poison guard: a malformed crash file is moved aside, not fatal") {
+    TempDir state("hubgate-poison");
+    state.write("plugin-crashes.json", "{not json");
+    BridgeCounters counters;
+    PoisonGuard guard(state.path(), counters);
+    std::string error;
+    REQUIRE(guard.open(error));
+    CHECK(std::filesystem::exists(state.path() / "plugin-crashes.json.bad"));
+    CHECK(guard.screen(kTopic, kPoison) == Screening::pass);
+}
+
+}  // namespace hubgate::daemon
