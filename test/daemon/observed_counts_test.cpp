@@ -83,6 +83,8 @@ TEST_CASE("gateway counts list every reason and state, and sum what was routed")
     bridge.mapping_rejected[static_cast<std::size_t>(
         mappings::RejectReason::payload_not_json_object)] = 2;
     bridge.bridge_rejected[static_cast<std::size_t>(daemon::BridgeReject::no_rule)] = 1;
+    bridge.plugin_crashes = 1;
+    bridge.dead_lettered = 3;
     spool::SpoolCounters spool;
     spool.appended = 7;
     spool.bytes = 1234;
@@ -109,6 +111,8 @@ TEST_CASE("gateway counts list every reason and state, and sum what was routed")
     CHECK(counts.reconnects == 4);
     CHECK(counts.throttle_hits == 5);
     CHECK(counts.token_renewals == 6);
+    CHECK(counts.plugin_crashes == 1);
+    CHECK(counts.dead_lettered == 3);
 }
 
 TEST_CASE("status counters name each non-zero rejection reason") {
@@ -116,6 +120,8 @@ TEST_CASE("status counters name each non-zero rejection reason") {
     bridge.uplink_received = 10;
     bridge.telemetry_acked = 6;
     bridge.bridge_rejected[static_cast<std::size_t>(daemon::BridgeReject::no_rule)] = 3;
+    bridge.plugin_crashes = 1;
+    bridge.dead_lettered = 2;
     spool::SpoolCounters spool;
     spool.bytes = 512;
     local::LinkCounters local;
@@ -132,6 +138,8 @@ TEST_CASE("status counters name each non-zero rejection reason") {
     CHECK(find(counters, "spool_bytes") == 512);
     CHECK(find(counters, "local_connected") == 1);
     CHECK(find(counters, "token_renewals") == 2);
+    CHECK(find(counters, "plugin_crashes") == 1);
+    CHECK(find(counters, "dead_lettered") == 2);
     // Listed once each, in a fixed order (the table shows them as given).
     auto names = counters;
     std::sort(names.begin(), names.end());

@@ -27,6 +27,8 @@ GatewayCounts sample_counts() {
     counts.reconnects = 5;
     counts.throttle_hits = 2;
     counts.token_renewals = 9;
+    counts.plugin_crashes = 1;
+    counts.dead_lettered = 4;
     return counts;
 }
 
@@ -94,6 +96,8 @@ TEST_CASE("every hubgate metric is written with HELP and TYPE") {
         {"hubgate_throttle_hits_total", "counter"},
         {"hubgate_method_roundtrip_seconds", "histogram"},
         {"hubgate_token_renewals_total", "counter"},
+        {"hubgate_plugin_crashes_total", "counter"},
+        {"hubgate_messages_dead_lettered_total", "counter"},
     };
     CHECK(parse.families.size() == expected_types.size());
     for (const auto& [name, type] : expected_types) {
@@ -110,6 +114,9 @@ TEST_CASE("every hubgate metric is written with HELP and TYPE") {
           2);
     CHECK(prom_value(parse, "hubgate_spool_bytes", "hubgate_spool_bytes") == 123456);
     CHECK(prom_value(parse, "hubgate_token_renewals_total", "hubgate_token_renewals_total") == 9);
+    CHECK(prom_value(parse, "hubgate_plugin_crashes_total", "hubgate_plugin_crashes_total") == 1);
+    CHECK(prom_value(parse, "hubgate_messages_dead_lettered_total",
+                     "hubgate_messages_dead_lettered_total") == 4);
     CHECK(prom_value(parse, "hubgate_method_roundtrip_seconds",
                      "hubgate_method_roundtrip_seconds_bucket", {{"le", "0.25"}}) == 1);
 }
