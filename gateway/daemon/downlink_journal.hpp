@@ -10,8 +10,9 @@
 //   kind "done": seq = a ticket whose message was published (or dropped on purpose). Appended
 //                without a sync: losing one in a crash only means that message is published
 //                once more, which at-least-once allows.
-// When nothing is outstanding the file is cut back to empty; open() rewrites it with only the
-// outstanding records (write, fsync, rename), which also drops a torn tail. A damaged record is
+// When nothing is outstanding and the file has grown past 64 KiB it is cut back to empty; a
+// large file of mostly finished records is rewritten with the outstanding ones (write, fsync,
+// rename), and so is every file at open(), which also drops a torn tail. A damaged record is
 // skipped (scanning on to the next valid one) and the damaged file is kept aside as
 // <file>.damaged for inspection.
 //
@@ -76,8 +77,8 @@ class DownlinkJournal final : public session::C2dKeeper {
                     std::map<std::uint64_t, Entry> outstanding, std::uint64_t next_ticket);
     // False when `ticket` is not outstanding.
     bool finish(std::uint64_t ticket);
-    // Cuts the file back to empty when nothing is outstanding, or rewrites it when finished
-    // records make up most of a large file.
+    // Cuts a large file back to empty when nothing is outstanding, or rewrites it when
+    // finished records make up most of a large file.
     void compact_locked();
 
     const std::filesystem::path path_;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "bridge_env.hpp"
+#include "gateway/daemon/downlink_journal.hpp"
 #include "harness/process.hpp"
 #include "legacy_client.hpp"
 
@@ -46,12 +47,17 @@ bool wait_for_nothing_pending(HubsimFixture& hub, const std::string& id) {
     return false;
 }
 
-// Waits (bounded) until `file` exists and is empty.
-bool wait_for_empty_file(const std::filesystem::path& file) {
+// Waits (bounded) until a copy of the journal at `file`, read as a restart would read it,
+// holds nothing to publish again.
+bool wait_for_journal_done(const std::filesystem::path& file) {
+    const auto copy = std::filesystem::path(file.string() + ".probe");
     const auto deadline = std::chrono::steady_clock::now() + 20s;
     while (std::chrono::steady_clock::now() < deadline) {
-        std::error_code ec;
-        if (std::filesystem::file_size(file, ec) == 0 && !ec) {
+        std::filesystem::copy_file(file, copy, std::filesystem::copy_options::overwrite_existing);
+        daemon::DownlinkJournal::Recovered recovered;
+        std::string error;
+        if (daemon::DownlinkJournal::open(copy, recovered, error) &&
+            recovered.outstanding.empty()) {
             return true;
         }
         std::this_thread::sleep_for(100ms);  // polling interval of a bounded wait, not a delay
@@ -105,8 +111,8 @@ TEST_CASE("a C2D message acknowledged to the hub survives kill -9 before the loc
     CHECK(message->payload == c2d.payload);
     CHECK(message->topic.find("mode=eco%2Fnight") != std::string::npos);
     CHECK(message->topic.find("durable-1") != std::string::npos);
-    // Once the local broker acknowledged it, the journal forgets it.
-    CHECK(wait_for_empty_file(env.dir().path() / "state" / "c2d.journal"));
+    // Once the local broker acknowledged it, the journal notes it done: no third copy later.
+    CHECK(wait_for_journal_done(env.dir().path() / "state" / "c2d.journal"));
     // The hub had the PUBACK: it does not deliver the message again (hubsim learns of PUBACKs
     // when the session reconnects).
     REQUIRE(env.hub().wait_for_connected(id));
