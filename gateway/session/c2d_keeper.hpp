@@ -5,8 +5,8 @@
 // that PUBACK and the local publish loses it. The libmosquitto link therefore calls keep() on
 // its I/O thread, from inside the message callback, while the PUBACK is only queued (see
 // MosquittoLink::read); the PUBACK is written after keep() returned true. With Paho (WebSocket
-// or a proxy) the library has already sent the PUBACK when the message is handed over: keep()
-// still runs first thing, which leaves only the time between the two.
+// or a proxy) the library has already sent the PUBACK when its callback thread hands the
+// message over: keep() still runs first thing, which leaves the time between the two.
 
 #include <cstdint>
 #include <optional>
