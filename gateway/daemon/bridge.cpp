@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "gateway/daemon/session_settings.hpp"
+#include "gateway/session/iothub_topics.hpp"
 
 namespace hubgate::daemon {
 
@@ -102,6 +103,15 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
         return nullptr;
     }
 
+    DownlinkJournal::Recovered recovered;
+    const auto journal_path = config.state.dir / "c2d.journal";
+    bridge->c2d_journal_ = DownlinkJournal::open(journal_path, recovered, error);
+    if (!bridge->c2d_journal_) {
+        errors.push_back("c2d journal " + journal_path.string() + ": " + error);
+        return nullptr;
+    }
+    bridge->c2d_leftovers_ = std::move(recovered.outstanding);
+
     SessionSettings settings;
     if (!session_settings_from(config, settings, error)) {
         errors.push_back(error);
@@ -115,6 +125,10 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
         settings.session, settings.manager, b.upstream_factory_, *b.downlink_, b.clock_);
     b.hub_ = std::make_unique<SessionManagerLink>(*b.sessions_);
     b.downlink_->set_hub(*b.hub_);
+    // A C2D message is journaled before the hub has its PUBACK, and forgotten once the local
+    // broker acknowledged its local publish.
+    b.sessions_->set_c2d_keeper(*b.c2d_journal_);
+    b.downlink_->set_c2d_keeper(*b.c2d_journal_);
     session::SessionManager* sessions = b.sessions_.get();
     b.sender_ = std::make_unique<SpoolSender>(
         *b.spool_, *b.hub_, b.counters_,
@@ -156,6 +170,14 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
         if (up && !resumed)
             spool->forget_recent_sources();
     };
+    DownlinkJournal* journal = b.c2d_journal_.get();
+    handlers.on_publish_done = [journal](std::uint64_t ticket, bool delivered) {
+        if (delivered) {
+            journal->published(ticket);
+        } else {
+            journal->release(ticket);  // libmosquitto refused it for good
+        }
+    };
     b.local_ = std::make_unique<local::LocalLink>(std::move(link_options), std::move(handlers));
     b.local_publisher_.attach(*b.local_);
     local::LocalLink* link = b.local_.get();
@@ -173,11 +195,34 @@ bool Bridge::start(std::string& error) {
     for (const auto& device_id : spool_->devices_with_backlog()) {
         sender_->notify(device_id);
     }
+    publish_c2d_leftovers();
     if (!local_->start(error)) {
         return false;
     }
     started_ = true;
     return true;
+}
+
+void Bridge::publish_c2d_leftovers() {
+    if (c2d_leftovers_.empty()) {
+        return;
+    }
+    spdlog::warn(
+        "c2d journal: {} C2D messages of an earlier run were not acknowledged by the "
+        "local broker; publishing them again",
+        c2d_leftovers_.size());
+    for (auto& entry : c2d_leftovers_) {
+        // Rendered again from the hub's message, as on its first delivery, in the order kept.
+        const auto parsed = session::parse_downlink_topic(entry.device_id, entry.topic);
+        const auto* c2d = std::get_if<session::C2dTopic>(&parsed);
+        if (c2d == nullptr) {
+            c2d_journal_->release(entry.ticket);
+            continue;
+        }
+        downlink_->on_c2d(session::C2dMessage{entry.device_id, std::move(entry.payload),
+                                              c2d->properties, entry.ticket});
+    }
+    c2d_leftovers_.clear();
 }
 
 void Bridge::stop() {

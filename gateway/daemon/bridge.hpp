@@ -28,6 +28,7 @@
 #include "gateway/daemon/active_mappings.hpp"
 #include "gateway/daemon/bridge_counters.hpp"
 #include "gateway/daemon/device_registry.hpp"
+#include "gateway/daemon/downlink_journal.hpp"
 #include "gateway/daemon/downlink_router.hpp"
 #include "gateway/daemon/local_link_publisher.hpp"
 #include "gateway/daemon/mapping_loading.hpp"
@@ -63,6 +64,7 @@ class Bridge {
     void stop();
     // Periodic work (main thread, about once a second).
     void housekeeping();
+    const DownlinkJournal& c2d_journal() const { return *c2d_journal_; }
     // Hot reload: loads the mapping files and plugins `next` names and, when all of them load,
     // routes every later message with them and changes the local subscriptions to match;
     // device sessions and messages in flight are not touched. False with every problem in
@@ -80,6 +82,8 @@ class Bridge {
 
   private:
     explicit Bridge(const config::Config& config);
+    // C2D messages the journal kept in an earlier run and the local broker never acknowledged.
+    void publish_c2d_leftovers();
 
     config::Config config_;
     BridgeCounters counters_;
@@ -89,6 +93,8 @@ class Bridge {
     std::vector<std::string> filters_;
     std::unique_ptr<DeviceRegistry> devices_;
     std::unique_ptr<spool::Spool> spool_;
+    std::unique_ptr<DownlinkJournal> c2d_journal_;
+    std::vector<DownlinkJournal::Entry> c2d_leftovers_;  // published again by start()
     MethodCorrelator methods_;
     LocalLinkPublisher local_publisher_;
     session::SystemClock clock_;

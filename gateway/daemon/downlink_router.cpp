@@ -30,7 +30,8 @@ void DownlinkRouter::on_c2d(const session::C2dMessage& message) {
     const std::string properties = mappings::encode_property_bag(message.properties);
     mappings::DownlinkVars vars;
     vars.properties = properties;
-    deliver(message.device_id, mappings::DownlinkKind::c2d, vars, message.payload);
+    deliver(message.device_id, mappings::DownlinkKind::c2d, vars, message.payload,
+            message.kept_ticket);
 }
 
 void DownlinkRouter::on_desired(const session::DesiredUpdate& update) {
@@ -97,7 +98,8 @@ void DownlinkRouter::deliver_twin_answer(const mappings::UplinkRoute& route,
 }
 
 bool DownlinkRouter::deliver(const std::string& device_id, mappings::DownlinkKind kind,
-                             const mappings::DownlinkVars& vars, std::string payload) {
+                             const mappings::DownlinkVars& vars, std::string payload,
+                             std::uint64_t kept_ticket) {
     mappings::DownlinkResult result;
     const auto rules = deps_.mappings.current();
     deps_.devices.read([&](const mappings::DeviceDirectory& directory) {
@@ -107,20 +109,34 @@ bool DownlinkRouter::deliver(const std::string& device_id, mappings::DownlinkKin
         ++deps_.counters.downlink_failed;
         spdlog::warn("{} for {} not delivered: {}: {}", mappings::to_string(kind), device_id,
                      mappings::to_string(rejection->reason), rejection->text);
+        release_kept(kept_ticket);
         return false;
     }
-    return publish(device_id, std::get<mappings::DownlinkRoute>(result));
+    return publish(device_id, std::get<mappings::DownlinkRoute>(result), kept_ticket);
 }
 
-bool DownlinkRouter::publish(const std::string& device_id, const mappings::DownlinkRoute& route) {
+bool DownlinkRouter::publish(const std::string& device_id, const mappings::DownlinkRoute& route,
+                             std::uint64_t kept_ticket) {
     std::string error;
-    if (!deps_.local.publish(route.topic, route.payload, route.qos, route.retain, error)) {
+    const bool queued =
+        kept_ticket != 0
+            ? deps_.local.publish_kept(route.topic, route.payload, route.qos, route.retain,
+                                       kept_ticket, error)
+            : deps_.local.publish(route.topic, route.payload, route.qos, route.retain, error);
+    if (!queued) {
         ++deps_.counters.downlink_failed;
         spdlog::warn("downlink for {} to '{}' not published: {}", device_id, route.topic, error);
+        release_kept(kept_ticket);
         return false;
     }
     ++deps_.counters.downlink_published;
     return true;
+}
+
+void DownlinkRouter::release_kept(std::uint64_t kept_ticket) {
+    if (kept_ticket != 0 && deps_.kept_c2d != nullptr) {
+        deps_.kept_c2d->release(kept_ticket);
+    }
 }
 
 void DownlinkRouter::answer_method_later(const session::MethodCall& call, int status,

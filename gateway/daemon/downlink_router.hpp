@@ -3,6 +3,7 @@
 // direct-method requests, answers to twin GETs) into local messages through the mapping's
 // downlink templates, and publishes them to the legacy devices' topics.
 
+#include <cstdint>
 #include <string>
 
 #include "gateway/daemon/active_mappings.hpp"
@@ -13,6 +14,7 @@
 #include "gateway/daemon/method_correlator.hpp"
 #include "gateway/daemon/spool_sender.hpp"
 #include "gateway/daemon/work_queue.hpp"
+#include "gateway/session/c2d_keeper.hpp"
 #include "gateway/session/session_listener.hpp"
 #include "hubgate/mappings/mapping_set.hpp"
 
@@ -29,6 +31,8 @@ struct DownlinkDeps {
     WorkQueue& deferred;
     HubLink* hub = nullptr;         // set once the session manager exists
     SpoolSender* sender = nullptr;  // told about session state changes
+    // Where kept C2D messages are released when they cannot be published.
+    session::C2dKeeper* kept_c2d = nullptr;
 };
 
 // The session manager's listener. Callbacks run on the session manager's thread.
@@ -38,6 +42,7 @@ class DownlinkRouter final : public session::SessionListener {
 
     void set_hub(HubLink& hub) { deps_.hub = &hub; }
     void set_sender(SpoolSender& sender) { deps_.sender = &sender; }
+    void set_c2d_keeper(session::C2dKeeper& keeper) { deps_.kept_c2d = &keeper; }
 
     void on_c2d(const session::C2dMessage& message) override;
     void on_method(const session::MethodCall& call) override;
@@ -49,9 +54,14 @@ class DownlinkRouter final : public session::SessionListener {
 
   private:
     // Renders and publishes one downlink; false (counted and logged) when it went nowhere.
+    // `kept_ticket` (nonzero): a kept C2D message, released when it goes nowhere; otherwise
+    // the local link reports the ticket once the broker acknowledged it.
     bool deliver(const std::string& device_id, mappings::DownlinkKind kind,
-                 const mappings::DownlinkVars& vars, std::string payload);
-    bool publish(const std::string& device_id, const mappings::DownlinkRoute& route);
+                 const mappings::DownlinkVars& vars, std::string payload,
+                 std::uint64_t kept_ticket = 0);
+    bool publish(const std::string& device_id, const mappings::DownlinkRoute& route,
+                 std::uint64_t kept_ticket = 0);
+    void release_kept(std::uint64_t kept_ticket);
     void answer_method_later(const session::MethodCall& call, int status, std::string why);
 
     DownlinkDeps deps_;

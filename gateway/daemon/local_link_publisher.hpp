@@ -13,11 +13,17 @@ class LocalLinkPublisher final : public LocalPublisher {
 
     bool publish(const std::string& topic, const std::string& payload, int qos, bool retain,
                  std::string& error) override {
+        return publish_kept(topic, payload, qos, retain, 0, error);
+    }
+
+    // The link reports `ticket` to its on_publish_done handler (the C2D journal).
+    bool publish_kept(const std::string& topic, const std::string& payload, int qos, bool retain,
+                      std::uint64_t ticket, std::string& error) override {
         if (link_ == nullptr) {
             error = "the local link is not running";
             return false;
         }
-        if (!link_->publish(topic, payload, qos, retain)) {
+        if (!link_->publish(topic, payload, qos, retain, ticket)) {
             error = "the local link's queue is full";
             return false;
         }

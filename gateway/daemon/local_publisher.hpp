@@ -2,6 +2,7 @@
 // What the downlink side needs from the local broker link: publish one message. The libmosquitto
 // link in the daemon, a fake in unit tests.
 
+#include <cstdint>
 #include <string>
 
 namespace hubgate::daemon {
@@ -14,6 +15,10 @@ class LocalPublisher {
     // not queued, too large, ...).
     virtual bool publish(const std::string& topic, const std::string& payload, int qos, bool retain,
                          std::string& error) = 0;
+    // As publish(), for a kept C2D message (session/c2d_keeper.hpp): the publisher reports
+    // `ticket` to whoever it was wired to once the local broker has acknowledged the message.
+    virtual bool publish_kept(const std::string& topic, const std::string& payload, int qos,
+                              bool retain, std::uint64_t ticket, std::string& error) = 0;
 };
 
 }  // namespace hubgate::daemon

@@ -47,6 +47,9 @@ struct LinkCallbacks {
     static void on_subscribe(mosquitto*, void* self, int, int qos_count, const int* granted) {
         static_cast<LocalLink*>(self)->handle_subscribe(qos_count, granted);
     }
+    static void on_publish(mosquitto*, void* self, int mid) {
+        static_cast<LocalLink*>(self)->handle_publish(mid);
+    }
     static void on_log(mosquitto*, void*, int level, const char* text) {
         if (level == MOSQ_LOG_ERR || level == MOSQ_LOG_WARNING) {
             spdlog::debug("local link (libmosquitto): {}", text);
@@ -59,6 +62,7 @@ struct LinkCallbacks {
         mosquitto_disconnect_callback_set(client, on_disconnect);
         mosquitto_message_callback_set(client, on_message);
         mosquitto_subscribe_callback_set(client, on_subscribe);
+        mosquitto_publish_callback_set(client, on_publish);
         // libmosquitto formats every log line it hands over: only worth it when it is shown.
         if (spdlog::should_log(spdlog::level::debug)) {
             mosquitto_log_callback_set(client, on_log);
@@ -114,7 +118,8 @@ void LocalLink::stop() {
     thread_.join();
 }
 
-bool LocalLink::publish(std::string topic, std::string payload, int qos, bool retain) {
+bool LocalLink::publish(std::string topic, std::string payload, int qos, bool retain,
+                        std::uint64_t ticket) {
     if (topic.empty() || qos < 0 || qos > 2) {
         ++counters_.publish_dropped;
         return false;
@@ -125,7 +130,7 @@ bool LocalLink::publish(std::string topic, std::string payload, int qos, bool re
             ++counters_.publish_dropped;
             return false;
         }
-        outbound_.push_back(Outbound{std::move(topic), std::move(payload), qos, retain});
+        outbound_.push_back(Outbound{std::move(topic), std::move(payload), qos, retain, ticket});
     }
     wakeup_.signal();
     return true;
@@ -285,7 +290,8 @@ void LocalLink::drain_outbound() {
     }
     while (!batch.empty() && client_) {
         Outbound& message = batch.front();
-        const int rc = mosquitto_publish(client_.get(), nullptr, message.topic.c_str(),
+        int mid = 0;
+        const int rc = mosquitto_publish(client_.get(), &mid, message.topic.c_str(),
                                          static_cast<int>(message.payload.size()),
                                          message.payload.data(), message.qos, message.retain);
         if (rc == MOSQ_ERR_NO_CONN) {
@@ -293,10 +299,15 @@ void LocalLink::drain_outbound() {
         }
         if (rc == MOSQ_ERR_SUCCESS) {
             ++counters_.published;
+            if (message.ticket != 0) {
+                // Threaded mode: nothing is written before this returns, so the ack comes later.
+                tickets_in_flight_[mid] = message.ticket;
+            }
         } else {
             ++counters_.publish_dropped;
             spdlog::warn("local link: cannot publish to '{}': {}", message.topic,
                          mosquitto_strerror(rc));
+            publish_done(message.ticket, false);
         }
         batch.pop_front();
     }
@@ -315,6 +326,7 @@ void LocalLink::drop_client(const char* why) {
     // Destroying closes the socket without writing the queued packets: PUBACKs not yet
     // released never reach the broker.
     client_.reset();
+    tickets_in_flight_.clear();
     severed_ = false;
     uncommitted_ = false;
     state_ = State::idle;
@@ -363,6 +375,7 @@ void LocalLink::shutdown_connection() {
     }
     const bool was_connected = state_ == State::connected;
     client_.reset();
+    tickets_in_flight_.clear();
     state_ = State::idle;
     if (was_connected) {
         connection_lost();
@@ -535,6 +548,27 @@ void LocalLink::handle_subscribe(int qos_count, const int* granted) {
     if (all_granted) {
         subscribed_once_ = true;
         ++counters_.subscribed;
+    }
+}
+
+void LocalLink::handle_publish(int mid) {
+    const auto found = tickets_in_flight_.find(mid);
+    if (found == tickets_in_flight_.end()) {
+        return;
+    }
+    const std::uint64_t ticket = found->second;
+    tickets_in_flight_.erase(found);
+    publish_done(ticket, true);
+}
+
+void LocalLink::publish_done(std::uint64_t ticket, bool delivered) {
+    if (ticket == 0 || !handlers_.on_publish_done) {
+        return;
+    }
+    try {
+        handlers_.on_publish_done(ticket, delivered);
+    } catch (const std::exception& e) {
+        spdlog::error("local link: publish handler threw: {}", e.what());
     }
 }
 

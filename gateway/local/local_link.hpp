@@ -40,6 +40,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "gateway/local/inbound_message.hpp"
@@ -65,6 +66,11 @@ struct LocalLinkHandlers {
     // broker kept our session (false on a fresh session: packet ids restart, so the owner must
     // call Spool::forget_recent_sources()).
     std::function<void(bool connected, bool session_resumed)> on_connection_change;
+    // Optional. A publish() made with a ticket ended: `delivered` once the broker acknowledged
+    // it (QoS 1 PUBACK; QoS 0: written), false when libmosquitto refused it for good. Not
+    // called for one in flight when the client is dropped: it was not delivered, and its owner
+    // still holds it.
+    std::function<void(std::uint64_t ticket, bool delivered)> on_publish_done;
 };
 
 // The local broker connection: inbound messages to handlers, outbound publish() (thread-safe).
@@ -83,7 +89,9 @@ class LocalLink {
 
     // Queues a message for the local broker (downlinks to legacy devices); any thread. False if
     // the queue is full or the topic is empty. Sent in order once connected.
-    bool publish(std::string topic, std::string payload, int qos, bool retain);
+    // `ticket` (nonzero) is reported to handlers.on_publish_done when the publish ends.
+    bool publish(std::string topic, std::string payload, int qos, bool retain,
+                 std::uint64_t ticket = 0);
     // Re-evaluates can_accept() now (e.g. after acks freed spool space); any thread.
     void wake() { wakeup_.signal(); }
     // Replaces the subscriptions (hot reload); any thread. Applied on the link thread once
@@ -101,6 +109,7 @@ class LocalLink {
         std::string payload;
         int qos = 0;
         bool retain = false;
+        std::uint64_t ticket = 0;
     };
 
     void run();
@@ -123,6 +132,8 @@ class LocalLink {
     void handle_disconnect(int rc);
     void handle_message(const ::mosquitto_message* message);
     void handle_subscribe(int qos_count, const int* granted);
+    void handle_publish(int mid);
+    void publish_done(std::uint64_t ticket, bool delivered);
 
     LocalLinkOptions options_;
     LocalLinkHandlers handlers_;
@@ -141,6 +152,8 @@ class LocalLink {
     bool severed_ = false;  // a refusal or failed commit: nothing more may be written
     bool paused_ = false;
     std::uint64_t messages_in_batch_ = 0;
+    // Publishes with a ticket that the current client is carrying, by message id.
+    std::unordered_map<int, std::uint64_t> tickets_in_flight_;
 
     std::atomic<bool> stopping_{false};
     std::thread thread_;

@@ -359,7 +359,7 @@ void DeviceSession::on_subscribed(SteadyTime now) {
 }
 
 void DeviceSession::handle_message(const std::string& topic, const std::string& payload,
-                                   SteadyTime now) {
+                                   SteadyTime now, std::uint64_t c2d_ticket) {
     last_activity_ = now;
     const auto parsed = parse_downlink_topic(device_id_, topic);
     if (const auto* twin = std::get_if<TwinResponseTopic>(&parsed)) {
@@ -385,10 +385,13 @@ void DeviceSession::handle_message(const std::string& topic, const std::string& 
         if (!needs_.c2d) {
             counters_.downlink_dropped++;
             spdlog::debug("session {}: C2D message but no C2D mapping; dropped", device_id_);
+            if (c2d_ticket != 0 && host_.c2d_keeper() != nullptr) {
+                host_.c2d_keeper()->release(c2d_ticket);
+            }
             return;
         }
         counters_.c2d_received++;
-        host_.listener().on_c2d(C2dMessage{device_id_, payload, c2d->properties});
+        host_.listener().on_c2d(C2dMessage{device_id_, payload, c2d->properties, c2d_ticket});
     } else {
         counters_.downlink_dropped++;
         spdlog::warn("session {}: {} on '{}'; dropped", device_id_,

@@ -53,7 +53,9 @@ class DeviceSession {
     // Upstream events, relayed onto the manager's thread.
     void handle_connect_result(const ConnectResult& result, SteadyTime now);
     void handle_connection_lost(const std::string& cause, SteadyTime now);
-    void handle_message(const std::string& topic, const std::string& payload, SteadyTime now);
+    // `c2d_ticket`: the C2D message was kept under it (c2d_keeper.hpp).
+    void handle_message(const std::string& topic, const std::string& payload, SteadyTime now,
+                        std::uint64_t c2d_ticket = 0);
     void handle_subscribe_result(uint64_t tag, bool ok, SteadyTime now);
     void handle_publish_result(uint64_t tag, bool ok, const std::string& error, SteadyTime now);
     void handle_disconnected(SteadyTime now);

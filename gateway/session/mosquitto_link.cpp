@@ -268,6 +268,33 @@ LinkSocket MosquittoLink::wanted_socket() const {
 }
 
 void MosquittoLink::read() {
+    // libmosquitto queues the PUBACK of a QoS 1 PUBLISH before it calls on_message, and outside
+    // "threaded" mode writes it at once (lib/handle_publish.c, packet__queue in 2.0.11): the hub
+    // would have it before the message is kept. In threaded mode a queued packet waits for
+    // loop_write, so while reading the PUBACKs wait here until every message of the read has
+    // been kept (c2d_keeper.hpp), and a connection with a message that could not be kept is
+    // closed without writing them.
+    mosquitto_threaded_set(client_, true);
+    read_rounds();
+    if (client_ == nullptr) {
+        return;
+    }
+    mosquitto_threaded_set(client_, false);
+    if (unkept_) {
+        unkept_ = false;
+        const bool was_connected = phase_ == Phase::Connected;
+        release();  // closes the socket: the queued PUBACKs never leave
+        if (was_connected) {
+            events_.on_connection_lost("a message from the hub could not be kept");
+        }
+        return;
+    }
+    if (phase_ == Phase::Connected && mosquitto_want_write(client_)) {
+        write();  // the PUBACKs held back above
+    }
+}
+
+void MosquittoLink::read_rounds() {
     for (int round = 0; round < kMaxReadRounds && client_ != nullptr; ++round) {
         errno = 0;
         last_rc_ = mosquitto_loop_read(client_, 1);
@@ -327,6 +354,7 @@ void MosquittoLink::release() {
         client_ = nullptr;
     }
     phase_ = Phase::Idle;
+    unkept_ = false;
     publish_tags_.clear();
     subscribe_tags_.clear();
     tls_buffers_.reset();
@@ -397,9 +425,14 @@ void MosquittoLink::handle_subscribe(int mid, int count, const int* granted) {
 }
 
 void MosquittoLink::handle_message(const mosquitto_message* message) {
-    events_.on_message(message->topic != nullptr ? message->topic : "",
-                       std::string(static_cast<const char*>(message->payload),
-                                   static_cast<std::size_t>(message->payloadlen)));
+    if (unkept_) {
+        return;  // the connection closes unacknowledged after this read; the hub sends it again
+    }
+    const bool kept =
+        events_.on_message(message->topic != nullptr ? message->topic : "",
+                           std::string(static_cast<const char*>(message->payload),
+                                       static_cast<std::size_t>(message->payloadlen)));
+    unkept_ = !kept;
 }
 
 }  // namespace hubgate::session

@@ -69,6 +69,7 @@ class MosquittoLink {
     void handle_message(const mosquitto_message* message);
 
     void read();
+    void read_rounds();
     void write();
     // After every libmosquitto call: releases a client whose connection ended.
     void settle();
@@ -90,6 +91,8 @@ class MosquittoLink {
     // A QoS 0 publish may be reported from inside mosquitto_publish, before its mid is known.
     const uint64_t* publishing_tag_ = nullptr;
     int last_rc_ = 0;  // the last loop call's result, for reports
+    // A message of the current read could not be kept: its PUBACK must never be written.
+    bool unkept_ = false;
     TlsBufferKeeper tls_buffers_;
 };
 

@@ -62,8 +62,13 @@ class PahoConnection final : public UpstreamConnection {
           client_(server_uri, client_id, make_create_options(), nullptr) {
         client_.set_connection_lost_handler(
             [this](const std::string& cause) { events_.on_connection_lost(cause); });
+        // Paho has sent the PUBACK before it hands a message over (c2d_keeper.hpp): a message
+        // that could not be kept is lost, and said so.
         client_.set_message_callback([this](mqtt::const_message_ptr message) {
-            events_.on_message(message->get_topic(), message->to_string());
+            if (!events_.on_message(message->get_topic(), message->to_string())) {
+                spdlog::error("upstream: a message on '{}' could not be kept and is lost",
+                              message->get_topic());
+            }
         });
     }
 

@@ -2,6 +2,7 @@
 // What a device session needs from the manager that owns it: time, randomness, the shared
 // pacing buckets, the connect queue and the listener. Lets DeviceSession be tested alone.
 
+#include "gateway/session/c2d_keeper.hpp"
 #include "gateway/session/clock.hpp"
 #include "gateway/session/session_listener.hpp"
 
@@ -18,6 +19,8 @@ class SessionHost {
     virtual double uniform01() = 0;
     virtual WallTime wall_now() = 0;
     virtual SessionListener& listener() = 0;
+    // Where kept C2D messages are released when the session drops one; nullptr: none kept.
+    virtual C2dKeeper* c2d_keeper() { return nullptr; }
     // Queue the session for a connect slot; the host calls begin_connect() when one is free.
     virtual void request_connect_slot(DeviceSession& session) = 0;
     // The hub is pushing back on connects (CONNACK 3): pace all sessions more slowly.

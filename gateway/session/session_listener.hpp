@@ -20,6 +20,9 @@ struct C2dMessage {
     std::string device_id;
     std::string payload;
     Properties properties;
+    // Nonzero: the message is kept (c2d_keeper.hpp) under this ticket until it is published
+    // locally or released.
+    std::uint64_t kept_ticket = 0;
 };
 
 // A direct method call waiting for SessionManager::reply_method(device_id, rid, ...).

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <future>
+#include <variant>
 
 #include <spdlog/spdlog.h>
 
 #include "gateway/liveness/thread_heartbeat.hpp"
 #include "gateway/session/connect_settings.hpp"
+#include "gateway/session/iothub_topics.hpp"
 
 namespace hubgate::session {
 
@@ -39,9 +41,23 @@ class SessionManager::Relay final : public UpstreamEvents {
         forward(
             [cause](DeviceSession& s, SteadyTime now) { s.handle_connection_lost(cause, now); });
     }
-    void on_message(std::string topic, std::string payload) override {
-        forward([topic = std::move(topic), payload = std::move(payload)](
-                    DeviceSession& s, SteadyTime now) { s.handle_message(topic, payload, now); });
+    // On the upstream I/O thread: a C2D message is kept before the hub may have its PUBACK.
+    bool on_message(std::string topic, std::string payload) override {
+        std::uint64_t ticket = 0;
+        if (C2dKeeper* keeper = manager_.c2d_keeper_;
+            keeper != nullptr &&
+            std::holds_alternative<C2dTopic>(parse_downlink_topic(device_id_, topic))) {
+            const auto kept = keeper->keep(device_id_, topic, payload);
+            if (!kept) {
+                return false;
+            }
+            ticket = *kept;
+        }
+        forward([topic = std::move(topic), payload = std::move(payload), ticket](DeviceSession& s,
+                                                                                 SteadyTime now) {
+            s.handle_message(topic, payload, now, ticket);
+        });
+        return true;
     }
     void on_subscribe_result(uint64_t tag, bool ok) override {
         forward([tag, ok](DeviceSession& s, SteadyTime now) {

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway/session/c2d_keeper.hpp"
 #include "gateway/session/clock.hpp"
 #include "gateway/session/device_session.hpp"
 #include "gateway/session/event_batch.hpp"
@@ -39,6 +40,10 @@ class SessionManager final : private SessionHost, private EventBatchSink {
     ~SessionManager() override;
     SessionManager(const SessionManager&) = delete;
     SessionManager& operator=(const SessionManager&) = delete;
+
+    // Where C2D messages are kept before the hub gets their PUBACK (c2d_keeper.hpp). Set it
+    // before the first session exists; it must outlive the manager.
+    void set_c2d_keeper(C2dKeeper& keeper) { c2d_keeper_ = &keeper; }
 
     // Runs the manager's loop on its own thread. Without start(), call run_pending() instead.
     void start();
@@ -94,6 +99,7 @@ class SessionManager final : private SessionHost, private EventBatchSink {
     double uniform01() override { return random_(); }
     WallTime wall_now() override { return clock_.wall_now(); }
     SessionListener& listener() override { return listener_; }
+    C2dKeeper* c2d_keeper() override { return c2d_keeper_; }
     void request_connect_slot(DeviceSession& session) override;
     void connects_throttled(SteadyTime now) override;
     bool try_twin_slot(TwinOpKind kind, SteadyTime now) override;
@@ -106,6 +112,7 @@ class SessionManager final : private SessionHost, private EventBatchSink {
     const Clock& clock_;
     UniformRandom random_;
     std::string server_uri_;
+    C2dKeeper* c2d_keeper_ = nullptr;  // set before any session exists; read on every thread
 
     // Loop thread only.
     std::map<std::string, std::unique_ptr<DeviceSession>> sessions_;

@@ -43,7 +43,10 @@ class UpstreamEvents {
     virtual void on_connect_result(const ConnectResult& result) = 0;
     // The hub or the network closed an established connection.
     virtual void on_connection_lost(const std::string& cause) = 0;
-    virtual void on_message(std::string topic, std::string payload) = 0;
+    // Runs on the connection's I/O thread. False: the message could not be kept (see
+    // c2d_keeper.hpp); a connection that can still hold back the message's PUBACK then closes
+    // without sending it, so the hub delivers the message again.
+    virtual bool on_message(std::string topic, std::string payload) = 0;
     virtual void on_subscribe_result(uint64_t tag, bool ok) = 0;
     // Telemetry and other publishes: `ok` once the hub acknowledged (QoS 1) or it was sent (QoS 0).
     virtual void on_publish_result(uint64_t tag, bool ok, const std::string& error) = 0;

@@ -115,15 +115,20 @@ class FakeLocal final : public daemon::LocalPublisher {
         std::string topic, payload;
         int qos;
         bool retain;
+        std::uint64_t ticket = 0;
     };
     bool publish(const std::string& topic, const std::string& payload, int qos, bool retain,
                  std::string& error) override {
+        return publish_kept(topic, payload, qos, retain, 0, error);
+    }
+    bool publish_kept(const std::string& topic, const std::string& payload, int qos, bool retain,
+                      std::uint64_t ticket, std::string& error) override {
         std::lock_guard lock(mutex_);
         if (!accept) {
             error = "refused by the fake";
             return false;
         }
-        published.push_back({topic, payload, qos, retain});
+        published.push_back({topic, payload, qos, retain, ticket});
         return true;
     }
     std::vector<Published> snapshot() {

@@ -350,6 +350,34 @@ TEST_CASE("downlinks: C2D, desired (retained) and method requests reach the devi
     CHECK(rejected(bridge.counters, daemon::BridgeReject::unmatched_reply) == 1);
 }
 
+// Records what the router releases (the C2D journal in the daemon).
+struct ReleaseRecorder final : session::C2dKeeper {
+    std::optional<std::uint64_t> keep(const std::string&, const std::string&,
+                                      const std::string&) override {
+        return std::nullopt;
+    }
+    void release(std::uint64_t ticket) override { released.push_back(ticket); }
+    std::vector<std::uint64_t> released;
+};
+
+TEST_CASE("a kept C2D message is published with its ticket, or released when it goes nowhere") {
+    Bridge bridge;
+    ReleaseRecorder keeper;
+    bridge.downlink->set_c2d_keeper(keeper);
+    bridge.uplink->handle("t/a/s1/telemetry", "x");  // the device becomes known
+    bridge.downlink->on_c2d({"a-s1", "hello", {}, 7});
+    auto published = bridge.local.snapshot();
+    REQUIRE(published.size() == 1);
+    CHECK(published[0].ticket == 7);  // released by the local link's acknowledgement
+    CHECK(keeper.released.empty());
+
+    bridge.downlink->on_c2d({"nobody", "lost", {}, 8});  // no rule renders it
+    bridge.local.accept = false;
+    bridge.downlink->on_c2d({"a-s1", "refused", {}, 9});  // the link does not take it
+    CHECK(keeper.released == std::vector<std::uint64_t>{8, 9});
+    CHECK(bridge.local.snapshot().size() == 1);
+}
+
 TEST_CASE("a method for a device without a method template is answered 501 by the bridge") {
     Bridge bridge;
     bridge.uplink->handle("m/7/telemetry", "1");

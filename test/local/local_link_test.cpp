@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <set>
 
 #include "harness/process.hpp"
@@ -186,6 +187,37 @@ TEST_CASE("downlinks published while the broker is away are sent once it is back
         subscriber_argv(broker.port(), {"-t", "down/queued", "-C", "1", "-W", "10"}));
     CHECK(late.status == 0);
     CHECK(late.output.find("while-away") != std::string::npos);
+}
+
+TEST_CASE("a publish with a ticket is reported once the broker acknowledged it, not before") {
+    LocalBroker broker;
+    broker.start();
+    LinkObserver observer;
+    std::mutex mutex;
+    std::vector<std::pair<std::uint64_t, bool>> done;
+    auto handlers = observer.handlers();
+    handlers.on_publish_done = [&](std::uint64_t ticket, bool delivered) {
+        std::lock_guard lock(mutex);
+        done.emplace_back(ticket, delivered);
+    };
+    auto link = start_link(plain_options(broker.port(), {"up/#"}), observer, handlers);
+    auto reported = [&] {
+        std::lock_guard lock(mutex);
+        return done;
+    };
+    broker.stop();
+    REQUIRE(eventually([&] { return !link->connected(); }));
+    CHECK(link->publish("down/kept", "c2d", 1, false, 7));
+    CHECK(link->publish("down/plain", "no ticket", 1, false));
+    CHECK(link->publish("down/kept0", "qos 0", 0, false, 8));
+    CHECK(reported().empty());  // queued while the broker is away: nothing acknowledged
+    broker.start();
+    REQUIRE(eventually([&] { return reported().size() == 2; }));
+    // The QoS 0 one is reported when written, the QoS 1 one at its PUBACK: either order.
+    auto results = reported();
+    std::sort(results.begin(), results.end());
+    CHECK(results == std::vector<std::pair<std::uint64_t, bool>>{{7, true}, {8, true}});
+    CHECK(link->counters().published == 3);
 }
 
 TEST_CASE("a PUBACK is not released before commit, and the redelivery keeps the stored mid") {

@@ -24,6 +24,7 @@
 using namespace hubgate::session;
 using namespace hubgate::session::test;
 using namespace std::chrono_literals;
+using hubgate::test::HubsimC2d;
 using hubgate::test::HubsimFixture;
 
 namespace {
@@ -37,8 +38,10 @@ class Recorder final : public UpstreamEvents {
     void on_connection_lost(const std::string& cause) override {
         record([&] { lost.push_back(cause); });
     }
-    void on_message(std::string topic, std::string payload) override {
+    // Answers `keep`: false plays a message the C2D journal could not store.
+    bool on_message(std::string topic, std::string payload) override {
         record([&] { messages.emplace_back(std::move(topic), std::move(payload)); });
+        return keep;
     }
     void on_subscribe_result(uint64_t tag, bool ok) override {
         record([&] { subscribes.emplace_back(tag, ok); });
@@ -56,6 +59,7 @@ class Recorder final : public UpstreamEvents {
         return changed.wait_for(lock, timeout, predicate);
     }
 
+    std::atomic<bool> keep{true};
     std::mutex mutex;
     std::condition_variable changed;
     std::vector<ConnectResult> connects;
@@ -224,6 +228,45 @@ TEST_CASE(
     connection->publish("devices/dev0/messages/events/", "{}", 1, 13);
     REQUIRE(events.wait([&] { return events.publishes.size() == 3; }));
     CHECK(events.publishes[2] == std::pair<uint64_t, bool>{13, false});
+}
+
+// The PUBACK of a C2D message waits until the message is kept (session/c2d_keeper.hpp): one that
+// could not be kept is never acknowledged, so the hub still has it and delivers it again.
+TEST_CASE("a message that could not be kept is not acknowledged: the hub delivers it again") {
+    ConnectedDevice device;
+    auto& [hub, factory, events, connection] = device;
+    connection->subscribe({"devices/dev0/messages/devicebound/#"}, 1, 3);
+    REQUIRE(events.wait([&] { return !events.subscribes.empty(); }));
+    events.keep = false;
+    HubsimC2d c2d;
+    c2d.payload = "keep me";
+    REQUIRE(hub.send_c2d("dev0", c2d).ok());
+    REQUIRE(events.wait([&] { return events.lost.size() == 1; }));
+    CHECK(events.messages.size() == 1);
+
+    events.keep = true;
+    connection->connect(request_for(hub, "dev0"));
+    REQUIRE(events.wait([&] { return events.connects.size() == 2; }));
+    REQUIRE(events.connects[1].ok);
+    // The persistent session still holds the subscription and the unacknowledged message.
+    REQUIRE(events.wait([&] { return events.messages.size() == 2; }));
+    CHECK(events.messages[1].first == events.messages[0].first);
+    CHECK(events.messages[1].second == "keep me");
+    // Kept this time: acknowledged, so a reconnect brings nothing more.
+    connection->disconnect();
+    REQUIRE(events.wait([&] { return events.disconnected == 1; }));
+    connection->connect(request_for(hub, "dev0"));
+    REQUIRE(events.wait([&] { return events.connects.size() == 3; }));
+    // hubsim counts a C2D message completed when a reconnect finds it acknowledged.
+    bool completed = false;
+    for (int i = 0; i < 100 && !completed; ++i) {
+        completed = hub.c2d_state("dev0").body.value("completed", 0) == 1;
+        if (!completed) {
+            std::this_thread::sleep_for(100ms);  // polling interval of a bounded wait
+        }
+    }
+    CHECK(completed);
+    CHECK(events.messages.size() == 2);
 }
 
 TEST_CASE(

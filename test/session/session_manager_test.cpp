@@ -621,6 +621,67 @@ TEST_CASE("C2D messages are handed down with their decoded property bag") {
     CHECK(rig.state_of("dev1").counters.downlink_dropped == 1);
 }
 
+// A C2D keeper that records what it is given, refuses on demand, and what is released.
+struct RecordingKeeper final : C2dKeeper {
+    std::optional<std::uint64_t> keep(const std::string& device_id, const std::string& topic,
+                                      const std::string& payload) override {
+        kept.push_back({device_id, topic, payload});
+        if (refuse) {
+            return std::nullopt;
+        }
+        return next_ticket++;
+    }
+    void release(std::uint64_t ticket) override { released.push_back(ticket); }
+    struct Kept {
+        std::string device_id, topic, payload;
+    };
+    std::vector<Kept> kept;
+    std::vector<std::uint64_t> released;
+    bool refuse = false;
+    std::uint64_t next_ticket = 41;
+};
+
+TEST_CASE("a C2D message is kept on the I/O thread before it is handed down, with its ticket") {
+    Rig rig;
+    RecordingKeeper keeper;
+    rig.sessions.set_c2d_keeper(keeper);
+    rig.open("dev1", downlink_needs());
+    const std::string topic = "devices/dev1/messages/devicebound/%24.mid=m1";
+    // Kept inside the upstream's callback, before the manager's thread saw it.
+    CHECK(rig.conn("dev1").events->on_message(topic, "hello"));
+    REQUIRE(keeper.kept.size() == 1);
+    CHECK(keeper.kept[0].device_id == "dev1");
+    CHECK(keeper.kept[0].topic == topic);
+    CHECK(keeper.kept[0].payload == "hello");
+    CHECK(rig.listener.c2d.empty());
+    rig.pump();
+    REQUIRE(rig.listener.c2d.size() == 1);
+    CHECK(rig.listener.c2d[0].kept_ticket == 41);
+
+    // Method requests and twin traffic are not C2D messages: nothing to keep.
+    rig.deliver("dev1", "$iothub/methods/POST/reboot/?$rid=9", "null");
+    CHECK(keeper.kept.size() == 1);
+
+    // The disk refused: the upstream is told, so that the PUBACK never leaves.
+    keeper.refuse = true;
+    CHECK_FALSE(rig.conn("dev1").events->on_message(topic, "again"));
+    rig.pump();
+    CHECK(rig.listener.c2d.size() == 1);
+}
+
+TEST_CASE("a kept C2D message that the session drops is released") {
+    Rig rig;
+    RecordingKeeper keeper;
+    rig.sessions.set_c2d_keeper(keeper);
+    DeviceNeeds methods_only;
+    methods_only.methods = true;
+    methods_only.method_timeout = 5s;
+    rig.open("dev1", methods_only);
+    rig.deliver("dev1", "devices/dev1/messages/devicebound/", "unmapped");
+    CHECK(rig.listener.c2d.empty());
+    CHECK(keeper.released == std::vector<std::uint64_t>{41});
+}
+
 TEST_CASE("idle sessions without downlink are closed - downlink sessions stay") {
     auto options = Rig::defaults();
     options.idle_timeout = 30s;
