@@ -153,7 +153,7 @@ bool Spool::recover(std::vector<std::uint64_t> acked, std::string& error) {
     }
     const std::vector<std::uint64_t> ids = list_segments(options_.dir);
     for (std::uint64_t id : ids) {
-        auto file = SegmentFile::open(segment_path(options_.dir, id), error);
+        auto file = SegmentFile::open(segment_path(options_.dir, id), error, options_.fault);
         if (!file) {
             return false;
         }
@@ -285,7 +285,7 @@ Spool::Segment* Spool::writable_segment(std::size_t record_size, std::string& er
         active_.reset();
     }
     const std::uint64_t id = next_segment_id_;
-    auto file = SegmentFile::create(segment_path(options_.dir, id), error);
+    auto file = SegmentFile::create(segment_path(options_.dir, id), error, options_.fault);
     if (!file) {
         return nullptr;
     }

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <functional>
 
+#include "gateway/spool/fault_hook.hpp"
+
 namespace hubgate::spool {
 
 // When appended records are forced to stable storage (fdatasync).
@@ -34,6 +36,8 @@ struct SpoolOptions {
     std::function<std::chrono::system_clock::time_point()> clock = [] {
         return std::chrono::system_clock::now();
     };
+    // Tests only: makes disk operations fail (fault_hook.hpp).
+    FaultHook fault;
 };
 
 }  // namespace hubgate::spool
