@@ -446,7 +446,8 @@ std::vector<KeySpec> build_schema() {
         {.path = "spool.ttl",
          .kind = Kind::DurationText,
          .default_literal = R"("7d")",
-         .description = "Messages older than this are dropped (and counted).",
+         .description = "Messages older than this are dropped (and counted). Age counts while "
+                        "hubgate runs: wall-clock steps and time stopped do not age a message.",
          .check = duration_at_least(1s),
          .assign = to<&Config::spool, &SpoolConfig::ttl>()},
 

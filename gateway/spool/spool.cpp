@@ -123,11 +123,17 @@ std::unique_ptr<Spool> Spool::open(SpoolOptions options, std::string& error) {
 }
 
 Spool::Spool(SpoolOptions options, AckLog ack_log, int lock_fd)
-    : options_(std::move(options)), ack_log_(std::move(ack_log)), lock_fd_(lock_fd) {}
+    : options_(std::move(options)),
+      clock_(options_.dir / "clock", options_.clock, options_.monotonic),
+      ack_log_(std::move(ack_log)),
+      lock_fd_(lock_fd) {}
 
 Spool::~Spool() {
     std::string error;
     if (!ack_log_.flush(error)) {
+        spdlog::error("spool: {}", error);
+    }
+    if (!clock_.save(error)) {
         spdlog::error("spool: {}", error);
     }
     for (auto& sealed : sealed_unsynced_) {
@@ -152,13 +158,14 @@ bool Spool::recover(std::vector<std::uint64_t> acked, std::string& error) {
         next_seq_ = acked.back() + 1;
     }
     const std::vector<std::uint64_t> ids = list_segments(options_.dir);
+    std::optional<std::int64_t> newest_stamp_ms;  // seeds the age clock
     for (std::uint64_t id : ids) {
         auto file = SegmentFile::open(segment_path(options_.dir, id), error, options_.fault);
         if (!file) {
             return false;
         }
         Segment& segment = segments_.emplace(id, Segment{std::move(*file), 0, {}}).first->second;
-        scan_segment(id, segment, id == ids.back(), acked);
+        scan_segment(id, segment, id == ids.back(), acked, newest_stamp_ms);
         bytes_ += segment.file.size();
         done_in_live_segments_ += segment.done_seqs.size();
         next_segment_id_ = id + 1;
@@ -181,6 +188,7 @@ bool Spool::recover(std::vector<std::uint64_t> acked, std::string& error) {
         return false;
     }
     counters_.bytes = bytes_;
+    clock_.start(newest_stamp_ms);
     if (counters_.recovered > 0) {
         spdlog::info("spool: recovered {} unacknowledged messages for {} devices ({} bytes)",
                      counters_.recovered.load(), devices_.size(), bytes_);
@@ -189,7 +197,8 @@ bool Spool::recover(std::vector<std::uint64_t> acked, std::string& error) {
 }
 
 void Spool::scan_segment(std::uint64_t id, Segment& segment, bool newest,
-                         const std::vector<std::uint64_t>& acked_sorted) {
+                         const std::vector<std::uint64_t>& acked_sorted,
+                         std::optional<std::int64_t>& newest_stamp_ms) {
     std::string bytes;
     std::string error;
     if (!segment.file.read_all(bytes, error)) {
@@ -234,6 +243,10 @@ void Spool::scan_segment(std::uint64_t id, Segment& segment, bool newest,
             continue;
         }
         next_seq_ = std::max(next_seq_, message->seq + 1);
+        const std::int64_t stamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          message->enqueued.time_since_epoch())
+                                          .count();
+        newest_stamp_ms = std::max(newest_stamp_ms.value_or(stamp_ms), stamp_ms);
         recent_.remember({message->message.source.packet_id, message->message.source.digest,
                           message->seq, message->mid});
         if (std::binary_search(acked_sorted.begin(), acked_sorted.end(), message->seq)) {
@@ -244,9 +257,7 @@ void Spool::scan_segment(std::uint64_t id, Segment& segment, bool newest,
             entry.segment = id;
             entry.offset = at;
             entry.size = static_cast<std::uint32_t>(record_size);
-            entry.enqueued_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    message->enqueued.time_since_epoch())
-                                    .count();
+            entry.enqueued_ms = stamp_ms;
             devices_[message->message.device_id].entries.push_back(std::move(entry));
             ++segment.live;
             ++counters_.recovered;
@@ -257,9 +268,7 @@ void Spool::scan_segment(std::uint64_t id, Segment& segment, bool newest,
 }
 
 std::int64_t Spool::now_ms() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               options_.clock().time_since_epoch())
-        .count();
+    return clock_.now_ms();
 }
 
 Spool::Segment* Spool::writable_segment(std::size_t record_size, std::string& error) {
@@ -311,7 +320,8 @@ AppendResult Spool::append(const SpoolMessage& message) {
     }
     stored.seq = next_seq_;
     // Whole milliseconds, as the record stores it: a kept copy equals what load() would return.
-    stored.enqueued = std::chrono::floor<std::chrono::milliseconds>(options_.clock());
+    stored.enqueued =
+        std::chrono::system_clock::time_point{std::chrono::milliseconds{clock_.now_ms()}};
     const std::string record = record::encode(stored);
     if (record.size() > options_.max_record_bytes) {
         result.status = AppendStatus::too_large;
@@ -659,6 +669,13 @@ void Spool::tidy() {
     if (compact) {
         compact_ack_log(still_needed);
     }
+    std::string error;
+    const bool saved = clock_.save(error);
+    if (!saved && !clock_save_failed_) {
+        ++counters_.io_errors;
+        spdlog::error("spool: {} (message ages may restart from an older value)", error);
+    }
+    clock_save_failed_ = !saved;
 }
 
 void Spool::compact_ack_log(const std::vector<std::uint64_t>& still_needed) {

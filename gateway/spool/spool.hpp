@@ -8,6 +8,7 @@
 //              and whenever the current one reaches segment_bytes; deleted (by tidy()) once
 //              every record in it is finished (acknowledged or dropped);
 //   acks.log   sequence numbers of finished records (ack_log.hpp);
+//   clock      the last value of the clock message age is measured on (spool_clock.hpp);
 //   lock       flock()ed while a process owns the directory.
 // Recovery (open) scans every segment, checks each record's CRC (bad ones are counted as corrupt
 // and skipped), cuts a torn tail off the newest segment, and drops records named in acks.log.
@@ -35,6 +36,7 @@
 #include "gateway/spool/ack_log.hpp"
 #include "gateway/spool/recent_sources.hpp"
 #include "gateway/spool/segment_file.hpp"
+#include "gateway/spool/spool_clock.hpp"
 #include "gateway/spool/spool_counters.hpp"
 #include "gateway/spool/spool_message.hpp"
 #include "gateway/spool/spool_options.hpp"
@@ -99,8 +101,9 @@ class Spool {
     std::size_t expire();
 
     // Deletes the files of finished segments and compacts acks.log when it is mostly dead
-    // entries: disk work kept off the threads that append, take and ack. Call it about once a
-    // second from a thread that may wait for the disk (the daemon: housekeeping); any thread.
+    // entries, and saves the age clock: disk work kept off the threads that append, take and ack.
+    // Call it about once a second from a thread that may wait for the disk (the daemon:
+    // housekeeping); any thread.
     void tidy();
 
     // Devices that have messages waiting to be taken (e.g. recovered at open).
@@ -138,7 +141,8 @@ class Spool {
     Spool(SpoolOptions options, AckLog ack_log, int lock_fd);
     bool recover(std::vector<std::uint64_t> acked, std::string& error);
     void scan_segment(std::uint64_t id, Segment& segment, bool newest,
-                      const std::vector<std::uint64_t>& acked_sorted);
+                      const std::vector<std::uint64_t>& acked_sorted,
+                      std::optional<std::int64_t>& newest_stamp_ms);
     Segment* writable_segment(std::size_t record_size, std::string& error);
     bool expired(const Entry& entry, std::int64_t now_ms) const;
     std::optional<SpooledMessage> load(const Entry& entry, bool& io_failure);
@@ -153,6 +157,7 @@ class Spool {
     std::int64_t now_ms() const;
 
     SpoolOptions options_;
+    SpoolClock clock_;
     mutable std::mutex mutex_;
     AckLog ack_log_;
     int lock_fd_ = -1;
@@ -164,6 +169,7 @@ class Spool {
     std::uint64_t kept_bytes_ = 0;  // record sizes of the messages held in Entry::kept
     std::uint64_t done_in_live_segments_ = 0;
     bool unsynced_ = false;
+    bool clock_save_failed_ = false;  // tidy() logs a failing save once
     // Sealed segments whose tail the next commit() must still sync (second descriptors).
     std::vector<SegmentFile> sealed_unsynced_;
     // Finished segments: out of segments_, their files deleted by tidy().

@@ -192,7 +192,7 @@ TEST_CASE("a kept message equals what the file gives back") {
     ScratchDir kept_dir;
     ScratchDir read_dir;
     auto clock = std::make_shared<FakeClock>();
-    clock->now += std::chrono::microseconds{1234567};  // not a whole millisecond
+    clock->advance(std::chrono::microseconds{1234567});  // not a whole millisecond
     auto kept_options = options_for(kept_dir.path(), clock);
     auto read_options = options_for(read_dir.path(), clock);
     read_options.keep_in_memory_bytes = 0;
