@@ -25,6 +25,44 @@ constexpr std::string_view kSegmentSuffix = ".seg";
 // not make stored records look corrupt.
 constexpr std::uint64_t kMaxRecoverableBody = std::uint64_t{256} << 20;
 
+// An intact record (magic, length, CRC and fields all check) and its size on disk.
+struct ParsedRecord {
+    SpooledMessage message;
+    std::uint64_t size = 0;
+};
+
+std::optional<ParsedRecord> parse_record(std::string_view bytes, std::uint64_t at) {
+    const std::string_view rest = bytes.substr(at);
+    const record::Header header = record::decode_header(rest, kMaxRecoverableBody);
+    if (header.status != record::HeaderStatus::ok) {
+        return std::nullopt;
+    }
+    const std::string_view body = rest.substr(record::kHeaderSize, header.body_size);
+    if (crc32(body) != header.crc) {
+        return std::nullopt;
+    }
+    auto message = record::decode_body(body);
+    if (!message) {
+        return std::nullopt;
+    }
+    return ParsedRecord{std::move(*message), record::kHeaderSize + header.body_size};
+}
+
+// Where the next intact record after a damaged one starting at `from` begins. A payload may hold
+// bytes that look like a record; besides a matching CRC, a candidate must carry a seq after the
+// last intact record's (seqs only grow through the segments), which such a look-alike would not.
+std::optional<std::uint64_t> next_intact_record(std::string_view bytes, std::uint64_t from,
+                                                std::uint64_t after_seq) {
+    constexpr std::string_view kMagicBytes("HGSP", 4);  // record::kMagic as stored
+    for (auto at = bytes.find(kMagicBytes, from); at != std::string_view::npos;
+         at = bytes.find(kMagicBytes, at + 1)) {
+        if (auto parsed = parse_record(bytes, at); parsed && parsed->message.seq > after_seq) {
+            return at;
+        }
+    }
+    return std::nullopt;
+}
+
 std::filesystem::path segment_path(const std::filesystem::path& dir, std::uint64_t id) {
     char name[32];
     std::snprintf(name, sizeof name, "%016llu", static_cast<unsigned long long>(id));
@@ -158,14 +196,15 @@ bool Spool::recover(std::vector<std::uint64_t> acked, std::string& error) {
         next_seq_ = acked.back() + 1;
     }
     const std::vector<std::uint64_t> ids = list_segments(options_.dir);
-    std::optional<std::int64_t> newest_stamp_ms;  // seeds the age clock
+    ScanState scan;
+    scan.acked_sorted = std::move(acked);
     for (std::uint64_t id : ids) {
         auto file = SegmentFile::open(segment_path(options_.dir, id), error, options_.fault);
         if (!file) {
             return false;
         }
         Segment& segment = segments_.emplace(id, Segment{std::move(*file), 0, {}}).first->second;
-        scan_segment(id, segment, id == ids.back(), acked, newest_stamp_ms);
+        scan_segment(id, segment, id == ids.back(), scan);
         bytes_ += segment.file.size();
         done_in_live_segments_ += segment.done_seqs.size();
         next_segment_id_ = id + 1;
@@ -188,7 +227,7 @@ bool Spool::recover(std::vector<std::uint64_t> acked, std::string& error) {
         return false;
     }
     counters_.bytes = bytes_;
-    clock_.start(newest_stamp_ms);
+    clock_.start(scan.newest_stamp_ms);
     if (counters_.recovered > 0) {
         spdlog::info("spool: recovered {} unacknowledged messages for {} devices ({} bytes)",
                      counters_.recovered.load(), devices_.size(), bytes_);
@@ -196,9 +235,7 @@ bool Spool::recover(std::vector<std::uint64_t> acked, std::string& error) {
     return true;
 }
 
-void Spool::scan_segment(std::uint64_t id, Segment& segment, bool newest,
-                         const std::vector<std::uint64_t>& acked_sorted,
-                         std::optional<std::int64_t>& newest_stamp_ms) {
+void Spool::scan_segment(std::uint64_t id, Segment& segment, bool newest, ScanState& scan) {
     std::string bytes;
     std::string error;
     if (!segment.file.read_all(bytes, error)) {
@@ -207,64 +244,88 @@ void Spool::scan_segment(std::uint64_t id, Segment& segment, bool newest,
         segment.live = 1;  // unreadable now; keep the file rather than delete unsent messages
         return;
     }
+    std::uint64_t stretches = 0;     // damaged stretches stepped over
+    std::uint64_t skipped = 0;       // their bytes
+    std::uint64_t intact_after = 0;  // intact records found after the first damage
     std::uint64_t at = 0;
     while (at < bytes.size()) {
-        const std::string_view rest = std::string_view(bytes).substr(at);
-        const record::Header header = record::decode_header(rest, kMaxRecoverableBody);
-        if (header.status != record::HeaderStatus::ok) {
-            if (newest) {
-                // The process died while writing its last record: nothing after it was ever
-                // reported as stored, so cutting it off loses nothing.
-                counters_.torn_bytes += bytes.size() - at;
-                if (!segment.file.truncate(at, error)) {
-                    spdlog::error("spool: {}", error);
-                    ++counters_.io_errors;
-                }
-            } else {
-                ++counters_.corrupt;
-                spdlog::error(
-                    "spool: damaged record header in {} at offset {}; the rest of that "
-                    "segment is skipped",
-                    segment.file.path().string(), at);
+        auto parsed = parse_record(bytes, at);
+        if (parsed) {
+            intact_after += stretches > 0 ? 1 : 0;
+            const std::uint64_t size = parsed->size;
+            add_recovered(id, segment, at, size, std::move(parsed->message), scan);
+            at += size;
+            continue;
+        }
+        const auto next = next_intact_record(bytes, at + 1, scan.last_seq);
+        if (!next && newest) {
+            // The process died while writing its last record: nothing after it was ever
+            // reported as stored, so cutting it off loses nothing.
+            counters_.torn_bytes += bytes.size() - at;
+            if (!segment.file.truncate(at, error)) {
+                spdlog::error("spool: {}", error);
+                ++counters_.io_errors;
             }
             break;
         }
-        const std::uint64_t record_size = record::kHeaderSize + header.body_size;
-        const std::string_view body = rest.substr(record::kHeaderSize, header.body_size);
-        std::optional<SpooledMessage> message;
-        if (crc32(body) == header.crc) {
-            message = record::decode_body(body);
-        }
-        if (!message) {
-            ++counters_.corrupt;
-            spdlog::error("spool: corrupt record in {} at offset {} skipped",
-                          segment.file.path().string(), at);
-            at += record_size;
-            continue;
-        }
-        next_seq_ = std::max(next_seq_, message->seq + 1);
-        const std::int64_t stamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          message->enqueued.time_since_epoch())
-                                          .count();
-        newest_stamp_ms = std::max(newest_stamp_ms.value_or(stamp_ms), stamp_ms);
-        recent_.remember({message->message.source.packet_id, message->message.source.digest,
-                          message->seq, message->mid});
-        if (std::binary_search(acked_sorted.begin(), acked_sorted.end(), message->seq)) {
-            segment.done_seqs.push_back(message->seq);
-        } else {
-            Entry entry;
-            entry.seq = message->seq;
-            entry.segment = id;
-            entry.offset = at;
-            entry.size = static_cast<std::uint32_t>(record_size);
-            entry.enqueued_ms = stamp_ms;
-            devices_[message->message.device_id].entries.push_back(std::move(entry));
-            ++segment.live;
-            ++counters_.recovered;
-            ++counters_.messages;
-        }
-        at += record_size;
+        const std::uint64_t resume = next.value_or(bytes.size());
+        ++stretches;
+        skipped += resume - at;
+        at = resume;
     }
+    if (stretches > 0) {
+        counters_.corrupt += stretches;
+        counters_.damaged_bytes += skipped;
+        keep_damaged_copy(segment.file, stretches, skipped, intact_after);
+    }
+}
+
+void Spool::add_recovered(std::uint64_t id, Segment& segment, std::uint64_t offset,
+                          std::uint64_t size, SpooledMessage message, ScanState& scan) {
+    next_seq_ = std::max(next_seq_, message.seq + 1);
+    scan.last_seq = std::max(scan.last_seq, message.seq);
+    const std::int64_t stamp_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(message.enqueued.time_since_epoch())
+            .count();
+    scan.newest_stamp_ms = std::max(scan.newest_stamp_ms.value_or(stamp_ms), stamp_ms);
+    recent_.remember({message.message.source.packet_id, message.message.source.digest, message.seq,
+                      message.mid});
+    if (std::binary_search(scan.acked_sorted.begin(), scan.acked_sorted.end(), message.seq)) {
+        segment.done_seqs.push_back(message.seq);
+        return;
+    }
+    Entry entry;
+    entry.seq = message.seq;
+    entry.segment = id;
+    entry.offset = offset;
+    entry.size = static_cast<std::uint32_t>(size);
+    entry.enqueued_ms = stamp_ms;
+    devices_[message.message.device_id].entries.push_back(std::move(entry));
+    ++segment.live;
+    ++counters_.recovered;
+    ++counters_.messages;
+}
+
+void Spool::keep_damaged_copy(const SegmentFile& file, std::uint64_t stretches,
+                              std::uint64_t skipped, std::uint64_t intact_after) {
+    // A copy, not the file itself: its intact records are still read from it. A copy left by an
+    // earlier start (the same damage seen again) is kept as it is.
+    const std::filesystem::path folder = options_.dir / "damaged";
+    const std::filesystem::path copy = folder / file.path().filename();
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    if (!ec && !std::filesystem::exists(copy, ec)) {
+        std::filesystem::copy_file(file.path(), copy, ec);
+    }
+    if (ec) {
+        ++counters_.io_errors;
+        spdlog::error("spool: cannot keep a copy of the damaged {} in {}: {}", file.path().string(),
+                      folder.string(), ec.message());
+    }
+    spdlog::error(
+        "spool: {} is damaged: skipped {} damaged stretch(es), {} bytes (the records in them are "
+        "lost); {} intact records after the damage recovered; a copy is kept in {}",
+        file.path().string(), stretches, skipped, intact_after, copy.string());
 }
 
 std::int64_t Spool::now_ms() const {

@@ -9,10 +9,16 @@
 //              every record in it is finished (acknowledged or dropped);
 //   acks.log   sequence numbers of finished records (ack_log.hpp);
 //   clock      the last value of the clock message age is measured on (spool_clock.hpp);
+//   damaged/   copies of segments recovery found damaged, kept for inspection;
 //   lock       flock()ed while a process owns the directory.
-// Recovery (open) scans every segment, checks each record's CRC (bad ones are counted as corrupt
-// and skipped), cuts a torn tail off the newest segment, and drops records named in acks.log.
-// A message may therefore be sent twice after a crash, always with the $.mid it got at append.
+// Recovery (open) scans every segment and checks each record (magic, length, CRC, fields). At a
+// damaged record it searches forward for the next intact one (magic + CRC, and a seq after the
+// last good one) and goes on from there, so damage in the middle of a file costs only the damaged
+// records; the file is copied to damaged/, the skipped bytes counted and logged once per file.
+// A damaged end of the newest segment with nothing intact after it is a torn tail (the process
+// died mid-write; nothing in it was acknowledged) and is cut off. Records named in acks.log are
+// dropped. A message may therefore be sent twice after a crash, always with the $.mid it got at
+// append.
 //
 // Draining: per device, in append order, at most `window` unacknowledged messages handed out at a
 // time; devices are independent. Thread-safe (one mutex), with one rule: append() and commit()
@@ -139,10 +145,18 @@ class Spool {
     };
 
     Spool(SpoolOptions options, AckLog ack_log, int lock_fd);
+    // What recovery carries from one segment to the next.
+    struct ScanState {
+        std::vector<std::uint64_t> acked_sorted;
+        std::uint64_t last_seq = 0;                   // of the last intact record
+        std::optional<std::int64_t> newest_stamp_ms;  // latest enqueue stamp seen
+    };
     bool recover(std::vector<std::uint64_t> acked, std::string& error);
-    void scan_segment(std::uint64_t id, Segment& segment, bool newest,
-                      const std::vector<std::uint64_t>& acked_sorted,
-                      std::optional<std::int64_t>& newest_stamp_ms);
+    void scan_segment(std::uint64_t id, Segment& segment, bool newest, ScanState& scan);
+    void add_recovered(std::uint64_t id, Segment& segment, std::uint64_t offset, std::uint64_t size,
+                       SpooledMessage message, ScanState& scan);
+    void keep_damaged_copy(const SegmentFile& file, std::uint64_t stretches, std::uint64_t skipped,
+                           std::uint64_t intact_after);
     Segment* writable_segment(std::size_t record_size, std::string& error);
     bool expired(const Entry& entry, std::int64_t now_ms) const;
     std::optional<SpooledMessage> load(const Entry& entry, bool& io_failure);
