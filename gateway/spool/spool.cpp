@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +25,14 @@ constexpr std::string_view kSegmentSuffix = ".seg";
 // Recovery accepts any record up to this size, so lowering max_record_bytes between runs does
 // not make stored records look corrupt.
 constexpr std::uint64_t kMaxRecoverableBody = std::uint64_t{256} << 20;
+// How often a full disk is looked at again, and how much must be free to go on: room for a few
+// records, so that the first appends after resuming do not fill it up at once.
+constexpr std::int64_t kSpaceCheckIntervalMs = 1000;
+constexpr std::uint64_t kResumeRecords = 4;
+
+bool no_space(int error_number) {
+    return error_number == ENOSPC || error_number == EDQUOT;
+}
 
 // An intact record (magic, length, CRC and fields all check) and its size on disk.
 struct ParsedRecord {
@@ -227,6 +236,7 @@ bool Spool::recover(std::vector<std::uint64_t> acked, std::string& error) {
         return false;
     }
     counters_.bytes = bytes_;
+    first_uncommitted_seq_ = next_seq_;
     clock_.start(scan.newest_stamp_ms);
     if (counters_.recovered > 0) {
         spdlog::info("spool: recovered {} unacknowledged messages for {} devices ({} bytes)",
@@ -371,7 +381,9 @@ AppendResult Spool::append(const SpoolMessage& message) {
 
     std::lock_guard lock(mutex_);
     AppendResult result;
-    if (auto original = recent_.find(message.source.packet_id, message.source.digest)) {
+    auto original = recent_.find(message.source.packet_id, message.source.digest);
+    // A copy given up after a failed sync is no copy: this redelivery is stored anew.
+    if (original && given_up_.erase(original->seq) == 0) {
         ++counters_.redeliveries;
         result.status = AppendStatus::ok;
         result.seq = original->seq;
@@ -395,12 +407,22 @@ AppendResult Spool::append(const SpoolMessage& message) {
     }
     std::string error;
     Segment* segment = writable_segment(record.size(), error);
+    int cause = segment == nullptr ? errno : 0;  // why a new segment could not be created
     const std::uint64_t offset = segment != nullptr ? segment->file.size() : 0;
     bool written = segment != nullptr && segment->file.append(record, error);
     if (written && options_.sync == SyncMode::always && !segment->file.sync(error)) {
         std::string ignored;
         segment->file.truncate(offset, ignored);
         written = false;
+    }
+    if (!written && segment != nullptr) {
+        cause = segment->file.last_errno();
+    }
+    if (!written && no_space(cause)) {
+        ++counters_.full_events;
+        disk_became_full(error);
+        result.status = AppendStatus::full;
+        return result;
     }
     if (!written) {
         ++counters_.io_errors;
@@ -439,6 +461,7 @@ AppendResult Spool::append(const SpoolMessage& message) {
 void Spool::forget_recent_sources() {
     std::lock_guard lock(mutex_);
     recent_.forget();
+    given_up_.clear();
 }
 
 bool Spool::commit() {
@@ -446,6 +469,8 @@ bool Spool::commit() {
     // cannot go away under us: only the appending thread (ours) seals or removes it.
     SegmentFile* file = nullptr;
     std::vector<SegmentFile> sealed;
+    std::uint64_t first = 0;
+    std::uint64_t end = 0;
     {
         std::lock_guard lock(mutex_);
         sealed.swap(sealed_unsynced_);
@@ -453,28 +478,115 @@ bool Spool::commit() {
             file = &segments_.at(*active_).file;
             unsynced_ = false;
         }
+        first = std::exchange(first_uncommitted_seq_, next_seq_);
+        end = next_seq_;
     }
     std::string error;
-    bool synced = true;
+    int cause = 0;
     for (auto& segment : sealed) {
-        synced = synced && segment.sync(error);
+        if (cause == 0 && !segment.sync(error)) {
+            cause = segment.last_errno();
+        }
     }
-    synced = synced && (file == nullptr || file->sync(error));
-    if (!synced) {
-        ++counters_.io_errors;
-        spdlog::error("spool: {}", error);
-        // Synced again by the next commit: a redelivered message matches its stored copy and is
-        // not appended again, so only a sync can make that copy safe.
-        std::lock_guard lock(mutex_);
-        unsynced_ = unsynced_ || file != nullptr;
-        sealed_unsynced_.insert(sealed_unsynced_.begin(), std::make_move_iterator(sealed.begin()),
-                                std::make_move_iterator(sealed.end()));
+    if (cause == 0 && file != nullptr && !file->sync(error)) {
+        cause = file->last_errno();
+    }
+    if (cause == 0) {
+        return true;
+    }
+    ++counters_.io_errors;
+    spdlog::error("spool: {}", error);
+    // Not synced again: after a failed fdatasync the kernel may have dropped the pages it could
+    // not write, so a retry that succeeds proves nothing about them.
+    std::lock_guard lock(mutex_);
+    give_up_unsynced(first, end);
+    if (no_space(cause)) {
+        disk_became_full(error);
+    }
+    return false;
+}
+
+void Spool::give_up_unsynced(std::uint64_t first, std::uint64_t end) {
+    std::uint64_t given_up = 0;
+    for (auto device = devices_.begin(); device != devices_.end();) {
+        DeviceQueue& queue = device->second;
+        auto it =
+            std::lower_bound(queue.entries.begin(), queue.entries.end(), first,
+                             [](const Entry& entry, std::uint64_t seq) { return entry.seq < seq; });
+        for (; it != queue.entries.end() && it->seq < end; ++it) {
+            if (it->state == EntryState::done) {
+                continue;  // the hub acknowledged it already: it is safe there
+            }
+            if (it->state == EntryState::in_flight) {
+                --queue.in_flight;
+            }
+            given_up_.insert(it->seq);
+            finish(*it);  // also in acks.log: a copy that did reach the disk is not sent later
+            ++given_up;
+        }
+        auto next = std::next(device);
+        pop_finished(device);
+        device = next;
+    }
+    // New records go to a fresh file, away from pages whose fate is unknown.
+    seal_active();
+    counters_.unsynced_given_up += given_up;
+    if (given_up > 0) {
+        spdlog::error(
+            "spool: gave up {} messages whose sync failed; the local broker still has them and "
+            "they are stored again when it redelivers them",
+            given_up);
+    }
+}
+
+void Spool::seal_active() {
+    if (!active_) {
+        return;
+    }
+    const std::uint64_t id = *active_;
+    active_.reset();
+    unsynced_ = false;
+    if (segments_.at(id).live == 0) {
+        remove_segment(id);
+    }
+}
+
+void Spool::disk_became_full(const std::string& error) {
+    next_space_check_ms_ = clock_.now_ms() + kSpaceCheckIntervalMs;
+    if (disk_full_.exchange(true)) {
+        return;
+    }
+    ++counters_.disk_full;
+    spdlog::error(
+        "spool: the disk is full ({}); taking no more local messages until space returns (the "
+        "local broker keeps them)",
+        error);
+}
+
+bool Spool::space_returned() const {
+    const std::int64_t now = clock_.now_ms();
+    if (now < next_space_check_ms_.load()) {
         return false;
+    }
+    next_space_check_ms_ = now + kSpaceCheckIntervalMs;
+    if (options_.fault && options_.fault(FileOp::free_space, options_.dir) != 0) {
+        return false;
+    }
+    struct statvfs info {};
+    if (::statvfs(options_.dir.c_str(), &info) != 0 ||
+        std::uint64_t{info.f_bavail} * info.f_frsize < kResumeRecords * options_.max_record_bytes) {
+        return false;
+    }
+    if (disk_full_.exchange(false)) {
+        spdlog::info("spool: disk space returned; taking local messages again");
     }
     return true;
 }
 
 bool Spool::has_room() const {
+    if (disk_full_.load() && !space_returned()) {
+        return false;
+    }
     std::lock_guard lock(mutex_);
     return bytes_ + options_.max_record_bytes <= options_.max_bytes;
 }

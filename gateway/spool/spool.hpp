@@ -20,6 +20,15 @@
 // dropped. A message may therefore be sent twice after a crash, always with the $.mid it got at
 // append.
 //
+// Failed syncs: Linux reports a write-back error once and may drop the pages it could not write,
+// so a later fdatasync of the same file can succeed although earlier data never reached the disk.
+// A failed commit() therefore gives up every record appended since the last good commit (the
+// local broker still has them, unacknowledged), seals the segment, and stores their
+// redeliveries anew instead of matching them to the copies it gave up.
+// A full disk (ENOSPC) makes append() answer `full` and has_room() false until free space
+// returns (checked at most once a second), so the local link stops reading and the broker keeps
+// the messages; logged once per episode and counted.
+//
 // Draining: per device, in append order, at most `window` unacknowledged messages handed out at a
 // time; devices are independent. Thread-safe (one mutex), with one rule: append() and commit()
 // must always be called from the same thread (the local link thread); take/ack/requeue/expire/
@@ -37,6 +46,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "gateway/spool/ack_log.hpp"
@@ -85,10 +95,12 @@ class Spool {
     // The local broker started a new session (its packet ids restart): stop matching sources.
     void forget_recent_sources();
     // Syncs what append() wrote since the last commit. False on an I/O error: the caller must not
-    // acknowledge those messages to their sender.
+    // acknowledge those messages to their sender, and the spool has given them up (their
+    // redeliveries are stored anew; see the top of this file).
     bool commit();
-    // True while at least one record of max_record_bytes still fits: the local link reads from
-    // the broker only while this holds, so append() rarely has to answer `full`.
+    // True while at least one record of max_record_bytes still fits and the disk is not full:
+    // the local link reads from the broker only while this holds, so append() rarely has to
+    // answer `full`. After a full disk it checks (at most once a second) whether space returned.
     bool has_room() const;
 
     // Hands out the device's next messages, oldest first, up to the window minus what is already
@@ -163,6 +175,13 @@ class Spool {
     // Moves the entry's kept copy out (null if it has none) and frees its room in the budget.
     std::unique_ptr<SpooledMessage> take_kept(Entry& entry);
     void finish(Entry& entry);
+    // After a failed sync: gives up the unfinished records with seq in [first, end) and seals
+    // the active segment.
+    void give_up_unsynced(std::uint64_t first, std::uint64_t end);
+    void seal_active();
+    void disk_became_full(const std::string& error);
+    // Whether a full disk has room again (at most one look per second).
+    bool space_returned() const;
     void remove_segment(std::uint64_t id);
     void delete_retired_files(std::vector<std::filesystem::path> files);
     std::vector<std::uint64_t> acks_still_needed() const;
@@ -183,6 +202,13 @@ class Spool {
     std::uint64_t kept_bytes_ = 0;  // record sizes of the messages held in Entry::kept
     std::uint64_t done_in_live_segments_ = 0;
     bool unsynced_ = false;
+    // The first seq appended since the last commit(): a failed sync gives up [it, next_seq_).
+    std::uint64_t first_uncommitted_seq_ = 1;
+    // Records given up after a failed sync: a redelivery of one of them is stored anew.
+    std::unordered_set<std::uint64_t> given_up_;
+    // Set by ENOSPC; cleared by has_room() once space returned (checked at the time below).
+    mutable std::atomic<bool> disk_full_{false};
+    mutable std::atomic<std::int64_t> next_space_check_ms_{0};
     bool clock_save_failed_ = false;  // tidy() logs a failing save once
     // Sealed segments whose tail the next commit() must still sync (second descriptors).
     std::vector<SegmentFile> sealed_unsynced_;

@@ -16,10 +16,14 @@ struct SpoolCounters {
     std::atomic<std::uint64_t> torn_bytes{0};     // bytes cut off a torn tail at recovery
     std::atomic<std::uint64_t> damaged_bytes{0};  // damaged bytes recovery stepped over
     std::atomic<std::uint64_t> full_events{0};    // appends refused because the spool was full
+    std::atomic<std::uint64_t> disk_full{0};      // times the disk filled up (ENOSPC)
     std::atomic<std::uint64_t> io_errors{0};      // failed writes, syncs, reads or deletes
     std::atomic<std::uint64_t> recovered{0};      // unacknowledged records found at open
     std::atomic<std::uint64_t> bytes{0};          // gauge: bytes of all segment files
     std::atomic<std::uint64_t> messages{0};       // gauge: records not yet acked or dropped
+    // Records given up because the sync that was to make them durable failed (the local broker
+    // still had them: they were stored again when it redelivered them).
+    std::atomic<std::uint64_t> unsynced_given_up{0};
 };
 
 }  // namespace hubgate::spool
