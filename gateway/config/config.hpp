@@ -123,6 +123,7 @@ struct SessionsConfig {
     double twin_update_rate = 0;  // reported-property PATCHes per second, across all devices
     BackoffConfig backoff;
     Duration refused_backoff{};  // wait after a refusal for bad credentials
+    Duration replaced_retry{};   // wait after another connection took a device's id
     Duration idle_timeout{};     // close a session idle this long (no downlink needed); 0: never
     std::vector<std::string> startup_devices;  // device ids connected at start-up
     bool connect_seen_devices = false;         // also connect at start-up every device seen before

@@ -394,6 +394,13 @@ std::vector<KeySpec> build_schema() {
          .description = "Wait before retrying a device whose credentials the hub refused.",
          .check = duration_at_least(1s),
          .assign = to<&Config::sessions, &SessionsConfig::refused_backoff>()},
+        {.path = "sessions.replaced_retry",
+         .kind = Kind::DurationText,
+         .default_literal = R"("10m")",
+         .description = "Wait before a session the hub closed for another connection with the "
+                        "same device id (replaced) tries again.",
+         .check = duration_at_least(1s),
+         .assign = to<&Config::sessions, &SessionsConfig::replaced_retry>()},
         {.path = "sessions.idle_timeout",
          .kind = Kind::DurationText,
          .default_literal = R"("0s")",
@@ -439,7 +446,8 @@ std::vector<KeySpec> build_schema() {
         {.path = "spool.ttl",
          .kind = Kind::DurationText,
          .default_literal = R"("7d")",
-         .description = "Messages older than this are dropped (and counted).",
+         .description = "Messages older than this are dropped (and counted). Age counts while "
+                        "hubgate runs: wall-clock steps and time stopped do not age a message.",
          .check = duration_at_least(1s),
          .assign = to<&Config::spool, &SpoolConfig::ttl>()},
 

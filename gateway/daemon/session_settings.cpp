@@ -40,6 +40,7 @@ bool session_settings_from(const config::Config& config, SessionSettings& settin
     s.reconnect_backoff.max = config.sessions.backoff.max;
     s.refused_backoff.min = config.sessions.refused_backoff;
     s.refused_backoff.max = std::max(config.sessions.refused_backoff, s.refused_backoff.max);
+    s.replaced_retry = config.sessions.replaced_retry;
     s.renewal.fraction = config.auth.renew_at;
 
     auto& auth = s.auth;

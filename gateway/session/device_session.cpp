@@ -226,7 +226,9 @@ void DeviceSession::refuse(SteadyTime now, std::string reason) {
 
 void DeviceSession::become_replaced(SteadyTime now) {
     reason_ = "another connection took the device id";
-    spdlog::warn("session {}: {}; letting go", device_id_, reason_);
+    retry_at_ = now + options_.replaced_retry;
+    spdlog::warn("session {}: {}; letting go, trying again in {} s", device_id_, reason_,
+                 std::chrono::duration_cast<std::chrono::seconds>(options_.replaced_retry).count());
     set_state(SessionState::Replaced, now);
 }
 
@@ -494,6 +496,7 @@ void DeviceSession::tick(SteadyTime now) {
     switch (state_) {
         case SessionState::BackingOff:
         case SessionState::Refused:
+        case SessionState::Replaced:
             if (now >= retry_at_) {
                 start(now);
             }
@@ -531,7 +534,8 @@ SessionSnapshot DeviceSession::snapshot(SteadyTime now, WallTime wall_now) const
     snap.device_id = device_id_;
     snap.state = state_;
     snap.reason = reason_;
-    if (state_ == SessionState::BackingOff || state_ == SessionState::Refused) {
+    if (state_ == SessionState::BackingOff || state_ == SessionState::Refused ||
+        state_ == SessionState::Replaced) {
         snap.retry_at = wall_now + std::chrono::duration_cast<WallTime::duration>(retry_at_ - now);
     }
     snap.token_expiry = token_expiry_;

@@ -58,6 +58,10 @@ struct SessionOptions {
     // hub, is taken as another connection owning the device id (see DESIGN.md, "Beyond one
     // machine"): the session lets go instead of fighting for the id.
     Millis replaced_window{std::chrono::seconds(60)};
+    // How long a replaced session waits before it tries once more: the other owner may have
+    // been a one-off (a test client, a moved device), and a session that never retried would
+    // stay offline until an operator restarted it.
+    Millis replaced_retry{std::chrono::minutes(10)};
 };
 
 // What a device's mapping needs from its session: the subscriptions and the method timeout.

@@ -19,7 +19,7 @@ enum class SessionState {
     Connected,
     BackingOff,  // a connect failed or the connection was lost; retries at retry_at
     Refused,     // the hub refused the credentials (CONNACK 4/5); retries much later
-    Replaced,    // another connection took the device id; this session let go
+    Replaced,    // another connection took the device id; let go, retries after replaced_retry
     Closed,      // closed by the manager (idle, or shutting down)
 };
 
@@ -54,7 +54,7 @@ struct SessionCounters {
 struct SessionSnapshot {
     std::string device_id;
     SessionState state = SessionState::Idle;
-    std::optional<WallTime> retry_at;      // BackingOff / Refused: when the next attempt starts
+    std::optional<WallTime> retry_at;      // BackingOff / Refused / Replaced: when it tries again
     std::string reason;                    // last failure or refusal, for people
     std::optional<WallTime> token_expiry;  // SAS token in use (none for X.509)
     std::optional<WallTime> connected_since;

@@ -17,13 +17,15 @@ std::string describe(const char* what, const std::filesystem::path& path) {
 
 }  // namespace
 
-SegmentFile::SegmentFile(std::filesystem::path path, int fd, std::uint64_t size)
-    : path_(std::move(path)), fd_(fd), size_(size) {}
+SegmentFile::SegmentFile(std::filesystem::path path, int fd, std::uint64_t size, FaultHook fault)
+    : path_(std::move(path)), fd_(fd), size_(size), fault_(std::move(fault)) {}
 
 SegmentFile::SegmentFile(SegmentFile&& other) noexcept
     : path_(std::move(other.path_)),
       fd_(std::exchange(other.fd_, -1)),
-      size_(std::exchange(other.size_, 0)) {}
+      size_(std::exchange(other.size_, 0)),
+      fault_(std::move(other.fault_)),
+      last_errno_(other.last_errno_) {}
 
 SegmentFile& SegmentFile::operator=(SegmentFile&& other) noexcept {
     if (this != &other) {
@@ -33,6 +35,8 @@ SegmentFile& SegmentFile::operator=(SegmentFile&& other) noexcept {
         path_ = std::move(other.path_);
         fd_ = std::exchange(other.fd_, -1);
         size_ = std::exchange(other.size_, 0);
+        fault_ = std::move(other.fault_);
+        last_errno_ = other.last_errno_;
     }
     return *this;
 }
@@ -44,21 +48,21 @@ SegmentFile::~SegmentFile() {
 }
 
 std::optional<SegmentFile> SegmentFile::create(const std::filesystem::path& path,
-                                               std::string& error) {
+                                               std::string& error, FaultHook fault) {
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         error = describe("cannot create", path);
         return std::nullopt;
     }
-    SegmentFile file(path, fd, 0);
+    SegmentFile file(path, fd, 0, std::move(fault));
     if (!sync_directory(path.parent_path(), error)) {
         return std::nullopt;
     }
     return file;
 }
 
-std::optional<SegmentFile> SegmentFile::open(const std::filesystem::path& path,
-                                             std::string& error) {
+std::optional<SegmentFile> SegmentFile::open(const std::filesystem::path& path, std::string& error,
+                                             FaultHook fault) {
     const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0) {
         error = describe("cannot open", path);
@@ -70,18 +74,25 @@ std::optional<SegmentFile> SegmentFile::open(const std::filesystem::path& path,
         ::close(fd);
         return std::nullopt;
     }
-    return SegmentFile(path, fd, static_cast<std::uint64_t>(info.st_size));
+    return SegmentFile(path, fd, static_cast<std::uint64_t>(info.st_size), std::move(fault));
 }
 
 bool SegmentFile::append(std::string_view bytes, std::string& error) {
     std::size_t written = 0;
     while (written < bytes.size()) {
-        const ssize_t n = ::pwrite(fd_, bytes.data() + written, bytes.size() - written,
-                                   static_cast<off_t>(size_ + written));
+        ssize_t n = -1;
+        if (const int fault = injected(FileOp::write); fault != 0) {
+            errno = fault;
+        } else {
+            n = ::pwrite(fd_, bytes.data() + written, bytes.size() - written,
+                         static_cast<off_t>(size_ + written));
+        }
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n <= 0) {
+            last_errno_ = n < 0 ? errno : ENOSPC;  // a write of nothing: no room for more
+            errno = last_errno_;
             error = describe("cannot write", path_);
             // Leave no partial record behind; recovery would cut it anyway.
             if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
@@ -123,7 +134,10 @@ bool SegmentFile::read_all(std::string& out, std::string& error) const {
 }
 
 bool SegmentFile::sync(std::string& error) {
-    if (::fdatasync(fd_) != 0) {
+    const int fault = injected(FileOp::sync);
+    if (fault != 0 || ::fdatasync(fd_) != 0) {
+        last_errno_ = fault != 0 ? fault : errno;
+        errno = last_errno_;
         error = describe("cannot sync", path_);
         return false;
     }
@@ -136,7 +150,7 @@ std::optional<SegmentFile> SegmentFile::duplicate(std::string& error) const {
         error = describe("cannot duplicate the descriptor of", path_);
         return std::nullopt;
     }
-    return SegmentFile(path_, fd, size_);
+    return SegmentFile(path_, fd, size_, fault_);
 }
 
 bool SegmentFile::truncate(std::uint64_t size, std::string& error) {

@@ -1,6 +1,7 @@
 #pragma once
 // One append-only spool file on disk: the POSIX calls behind the spool (write at the end, read
-// at an offset, sync, truncate), with errors reported as text instead of thrown.
+// at an offset, sync, truncate), with errors reported as text instead of thrown, and the errno of
+// the last failure kept for callers that must tell a full disk from a failing one.
 
 #include <cstdint>
 #include <filesystem>
@@ -8,15 +9,20 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/spool/fault_hook.hpp"
+
 namespace hubgate::spool {
 
 // An open file that only grows at its end (or is cut back after a failed or torn write).
 class SegmentFile {
   public:
-    // Creates a new, empty file (fails if it exists) and syncs its directory entry.
-    static std::optional<SegmentFile> create(const std::filesystem::path& path, std::string& error);
+    // Creates a new, empty file (fails if it exists) and syncs its directory entry. On failure
+    // errno holds the cause. `fault` (tests) may fail its writes and syncs.
+    static std::optional<SegmentFile> create(const std::filesystem::path& path, std::string& error,
+                                             FaultHook fault = {});
     // Opens an existing file for reading and appending.
-    static std::optional<SegmentFile> open(const std::filesystem::path& path, std::string& error);
+    static std::optional<SegmentFile> open(const std::filesystem::path& path, std::string& error,
+                                           FaultHook fault = {});
 
     SegmentFile(SegmentFile&& other) noexcept;
     SegmentFile& operator=(SegmentFile&& other) noexcept;
@@ -36,13 +42,19 @@ class SegmentFile {
     // after the owner closed or deleted it.
     std::optional<SegmentFile> duplicate(std::string& error) const;
     bool truncate(std::uint64_t size, std::string& error);
+    // errno of the last failed append or sync (ENOSPC: the disk is full).
+    int last_errno() const { return last_errno_; }
 
   private:
-    SegmentFile(std::filesystem::path path, int fd, std::uint64_t size);
+    SegmentFile(std::filesystem::path path, int fd, std::uint64_t size, FaultHook fault);
+    // The errno the fault hook injects into `op`, 0 for none.
+    int injected(FileOp op) const { return fault_ ? fault_(op, path_) : 0; }
 
     std::filesystem::path path_;
     int fd_ = -1;
     std::uint64_t size_ = 0;
+    FaultHook fault_;
+    int last_errno_ = 0;
 };
 
 // fsyncs a directory so that files created, renamed or removed in it survive a power loss.

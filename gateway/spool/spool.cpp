@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +25,52 @@ constexpr std::string_view kSegmentSuffix = ".seg";
 // Recovery accepts any record up to this size, so lowering max_record_bytes between runs does
 // not make stored records look corrupt.
 constexpr std::uint64_t kMaxRecoverableBody = std::uint64_t{256} << 20;
+// How often a full disk is looked at again, and how much must be free to go on: room for a few
+// records, so that the first appends after resuming do not fill it up at once.
+constexpr std::int64_t kSpaceCheckIntervalMs = 1000;
+constexpr std::uint64_t kResumeRecords = 4;
+
+bool no_space(int error_number) {
+    return error_number == ENOSPC || error_number == EDQUOT;
+}
+
+// An intact record (magic, length, CRC and fields all check) and its size on disk.
+struct ParsedRecord {
+    SpooledMessage message;
+    std::uint64_t size = 0;
+};
+
+std::optional<ParsedRecord> parse_record(std::string_view bytes, std::uint64_t at) {
+    const std::string_view rest = bytes.substr(at);
+    const record::Header header = record::decode_header(rest, kMaxRecoverableBody);
+    if (header.status != record::HeaderStatus::ok) {
+        return std::nullopt;
+    }
+    const std::string_view body = rest.substr(record::kHeaderSize, header.body_size);
+    if (crc32(body) != header.crc) {
+        return std::nullopt;
+    }
+    auto message = record::decode_body(body);
+    if (!message) {
+        return std::nullopt;
+    }
+    return ParsedRecord{std::move(*message), record::kHeaderSize + header.body_size};
+}
+
+// Where the next intact record after a damaged one starting at `from` begins. A payload may hold
+// bytes that look like a record; besides a matching CRC, a candidate must carry a seq after the
+// last intact record's (seqs only grow through the segments), which such a look-alike would not.
+std::optional<std::uint64_t> next_intact_record(std::string_view bytes, std::uint64_t from,
+                                                std::uint64_t after_seq) {
+    constexpr std::string_view kMagicBytes("HGSP", 4);  // record::kMagic as stored
+    for (auto at = bytes.find(kMagicBytes, from); at != std::string_view::npos;
+         at = bytes.find(kMagicBytes, at + 1)) {
+        if (auto parsed = parse_record(bytes, at); parsed && parsed->message.seq > after_seq) {
+            return at;
+        }
+    }
+    return std::nullopt;
+}
 
 std::filesystem::path segment_path(const std::filesystem::path& dir, std::uint64_t id) {
     char name[32];
@@ -123,11 +170,17 @@ std::unique_ptr<Spool> Spool::open(SpoolOptions options, std::string& error) {
 }
 
 Spool::Spool(SpoolOptions options, AckLog ack_log, int lock_fd)
-    : options_(std::move(options)), ack_log_(std::move(ack_log)), lock_fd_(lock_fd) {}
+    : options_(std::move(options)),
+      clock_(options_.dir / "clock", options_.clock, options_.monotonic),
+      ack_log_(std::move(ack_log)),
+      lock_fd_(lock_fd) {}
 
 Spool::~Spool() {
     std::string error;
     if (!ack_log_.flush(error)) {
+        spdlog::error("spool: {}", error);
+    }
+    if (!clock_.save(error)) {
         spdlog::error("spool: {}", error);
     }
     for (auto& sealed : sealed_unsynced_) {
@@ -152,13 +205,15 @@ bool Spool::recover(std::vector<std::uint64_t> acked, std::string& error) {
         next_seq_ = acked.back() + 1;
     }
     const std::vector<std::uint64_t> ids = list_segments(options_.dir);
+    ScanState scan;
+    scan.acked_sorted = std::move(acked);
     for (std::uint64_t id : ids) {
-        auto file = SegmentFile::open(segment_path(options_.dir, id), error);
+        auto file = SegmentFile::open(segment_path(options_.dir, id), error, options_.fault);
         if (!file) {
             return false;
         }
         Segment& segment = segments_.emplace(id, Segment{std::move(*file), 0, {}}).first->second;
-        scan_segment(id, segment, id == ids.back(), acked);
+        scan_segment(id, segment, id == ids.back(), scan);
         bytes_ += segment.file.size();
         done_in_live_segments_ += segment.done_seqs.size();
         next_segment_id_ = id + 1;
@@ -181,6 +236,8 @@ bool Spool::recover(std::vector<std::uint64_t> acked, std::string& error) {
         return false;
     }
     counters_.bytes = bytes_;
+    first_uncommitted_seq_ = next_seq_;
+    clock_.start(scan.newest_stamp_ms);
     if (counters_.recovered > 0) {
         spdlog::info("spool: recovered {} unacknowledged messages for {} devices ({} bytes)",
                      counters_.recovered.load(), devices_.size(), bytes_);
@@ -188,8 +245,7 @@ bool Spool::recover(std::vector<std::uint64_t> acked, std::string& error) {
     return true;
 }
 
-void Spool::scan_segment(std::uint64_t id, Segment& segment, bool newest,
-                         const std::vector<std::uint64_t>& acked_sorted) {
+void Spool::scan_segment(std::uint64_t id, Segment& segment, bool newest, ScanState& scan) {
     std::string bytes;
     std::string error;
     if (!segment.file.read_all(bytes, error)) {
@@ -198,68 +254,92 @@ void Spool::scan_segment(std::uint64_t id, Segment& segment, bool newest,
         segment.live = 1;  // unreadable now; keep the file rather than delete unsent messages
         return;
     }
+    std::uint64_t stretches = 0;     // damaged stretches stepped over
+    std::uint64_t skipped = 0;       // their bytes
+    std::uint64_t intact_after = 0;  // intact records found after the first damage
     std::uint64_t at = 0;
     while (at < bytes.size()) {
-        const std::string_view rest = std::string_view(bytes).substr(at);
-        const record::Header header = record::decode_header(rest, kMaxRecoverableBody);
-        if (header.status != record::HeaderStatus::ok) {
-            if (newest) {
-                // The process died while writing its last record: nothing after it was ever
-                // reported as stored, so cutting it off loses nothing.
-                counters_.torn_bytes += bytes.size() - at;
-                if (!segment.file.truncate(at, error)) {
-                    spdlog::error("spool: {}", error);
-                    ++counters_.io_errors;
-                }
-            } else {
-                ++counters_.corrupt;
-                spdlog::error(
-                    "spool: damaged record header in {} at offset {}; the rest of that "
-                    "segment is skipped",
-                    segment.file.path().string(), at);
+        auto parsed = parse_record(bytes, at);
+        if (parsed) {
+            intact_after += stretches > 0 ? 1 : 0;
+            const std::uint64_t size = parsed->size;
+            add_recovered(id, segment, at, size, std::move(parsed->message), scan);
+            at += size;
+            continue;
+        }
+        const auto next = next_intact_record(bytes, at + 1, scan.last_seq);
+        if (!next && newest) {
+            // The process died while writing its last record: nothing after it was ever
+            // reported as stored, so cutting it off loses nothing.
+            counters_.torn_bytes += bytes.size() - at;
+            if (!segment.file.truncate(at, error)) {
+                spdlog::error("spool: {}", error);
+                ++counters_.io_errors;
             }
             break;
         }
-        const std::uint64_t record_size = record::kHeaderSize + header.body_size;
-        const std::string_view body = rest.substr(record::kHeaderSize, header.body_size);
-        std::optional<SpooledMessage> message;
-        if (crc32(body) == header.crc) {
-            message = record::decode_body(body);
-        }
-        if (!message) {
-            ++counters_.corrupt;
-            spdlog::error("spool: corrupt record in {} at offset {} skipped",
-                          segment.file.path().string(), at);
-            at += record_size;
-            continue;
-        }
-        next_seq_ = std::max(next_seq_, message->seq + 1);
-        recent_.remember({message->message.source.packet_id, message->message.source.digest,
-                          message->seq, message->mid});
-        if (std::binary_search(acked_sorted.begin(), acked_sorted.end(), message->seq)) {
-            segment.done_seqs.push_back(message->seq);
-        } else {
-            Entry entry;
-            entry.seq = message->seq;
-            entry.segment = id;
-            entry.offset = at;
-            entry.size = static_cast<std::uint32_t>(record_size);
-            entry.enqueued_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    message->enqueued.time_since_epoch())
-                                    .count();
-            devices_[message->message.device_id].entries.push_back(std::move(entry));
-            ++segment.live;
-            ++counters_.recovered;
-            ++counters_.messages;
-        }
-        at += record_size;
+        const std::uint64_t resume = next.value_or(bytes.size());
+        ++stretches;
+        skipped += resume - at;
+        at = resume;
+    }
+    if (stretches > 0) {
+        counters_.corrupt += stretches;
+        counters_.damaged_bytes += skipped;
+        keep_damaged_copy(segment.file, stretches, skipped, intact_after);
     }
 }
 
+void Spool::add_recovered(std::uint64_t id, Segment& segment, std::uint64_t offset,
+                          std::uint64_t size, SpooledMessage message, ScanState& scan) {
+    next_seq_ = std::max(next_seq_, message.seq + 1);
+    scan.last_seq = std::max(scan.last_seq, message.seq);
+    const std::int64_t stamp_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(message.enqueued.time_since_epoch())
+            .count();
+    scan.newest_stamp_ms = std::max(scan.newest_stamp_ms.value_or(stamp_ms), stamp_ms);
+    recent_.remember({message.message.source.packet_id, message.message.source.digest, message.seq,
+                      message.mid});
+    if (std::binary_search(scan.acked_sorted.begin(), scan.acked_sorted.end(), message.seq)) {
+        segment.done_seqs.push_back(message.seq);
+        return;
+    }
+    Entry entry;
+    entry.seq = message.seq;
+    entry.segment = id;
+    entry.offset = offset;
+    entry.size = static_cast<std::uint32_t>(size);
+    entry.enqueued_ms = stamp_ms;
+    devices_[message.message.device_id].entries.push_back(std::move(entry));
+    ++segment.live;
+    ++counters_.recovered;
+    ++counters_.messages;
+}
+
+void Spool::keep_damaged_copy(const SegmentFile& file, std::uint64_t stretches,
+                              std::uint64_t skipped, std::uint64_t intact_after) {
+    // A copy, not the file itself: its intact records are still read from it. A copy left by an
+    // earlier start (the same damage seen again) is kept as it is.
+    const std::filesystem::path folder = options_.dir / "damaged";
+    const std::filesystem::path copy = folder / file.path().filename();
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    if (!ec && !std::filesystem::exists(copy, ec)) {
+        std::filesystem::copy_file(file.path(), copy, ec);
+    }
+    if (ec) {
+        ++counters_.io_errors;
+        spdlog::error("spool: cannot keep a copy of the damaged {} in {}: {}", file.path().string(),
+                      folder.string(), ec.message());
+    }
+    spdlog::error(
+        "spool: {} is damaged: skipped {} damaged stretch(es), {} bytes (the records in them are "
+        "lost); {} intact records after the damage recovered; a copy is kept in {}",
+        file.path().string(), stretches, skipped, intact_after, copy.string());
+}
+
 std::int64_t Spool::now_ms() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               options_.clock().time_since_epoch())
-        .count();
+    return clock_.now_ms();
 }
 
 Spool::Segment* Spool::writable_segment(std::size_t record_size, std::string& error) {
@@ -285,7 +365,7 @@ Spool::Segment* Spool::writable_segment(std::size_t record_size, std::string& er
         active_.reset();
     }
     const std::uint64_t id = next_segment_id_;
-    auto file = SegmentFile::create(segment_path(options_.dir, id), error);
+    auto file = SegmentFile::create(segment_path(options_.dir, id), error, options_.fault);
     if (!file) {
         return nullptr;
     }
@@ -301,7 +381,9 @@ AppendResult Spool::append(const SpoolMessage& message) {
 
     std::lock_guard lock(mutex_);
     AppendResult result;
-    if (auto original = recent_.find(message.source.packet_id, message.source.digest)) {
+    auto original = recent_.find(message.source.packet_id, message.source.digest);
+    // A copy given up after a failed sync is no copy: this redelivery is stored anew.
+    if (original && given_up_.erase(original->seq) == 0) {
         ++counters_.redeliveries;
         result.status = AppendStatus::ok;
         result.seq = original->seq;
@@ -311,7 +393,8 @@ AppendResult Spool::append(const SpoolMessage& message) {
     }
     stored.seq = next_seq_;
     // Whole milliseconds, as the record stores it: a kept copy equals what load() would return.
-    stored.enqueued = std::chrono::floor<std::chrono::milliseconds>(options_.clock());
+    stored.enqueued =
+        std::chrono::system_clock::time_point{std::chrono::milliseconds{clock_.now_ms()}};
     const std::string record = record::encode(stored);
     if (record.size() > options_.max_record_bytes) {
         result.status = AppendStatus::too_large;
@@ -324,12 +407,22 @@ AppendResult Spool::append(const SpoolMessage& message) {
     }
     std::string error;
     Segment* segment = writable_segment(record.size(), error);
+    int cause = segment == nullptr ? errno : 0;  // why a new segment could not be created
     const std::uint64_t offset = segment != nullptr ? segment->file.size() : 0;
     bool written = segment != nullptr && segment->file.append(record, error);
     if (written && options_.sync == SyncMode::always && !segment->file.sync(error)) {
         std::string ignored;
         segment->file.truncate(offset, ignored);
         written = false;
+    }
+    if (!written && segment != nullptr) {
+        cause = segment->file.last_errno();
+    }
+    if (!written && no_space(cause)) {
+        ++counters_.full_events;
+        disk_became_full(error);
+        result.status = AppendStatus::full;
+        return result;
     }
     if (!written) {
         ++counters_.io_errors;
@@ -368,6 +461,7 @@ AppendResult Spool::append(const SpoolMessage& message) {
 void Spool::forget_recent_sources() {
     std::lock_guard lock(mutex_);
     recent_.forget();
+    given_up_.clear();
 }
 
 bool Spool::commit() {
@@ -375,6 +469,8 @@ bool Spool::commit() {
     // cannot go away under us: only the appending thread (ours) seals or removes it.
     SegmentFile* file = nullptr;
     std::vector<SegmentFile> sealed;
+    std::uint64_t first = 0;
+    std::uint64_t end = 0;
     {
         std::lock_guard lock(mutex_);
         sealed.swap(sealed_unsynced_);
@@ -382,28 +478,115 @@ bool Spool::commit() {
             file = &segments_.at(*active_).file;
             unsynced_ = false;
         }
+        first = std::exchange(first_uncommitted_seq_, next_seq_);
+        end = next_seq_;
     }
     std::string error;
-    bool synced = true;
+    int cause = 0;
     for (auto& segment : sealed) {
-        synced = synced && segment.sync(error);
+        if (cause == 0 && !segment.sync(error)) {
+            cause = segment.last_errno();
+        }
     }
-    synced = synced && (file == nullptr || file->sync(error));
-    if (!synced) {
-        ++counters_.io_errors;
-        spdlog::error("spool: {}", error);
-        // Synced again by the next commit: a redelivered message matches its stored copy and is
-        // not appended again, so only a sync can make that copy safe.
-        std::lock_guard lock(mutex_);
-        unsynced_ = unsynced_ || file != nullptr;
-        sealed_unsynced_.insert(sealed_unsynced_.begin(), std::make_move_iterator(sealed.begin()),
-                                std::make_move_iterator(sealed.end()));
+    if (cause == 0 && file != nullptr && !file->sync(error)) {
+        cause = file->last_errno();
+    }
+    if (cause == 0) {
+        return true;
+    }
+    ++counters_.io_errors;
+    spdlog::error("spool: {}", error);
+    // Not synced again: after a failed fdatasync the kernel may have dropped the pages it could
+    // not write, so a retry that succeeds proves nothing about them.
+    std::lock_guard lock(mutex_);
+    give_up_unsynced(first, end);
+    if (no_space(cause)) {
+        disk_became_full(error);
+    }
+    return false;
+}
+
+void Spool::give_up_unsynced(std::uint64_t first, std::uint64_t end) {
+    std::uint64_t given_up = 0;
+    for (auto device = devices_.begin(); device != devices_.end();) {
+        DeviceQueue& queue = device->second;
+        auto it =
+            std::lower_bound(queue.entries.begin(), queue.entries.end(), first,
+                             [](const Entry& entry, std::uint64_t seq) { return entry.seq < seq; });
+        for (; it != queue.entries.end() && it->seq < end; ++it) {
+            if (it->state == EntryState::done) {
+                continue;  // the hub acknowledged it already: it is safe there
+            }
+            if (it->state == EntryState::in_flight) {
+                --queue.in_flight;
+            }
+            given_up_.insert(it->seq);
+            finish(*it);  // also in acks.log: a copy that did reach the disk is not sent later
+            ++given_up;
+        }
+        auto next = std::next(device);
+        pop_finished(device);
+        device = next;
+    }
+    // New records go to a fresh file, away from pages whose fate is unknown.
+    seal_active();
+    counters_.unsynced_given_up += given_up;
+    if (given_up > 0) {
+        spdlog::error(
+            "spool: gave up {} messages whose sync failed; the local broker still has them and "
+            "they are stored again when it redelivers them",
+            given_up);
+    }
+}
+
+void Spool::seal_active() {
+    if (!active_) {
+        return;
+    }
+    const std::uint64_t id = *active_;
+    active_.reset();
+    unsynced_ = false;
+    if (segments_.at(id).live == 0) {
+        remove_segment(id);
+    }
+}
+
+void Spool::disk_became_full(const std::string& error) {
+    next_space_check_ms_ = clock_.now_ms() + kSpaceCheckIntervalMs;
+    if (disk_full_.exchange(true)) {
+        return;
+    }
+    ++counters_.disk_full;
+    spdlog::error(
+        "spool: the disk is full ({}); taking no more local messages until space returns (the "
+        "local broker keeps them)",
+        error);
+}
+
+bool Spool::space_returned() const {
+    const std::int64_t now = clock_.now_ms();
+    if (now < next_space_check_ms_.load()) {
         return false;
+    }
+    next_space_check_ms_ = now + kSpaceCheckIntervalMs;
+    if (options_.fault && options_.fault(FileOp::free_space, options_.dir) != 0) {
+        return false;
+    }
+    struct statvfs info {};
+    if (::statvfs(options_.dir.c_str(), &info) != 0 ||
+        std::uint64_t{info.f_bavail} * info.f_frsize < kResumeRecords * options_.max_record_bytes) {
+        return false;
+    }
+    if (disk_full_.exchange(false)) {
+        spdlog::info("spool: disk space returned; taking local messages again");
     }
     return true;
 }
 
 bool Spool::has_room() const {
+    if (disk_full_.load() && !space_returned()) {
+        return false;
+    }
     std::lock_guard lock(mutex_);
     return bytes_ + options_.max_record_bytes <= options_.max_bytes;
 }
@@ -659,6 +842,13 @@ void Spool::tidy() {
     if (compact) {
         compact_ack_log(still_needed);
     }
+    std::string error;
+    const bool saved = clock_.save(error);
+    if (!saved && !clock_save_failed_) {
+        ++counters_.io_errors;
+        spdlog::error("spool: {} (message ages may restart from an older value)", error);
+    }
+    clock_save_failed_ = !saved;
 }
 
 void Spool::compact_ack_log(const std::vector<std::uint64_t>& still_needed) {

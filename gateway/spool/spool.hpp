@@ -8,10 +8,26 @@
 //              and whenever the current one reaches segment_bytes; deleted (by tidy()) once
 //              every record in it is finished (acknowledged or dropped);
 //   acks.log   sequence numbers of finished records (ack_log.hpp);
+//   clock      the last value of the clock message age is measured on (spool_clock.hpp);
+//   damaged/   copies of segments recovery found damaged, kept for inspection;
 //   lock       flock()ed while a process owns the directory.
-// Recovery (open) scans every segment, checks each record's CRC (bad ones are counted as corrupt
-// and skipped), cuts a torn tail off the newest segment, and drops records named in acks.log.
-// A message may therefore be sent twice after a crash, always with the $.mid it got at append.
+// Recovery (open) scans every segment and checks each record (magic, length, CRC, fields). At a
+// damaged record it searches forward for the next intact one (magic + CRC, and a seq after the
+// last good one) and goes on from there, so damage in the middle of a file costs only the damaged
+// records; the file is copied to damaged/, the skipped bytes counted and logged once per file.
+// A damaged end of the newest segment with nothing intact after it is a torn tail (the process
+// died mid-write; nothing in it was acknowledged) and is cut off. Records named in acks.log are
+// dropped. A message may therefore be sent twice after a crash, always with the $.mid it got at
+// append.
+//
+// Failed syncs: Linux reports a write-back error once and may drop the pages it could not write,
+// so a later fdatasync of the same file can succeed although earlier data never reached the disk.
+// A failed commit() therefore gives up every record appended since the last good commit (the
+// local broker still has them, unacknowledged), seals the segment, and stores their
+// redeliveries anew instead of matching them to the copies it gave up.
+// A full disk (ENOSPC) makes append() answer `full` and has_room() false until free space
+// returns (checked at most once a second), so the local link stops reading and the broker keeps
+// the messages; logged once per episode and counted.
 //
 // Draining: per device, in append order, at most `window` unacknowledged messages handed out at a
 // time; devices are independent. Thread-safe (one mutex), with one rule: append() and commit()
@@ -30,11 +46,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "gateway/spool/ack_log.hpp"
 #include "gateway/spool/recent_sources.hpp"
 #include "gateway/spool/segment_file.hpp"
+#include "gateway/spool/spool_clock.hpp"
 #include "gateway/spool/spool_counters.hpp"
 #include "gateway/spool/spool_message.hpp"
 #include "gateway/spool/spool_options.hpp"
@@ -77,10 +95,12 @@ class Spool {
     // The local broker started a new session (its packet ids restart): stop matching sources.
     void forget_recent_sources();
     // Syncs what append() wrote since the last commit. False on an I/O error: the caller must not
-    // acknowledge those messages to their sender.
+    // acknowledge those messages to their sender, and the spool has given them up (their
+    // redeliveries are stored anew; see the top of this file).
     bool commit();
-    // True while at least one record of max_record_bytes still fits: the local link reads from
-    // the broker only while this holds, so append() rarely has to answer `full`.
+    // True while at least one record of max_record_bytes still fits and the disk is not full:
+    // the local link reads from the broker only while this holds, so append() rarely has to
+    // answer `full`. After a full disk it checks (at most once a second) whether space returned.
     bool has_room() const;
 
     // Hands out the device's next messages, oldest first, up to the window minus what is already
@@ -99,8 +119,9 @@ class Spool {
     std::size_t expire();
 
     // Deletes the files of finished segments and compacts acks.log when it is mostly dead
-    // entries: disk work kept off the threads that append, take and ack. Call it about once a
-    // second from a thread that may wait for the disk (the daemon: housekeeping); any thread.
+    // entries, and saves the age clock: disk work kept off the threads that append, take and ack.
+    // Call it about once a second from a thread that may wait for the disk (the daemon:
+    // housekeeping); any thread.
     void tidy();
 
     // Devices that have messages waiting to be taken (e.g. recovered at open).
@@ -136,15 +157,31 @@ class Spool {
     };
 
     Spool(SpoolOptions options, AckLog ack_log, int lock_fd);
+    // What recovery carries from one segment to the next.
+    struct ScanState {
+        std::vector<std::uint64_t> acked_sorted;
+        std::uint64_t last_seq = 0;                   // of the last intact record
+        std::optional<std::int64_t> newest_stamp_ms;  // latest enqueue stamp seen
+    };
     bool recover(std::vector<std::uint64_t> acked, std::string& error);
-    void scan_segment(std::uint64_t id, Segment& segment, bool newest,
-                      const std::vector<std::uint64_t>& acked_sorted);
+    void scan_segment(std::uint64_t id, Segment& segment, bool newest, ScanState& scan);
+    void add_recovered(std::uint64_t id, Segment& segment, std::uint64_t offset, std::uint64_t size,
+                       SpooledMessage message, ScanState& scan);
+    void keep_damaged_copy(const SegmentFile& file, std::uint64_t stretches, std::uint64_t skipped,
+                           std::uint64_t intact_after);
     Segment* writable_segment(std::size_t record_size, std::string& error);
     bool expired(const Entry& entry, std::int64_t now_ms) const;
     std::optional<SpooledMessage> load(const Entry& entry, bool& io_failure);
     // Moves the entry's kept copy out (null if it has none) and frees its room in the budget.
     std::unique_ptr<SpooledMessage> take_kept(Entry& entry);
     void finish(Entry& entry);
+    // After a failed sync: gives up the unfinished records with seq in [first, end) and seals
+    // the active segment.
+    void give_up_unsynced(std::uint64_t first, std::uint64_t end);
+    void seal_active();
+    void disk_became_full(const std::string& error);
+    // Whether a full disk has room again (at most one look per second).
+    bool space_returned() const;
     void remove_segment(std::uint64_t id);
     void delete_retired_files(std::vector<std::filesystem::path> files);
     std::vector<std::uint64_t> acks_still_needed() const;
@@ -153,6 +190,7 @@ class Spool {
     std::int64_t now_ms() const;
 
     SpoolOptions options_;
+    SpoolClock clock_;
     mutable std::mutex mutex_;
     AckLog ack_log_;
     int lock_fd_ = -1;
@@ -164,6 +202,14 @@ class Spool {
     std::uint64_t kept_bytes_ = 0;  // record sizes of the messages held in Entry::kept
     std::uint64_t done_in_live_segments_ = 0;
     bool unsynced_ = false;
+    // The first seq appended since the last commit(): a failed sync gives up [it, next_seq_).
+    std::uint64_t first_uncommitted_seq_ = 1;
+    // Records given up after a failed sync: a redelivery of one of them is stored anew.
+    std::unordered_set<std::uint64_t> given_up_;
+    // Set by ENOSPC; cleared by has_room() once space returned (checked at the time below).
+    mutable std::atomic<bool> disk_full_{false};
+    mutable std::atomic<std::int64_t> next_space_check_ms_{0};
+    bool clock_save_failed_ = false;  // tidy() logs a failing save once
     // Sealed segments whose tail the next commit() must still sync (second descriptors).
     std::vector<SegmentFile> sealed_unsynced_;
     // Finished segments: out of segments_, their files deleted by tidy().

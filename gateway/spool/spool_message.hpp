@@ -40,6 +40,8 @@ struct SpoolMessage {
 struct SpooledMessage {
     std::uint64_t seq = 0;
     std::string mid;
+    // When it was stored, on the spool's age clock (spool_clock.hpp): close to the wall clock, but
+    // it never jumps, and does not run while hubgate is stopped.
     std::chrono::system_clock::time_point enqueued;
     SpoolMessage message;
 };

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <functional>
 
+#include "gateway/spool/fault_hook.hpp"
+
 namespace hubgate::spool {
 
 // When appended records are forced to stable storage (fdatasync).
@@ -30,10 +32,16 @@ struct SpoolOptions {
     // Appended messages are also kept in memory, up to this many record bytes, until taken: the
     // usual take() then costs no read and no decode. 0 reads every message back from its file.
     std::uint64_t keep_in_memory_bytes = std::uint64_t{8} << 20;
-    // Time source for enqueue stamps and TTL (tests inject a fake clock).
+    // Time sources of the clock message age is measured on (spool_clock.hpp): the wall clock
+    // only seeds it in a new directory, the monotonic clock runs it. Tests inject fakes.
     std::function<std::chrono::system_clock::time_point()> clock = [] {
         return std::chrono::system_clock::now();
     };
+    std::function<std::chrono::steady_clock::time_point()> monotonic = [] {
+        return std::chrono::steady_clock::now();
+    };
+    // Tests only: makes disk operations fail (fault_hook.hpp).
+    FaultHook fault;
 };
 
 }  // namespace hubgate::spool

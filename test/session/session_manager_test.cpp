@@ -353,11 +353,47 @@ TEST_CASE("a kicked session comes back - a second loss soon after means it was r
     auto snap = rig.state_of("dev1");
     CHECK(snap.state == SessionState::Replaced);
     CHECK(snap.reason.find("another connection") != std::string::npos);
-    rig.advance(1h);
+    rig.advance(9min);
     CHECK(rig.conn("dev1").connects.size() == 2);  // no reconnect fight
     rig.sessions.restart_session("dev1");
     rig.pump();
     CHECK(rig.conn("dev1").connects.size() == 3);
+}
+
+TEST_CASE("a replaced session tries again after replaced_retry, not never") {
+    auto session = Rig::session_defaults();
+    session.replaced_retry = 10min;
+    Rig rig(Rig::defaults(), session);
+    rig.open("dev1", downlink_needs());
+    rig.lose("dev1");
+    rig.advance(1s);
+    rig.connack("dev1", true);
+    rig.suback("dev1");
+    rig.advance(5s);
+    rig.lose("dev1");
+    REQUIRE(rig.state_of("dev1").state == SessionState::Replaced);
+    CHECK(rig.state_of("dev1").retry_at.has_value());
+    rig.advance(9min + 59s);
+    CHECK(rig.conn("dev1").connects.size() == 2);  // the other owner keeps the id meanwhile
+    rig.advance(1s);
+    CHECK(rig.conn("dev1").connects.size() == 3);
+    rig.connack("dev1", true);
+    rig.suback("dev1");
+    CHECK(rig.state_of("dev1").state == SessionState::Connected);
+    // Kicked again at once: the other owner is still there, so it lets go for another while.
+    rig.advance(2s);
+    rig.lose("dev1");
+    CHECK(rig.state_of("dev1").state == SessionState::BackingOff);  // the first loss in 10 min
+    rig.advance(2s);
+    CHECK(rig.conn("dev1").connects.size() == 4);
+    rig.connack("dev1", true);
+    rig.advance(1s);
+    rig.lose("dev1");
+    CHECK(rig.state_of("dev1").state == SessionState::Replaced);
+    rig.advance(9min);
+    CHECK(rig.conn("dev1").connects.size() == 4);
+    rig.advance(1min);
+    CHECK(rig.conn("dev1").connects.size() == 5);
 }
 
 TEST_CASE("losses far apart are ordinary losses") {

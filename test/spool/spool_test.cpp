@@ -159,9 +159,9 @@ TEST_CASE("messages past the TTL are dropped and counted, on take and on expire"
     auto spool = open_or_fail(options);
     REQUIRE(spool->append(message_for("old", 0)).status == AppendStatus::ok);
     REQUIRE(spool->append(message_for("idle", 0)).status == AppendStatus::ok);
-    clock->now += std::chrono::seconds{30};
+    clock->advance(std::chrono::seconds{30});
     REQUIRE(spool->append(message_for("old", 1)).status == AppendStatus::ok);
-    clock->now += std::chrono::seconds{31};  // the first two are now 61 s old
+    clock->advance(std::chrono::seconds{31});  // the first two are now 61 s old
 
     auto taken = spool->take("old");
     REQUIRE(taken.size() == 1);
@@ -173,7 +173,7 @@ TEST_CASE("messages past the TTL are dropped and counted, on take and on expire"
     CHECK(spool->backlog("idle") == 0);
 
     // In-flight messages are the hub's business now: the TTL does not pull them back.
-    clock->now += std::chrono::hours{1};
+    clock->advance(std::chrono::hours{1});
     CHECK(spool->expire() == 0);
     CHECK(spool->ack("old", taken[0].seq));
 }

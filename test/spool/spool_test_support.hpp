@@ -10,9 +10,16 @@
 
 namespace hubgate::spool::test {
 
-// A clock the test moves by hand (for TTL).
+// Clocks the test moves by hand (for TTL): the wall clock, and the monotonic one that measures
+// message age. advance() moves both, as time passing does; a clock step moves only `now`.
 struct FakeClock {
     std::chrono::system_clock::time_point now{std::chrono::hours{24 * 365 * 50}};
+    std::chrono::steady_clock::time_point monotonic{std::chrono::hours{1}};
+
+    void advance(std::chrono::steady_clock::duration by) {
+        now += std::chrono::duration_cast<std::chrono::system_clock::duration>(by);
+        monotonic += by;
+    }
 };
 
 inline SpoolOptions options_for(const std::filesystem::path& dir,
@@ -26,6 +33,7 @@ inline SpoolOptions options_for(const std::filesystem::path& dir,
     options.ttl = std::chrono::seconds{0};
     if (clock) {
         options.clock = [clock] { return clock->now; };
+        options.monotonic = [clock] { return clock->monotonic; };
     }
     return options;
 }

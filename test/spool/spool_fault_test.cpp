@@ -1,0 +1,165 @@
+// The spool when the disk fails it: a failed fdatasync, a full disk (faults injected through
+// SpoolOptions::fault).
+#include <doctest/doctest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <map>
+#include <sstream>
+
+#include "scratch_dir.hpp"
+#include "spool_test_support.hpp"
+
+using namespace hubgate::spool;
+using namespace hubgate::spool::test;
+
+namespace {
+
+SpoolMessage sourced(int n, std::uint32_t packet_id) {
+    SpoolMessage message = message_for("dev", n);
+    message.source = {packet_id, source_digest(message.topic, message.payload)};
+    return message;
+}
+
+// Counts the log lines that contain `text` while it lives.
+class LogCapture {
+  public:
+    LogCapture() : previous_(spdlog::default_logger()) {
+        auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_);
+        spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+    }
+    ~LogCapture() { spdlog::set_default_logger(previous_); }
+    LogCapture(const LogCapture&) = delete;
+    LogCapture& operator=(const LogCapture&) = delete;
+
+    std::size_t lines_with(const std::string& text) const {
+        std::istringstream lines(stream_.str());
+        std::size_t count = 0;
+        for (std::string line; std::getline(lines, line);) {
+            count += line.find(text) != std::string::npos ? 1 : 0;
+        }
+        return count;
+    }
+
+  private:
+    std::ostringstream stream_;
+    std::shared_ptr<spdlog::logger> previous_;
+};
+
+}  // namespace
+
+TEST_CASE("after a failed fdatasync a retried commit never reports the earlier batch durable") {
+    ScratchDir dir;
+    auto options = options_for(dir.path());
+    // Linux after a write-back error: the failing fdatasync reports it once, and the pages it
+    // could not write may be gone (here: cut off the file), so the next fdatasync succeeds with
+    // nothing left to write.
+    std::map<std::filesystem::path, std::uintmax_t> synced_size;
+    bool fail_next_sync = false;
+    options.fault = [&](FileOp op, const std::filesystem::path& path) {
+        if (op != FileOp::sync) {
+            return 0;
+        }
+        if (std::exchange(fail_next_sync, false)) {
+            std::filesystem::resize_file(path, synced_size[path]);
+            return EIO;
+        }
+        synced_size[path] = std::filesystem::file_size(path);
+        return 0;
+    };
+    const SpoolMessage before = sourced(0, 1);
+    const SpoolMessage first = sourced(1, 2);
+    const SpoolMessage second = sourced(2, 3);
+    {
+        auto spool = open_or_fail(options);
+        REQUIRE(spool->append(before).status == AppendStatus::ok);
+        REQUIRE(spool->commit());
+        const auto first_try = spool->append(first);
+        REQUIRE(spool->append(second).status == AppendStatus::ok);
+        fail_next_sync = true;
+        CHECK_FALSE(spool->commit());  // the local link drops the connection: no PUBACK
+        CHECK(spool->counters().unsynced_given_up == 2);
+        CHECK(spool->backlog("dev") == 1);
+
+        // The broker redelivers both (same packet ids): stored again, not matched to the copies
+        // given up, and this commit is the one that makes them durable.
+        const auto first_again = spool->append(first);
+        CHECK_FALSE(first_again.redelivery);
+        CHECK(first_again.seq != first_try.seq);
+        CHECK_FALSE(spool->append(second).redelivery);
+        REQUIRE(spool->commit());
+        CHECK(spool->append(first).redelivery);  // a later redelivery matches the new copy
+        CHECK(spool->backlog("dev") == 3);
+    }
+    // What the PUBACKs promised is on disk, each once.
+    auto spool = open_or_fail(options);
+    std::vector<std::string> payloads;
+    for (const auto& message : spool->take("dev")) {
+        payloads.push_back(message.message.payload);
+    }
+    CHECK(payloads == std::vector<std::string>{before.payload, first.payload, second.payload});
+}
+
+TEST_CASE("a batch sent to the hub before its sync failed is not sent twice") {
+    ScratchDir dir;
+    auto options = options_for(dir.path());
+    bool fail_sync = false;
+    options.fault = [&](FileOp op, const std::filesystem::path&) {
+        return op == FileOp::sync && fail_sync ? EIO : 0;
+    };
+    auto spool = open_or_fail(options);
+    const SpoolMessage acked = sourced(0, 1);
+    const SpoolMessage in_flight = sourced(1, 2);
+    spool->append(acked);
+    spool->append(in_flight);
+    auto taken = spool->take("dev");
+    REQUIRE(taken.size() == 2);
+    REQUIRE(spool->ack("dev", taken[0].seq));
+    fail_sync = true;
+    CHECK_FALSE(spool->commit());
+    fail_sync = false;
+    // The hub has the first: its redelivery is a redelivery. The second is stored again.
+    CHECK(spool->append(acked).redelivery);
+    CHECK_FALSE(spool->append(in_flight).redelivery);
+    CHECK_FALSE(spool->ack("dev", taken[1].seq));  // the copy given up is gone
+    REQUIRE(spool->commit());
+    const auto again = spool->take("dev");
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].message.payload == in_flight.payload);
+}
+
+TEST_CASE("a full disk stops the spool, logged once and counted, until space returns") {
+    LogCapture log;
+    ScratchDir dir;
+    auto clock = std::make_shared<FakeClock>();
+    auto options = options_for(dir.path(), clock);
+    bool disk_full = false;
+    options.fault = [&](FileOp op, const std::filesystem::path&) {
+        return disk_full && op != FileOp::sync ? ENOSPC : 0;
+    };
+    auto spool = open_or_fail(options);
+    REQUIRE(spool->append(message_for("dev", 0)).status == AppendStatus::ok);
+    REQUIRE(spool->has_room());
+
+    disk_full = true;
+    CHECK(spool->append(message_for("dev", 1)).status == AppendStatus::full);
+    CHECK_FALSE(spool->has_room());  // the local link stops reading: the broker keeps them
+    CHECK(spool->append(message_for("dev", 1)).status == AppendStatus::full);
+    clock->advance(std::chrono::seconds{5});
+    CHECK_FALSE(spool->has_room());
+    CHECK(spool->counters().disk_full == 1);
+    CHECK(spool->counters().full_events == 2);
+    CHECK(spool->counters().io_errors == 0);
+    CHECK(log.lines_with("disk is full") == 1);
+
+    disk_full = false;
+    CHECK_FALSE(spool->has_room());  // looked at again at most once a second
+    clock->advance(std::chrono::seconds{1});
+    CHECK(spool->has_room());
+    CHECK(log.lines_with("space returned") == 1);
+    CHECK(spool->append(message_for("dev", 1)).status == AppendStatus::ok);
+    REQUIRE(spool->commit());
+    CHECK(spool->backlog("dev") == 2);
+    CHECK(spool->counters().disk_full == 1);
+}
