@@ -329,6 +329,7 @@ RunOutcome run_chaos(const RunOptions& options) {
     read_final_twins(env.hub(), ids, recorder);
     read_retained_desired(env.local_port(), recorder);
     const auto tokens_expired = expired_tokens(env.hub());
+    const auto connected_at_end = connected_devices(env.hub());
 
     RunOutcome outcome;
     const auto ledger = recorder.snapshot();
@@ -356,6 +357,8 @@ RunOutcome run_chaos(const RunOptions& options) {
              std::to_string(cloud->calls()) + " method calls\n";
     facts += "token expiries seen by the last hub: " + std::to_string(tokens_expired) +
              "; proxy connections: " + std::to_string(env.proxy().connections()) + "\n";
+    facts += "sessions connected at the end: " + std::to_string(connected_at_end) + " of " +
+             std::to_string(ids.size()) + "\n";
     facts += "still owed after settling: uplink " + std::to_string(uplink_owed) + ", downlink " +
              std::to_string(downlink_owed) + "\n";
     outcome.report = facts + "\n" + format_table(outcome.rows);

@@ -20,7 +20,7 @@ struct RunOptions {
     int devices = 1000;
     int messages_per_second = 200;     // telemetry steps of the whole fleet
     std::chrono::seconds settle{120};  // at most, for what is owed to arrive after the faults
-    std::filesystem::path results{};     // the table and the run's facts are written here
+    std::filesystem::path results{};   // the table and the run's facts are written here
 };
 
 struct RunOutcome {

@@ -71,8 +71,10 @@ void DeviceGroup::publish(const std::string& topic, const std::string& payload, 
     // Held across the call so that on_publish (network thread) finds the entry.
     std::lock_guard lock(mutex_);
     int mid = 0;
-    if (mosquitto_publish(client_, &mid, topic.c_str(), static_cast<int>(payload.size()),
-                          payload.data(), 1, false) == MOSQ_ERR_SUCCESS) {
+    const int rc = mosquitto_publish(client_, &mid, topic.c_str(), static_cast<int>(payload.size()),
+                                     payload.data(), 1, false);
+    // NO_CONN: libmosquitto queued the message (persistent session) and sends it on reconnect.
+    if (rc == MOSQ_ERR_SUCCESS || rc == MOSQ_ERR_NO_CONN) {
         pending_[mid] = std::move(pending);
     }
 }

@@ -24,7 +24,7 @@ inline constexpr const char* kUplinkLost = "uplink lost";
 inline constexpr const char* kUplinkDuplicateNewMid = "uplink duplicate with new $.mid";
 inline constexpr const char* kReportedState = "reported state = patches merged";
 inline constexpr const char* kDesiredOrder = "desired seen in order";
-inline constexpr const char* kDesiredEveryVersion = "desired every version seen";
+inline constexpr const char* kDesiredLatest = "desired latest version reached";
 inline constexpr const char* kDesiredRetained = "desired retained = full state";
 inline constexpr const char* kC2dDelivered = "c2d delivered at least once";
 inline constexpr const char* kMethodOutcome = "method answered or failed visibly";

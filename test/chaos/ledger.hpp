@@ -28,7 +28,7 @@ struct HubTelemetry {
 
 // A reported-properties patch the local broker acknowledged to the device.
 struct ReportedPatch {
-    json patch{};     // a JSON object
+    json patch{};   // a JSON object
     int epoch = 0;  // hub epoch when it was published
 };
 

@@ -3,11 +3,12 @@
 // then the invariant table (printed and written to the results file).
 //
 //   hubgate-chaos [--seed N] [--seconds S] [--devices D] [--rate R] [--settle S]
-//                 [--results FILE] [--require KIND,...]
+//                 [--results FILE] [--require KIND,...] [--print-schedule]
 // Environment CHAOS_SEED, CHAOS_SECONDS, CHAOS_DEVICES, CHAOS_RATE, CHAOS_RESULTS stand in for
 // the flags (flags win). No seed: a random one, printed, so the run can be replayed.
 // --require lists the invariant rows whose violations fail the run (exit 1): "all", or row
-// names such as "uplink lost"; default "uplink lost".
+// names such as "uplink lost"; default "uplink lost". --print-schedule prints the schedule of
+// the seed and length and exits (nothing is started).
 
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "chaos_run.hpp"
+#include "fault_schedule.hpp"
 
 namespace {
 
@@ -23,7 +25,7 @@ using hubgate::chaos::RunOptions;
 
 const char* const kUsage =
     "usage: hubgate-chaos [--seed N] [--seconds S] [--devices D] [--rate R] [--settle S]\n"
-    "                     [--results FILE] [--require all|KIND[,KIND...]]\n";
+    "                     [--results FILE] [--require all|KIND[,KIND...]] [--print-schedule]\n";
 
 std::string setting(int argc, char** argv, const std::string& flag, const char* env,
                     const std::string& fallback) {
@@ -67,7 +69,7 @@ int main(int argc, char** argv) {
             std::printf("%s", kUsage);
             return 0;
         }
-        if (arg.rfind("--", 0) == 0 && i + 1 >= argc) {
+        if (arg.rfind("--", 0) == 0 && arg != "--print-schedule" && i + 1 >= argc) {
             std::fprintf(stderr, "hubgate-chaos: %s needs a value\n%s", arg.c_str(), kUsage);
             return 2;
         }
@@ -97,6 +99,16 @@ int main(int argc, char** argv) {
     options.messages_per_second = static_cast<int>(rate);
     options.settle = std::chrono::seconds(settle);
     options.results = setting(argc, argv, "--results", "CHAOS_RESULTS", "chaos-results.txt");
+    for (int i = 1; i < argc; ++i) {
+        if (std::string(argv[i]) == "--print-schedule") {
+            std::printf(
+                "%s",
+                hubgate::chaos::describe(
+                    hubgate::chaos::make_schedule({.seed = options.seed, .length = options.length}))
+                    .c_str());
+            return 0;
+        }
+    }
     const auto required = split_commas(setting(argc, argv, "--require", nullptr, "uplink lost"));
 
     const auto outcome = hubgate::chaos::run_chaos(options);
