@@ -7,6 +7,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "chaos_env.hpp"
@@ -53,6 +54,15 @@ struct Run {
     std::mutex log_mutex;
     std::map<std::string, int> done;  // faults played, by kind
     int hubgate_unexpected_exits = 0;
+    std::atomic<bool> broken{false};  // a part could not be (re)started: the run is void
+    std::string why;
+
+    void fail(const std::string& reason) {
+        std::lock_guard lock(log_mutex);
+        if (!broken.exchange(true)) {
+            why = reason;
+        }
+    }
 
     void played(const Fault& fault) {
         std::lock_guard lock(log_mutex);
@@ -67,7 +77,7 @@ struct Run {
 // Sleeps until `at` after the start; on the process lane, restarts a hubgate that died by
 // itself meanwhile (and counts it: the gateway must not crash under these faults).
 void wait_until(Run& run, milliseconds at, bool watch_hubgate) {
-    while (Clock::now() < run.start + at) {
+    while (!run.broken && Clock::now() < run.start + at) {
         std::this_thread::sleep_for(100ms);
         if (watch_hubgate && !run.env.hubgate_running()) {
             ++run.hubgate_unexpected_exits;
@@ -152,14 +162,21 @@ void play(Run& run, const Fault& fault, std::mt19937_64& draw) {
 
 void play_lane(Run& run, const std::vector<Fault>& schedule, bool uplink_lane) {
     std::mt19937_64 draw(run.options.seed + (uplink_lane ? 2 : 1));
-    for (const auto& fault : schedule) {
-        if (is_uplink_fault(fault.kind) != uplink_lane) {
-            continue;
+    try {
+        for (const auto& fault : schedule) {
+            if (is_uplink_fault(fault.kind) != uplink_lane) {
+                continue;
+            }
+            wait_until(run, fault.at, !uplink_lane);
+            if (run.broken) {
+                return;
+            }
+            play(run, fault, draw);
         }
-        wait_until(run, fault.at, !uplink_lane);
-        play(run, fault, draw);
+        wait_until(run, run.options.length, !uplink_lane);
+    } catch (const std::exception& error) {
+        run.fail(error.what());
     }
-    wait_until(run, run.options.length, !uplink_lane);
 }
 
 // Telemetry steps at the configured rate until `stop`.
@@ -314,6 +331,12 @@ RunOutcome run_chaos(const RunOptions& options) {
     std::thread uplink_lane([&] { play_lane(run, schedule, true); });
     play_lane(run, schedule, false);
     uplink_lane.join();
+    if (run.broken) {
+        stop_publishing = true;
+        publisher.join();
+        cloud->stop();
+        throw std::runtime_error("the run is void: " + run.why);
+    }
 
     // Faults cleared; traffic stops; what is owed must now arrive.
     env.proxy().set_latency(0ms);

@@ -6,12 +6,15 @@
 //                 [--results FILE] [--require KIND,...] [--print-schedule]
 // Environment CHAOS_SEED, CHAOS_SECONDS, CHAOS_DEVICES, CHAOS_RATE, CHAOS_RESULTS stand in for
 // the flags (flags win). No seed: a random one, printed, so the run can be replayed.
+// Exit 0: the required invariants hold; 1: one does not; 2: bad arguments; 3: the run could not
+// be carried out (a process did not start).
 // --require lists the invariant rows whose violations fail the run (exit 1): "all", or row
 // names such as "uplink lost"; default "uplink lost". --print-schedule prints the schedule of
 // the seed and length and exits (nothing is started).
 
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <random>
 #include <string>
 #include <vector>
@@ -111,7 +114,13 @@ int main(int argc, char** argv) {
     }
     const auto required = split_commas(setting(argc, argv, "--require", nullptr, "uplink lost"));
 
-    const auto outcome = hubgate::chaos::run_chaos(options);
+    hubgate::chaos::RunOutcome outcome;
+    try {
+        outcome = hubgate::chaos::run_chaos(options);
+    } catch (const std::exception& error) {
+        std::printf("chaos: %s (seed %llu)\n", error.what(), static_cast<unsigned long long>(seed));
+        return 3;
+    }
     int failed = 0;
     for (const auto& row : outcome.rows) {
         bool is_required = false;
