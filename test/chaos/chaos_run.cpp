@@ -14,6 +14,7 @@
 #include "cloud_driver.hpp"
 #include "device_fleet.hpp"
 #include "fault_schedule.hpp"
+#include "harness/process.hpp"
 #include "hub_reader.hpp"
 #include "legacy_client.hpp"
 
@@ -190,6 +191,35 @@ void publish_loop(DeviceFleet& fleet, int per_second, const std::atomic<bool>& s
     }
 }
 
+// Devices whose session is not connected at the hub (for the run's facts).
+std::vector<std::string> disconnected_devices(const test::HubsimFixture& hub,
+                                              const std::vector<std::string>& ids) {
+    const auto reply = hub.connections();
+    std::set<std::string> connected;
+    if (reply.ok()) {
+        for (const auto& device : reply.body.value("devices", test::json::array())) {
+            if (device.value("connected", false)) {
+                connected.insert(device.value("deviceId", ""));
+            }
+        }
+    }
+    std::vector<std::string> absent;
+    for (const auto& id : ids) {
+        if (!connected.contains(id)) {
+            absent.push_back(id);
+        }
+    }
+    return absent;
+}
+
+std::string first_few(const std::vector<std::string>& items, std::size_t count = 10) {
+    std::string text;
+    for (std::size_t i = 0; i < items.size() && i < count; ++i) {
+        text += (i == 0 ? "" : " ") + items[i];
+    }
+    return items.size() > count ? text + " ..." : text;
+}
+
 std::size_t connected_devices(const test::HubsimFixture& hub) {
     const auto reply = hub.connections();
     std::size_t connected = 0;
@@ -346,13 +376,23 @@ RunOutcome run_chaos(const RunOptions& options) {
     publisher.join();
     cloud->stop();
     const auto settle_until = Clock::now() + options.settle;
-    const auto uplink_owed = settle([&] { return owed_uplink(recorder); }, settle_until);
+    // Publishes the local broker has not acknowledged yet count as owed too: once it does,
+    // they must reach the hub.
+    const auto uplink_owed =
+        settle([&] { return fleet.unacknowledged() + owed_uplink(recorder); }, settle_until);
     const auto downlink_owed = settle([&] { return owed_downlink(recorder); }, settle_until);
     std::this_thread::sleep_for(3s);  // the last reported patches reach the twins
     read_final_twins(env.hub(), ids, recorder);
     read_retained_desired(env.local_port(), recorder);
     const auto tokens_expired = expired_tokens(env.hub());
-    const auto connected_at_end = connected_devices(env.hub());
+    const auto disconnected_at_end = disconnected_devices(env.hub(), ids);
+    // The gateway's own view of its sessions, kept next to the results for diagnosis.
+    const auto status = test::run({std::string(HUBGATE_BIN_DIR) + "/hubgate", "status", "--socket",
+                                   (env.dir() / "control.sock").string(), "--json"},
+                                  20s);
+    if (!options.results.empty()) {
+        std::ofstream(options.results.string() + ".status.json") << status.output;
+    }
 
     RunOutcome outcome;
     const auto ledger = recorder.snapshot();
@@ -380,8 +420,14 @@ RunOutcome run_chaos(const RunOptions& options) {
              std::to_string(cloud->calls()) + " method calls\n";
     facts += "token expiries seen by the last hub: " + std::to_string(tokens_expired) +
              "; proxy connections: " + std::to_string(env.proxy().connections()) + "\n";
-    facts += "sessions connected at the end: " + std::to_string(connected_at_end) + " of " +
-             std::to_string(ids.size()) + "\n";
+    facts +=
+        "sessions connected at the end: " +
+        std::to_string(ids.size() - disconnected_at_end.size()) + " of " +
+        std::to_string(ids.size()) +
+        (disconnected_at_end.empty() ? std::string() : "; not: " + first_few(disconnected_at_end)) +
+        "\n";
+    facts +=
+        "unacknowledged by the local broker, per client: " + fleet.unacknowledged_by_group() + "\n";
     facts += "still owed after settling: uplink " + std::to_string(uplink_owed) + ", downlink " +
              std::to_string(downlink_owed) + "\n";
     outcome.report = facts + "\n" + format_table(outcome.rows);

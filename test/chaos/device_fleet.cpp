@@ -67,6 +67,16 @@ std::size_t DeviceFleet::unacknowledged() const {
     return total;
 }
 
+std::string DeviceFleet::unacknowledged_by_group() const {
+    std::string text;
+    for (std::size_t g = 0; g < groups_.size(); ++g) {
+        if (const auto count = groups_[g]->unacknowledged(); count > 0) {
+            text += (text.empty() ? "g" : " g") + std::to_string(g) + ":" + std::to_string(count);
+        }
+    }
+    return text.empty() ? "none" : text;
+}
+
 uint64_t DeviceFleet::twin_responses() const {
     uint64_t total = 0;
     for (const auto& group : groups_) {
