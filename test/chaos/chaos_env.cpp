@@ -58,7 +58,10 @@ ChaosEnv::ChaosEnv(ChaosEnvOptions options) : options_(std::move(options)) {
                    "\"\n" + "[local]\nhost = \"127.0.0.1\"\nport = " + std::to_string(local_port_) +
                    "\n" + "client_id = \"hubgate-chaos\"\n" +
                    "[sessions]\nconnect_rate = 200\nbackoff = { min = \"200ms\", max = \"5s\" }\n" +
-                   "[spool]\ndir = " + quoted(d / "spool") + "\n" +
+                   // hubsim can refuse a CONNECT only with CONNACK 5 ("not authorized"), which
+                   // hubgate takes for refused credentials and retries after 10 min; the soak's
+                   // refusals are brief, so a refused session retries within its settling time.
+                   "refused_backoff = \"20s\"\n" + "[spool]\ndir = " + quoted(d / "spool") + "\n" +
                    "[state]\ndir = " + quoted(d / "state") + "\n" +
                    "[control]\nsocket = " + quoted(d / "control.sock") + "\n" +
                    "[log]\nlevel = \"" + options_.log_level + "\"\n");

@@ -38,8 +38,11 @@ DeviceGroup::DeviceGroup(int local_port, std::string site, Recorder& recorder)
     mosquitto_connect_callback_set(client_, &DeviceGroup::on_connect);
     mosquitto_publish_callback_set(client_, &DeviceGroup::on_publish);
     mosquitto_message_callback_set(client_, &DeviceGroup::on_message);
+    // A finite window, not 0 ("unlimited"): after a reconnect libmosquitto resends the
+    // in-flight messages only while it has send quota; with 0 it marks them invalid and never
+    // sends them (the whole client's stream stalls after the first broker restart).
     mosquitto_int_option(client_, MOSQ_OPT_SEND_MAXIMUM, 1000);
-    mosquitto_max_inflight_messages_set(client_, 0);
+    mosquitto_max_inflight_messages_set(client_, 1000);
     mosquitto_reconnect_delay_set(client_, 1, 2, false);
     mosquitto_connect_async(client_, "127.0.0.1", local_port, 30);
     mosquitto_loop_start(client_);
