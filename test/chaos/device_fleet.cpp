@@ -71,7 +71,8 @@ std::string DeviceFleet::unacknowledged_by_group() const {
     std::string text;
     for (std::size_t g = 0; g < groups_.size(); ++g) {
         if (const auto count = groups_[g]->unacknowledged(); count > 0) {
-            text += (text.empty() ? "g" : " g") + std::to_string(g) + ":" + std::to_string(count);
+            text += (text.empty() ? "g" : "; g") + std::to_string(g) + ": " +
+                    std::to_string(count) + " (" + groups_[g]->link_state() + ")";
         }
     }
     return text.empty() ? "none" : text;

@@ -34,7 +34,8 @@ class DeviceFleet {
 
     // Publishes still waiting for the broker's PUBACK.
     std::size_t unacknowledged() const;
-    // "g3:120 g7:4" for the groups with unacknowledged publishes ("none" when there are none).
+    // "g3: 120 (connected, 2 disconnects); ..." for the groups with unacknowledged publishes
+    // ("none" when there are none).
     std::string unacknowledged_by_group() const;
     uint64_t twin_responses() const;
     uint64_t published() const { return published_; }

@@ -36,6 +36,7 @@ DeviceGroup::DeviceGroup(int local_port, std::string site, Recorder& recorder)
         throw std::runtime_error("mosquitto_new failed");
     }
     mosquitto_connect_callback_set(client_, &DeviceGroup::on_connect);
+    mosquitto_disconnect_callback_set(client_, &DeviceGroup::on_disconnect);
     mosquitto_publish_callback_set(client_, &DeviceGroup::on_publish);
     mosquitto_message_callback_set(client_, &DeviceGroup::on_message);
     // A finite window, not 0 ("unlimited"): after a reconnect libmosquitto resends the
@@ -92,9 +93,29 @@ uint64_t DeviceGroup::twin_responses() const {
     return twin_responses_;
 }
 
+std::string DeviceGroup::link_state() const {
+    std::lock_guard lock(mutex_);
+    return (connected_ ? std::string("connected")
+                       : "down (last rc " + std::to_string(last_disconnect_rc_) + ")") +
+           ", " + std::to_string(disconnects_) + " disconnects";
+}
+
+void DeviceGroup::on_disconnect(::mosquitto*, void* self, int rc) {
+    auto* me = static_cast<DeviceGroup*>(self);
+    std::lock_guard lock(me->mutex_);
+    me->connected_ = false;
+    me->last_disconnect_rc_ = rc;
+    ++me->disconnects_;
+}
+
 void DeviceGroup::on_connect(::mosquitto* client, void* self, int rc) {
     if (rc != 0) {
         return;
+    }
+    {
+        auto* me = static_cast<DeviceGroup*>(self);
+        std::lock_guard lock(me->mutex_);
+        me->connected_ = true;
     }
     const auto& site = static_cast<DeviceGroup*>(self)->site_;
     for (const auto& filter : {"t/" + site + "/+/inbox", "t/" + site + "/+/config",

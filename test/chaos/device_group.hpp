@@ -31,6 +31,8 @@ class DeviceGroup {
 
     std::size_t unacknowledged() const;
     uint64_t twin_responses() const;
+    // "connected", or "down since rc N" with the reason of its last disconnect (for the facts).
+    std::string link_state() const;
 
   private:
     // What a publish was, to record it once the broker acknowledged it.
@@ -46,6 +48,7 @@ class DeviceGroup {
     std::string device_id(const std::string& sensor) const { return site_ + "-" + sensor; }
 
     static void on_connect(::mosquitto*, void* self, int rc);
+    static void on_disconnect(::mosquitto*, void* self, int rc);
     static void on_publish(::mosquitto*, void* self, int mid);
     static void on_message(::mosquitto*, void* self, const ::mosquitto_message* message);
     void handle(const std::string& topic, const std::string& payload, bool retained);
@@ -56,6 +59,9 @@ class DeviceGroup {
     mutable std::mutex mutex_;  // pending_ and the counters
     std::map<int, Pending> pending_{};
     uint64_t twin_responses_ = 0;
+    bool connected_ = false;
+    int last_disconnect_rc_ = 0;
+    int disconnects_ = 0;
 };
 
 }  // namespace hubgate::chaos
