@@ -184,7 +184,12 @@ void play_lane(Run& run, const std::vector<Fault>& schedule, bool uplink_lane) {
 void publish_loop(DeviceFleet& fleet, int per_second, const std::atomic<bool>& stop) {
     const auto period = std::chrono::duration_cast<Clock::duration>(1s) / std::max(per_second, 1);
     auto next = Clock::now();
+    auto next_check = next;
     while (!stop) {
+        if (Clock::now() >= next_check) {
+            fleet.revive_stalled();
+            next_check += 1s;
+        }
         fleet.step();
         next += period;
         std::this_thread::sleep_until(next);
@@ -378,8 +383,12 @@ RunOutcome run_chaos(const RunOptions& options) {
     const auto settle_until = Clock::now() + options.settle;
     // Publishes the local broker has not acknowledged yet count as owed too: once it does,
     // they must reach the hub.
-    const auto uplink_owed =
-        settle([&] { return fleet.unacknowledged() + owed_uplink(recorder); }, settle_until);
+    const auto uplink_owed = settle(
+        [&] {
+            fleet.revive_stalled();
+            return fleet.unacknowledged() + owed_uplink(recorder);
+        },
+        settle_until);
     const auto downlink_owed = settle([&] { return owed_downlink(recorder); }, settle_until);
     std::this_thread::sleep_for(3s);  // the last reported patches reach the twins
     read_final_twins(env.hub(), ids, recorder);

@@ -59,6 +59,14 @@ void DeviceFleet::step() {
     }
 }
 
+int DeviceFleet::revive_stalled() {
+    int revived = 0;
+    for (auto& group : groups_) {
+        revived += group->revive_if_down(std::chrono::seconds(10)) ? 1 : 0;
+    }
+    return revived;
+}
+
 std::size_t DeviceFleet::unacknowledged() const {
     std::size_t total = 0;
     for (const auto& group : groups_) {

@@ -32,6 +32,9 @@ class DeviceFleet {
     // a reported patch, every 20th a twin GET.
     void step();
 
+    // Restarts the network thread of device clients down for longer than 10 s (see
+    // DeviceGroup::revive_if_down); returns how many.
+    int revive_stalled();
     // Publishes still waiting for the broker's PUBACK.
     std::size_t unacknowledged() const;
     // "g3: 120 (connected, 2 disconnects); ..." for the groups with unacknowledged publishes

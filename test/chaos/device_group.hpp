@@ -4,6 +4,7 @@
 // it survives a broker restart; resubscribes on every connect. Records into the Recorder what
 // the broker acknowledged and what came down; answers method calls with their own payload.
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -31,6 +32,11 @@ class DeviceGroup {
 
     std::size_t unacknowledged() const;
     uint64_t twin_responses() const;
+    // When the client has been down longer than `grace`, restarts its network thread: under load
+    // libmosquitto's thread sometimes ends after a lost connection (rc 7) during a broker restart
+    // and never reconnects. Returns true when it did.
+    bool revive_if_down(std::chrono::seconds grace);
+    int revivals() const;
     // "connected", or "down since rc N" with the reason of its last disconnect (for the facts).
     std::string link_state() const;
 
@@ -62,6 +68,8 @@ class DeviceGroup {
     bool connected_ = false;
     int last_disconnect_rc_ = 0;
     int disconnects_ = 0;
+    std::chrono::steady_clock::time_point down_since_{};
+    int revivals_ = 0;
 };
 
 }  // namespace hubgate::chaos
