@@ -5,7 +5,7 @@ ASAN      ?= build-asan
 FUZZ      ?= build-fuzz
 CMAKE_GEN := -G Ninja
 
-.PHONY: all deps build asan test fuzz bench format format-check clean
+.PHONY: all deps build asan test fuzz bench chaos format format-check clean
 
 all: build
 
@@ -36,6 +36,16 @@ test: asan build
 # Benchmarks (never part of `make test`): all, or `make bench BENCH='forwarding|sessions'`.
 bench: build
 	@bench/run $(BUILD) $(BENCH)
+
+# The chaos soak (never part of `make test`, which runs its 60-second version `chaos_60s`):
+# faults on a seeded schedule for CHAOS_SECONDS over CHAOS_DEVICES legacy devices, then the
+# invariant table, printed and written to $(BUILD)/chaos-results.txt. CHAOS_SEED replays a run
+# (default: a random seed, printed). Fails when an uplink message was lost.
+CHAOS_SECONDS ?= 1200
+CHAOS_DEVICES ?= 1000
+chaos: build
+	@CHAOS_SECONDS=$(CHAOS_SECONDS) CHAOS_DEVICES=$(CHAOS_DEVICES) $(BUILD)/bin/hubgate-chaos \
+		--results $(BUILD)/chaos-results.txt --require 'uplink lost'
 
 format:
 	@git ls-files '*.cpp' '*.hpp' '*.h' '*.c' | xargs clang-format -i

@@ -1,0 +1,451 @@
+#include "chaos_run.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "chaos_env.hpp"
+#include "cloud_driver.hpp"
+#include "device_fleet.hpp"
+#include "fault_schedule.hpp"
+#include "harness/process.hpp"
+#include "hub_reader.hpp"
+#include "legacy_client.hpp"
+
+namespace hubgate::chaos {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using namespace std::chrono_literals;
+
+void say(const std::string& line) {
+    std::printf("chaos: %s\n", line.c_str());
+    std::fflush(stdout);
+}
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Everything the lanes share.
+struct Run {
+    Run(const RunOptions& options_in, ChaosEnv& env_in, Recorder& recorder_in, HubReader& reader_in,
+        DeviceFleet& fleet_in)
+        : options(options_in),
+          env(env_in),
+          recorder(recorder_in),
+          reader(reader_in),
+          fleet(fleet_in),
+          start(Clock::now()) {}
+
+    const RunOptions& options;
+    ChaosEnv& env;
+    Recorder& recorder;
+    HubReader& reader;
+    DeviceFleet& fleet;
+    Clock::time_point start;
+    std::mutex log_mutex;
+    std::map<std::string, int> done;  // faults played, by kind
+    int hubgate_unexpected_exits = 0;
+    std::atomic<bool> broken{false};  // a part could not be (re)started: the run is void
+    std::string why;
+
+    void fail(const std::string& reason) {
+        std::lock_guard lock(log_mutex);
+        if (!broken.exchange(true)) {
+            why = reason;
+        }
+    }
+
+    void played(const Fault& fault) {
+        std::lock_guard lock(log_mutex);
+        ++done[to_string(fault.kind)];
+        char line[160];
+        std::snprintf(line, sizeof line, "%7.1fs %s %.1fs", seconds_since(start),
+                      to_string(fault.kind), fault.duration.count() / 1000.0);
+        say(line);
+    }
+};
+
+// Sleeps until `at` after the start; on the process lane, restarts a hubgate that died by
+// itself meanwhile (and counts it: the gateway must not crash under these faults).
+void wait_until(Run& run, milliseconds at, bool watch_hubgate) {
+    while (!run.broken && Clock::now() < run.start + at) {
+        std::this_thread::sleep_for(100ms);
+        if (watch_hubgate && !run.env.hubgate_running()) {
+            ++run.hubgate_unexpected_exits;
+            say("hubgate exited by itself; last output:\n" +
+                run.env.hubgate_output().substr(run.env.hubgate_output().size() > 2000
+                                                    ? run.env.hubgate_output().size() - 2000
+                                                    : 0));
+            run.env.start_hubgate();
+        }
+    }
+}
+
+void hub_outage(Run& run, milliseconds down) {
+    auto& proxy = run.env.proxy();
+    run.recorder.begin_hub_outage();
+    proxy.hold();  // nothing new reaches the hub while what it has is read
+    run.reader.drain();
+    run.env.hub().stop();
+    proxy.release();
+    std::this_thread::sleep_for(down);
+    run.env.hub().restart();
+    run.reader.restarted();
+    run.recorder.end_hub_outage();
+}
+
+void play(Run& run, const Fault& fault, std::mt19937_64& draw) {
+    auto& env = run.env;
+    auto& hub = env.hub();
+    auto& proxy = env.proxy();
+    run.played(fault);
+    switch (fault.kind) {
+        case FaultKind::KillHubgate:
+            env.kill_hubgate();
+            std::this_thread::sleep_for(fault.duration);
+            env.start_hubgate();
+            break;
+        case FaultKind::ReloadHubgate:
+            env.reload_hubgate();
+            break;
+        case FaultKind::RestartBroker:
+            env.stop_local_broker();
+            std::this_thread::sleep_for(fault.duration);
+            env.start_local_broker();
+            break;
+        case FaultKind::HubOutage:
+            hub_outage(run, fault.duration);
+            break;
+        case FaultKind::Kick:
+            for (int i = 0; i < fault.count; ++i) {
+                const auto& ids = run.fleet.device_ids();
+                hub.kick(ids[draw() % ids.size()]);
+            }
+            break;
+        case FaultKind::TwinThrottle:
+            hub.set_faults(
+                {{"twinThrottleSeconds",
+                  std::chrono::duration_cast<std::chrono::seconds>(fault.duration).count()}});
+            std::this_thread::sleep_for(fault.duration);
+            break;
+        case FaultKind::RefuseConnects:
+            hub.set_faults({{"refuseConnects", true}});
+            std::this_thread::sleep_for(fault.duration);
+            hub.set_faults({{"refuseConnects", false}});
+            break;
+        case FaultKind::Latency:
+            proxy.set_latency(150ms);  // each way: +300 ms round trip
+            std::this_thread::sleep_for(fault.duration);
+            proxy.set_latency(0ms);
+            break;
+        case FaultKind::Loss:
+            proxy.set_loss(0.05);
+            std::this_thread::sleep_for(fault.duration);
+            proxy.set_loss(0);
+            break;
+        case FaultKind::Blackhole:
+            proxy.hold();
+            std::this_thread::sleep_for(fault.duration);
+            proxy.release();
+            break;
+    }
+}
+
+void play_lane(Run& run, const std::vector<Fault>& schedule, bool uplink_lane) {
+    std::mt19937_64 draw(run.options.seed + (uplink_lane ? 2 : 1));
+    try {
+        for (const auto& fault : schedule) {
+            if (is_uplink_fault(fault.kind) != uplink_lane) {
+                continue;
+            }
+            wait_until(run, fault.at, !uplink_lane);
+            if (run.broken) {
+                return;
+            }
+            play(run, fault, draw);
+        }
+        wait_until(run, run.options.length, !uplink_lane);
+    } catch (const std::exception& error) {
+        run.fail(error.what());
+    }
+}
+
+// Telemetry steps at the configured rate until `stop`.
+void publish_loop(DeviceFleet& fleet, int per_second, const std::atomic<bool>& stop) {
+    const auto period = std::chrono::duration_cast<Clock::duration>(1s) / std::max(per_second, 1);
+    auto next = Clock::now();
+    auto next_check = next;
+    while (!stop) {
+        if (Clock::now() >= next_check) {
+            fleet.revive_stalled();
+            next_check += 1s;
+        }
+        fleet.step();
+        next += period;
+        std::this_thread::sleep_until(next);
+    }
+}
+
+// Devices whose session is not connected at the hub (for the run's facts).
+std::vector<std::string> disconnected_devices(const test::HubsimFixture& hub,
+                                              const std::vector<std::string>& ids) {
+    const auto reply = hub.connections();
+    std::set<std::string> connected;
+    if (reply.ok()) {
+        for (const auto& device : reply.body.value("devices", test::json::array())) {
+            if (device.value("connected", false)) {
+                connected.insert(device.value("deviceId", ""));
+            }
+        }
+    }
+    std::vector<std::string> absent;
+    for (const auto& id : ids) {
+        if (!connected.contains(id)) {
+            absent.push_back(id);
+        }
+    }
+    return absent;
+}
+
+std::string first_few(const std::vector<std::string>& items, std::size_t count = 10) {
+    std::string text;
+    for (std::size_t i = 0; i < items.size() && i < count; ++i) {
+        text += (i == 0 ? "" : " ") + items[i];
+    }
+    return items.size() > count ? text + " ..." : text;
+}
+
+std::size_t connected_devices(const test::HubsimFixture& hub) {
+    const auto reply = hub.connections();
+    std::size_t connected = 0;
+    if (reply.ok()) {
+        for (const auto& device : reply.body.value("devices", test::json::array())) {
+            connected += device.value("connected", false) ? 1 : 0;
+        }
+    }
+    return connected;
+}
+
+// Acknowledged telemetry not (yet) seen at the hub.
+std::size_t owed_uplink(const Recorder& recorder) {
+    const auto ledger = recorder.snapshot();
+    std::set<std::pair<std::string, int64_t>> seen;
+    for (const auto& message : ledger.hub_telemetry) {
+        seen.insert({message.device, message.seq});
+    }
+    std::size_t owed = 0;
+    for (const auto& [device, entry] : ledger.devices) {
+        for (const auto seq : entry.telemetry_acked) {
+            owed += seen.contains({device, seq}) ? 0 : 1;
+        }
+    }
+    return owed;
+}
+
+// What the cloud sent in the final epoch and the device has not seen yet.
+std::size_t owed_downlink(const Recorder& recorder) {
+    const auto ledger = recorder.snapshot();
+    std::size_t owed = 0;
+    for (const auto& [device, entry] : ledger.devices) {
+        const std::set<std::string> c2d(entry.c2d_seen.begin(), entry.c2d_seen.end());
+        for (const auto& sent : entry.c2d_sent) {
+            owed += sent.epoch == ledger.final_epoch && !c2d.contains(sent.id) ? 1 : 0;
+        }
+        if (!entry.desired_sent.empty() && entry.desired_sent.back().epoch == ledger.final_epoch) {
+            const auto last = entry.desired_sent.back().dseq;
+            owed += entry.desired_seen.empty() || entry.desired_seen.back() != last ? 1 : 0;
+        }
+    }
+    return owed;
+}
+
+// Waits (bounded by `until`) for `owed()` to reach 0; returns what is still owed.
+template <typename Owed>
+std::size_t settle(Owed owed, Clock::time_point until) {
+    std::size_t left = owed();
+    while (left > 0 && Clock::now() < until) {
+        std::this_thread::sleep_for(1s);
+        left = owed();
+    }
+    return left;
+}
+
+// The retained desired message of every device, as a fresh subscriber of the local broker sees.
+void read_retained_desired(int local_port, Recorder& recorder) {
+    test::LegacyClient fresh(local_port, "chaos-fresh-subscriber");
+    fresh.wait_connected(10s);
+    fresh.subscribe("t/+/+/config");
+    std::size_t count = 0;
+    for (int quiet = 0; quiet < 3;) {
+        std::this_thread::sleep_for(500ms);
+        const auto now = fresh.received().size();
+        quiet = now == count ? quiet + 1 : 0;
+        count = now;
+    }
+    recorder.update([&](Ledger& ledger) {
+        for (const auto& message : fresh.received()) {
+            // t/{site}/{sensor}/config
+            const auto second = message.topic.find('/', 2);
+            const auto third = message.topic.find('/', second + 1);
+            const auto device = message.topic.substr(2, second - 2) + "-" +
+                                message.topic.substr(second + 1, third - second - 1);
+            ledger.devices[device].desired_retained =
+                nlohmann::json::parse(message.payload, nullptr, false);
+        }
+    });
+}
+
+void read_final_twins(const test::HubsimFixture& hub, const std::vector<std::string>& ids,
+                      Recorder& recorder) {
+    for (const auto& id : ids) {
+        const auto twin = hub.get_twin(id);
+        if (twin.ok()) {
+            recorder.update([&](Ledger& ledger) { ledger.devices[id].final_twin = twin.body; });
+        }
+    }
+}
+
+std::size_t expired_tokens(const test::HubsimFixture& hub) {
+    const auto reply = hub.connections();
+    std::size_t expired = 0;
+    if (reply.ok()) {
+        for (const auto& event : reply.body.value("log", test::json::array())) {
+            expired += event.value("event", "") == "expired" ? 1 : 0;
+        }
+    }
+    return expired;
+}
+
+}  // namespace
+
+RunOutcome run_chaos(const RunOptions& options) {
+    const auto schedule = make_schedule({.seed = options.seed, .length = options.length});
+    say("seed " + std::to_string(options.seed) + ", " + std::to_string(options.length.count()) +
+        " s, " + std::to_string(options.devices) + " devices, " +
+        std::to_string(options.messages_per_second) +
+        " telemetry/s (replay: CHAOS_SEED=" + std::to_string(options.seed) +
+        " CHAOS_SECONDS=" + std::to_string(options.length.count()) + ")");
+    std::printf("%s", describe(schedule).c_str());
+
+    Recorder recorder;
+    std::vector<std::string> ids;
+    for (int i = 0; i < options.devices; ++i) {
+        ids.push_back("g" + std::to_string(i / 50) + "-s" + std::to_string(i % 50));
+    }
+    ChaosEnv env({.devices = ids});
+    env.start_hubgate();
+    HubReader reader(env.hub(), recorder);
+    DeviceFleet fleet(env.local_port(), options.devices, recorder);
+
+    // Warm-up: one message per device opens every session before the clock starts.
+    for (int i = 0; i < options.devices; ++i) {
+        fleet.step();
+    }
+    const auto warm_until = Clock::now() + 120s;
+    while (connected_devices(env.hub()) < ids.size() && Clock::now() < warm_until) {
+        std::this_thread::sleep_for(500ms);
+    }
+    say(std::to_string(connected_devices(env.hub())) + " sessions connected; faults start");
+
+    Run run(options, env, recorder, reader, fleet);
+    std::atomic<bool> stop_publishing{false};
+    std::thread publisher(
+        [&] { publish_loop(fleet, options.messages_per_second, stop_publishing); });
+    auto cloud =
+        std::make_unique<CloudDriver>(env.hub(), ids, recorder, CloudOptions{.seed = options.seed});
+    std::thread uplink_lane([&] { play_lane(run, schedule, true); });
+    play_lane(run, schedule, false);
+    uplink_lane.join();
+    if (run.broken) {
+        stop_publishing = true;
+        publisher.join();
+        cloud->stop();
+        throw std::runtime_error("the run is void: " + run.why);
+    }
+
+    // Faults cleared; traffic stops; what is owed must now arrive.
+    env.proxy().set_latency(0ms);
+    env.proxy().set_loss(0);
+    env.hub().set_faults({{"twinThrottleSeconds", 0}, {"refuseConnects", false}});
+    stop_publishing = true;
+    publisher.join();
+    cloud->stop();
+    const auto settle_until = Clock::now() + options.settle;
+    // Publishes the local broker has not acknowledged yet count as owed too: once it does,
+    // they must reach the hub.
+    const auto uplink_owed = settle(
+        [&] {
+            fleet.revive_stalled();
+            return fleet.unacknowledged() + owed_uplink(recorder);
+        },
+        settle_until);
+    const auto downlink_owed = settle([&] { return owed_downlink(recorder); }, settle_until);
+    std::this_thread::sleep_for(3s);  // the last reported patches reach the twins
+    read_final_twins(env.hub(), ids, recorder);
+    read_retained_desired(env.local_port(), recorder);
+    const auto tokens_expired = expired_tokens(env.hub());
+    const auto disconnected_at_end = disconnected_devices(env.hub(), ids);
+    // The gateway's own view of its sessions, kept next to the results for diagnosis.
+    const auto status = test::run({std::string(HUBGATE_BIN_DIR) + "/hubgate", "status", "--socket",
+                                   (env.dir() / "control.sock").string(), "--json"},
+                                  20s);
+    if (!options.results.empty()) {
+        std::ofstream(options.results.string() + ".status.json") << status.output;
+    }
+
+    RunOutcome outcome;
+    const auto ledger = recorder.snapshot();
+    outcome.rows = check_invariants(ledger);
+    std::string facts;
+    facts += "seed " + std::to_string(options.seed) + ", " +
+             std::to_string(options.length.count()) + " s of faults, " +
+             std::to_string(options.devices) + " devices, settle " +
+             std::to_string(static_cast<int>(seconds_since(run.start))) + " s in all\n";
+    facts += "faults played:";
+    for (const auto& [kind, count] : run.done) {
+        facts += " " + kind + " x" + std::to_string(count);
+    }
+    facts +=
+        "\nhubgate exits not caused by the test: " + std::to_string(run.hubgate_unexpected_exits) +
+        "\n";
+    facts += "hub epochs (hubsim restarts): " + std::to_string(ledger.final_epoch) + "\n";
+    facts += "device publishes: " + std::to_string(fleet.published()) +
+             ", never acknowledged by the local broker: " + std::to_string(fleet.unacknowledged()) +
+             "\n";
+    facts += "hub telemetry copies read: " + std::to_string(reader.received()) +
+             ", twin GET answers: " + std::to_string(fleet.twin_responses()) + "\n";
+    facts += "cloud: " + std::to_string(cloud->c2d_accepted()) + " C2D, " +
+             std::to_string(cloud->desired_accepted()) + " desired patches accepted, " +
+             std::to_string(cloud->calls()) + " method calls\n";
+    facts += "token expiries seen by the last hub: " + std::to_string(tokens_expired) +
+             "; proxy connections: " + std::to_string(env.proxy().connections()) + "\n";
+    facts +=
+        "sessions connected at the end: " +
+        std::to_string(ids.size() - disconnected_at_end.size()) + " of " +
+        std::to_string(ids.size()) +
+        (disconnected_at_end.empty() ? std::string() : "; not: " + first_few(disconnected_at_end)) +
+        "\n";
+    facts +=
+        "unacknowledged by the local broker, per client: " + fleet.unacknowledged_by_group() + "\n";
+    facts += "still owed after settling: uplink " + std::to_string(uplink_owed) + ", downlink " +
+             std::to_string(downlink_owed) + "\n";
+    outcome.report = facts + "\n" + format_table(outcome.rows);
+    std::printf("\n%s\n", outcome.report.c_str());
+    if (!options.results.empty()) {
+        std::ofstream(options.results) << outcome.report;
+        say("results written to " + options.results.string());
+    }
+    return outcome;
+}
+
+}  // namespace hubgate::chaos

@@ -1,0 +1,75 @@
+#pragma once
+// One libmosquitto client speaking for a group of legacy devices "{site}-s{j}" (topics
+// t/{site}/s{j}/...): a persistent session (clean_session false), so what the local broker owes
+// it survives a broker restart; resubscribes on every connect. Records into the Recorder what
+// the broker acknowledged and what came down; answers method calls with their own payload.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "recorder.hpp"
+
+struct mosquitto;
+struct mosquitto_message;
+
+namespace hubgate::chaos {
+
+class DeviceGroup {
+  public:
+    DeviceGroup(int local_port, std::string site, Recorder& recorder);
+    ~DeviceGroup();
+    DeviceGroup(const DeviceGroup&) = delete;
+    DeviceGroup& operator=(const DeviceGroup&) = delete;
+
+    void publish_telemetry(const std::string& sensor, int64_t seq);
+    void publish_reported(const std::string& sensor, const nlohmann::json& patch);
+    void request_twin(const std::string& sensor, const std::string& rid);
+
+    std::size_t unacknowledged() const;
+    uint64_t twin_responses() const;
+    // When the client has been down longer than `grace`, restarts its network thread: under load
+    // libmosquitto's thread sometimes ends after a lost connection (rc 7) during a broker restart
+    // and never reconnects. Returns true when it did.
+    bool revive_if_down(std::chrono::seconds grace);
+    int revivals() const;
+    // "connected", or "down since rc N" with the reason of its last disconnect (for the facts).
+    std::string link_state() const;
+
+  private:
+    // What a publish was, to record it once the broker acknowledged it.
+    struct Pending {
+        std::string device{};
+        enum class Kind { Telemetry, Reported, TwinGet } kind{};
+        int64_t seq = 0;
+        nlohmann::json patch{};
+        int epoch = 0;
+    };
+
+    void publish(const std::string& topic, const std::string& payload, Pending pending);
+    std::string device_id(const std::string& sensor) const { return site_ + "-" + sensor; }
+
+    static void on_connect(::mosquitto*, void* self, int rc);
+    static void on_disconnect(::mosquitto*, void* self, int rc);
+    static void on_publish(::mosquitto*, void* self, int mid);
+    static void on_message(::mosquitto*, void* self, const ::mosquitto_message* message);
+    void handle(const std::string& topic, const std::string& payload, bool retained);
+
+    std::string site_{};
+    Recorder& recorder_;
+    ::mosquitto* client_ = nullptr;
+    mutable std::mutex mutex_;  // pending_ and the counters
+    std::map<int, Pending> pending_{};
+    uint64_t twin_responses_ = 0;
+    bool connected_ = false;
+    int last_disconnect_rc_ = 0;
+    int disconnects_ = 0;
+    std::chrono::steady_clock::time_point down_since_{};
+    int revivals_ = 0;
+};
+
+}  // namespace hubgate::chaos

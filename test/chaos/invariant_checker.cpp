@@ -1,0 +1,275 @@
+#include "invariant_checker.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+
+namespace hubgate::chaos {
+
+namespace {
+
+// Uplink: every acknowledged seq reached the hub; extra copies keep the first copy's $.mid.
+std::vector<InvariantRow> check_uplink(const Ledger& ledger) {
+    std::map<std::string, std::map<int64_t, std::vector<std::string>>> copies;
+    for (const auto& message : ledger.hub_telemetry) {
+        copies[message.device][message.seq].push_back(message.message_id);
+    }
+    InvariantRow lost{.kind = kUplinkLost};
+    InvariantRow duplicates{.kind = kUplinkDuplicateNewMid};
+    int64_t extra_copies = 0;
+    std::string first_lost;
+    for (const auto& [device, entry] : ledger.devices) {
+        const auto& seen = copies[device];
+        for (const auto seq : entry.telemetry_acked) {
+            ++lost.checked;
+            if (!seen.contains(seq)) {
+                ++lost.violations;
+                if (first_lost.empty()) {
+                    first_lost = device + "#" + std::to_string(seq);
+                }
+            }
+        }
+    }
+    for (const auto& [device, by_seq] : copies) {
+        for (const auto& [seq, mids] : by_seq) {
+            for (std::size_t i = 1; i < mids.size(); ++i) {
+                ++extra_copies;
+                ++duplicates.checked;
+                if (mids[i] != mids.front()) {
+                    ++duplicates.violations;
+                }
+            }
+        }
+    }
+    lost.detail = lost.violations == 0 ? "none" : "first " + first_lost;
+    duplicates.detail = std::to_string(extra_copies) + " extra copies of " +
+                        std::to_string(ledger.hub_telemetry.size()) + " received";
+    return {lost, duplicates};
+}
+
+bool is_metadata_key(const std::string& key) {
+    return !key.empty() && key.front() == '$';
+}
+
+// Reported: each top-level key of the final twin equals the last patch that wrote it (a null
+// deletes it). A key last written before the last hub restart may be missing: excused.
+InvariantRow check_reported(const Ledger& ledger) {
+    InvariantRow row{.kind = kReportedState};
+    int64_t keys_wrong = 0;
+    for (const auto& [device, entry] : ledger.devices) {
+        if (entry.reported.empty()) {
+            continue;
+        }
+        ++row.checked;
+        std::map<std::string, std::pair<json, int>> last_write;
+        for (const auto& patch : entry.reported) {
+            for (const auto& [key, value] : patch.patch.items()) {
+                last_write[key] = {value, patch.epoch};
+            }
+        }
+        const json reported =
+            entry.final_twin
+                ? entry.final_twin->value("/properties/reported"_json_pointer, json::object())
+                : json::object();
+        bool wrong = !entry.final_twin.has_value();
+        bool excused = false;
+        for (const auto& [key, write] : last_write) {
+            const auto& [value, epoch] = write;
+            const bool matches = value.is_null() ? !reported.contains(key)
+                                                 : reported.contains(key) && reported[key] == value;
+            if (matches) {
+                continue;
+            }
+            if (epoch < ledger.final_epoch && !reported.contains(key)) {
+                excused = true;
+                continue;
+            }
+            wrong = true;
+            ++keys_wrong;
+        }
+        if (wrong) {
+            ++row.violations;
+        } else if (excused) {
+            ++row.excused;
+        }
+    }
+    row.detail = std::to_string(keys_wrong) + " keys differ";
+    return row;
+}
+
+// Desired: the dseqs a device saw never go backwards, and the last dseq the hub accepted
+// reached the device (one accepted before the last hub restart may have died with that hub:
+// excused). An intermediate version the device never saw is counted in the detail, not as a
+// violation: a later document that reached it holds that version's changes too (IoT Hub itself
+// does not replay the patches a disconnected device missed); whether the device's state holds
+// them is the retained-state row's question.
+std::vector<InvariantRow> check_desired(const Ledger& ledger) {
+    InvariantRow order{.kind = kDesiredOrder};
+    InvariantRow latest{.kind = kDesiredLatest};
+    int64_t inversions = 0;
+    int64_t skipped = 0;
+    for (const auto& [device, entry] : ledger.devices) {
+        if (entry.desired_sent.empty()) {
+            continue;
+        }
+        ++order.checked;
+        ++latest.checked;
+        int64_t highest = 0;
+        bool backwards = false;
+        for (const auto dseq : entry.desired_seen) {
+            if (dseq < highest) {
+                backwards = true;
+                ++inversions;
+            }
+            highest = std::max(highest, dseq);
+        }
+        if (backwards) {
+            ++order.violations;
+        }
+        const std::set<int64_t> seen(entry.desired_seen.begin(), entry.desired_seen.end());
+        for (const auto& sent : entry.desired_sent) {
+            skipped += seen.contains(sent.dseq) ? 0 : 1;
+        }
+        const auto& last = entry.desired_sent.back();
+        if (seen.contains(last.dseq)) {
+            continue;
+        }
+        --skipped;  // counted as a violation or excused below, not as superseded
+        if (last.epoch < ledger.final_epoch) {
+            ++latest.excused;
+        } else {
+            ++latest.violations;
+        }
+    }
+    order.detail = std::to_string(inversions) + " steps backwards";
+    latest.detail = std::to_string(skipped) + " earlier versions never seen (superseded)";
+    return {order, latest};
+}
+
+// Desired retained: a fresh subscriber's retained message holds every desired key of the twin
+// with the twin's value (the whole state, not only the last patch).
+InvariantRow check_desired_retained(const Ledger& ledger) {
+    InvariantRow row{.kind = kDesiredRetained};
+    int64_t keys_missing = 0;
+    for (const auto& [device, entry] : ledger.devices) {
+        if (entry.desired_sent.empty() || !entry.final_twin) {
+            continue;
+        }
+        ++row.checked;
+        const json desired =
+            entry.final_twin->value("/properties/desired"_json_pointer, json::object());
+        const json retained = entry.desired_retained.value_or(json::object());
+        bool wrong = false;
+        for (const auto& [key, value] : desired.items()) {
+            if (is_metadata_key(key)) {
+                continue;
+            }
+            if (!retained.is_object() || !retained.contains(key) || retained[key] != value) {
+                wrong = true;
+                ++keys_missing;
+            }
+        }
+        if (wrong) {
+            ++row.violations;
+        }
+    }
+    row.detail = std::to_string(keys_missing) + " keys missing or stale";
+    return row;
+}
+
+// C2D: every message the hub accepted reached the device; one accepted before a hub restart
+// and never seen is excused (the emulator's queue died with it).
+InvariantRow check_c2d(const Ledger& ledger) {
+    InvariantRow row{.kind = kC2dDelivered};
+    int64_t duplicates = 0;
+    for (const auto& [device, entry] : ledger.devices) {
+        std::map<std::string, int> seen;
+        for (const auto& id : entry.c2d_seen) {
+            if (++seen[id] > 1) {
+                ++duplicates;
+            }
+        }
+        for (const auto& sent : entry.c2d_sent) {
+            ++row.checked;
+            if (seen.contains(sent.id)) {
+                continue;
+            }
+            if (sent.epoch < ledger.final_epoch) {
+                ++row.excused;
+            } else {
+                ++row.violations;
+            }
+        }
+    }
+    row.detail = std::to_string(duplicates) + " delivered twice";
+    return row;
+}
+
+// Methods: the caller got the device's answer, or a failure status, within timeout + grace; a
+// 200 whose payload is not the device's answer is a violation too.
+InvariantRow check_methods(const Ledger& ledger) {
+    InvariantRow row{.kind = kMethodOutcome};
+    int64_t answered = 0;
+    std::map<int, int64_t> failures;
+    for (const auto& [device, entry] : ledger.devices) {
+        for (const auto& call : entry.methods) {
+            ++row.checked;
+            const bool hung = call.elapsed_ms > call.timeout_ms + kMethodGraceMs;
+            const bool garbled = call.http_status == 200 && !call.payload_echoed;
+            if (hung || garbled) {
+                ++row.violations;
+            } else if (call.http_status == 200) {
+                ++answered;
+            } else {
+                ++failures[call.http_status];
+            }
+        }
+    }
+    row.detail = std::to_string(answered) + " answered";
+    for (const auto& [status, count] : failures) {
+        row.detail += ", " + std::to_string(count) + " x " +
+                      (status == 0 ? std::string("no connection") : std::to_string(status));
+    }
+    return row;
+}
+
+}  // namespace
+
+std::vector<InvariantRow> check_invariants(const Ledger& ledger) {
+    std::vector<InvariantRow> rows = check_uplink(ledger);
+    rows.push_back(check_reported(ledger));
+    for (auto& row : check_desired(ledger)) {
+        rows.push_back(std::move(row));
+    }
+    rows.push_back(check_desired_retained(ledger));
+    rows.push_back(check_c2d(ledger));
+    rows.push_back(check_methods(ledger));
+    return rows;
+}
+
+std::string format_table(const std::vector<InvariantRow>& rows) {
+    std::string text;
+    char line[512];
+    std::snprintf(line, sizeof line, "%-36s %9s %10s %8s  %s\n", "invariant", "checked",
+                  "violations", "excused", "detail");
+    text += line;
+    for (const auto& row : rows) {
+        std::snprintf(line, sizeof line, "%-36s %9lld %10lld %8lld  %s\n", row.kind.c_str(),
+                      static_cast<long long>(row.checked), static_cast<long long>(row.violations),
+                      static_cast<long long>(row.excused), row.detail.c_str());
+        text += line;
+    }
+    return text;
+}
+
+InvariantRow row_of(const std::vector<InvariantRow>& rows, const std::string& kind) {
+    for (const auto& row : rows) {
+        if (row.kind == kind) {
+            return row;
+        }
+    }
+    return InvariantRow{.kind = kind};
+}
+
+}  // namespace hubgate::chaos
