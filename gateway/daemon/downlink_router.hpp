@@ -3,6 +3,8 @@
 // direct-method requests, answers to twin GETs) into local messages through the mapping's
 // downlink templates, and publishes them to the legacy devices' topics.
 
+#include <cstddef>
+#include <optional>
 #include <string>
 
 #include "gateway/daemon/active_mappings.hpp"
@@ -17,6 +19,11 @@
 #include "hubgate/mappings/mapping_set.hpp"
 
 namespace hubgate::daemon {
+
+// The largest downlink payload handed to the local broker, checked after the downlink plugins:
+// the same bound as uplinks (IoT Hub itself sends at most 128 KB), so a plugin that inflates a
+// payload is refused rather than flooding a legacy device.
+inline constexpr std::size_t kMaxDownlinkBytes = 256 * 1024;
 
 // Everything the downlink side works with; all must outlive the router.
 struct DownlinkDeps {
@@ -52,6 +59,8 @@ class DownlinkRouter final : public session::SessionListener {
     bool deliver(const std::string& device_id, mappings::DownlinkKind kind,
                  const mappings::DownlinkVars& vars, std::string payload);
     bool publish(const std::string& device_id, const mappings::DownlinkRoute& route);
+    // Why `route`'s payload (after plugins) is too large to publish, counted; nullopt when not.
+    std::optional<std::string> oversized(const mappings::DownlinkRoute& route);
     void answer_method_later(const session::MethodCall& call, int status, std::string why);
 
     DownlinkDeps deps_;
