@@ -54,7 +54,7 @@ TEST_CASE("a per-device key file readable or writable by others is refused, like
     CHECK_FALSE(device_key("missing"));
 }
 
-TEST_CASE("a per-device x509 key readable by others is refused; the certificate need not be") {
+TEST_CASE("a per-device x509 key readable by others is refused, its certificate need not be") {
     ScratchDir dir;
     const auto settings = x509_settings(dir);
     const auto& device_cert = settings.session.auth.device_cert;
