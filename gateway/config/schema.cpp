@@ -329,8 +329,12 @@ std::vector<KeySpec> build_schema() {
         {.path = "local.qos",
          .kind = Kind::Integer,
          .default_literal = "1",
-         .description = "QoS of the subscriptions to the local broker.",
-         .check = integer_between(0, 2),
+         .description =
+             "QoS of the subscriptions to the local broker: 1 (at least once) or 0 (at most "
+             "once: what arrives while hubgate is away or cannot store it is lost). QoS 2 is "
+             "refused: hubgate holds acknowledgements back until a message is stored, which "
+             "QoS 2's handshake does not allow.",
+         .check = integer_between(0, 1),
          .assign = to<&Config::local, &LocalConfig::qos>()},
         {.path = "local.tls",
          .kind = Kind::Table,

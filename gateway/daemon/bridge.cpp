@@ -36,6 +36,7 @@ bool local_options_from(const config::Config& config, std::vector<std::string> f
     options.client_id = config.local.client_id;
     options.keepalive = duration_cast<seconds>(config.local.keepalive);
     options.filters = std::move(filters);
+    options.qos = config.local.qos;
     if (!config.local.username.empty()) {
         options.username = config.local.username;
         if (!config.local.password_file.empty()) {

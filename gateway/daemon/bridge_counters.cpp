@@ -89,4 +89,16 @@ void count_rejection(BridgeCounters& counters, BridgeReject reason, std::string_
     }
 }
 
+void count_downlink_rejection(BridgeCounters& counters, const mappings::Rejection& rejection,
+                              std::string_view device_id, mappings::DownlinkKind kind) {
+    ++counters.downlink_failed;
+    const auto index = static_cast<std::size_t>(rejection.reason);
+    const std::uint64_t count =
+        index < counters.mapping_rejected.size() ? ++counters.mapping_rejected[index] : 1;
+    if (worth_logging(count)) {
+        spdlog::warn("{} for {} not delivered: {}: {} ({} so far)", mappings::to_string(kind),
+                     clip(device_id), to_string(rejection.reason), rejection.text, count);
+    }
+}
+
 }  // namespace hubgate::daemon

@@ -60,5 +60,10 @@ void count_rejection(BridgeCounters& counters, const mappings::Rejection& reject
                      std::string_view topic);
 void count_rejection(BridgeCounters& counters, BridgeReject reason, std::string_view topic,
                      std::string_view detail);
+// Counts and logs one downlink the mapping refused (a value from the cloud that would reshape a
+// local topic, a device with no template...): once in downlink_failed and once under its reason,
+// logged like refused uplinks.
+void count_downlink_rejection(BridgeCounters& counters, const mappings::Rejection& rejection,
+                              std::string_view device_id, mappings::DownlinkKind kind);
 
 }  // namespace hubgate::daemon

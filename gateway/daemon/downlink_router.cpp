@@ -17,6 +17,8 @@ int method_status_for(mappings::RejectReason reason) {
             return 501;
         case mappings::RejectReason::unknown_device:
             return 404;
+        case mappings::RejectReason::invalid_local_topic:
+            return 400;  // the caller's method name cannot be a local topic level
         default:
             return 500;
     }
@@ -52,13 +54,18 @@ void DownlinkRouter::on_method(const session::MethodCall& call) {
                                              std::move(rendered_payload), directory);
     });
     if (const auto* rejection = std::get_if<mappings::Rejection>(&result)) {
-        ++deps_.counters.downlink_failed;
+        count_downlink_rejection(deps_.counters, *rejection, call.device_id,
+                                 mappings::DownlinkKind::method);
         answer_method_later(
             call, method_status_for(rejection->reason),
             std::string(mappings::to_string(rejection->reason)) + ": " + rejection->text);
         return;
     }
     const auto& route = std::get<mappings::DownlinkRoute>(result);
+    if (auto why = oversized(route)) {
+        answer_method_later(call, 413, std::move(*why));
+        return;
+    }
     // Registered before publishing: a fast device may reply before publish() returns.
     deps_.methods.add({call.device_id, call.name, call.rid,
                        std::chrono::steady_clock::now() + route.reply_timeout});
@@ -106,17 +113,31 @@ bool DownlinkRouter::deliver(const std::string& device_id, mappings::DownlinkKin
         result = rules->set->render_downlink(device_id, kind, vars, std::move(payload), directory);
     });
     if (const auto* rejection = std::get_if<mappings::Rejection>(&result)) {
-        ++deps_.counters.downlink_failed;
-        spdlog::warn("{} for {} not delivered: {}: {}", mappings::to_string(kind), device_id,
-                     mappings::to_string(rejection->reason), rejection->text);
+        count_downlink_rejection(deps_.counters, *rejection, device_id, kind);
         release_kept(kept_ticket);
         return false;
     }
     return publish(device_id, std::get<mappings::DownlinkRoute>(result), kept_ticket);
 }
 
+std::optional<std::string> DownlinkRouter::oversized(const mappings::DownlinkRoute& route) {
+    if (route.payload.size() <= kMaxDownlinkBytes) {
+        return std::nullopt;
+    }
+    ++deps_.counters.downlink_failed;
+    const std::string detail = std::to_string(route.payload.size()) +
+                               " bytes after the downlink plugins (at most " +
+                               std::to_string(kMaxDownlinkBytes) + ")";
+    count_rejection(deps_.counters, BridgeReject::payload_too_large, route.topic, detail);
+    return std::string(to_string(BridgeReject::payload_too_large)) + ": " + detail;
+}
+
 bool DownlinkRouter::publish(const std::string& device_id, const mappings::DownlinkRoute& route,
                              std::uint64_t kept_ticket) {
+    if (oversized(route)) {
+        release_kept(kept_ticket);
+        return false;
+    }
     std::string error;
     const bool queued =
         kept_ticket != 0

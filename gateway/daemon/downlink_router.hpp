@@ -3,7 +3,9 @@
 // direct-method requests, answers to twin GETs) into local messages through the mapping's
 // downlink templates, and publishes them to the legacy devices' topics.
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "gateway/daemon/active_mappings.hpp"
@@ -19,6 +21,11 @@
 #include "hubgate/mappings/mapping_set.hpp"
 
 namespace hubgate::daemon {
+
+// The largest downlink payload handed to the local broker, checked after the downlink plugins:
+// the same bound as uplinks (IoT Hub itself sends at most 128 KB), so a plugin that inflates a
+// payload is refused rather than flooding a legacy device.
+inline constexpr std::size_t kMaxDownlinkBytes = 256 * 1024;
 
 // Everything the downlink side works with; all must outlive the router.
 struct DownlinkDeps {
@@ -62,6 +69,8 @@ class DownlinkRouter final : public session::SessionListener {
     bool publish(const std::string& device_id, const mappings::DownlinkRoute& route,
                  std::uint64_t kept_ticket = 0);
     void release_kept(std::uint64_t kept_ticket);
+    // Why `route`'s payload (after plugins) is too large to publish, counted; nullopt when not.
+    std::optional<std::string> oversized(const mappings::DownlinkRoute& route);
     void answer_method_later(const session::MethodCall& call, int status, std::string why);
 
     DownlinkDeps deps_;

@@ -1,6 +1,8 @@
 #include "gateway/daemon/observed_counts.hpp"
 
 #include <algorithm>
+#include <span>
+#include <string_view>
 
 namespace hubgate::daemon {
 
@@ -21,6 +23,123 @@ void bank_if_restarted(std::uint64_t now, std::uint64_t& last, std::uint64_t& ba
         banked += last;
     }
     last = now;
+}
+
+// One counter of `hubgate status`. Those with `help` become a /metrics family of their own,
+// hubgate_<status_name>_total (a counter) or hubgate_<status_name> (a gauge); those without have
+// a family of their own in GatewayCounts already (routed, rejected by reason, spool bytes, ...).
+// One table for both views, so that no counter is in one and missing from the other.
+struct ExportedCount {
+    std::string_view status_name;
+    std::string_view help;
+    metrics::MetricType type;
+    std::uint64_t (*read)(const BridgeReadings&);
+};
+
+using metrics::MetricType;
+
+// Listed before the per-reason rejections.
+constexpr ExportedCount kBeforeRejections[] = {
+    {"uplink_received", "Messages taken from the local broker.", MetricType::Counter,
+     [](const BridgeReadings& r) { return r.bridge.uplink_received.load(); }},
+    {"routed",
+     {},
+     MetricType::Counter,
+     [](const BridgeReadings& r) { return messages_routed(r.bridge); }},
+    {"telemetry_spooled", "Telemetry messages written to the spool.", MetricType::Counter,
+     [](const BridgeReadings& r) { return r.bridge.telemetry_spooled.load(); }},
+    {"telemetry_acked", "Telemetry messages IoT Hub acknowledged.", MetricType::Counter,
+     [](const BridgeReadings& r) { return r.bridge.telemetry_acked.load(); }},
+    {"reported_sent", "Reported-property patches IoT Hub accepted.", MetricType::Counter,
+     [](const BridgeReadings& r) { return r.bridge.reported_sent.load(); }},
+    {"reported_failed", "Reported-property patches IoT Hub refused for good.", MetricType::Counter,
+     [](const BridgeReadings& r) { return r.bridge.reported_failed.load(); }},
+    {"twin_requests", "Twin GET requests of legacy devices.", MetricType::Counter,
+     [](const BridgeReadings& r) { return r.bridge.twin_requests.load(); }},
+    {"method_replies", "Direct-method replies handed to IoT Hub.", MetricType::Counter,
+     [](const BridgeReadings& r) { return r.bridge.method_replies.load(); }},
+    {"methods_timed_out", "Direct methods the legacy device did not answer in time.",
+     MetricType::Counter,
+     [](const BridgeReadings& r) { return r.bridge.methods_timed_out.load(); }},
+    {"ignored", "Messages matched by an ignore rule and dropped on purpose.", MetricType::Counter,
+     [](const BridgeReadings& r) { return r.bridge.ignored.load(); }},
+    {"downlink_published", "Downlinks published to the local broker.", MetricType::Counter,
+     [](const BridgeReadings& r) { return r.bridge.downlink_published.load(); }},
+    {"downlink_failed",
+     "Downlinks that reached no device (refused by the mapping or the size limit, or not taken "
+     "by the local broker).",
+     MetricType::Counter, [](const BridgeReadings& r) { return r.bridge.downlink_failed.load(); }},
+    {"plugin_crashes",
+     {},
+     MetricType::Counter,
+     [](const BridgeReadings& r) { return r.bridge.plugin_crashes.load(); }},
+    {"dead_lettered",
+     {},
+     MetricType::Counter,
+     [](const BridgeReadings& r) { return r.bridge.dead_lettered.load(); }},
+    {"rejected",
+     {},
+     MetricType::Counter,
+     [](const BridgeReadings& r) { return r.bridge.rejected_total(); }},
+};
+
+// Listed after the per-reason rejections.
+constexpr ExportedCount kAfterRejections[] = {
+    {"spool_messages", "Messages in the spool not yet acknowledged or dropped.", MetricType::Gauge,
+     [](const BridgeReadings& r) { return r.spool.messages.load(); }},
+    {"spool_bytes",
+     {},
+     MetricType::Gauge,
+     [](const BridgeReadings& r) { return r.spool.bytes.load(); }},
+    {"spool_full_events", "Messages the spool refused because it was full (the broker keeps them).",
+     MetricType::Counter, [](const BridgeReadings& r) { return r.spool.full_events.load(); }},
+    {"spool_dropped_ttl", "Spooled messages dropped because they outlived spool.ttl.",
+     MetricType::Counter, [](const BridgeReadings& r) { return r.spool.dropped_ttl.load(); }},
+    {"spool_io_errors", "Failed spool writes, syncs, reads or deletes.", MetricType::Counter,
+     [](const BridgeReadings& r) { return r.spool.io_errors.load(); }},
+    {"spool_corrupt", "Spool records found with a bad checksum or header.", MetricType::Counter,
+     [](const BridgeReadings& r) { return r.spool.corrupt.load(); }},
+    {"spool_disk_full", "Times the spool's disk filled up (the spool paused until space returned).",
+     MetricType::Counter, [](const BridgeReadings& r) { return r.spool.disk_full.load(); }},
+    {"spool_damaged_bytes", "Damaged spool bytes skipped at start-up (a copy is kept in damaged/).",
+     MetricType::Counter, [](const BridgeReadings& r) { return r.spool.damaged_bytes.load(); }},
+    {"spool_unsynced_given_up",
+     "Messages stored again because a spool sync failed before they were durable.",
+     MetricType::Counter, [](const BridgeReadings& r) { return r.spool.unsynced_given_up.load(); }},
+    {"local_connected", "1 while connected to the local broker.", MetricType::Gauge,
+     [](const BridgeReadings& r) -> std::uint64_t { return r.local.connected.load() ? 1 : 0; }},
+    {"local_reconnects", "Connections to the local broker after the first.", MetricType::Counter,
+     [](const BridgeReadings& r) { return r.local.reconnects.load(); }},
+    {"local_publish_dropped",
+     "Downlink publishes the local link refused (queue full or bad topic).", MetricType::Counter,
+     [](const BridgeReadings& r) { return r.local.publish_dropped.load(); }},
+    {"session_reconnects",
+     {},
+     MetricType::Counter,
+     [](const BridgeReadings& r) { return r.session_totals.reconnects; }},
+    {"throttle_hits",
+     {},
+     MetricType::Counter,
+     [](const BridgeReadings& r) { return r.session_totals.throttle_hits; }},
+    {"token_renewals",
+     {},
+     MetricType::Counter,
+     [](const BridgeReadings& r) { return r.session_totals.token_renewals; }},
+};
+
+// The table's entries that have no family of their own, as plain metrics.
+void add_plain(std::span<const ExportedCount> table, const BridgeReadings& readings,
+               std::vector<metrics::PlainMetric>& out) {
+    for (const auto& entry : table) {
+        if (entry.help.empty()) {
+            continue;
+        }
+        std::string name = "hubgate_" + std::string(entry.status_name);
+        if (entry.type == MetricType::Counter) {
+            name += "_total";
+        }
+        out.push_back({std::move(name), std::string(entry.help), entry.type, entry.read(readings)});
+    }
 }
 
 }  // namespace
@@ -83,28 +202,20 @@ metrics::GatewayCounts gateway_counts(const BridgeReadings& readings) {
     counts.token_renewals = readings.session_totals.token_renewals;
     counts.plugin_crashes = readings.bridge.plugin_crashes.load();
     counts.dead_lettered = readings.bridge.dead_lettered.load();
+    add_plain(kBeforeRejections, readings, counts.plain);
+    add_plain(kAfterRejections, readings, counts.plain);
     return counts;
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> status_counters(const BridgeReadings& readings) {
-    const auto& b = readings.bridge;
-    std::vector<std::pair<std::string, std::uint64_t>> counters{
-        {"uplink_received", b.uplink_received.load()},
-        {"routed", messages_routed(b)},
-        {"telemetry_spooled", b.telemetry_spooled.load()},
-        {"telemetry_acked", b.telemetry_acked.load()},
-        {"reported_sent", b.reported_sent.load()},
-        {"reported_failed", b.reported_failed.load()},
-        {"twin_requests", b.twin_requests.load()},
-        {"method_replies", b.method_replies.load()},
-        {"methods_timed_out", b.methods_timed_out.load()},
-        {"ignored", b.ignored.load()},
-        {"downlink_published", b.downlink_published.load()},
-        {"downlink_failed", b.downlink_failed.load()},
-        {"plugin_crashes", b.plugin_crashes.load()},
-        {"dead_lettered", b.dead_lettered.load()},
-        {"rejected", b.rejected_total()},
+    std::vector<std::pair<std::string, std::uint64_t>> counters;
+    const auto add_all = [&](std::span<const ExportedCount> table) {
+        for (const auto& entry : table) {
+            counters.emplace_back(std::string(entry.status_name), entry.read(readings));
+        }
     };
+    add_all(kBeforeRejections);
+    const auto& b = readings.bridge;
     for (std::size_t i = 0; i < b.mapping_rejected.size(); ++i) {
         if (const auto n = b.mapping_rejected[i].load(); n > 0) {
             counters.emplace_back("rejected_" + std::string(mappings::to_string(
@@ -118,23 +229,7 @@ std::vector<std::pair<std::string, std::uint64_t>> status_counters(const BridgeR
                 "rejected_" + std::string(to_string(static_cast<BridgeReject>(i))), n);
         }
     }
-    const auto& spool = readings.spool;
-    counters.insert(counters.end(),
-                    {
-                        {"spool_messages", spool.messages.load()},
-                        {"spool_bytes", spool.bytes.load()},
-                        {"spool_full_events", spool.full_events.load()},
-                        {"spool_dropped_ttl", spool.dropped_ttl.load()},
-                        {"spool_io_errors", spool.io_errors.load()},
-                        {"spool_disk_full", spool.disk_full.load()},
-                        {"spool_damaged_bytes", spool.damaged_bytes.load()},
-                        {"spool_unsynced_given_up", spool.unsynced_given_up.load()},
-                        {"local_connected", readings.local.connected.load() ? 1U : 0U},
-                        {"local_reconnects", readings.local.reconnects.load()},
-                        {"session_reconnects", readings.session_totals.reconnects},
-                        {"throttle_hits", readings.session_totals.throttle_hits},
-                        {"token_renewals", readings.session_totals.token_renewals},
-                    });
+    add_all(kAfterRejections);
     return counters;
 }
 

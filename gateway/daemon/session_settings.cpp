@@ -1,10 +1,13 @@
 #include "gateway/daemon/session_settings.hpp"
 
-#include "gateway/config/device_keys.hpp"
-#include "gateway/config/secret_file.hpp"
+#include <spdlog/spdlog.h>
 
 #include <map>
 #include <memory>
+
+#include "gateway/config/device_files.hpp"
+#include "gateway/config/device_keys.hpp"
+#include "gateway/config/secret_file.hpp"
 
 namespace hubgate::daemon {
 
@@ -13,12 +16,32 @@ namespace {
 using std::chrono::duration_cast;
 using std::chrono::seconds;
 
-std::string expand_device(std::string pattern, const std::string& device_id) {
-    for (auto at = pattern.find("{device}"); at != std::string::npos;
-         at = pattern.find("{device}", at + device_id.size())) {
-        pattern.replace(at, 8, device_id);
+// A device whose per-device files are refused does not connect; the session retries with
+// back-off, and each attempt says why (the message names the file, never its content).
+void log_refused_file(const std::string& device_id, const std::string& why) {
+    spdlog::error("device {}: {}", device_id, why);
+}
+
+// The x509 files of `device_id`: the certificate must exist, the private key must pass the
+// secret-file rule.
+std::optional<session::X509Files> device_x509_files(const std::string& cert_pattern,
+                                                    const std::string& key_pattern,
+                                                    const std::string& device_id) {
+    std::string error;
+    const auto cert = config::device_file_path(cert_pattern, device_id, error);
+    const auto key = cert ? config::device_file_path(key_pattern, device_id, error) : std::nullopt;
+    if (!cert || !key) {
+        log_refused_file(device_id, error);
+        return std::nullopt;
     }
-    return pattern;
+    if (!std::filesystem::exists(*cert)) {
+        return std::nullopt;
+    }
+    if (auto problem = config::secret_file_problem(*key)) {
+        log_refused_file(device_id, *problem);
+        return std::nullopt;
+    }
+    return session::X509Files{cert->string(), key->string()};
 }
 
 }  // namespace
@@ -76,22 +99,20 @@ bool session_settings_from(const config::Config& config, SessionSettings& settin
                 if (pattern.empty()) {
                     return std::nullopt;
                 }
-                return config::read_secret_file(expand_device(pattern, device_id));
+                std::string why;
+                auto key = config::read_device_secret(pattern, device_id, why);
+                if (!key) {
+                    log_refused_file(device_id, why);
+                }
+                return key;
             };
             break;
         }
         case config::AuthMode::X509:
             auth.mode = session::AuthMode::X509;
-            auth.device_cert =
-                [cert = config.auth.cert_file, key = config.auth.cert_key_file](
-                    const std::string& device_id) -> std::optional<session::X509Files> {
-                session::X509Files files{expand_device(cert, device_id),
-                                         expand_device(key, device_id)};
-                if (!std::filesystem::exists(files.cert_file) ||
-                    !std::filesystem::exists(files.key_file)) {
-                    return std::nullopt;
-                }
-                return files;
+            auth.device_cert = [cert = config.auth.cert_file,
+                                key = config.auth.cert_key_file](const std::string& device_id) {
+                return device_x509_files(cert, key, device_id);
             };
             break;
     }

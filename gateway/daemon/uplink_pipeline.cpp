@@ -17,6 +17,14 @@ UplinkOutcome UplinkPipeline::handle(std::string_view topic, std::string_view pa
                                                          : UplinkOutcome::retry;
         }
     }
+    // Checked before the plugins too: a local broker takes messages of up to 256 MB, and no
+    // plugin should have to parse one the hub could never take.
+    if (payload.size() > kMaxTelemetryBytes) {
+        count_rejection(deps_.counters, BridgeReject::payload_too_large, topic,
+                        std::to_string(payload.size()) + " bytes before the plugins (the hub " +
+                            "takes at most " + std::to_string(kMaxTelemetryBytes) + ")");
+        return UplinkOutcome::refused;
+    }
     // Held until the message is stored: the route points into these rules.
     const auto rules = deps_.mappings.current();
     auto result = [&] {
@@ -38,7 +46,8 @@ UplinkOutcome UplinkPipeline::handle(std::string_view topic, std::string_view pa
     }
     if (route.payload.size() + route.property_bag.size() > kMaxTelemetryBytes) {
         count_rejection(deps_.counters, BridgeReject::payload_too_large, topic,
-                        std::to_string(route.payload.size()) + " bytes (the hub takes at most " +
+                        std::to_string(route.payload.size()) +
+                            " bytes after the plugins (the hub takes at most " +
                             std::to_string(kMaxTelemetryBytes) + ")");
         return UplinkOutcome::refused;
     }

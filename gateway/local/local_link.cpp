@@ -426,8 +426,9 @@ void LocalLink::subscribe(const std::vector<std::string>& filters) {
     for (auto& filter : subscribing_) {
         names.push_back(filter.data());
     }
-    const int rc = mosquitto_subscribe_multiple(
-        client_.get(), nullptr, static_cast<int>(names.size()), names.data(), 1, 0, nullptr);
+    const int rc =
+        mosquitto_subscribe_multiple(client_.get(), nullptr, static_cast<int>(names.size()),
+                                     names.data(), options_.qos, 0, nullptr);
     if (rc != MOSQ_ERR_SUCCESS) {
         ++counters_.subscribe_failures;
         spdlog::error("local link: cannot subscribe: {}", mosquitto_strerror(rc));

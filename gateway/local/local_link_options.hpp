@@ -28,8 +28,10 @@ struct LocalLinkOptions {
     std::optional<std::string> username;
     std::optional<std::string> password;  // never logged
     std::optional<LocalTlsOptions> tls;
-    // Subscribed at QoS 1, exactly these (the filters the mappings need).
+    // Subscribed exactly these (the filters the mappings need), at `qos`: 1 (at least once: a
+    // message is acknowledged to the broker only once stored) or 0 (at most once).
     std::vector<std::string> filters;
+    int qos = 1;
     std::chrono::seconds keepalive{30};
     std::chrono::milliseconds backoff_min{250};
     std::chrono::milliseconds backoff_max{30000};

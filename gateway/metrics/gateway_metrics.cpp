@@ -31,7 +31,9 @@ void write_gateway_metrics(TextExposition& out, const GatewayCounts& counts,
                            const HistogramSnapshot& method_roundtrip) {
     counter(out, "hubgate_messages_routed_total", "Uplink messages accepted by IoT Hub.",
             counts.messages_routed);
-    labelled(out, "hubgate_messages_rejected_total", "Uplink messages refused, by reason.",
+    labelled(out, "hubgate_messages_rejected_total",
+             "Messages refused (uplinks, and downlinks the mapping or the size limit refused), by "
+             "reason.",
              MetricType::Counter, "reason", counts.rejected_by_reason);
     counter(out, "hubgate_messages_spooled_total", "Messages written to the spool.",
             counts.messages_spooled);
@@ -55,6 +57,10 @@ void write_gateway_metrics(TextExposition& out, const GatewayCounts& counts,
             "Local messages moved to the dead-letter folder after crashing a plugin, and "
             "acknowledged.",
             counts.dead_lettered);
+    for (const auto& metric : counts.plain) {
+        out.family(metric.name, metric.help, metric.type);
+        out.sample(metric.name, {}, static_cast<double>(metric.value));
+    }
 }
 
 }  // namespace hubgate::metrics

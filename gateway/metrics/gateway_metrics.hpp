@@ -15,6 +15,14 @@ namespace hubgate::metrics {
 // A label value and its count, e.g. {"no_rule", 3} or {"connected", 120}.
 using LabelledCounts = std::vector<std::pair<std::string, std::uint64_t>>;
 
+// A metric without labels, written under its own name ("hubgate_spool_dropped_ttl_total").
+struct PlainMetric {
+    std::string name;
+    std::string help;
+    MetricType type = MetricType::Counter;
+    std::uint64_t value = 0;
+};
+
 // The daemon's numbers at one moment.
 struct GatewayCounts {
     std::uint64_t messages_routed = 0;   // uplink messages accepted by the hub
@@ -27,6 +35,8 @@ struct GatewayCounts {
     std::uint64_t token_renewals = 0;    // SAS tokens renewed
     std::uint64_t plugin_crashes = 0;    // starts that found the last run died inside a plugin
     std::uint64_t dead_lettered = 0;     // local messages moved to the dead-letter folder
+    // Every other counter and gauge of `hubgate status`, one family each, in status order.
+    std::vector<PlainMetric> plain;
 };
 
 // Bucket bounds (seconds) of hubgate_method_roundtrip_seconds: direct methods time out after at

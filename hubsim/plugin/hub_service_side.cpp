@@ -230,8 +230,10 @@ ServiceResult Hub::replace_twin(const std::string& id, const json& twin) {
 
 ServiceResult Hub::invoke_method(const std::string& id, const json& request) {
     std::string name = text_or_empty(request, "methodName");
-    if (name.empty() || name.find_first_of("/#+") != std::string::npos) {
-        return error(400, "ArgumentInvalid", "methodName must be a non-empty name without / # +");
+    // '/' is legal in the request topic ($iothub/methods/POST/a/b/?$rid=1), so a name with one is
+    // delivered: devices and gateways must cope with it. '#', '+' and NUL cannot be in a topic.
+    if (name.empty() || name.find_first_of(std::string_view("#+\0", 3)) != std::string::npos) {
+        return error(400, "ArgumentInvalid", "methodName must be a non-empty name without # + NUL");
     }
     json timeout_json = request.value("responseTimeoutInSeconds", json(30));
     if (!timeout_json.is_number() || timeout_json.get<double>() <= 0 ||

@@ -1,6 +1,7 @@
 // MappingSet::render_downlink: device id → class and captures → local topic and payload.
 
 #include "compiled_rules.hpp"
+#include "downlink_values.hpp"
 #include "hubgate/mappings/device_directory.hpp"
 #include "template_values.hpp"
 
@@ -44,6 +45,15 @@ DownlinkResult MappingSet::render_downlink(std::string_view device_id, DownlinkK
 
     std::string status;
     std::string version;
+    // The first value from the cloud that would reshape the topic; the message is refused.
+    std::optional<std::string> unsafe_value;
+    const auto from_cloud = [&](std::string_view name, std::string_view value,
+                                LeadingDollar dollar =
+                                    LeadingDollar::refused) -> std::optional<std::string_view> {
+        if (!unsafe_value)
+            unsafe_value = downlink_value_problem(name, value, dollar);
+        return value;
+    };
     DownlinkRoute route;
     const auto missing = downlink->topic.render(
         [&](std::string_view name) -> std::optional<std::string_view> {
@@ -52,27 +62,27 @@ DownlinkResult MappingSet::render_downlink(std::string_view device_id, DownlinkK
             if (name == "method") {
                 if (vars.method.empty())
                     return std::nullopt;
-                return vars.method;
+                return from_cloud(name, vars.method);
             }
             if (name == "rid") {
                 if (vars.rid.empty())
                     return std::nullopt;
-                return vars.rid;
+                return from_cloud(name, vars.rid);
             }
             if (name == "status") {
                 if (!vars.status)
                     return std::nullopt;
                 status = std::to_string(*vars.status);
-                return std::string_view(status);
+                return from_cloud(name, status);
             }
             if (name == "properties") {
-                return vars.properties;
+                return from_cloud(name, vars.properties, LeadingDollar::allowed);
             }
             if (name == "version") {
                 if (!vars.version)
                     return std::nullopt;
                 version = std::to_string(*vars.version);
-                return std::string_view(version);
+                return from_cloud(name, version);
             }
             return find_capture(*captures, name);
         },
@@ -82,6 +92,12 @@ DownlinkResult MappingSet::render_downlink(std::string_view device_id, DownlinkK
                          "no value for {" + std::string(*missing) + "} in \"" +
                              downlink->topic.text() + "\" for device \"" + std::string(device_id) +
                              "\"",
+                         downlink->position};
+    }
+    if (unsafe_value) {
+        return Rejection{RejectReason::invalid_local_topic,
+                         *unsafe_value + " (\"" + downlink->topic.text() + "\", device \"" +
+                             std::string(device_id) + "\")",
                          downlink->position};
     }
     if (auto problem = local_topic_error(route.topic)) {

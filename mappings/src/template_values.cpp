@@ -45,6 +45,8 @@ BoundTemplate bind_template(TextTemplate text, const TopicPattern& pattern) {
 std::optional<std::string> local_topic_error(std::string_view topic) {
     if (topic.empty())
         return std::string("the local topic is empty");
+    if (topic.front() == '$')
+        return std::string("the local topic starts with '$' (a broker system topic)");
     for (char c : topic) {
         if (c == '+' || c == '#') {
             return std::string("the local topic \"") + std::string(topic) +

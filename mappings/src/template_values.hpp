@@ -24,7 +24,8 @@ inline std::optional<std::string_view> find_capture(
     return std::nullopt;
 }
 
-// Why a rendered local topic cannot be published; nullopt when it can.
+// Why a rendered local topic cannot be published (empty, a wildcard or NUL in it, a '$' system
+// topic, too long); nullopt when it can.
 std::optional<std::string> local_topic_error(std::string_view topic);
 
 }  // namespace hubgate::mappings

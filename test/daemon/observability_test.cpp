@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "../ops/prometheus_text.hpp"
+#include "../ops/status_metric_names.hpp"
 #include "bridge_env.hpp"
 #include "harness/ports.hpp"
 #include "legacy_client.hpp"
@@ -167,6 +168,15 @@ TEST_CASE("metrics and hubgate status report traffic, rejections, sessions and m
         CHECK(status["counters"]["rejected"] == 1);
         CHECK(status["counters"]["rejected_payload_not_json_object"] == 1);
         CHECK(status["counters"]["local_connected"] == 1);
+
+        // Every counter the running daemon lists has its /metrics series (status_metric_names.hpp
+        // holds the naming rule; the unit test metrics_coverage_test.cpp checks the values).
+        const auto parse = scrape_until(metrics_port, [](const PromParse&) { return true; });
+        REQUIRE(parse.error == "");
+        for (const auto& [name, value] : status["counters"].items()) {
+            CAPTURE(name);
+            CHECK_FALSE(series_for_status_counter(parse, name).empty());
+        }
     }
 
     REQUIRE(env.stop_hubgate() == 0);

@@ -1,6 +1,9 @@
 // End to end, bad input: each malformed message is refused with a counted, logged reason, and
-// the good messages published around it still arrive.
+// the good messages published around it still arrive; a method name from the cloud that would
+// reshape a local topic is answered 400.
 #include <doctest/doctest.h>
+
+#include <future>
 
 #include "bridge_env.hpp"
 #include "hub_telemetry.hpp"
@@ -51,6 +54,45 @@ TEST_CASE("malformed input is refused with a reason and does not disturb other d
     CHECK(summary.find("invalid_device_id=1") != std::string::npos);
     CHECK(summary.find("payload_too_large=1") != std::string::npos);
     CHECK(summary.find("rejected=4") != std::string::npos);
+}
+
+}  // namespace hubgate::test
+
+namespace hubgate::test {
+
+TEST_CASE("a method whose name would add a local topic level is answered 400, never published") {
+    const std::string id = "plant1-s1";
+    BridgeEnv env(with_devices({id}));
+    env.start_hubgate();
+    LegacyClient device(env.local_port(), "legacy-s1");
+    REQUIRE(device.wait_connected());
+    device.subscribe("t/plant1/s1/#");
+    REQUIRE(device.publish("t/plant1/s1/telemetry", R"({"seq":1})"));
+    REQUIRE(env.hub().wait_for_telemetry(id, 1, 30s).size() == 1);
+    REQUIRE(env.hub().wait_for_connected(id));
+
+    const auto answer = env.hub().invoke_method(id, "a/b", {{"x", 1}}, 15);
+    REQUIRE(answer.status == 200);
+    CHECK(answer.body["status"] == 400);
+    const std::string reason = answer.body["payload"].value("error", "");
+    CHECK(reason.find("invalid_local_topic") != std::string::npos);
+    CHECK(reason.find("{method}") != std::string::npos);
+
+    // A well-formed method still reaches the device, and the bad one never did.
+    auto call = std::async(std::launch::async,
+                           [&] { return env.hub().invoke_method(id, "reboot", nullptr, 15); });
+    auto request = device.wait_for(
+        [](const LegacyMessage& m) { return m.topic.rfind("t/plant1/s1/rpc/", 0) == 0; });
+    REQUIRE(request);
+    CHECK(request->topic.rfind("t/plant1/s1/rpc/reboot/", 0) == 0);
+    REQUIRE(device.publish(request->topic + "/reply/200", "{}"));
+    CHECK(call.get().body["status"] == 200);
+
+    REQUIRE(env.stop_hubgate() == 0);
+    const auto output = env.hubgate_output();
+    const auto summary = output.substr(output.rfind("bridge stopped"));
+    CHECK(summary.find("invalid_local_topic=1") != std::string::npos);
+    CHECK(summary.find("downlink_failed=1") != std::string::npos);
 }
 
 }  // namespace hubgate::test

@@ -62,6 +62,21 @@ TEST_CASE("receives exactly the messages matching the given filters, with QoS 1"
     CHECK(link->connected());
 }
 
+TEST_CASE("the subscription QoS is the configured one (local.qos = 0: at most once)") {
+    LocalBroker broker;
+    broker.start();
+    LinkObserver observer;
+    auto options = plain_options(broker.port(), {"plant/#"});
+    options.qos = 0;
+    auto link = start_link(options, observer);
+    // A QoS 1 publish reaches a QoS 0 subscription at QoS 0: no PUBACK is owed to the broker.
+    REQUIRE(publish(broker.port(), "plant/a/telemetry", "q0"));
+    REQUIRE(observer.wait_for_payload("q0"));
+    const auto received = observer.received();
+    REQUIRE(received.size() == 1);
+    CHECK(received[0].qos == 0);
+}
+
 TEST_CASE("messages published while the link is down arrive after it reconnects, once each") {
     LocalBroker broker;
     broker.start();

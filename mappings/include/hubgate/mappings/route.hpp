@@ -50,7 +50,9 @@ enum class RejectReason : std::uint8_t {
     unknown_device,           // downlink for a device neither seen nor in a static table
     no_downlink_template,     // the device's class has no template for that downlink kind
     missing_value,            // a template names a value this message/device does not have
-    invalid_local_topic,      // a rendered local topic would contain + # NUL or be empty
+    invalid_local_topic,      // a rendered local topic would contain + # NUL, start with $ or be
+                              // empty, or a value from the cloud would add a level (see
+                              // DownlinkVars)
 };
 // Number of reasons, for per-reason counter arrays (new reasons are only ever appended).
 inline constexpr std::size_t kRejectReasonCount =
@@ -104,7 +106,10 @@ struct UplinkRoute {
     SourcePosition rule;
 };
 
-// Values a downlink template may use besides the device's captures.
+// Values a downlink template may use besides the device's captures. They come from the cloud (or,
+// for a twin answer's {rid}, from the device's request): each must fill exactly one topic level,
+// so a value holding '/', '+', '#' or NUL, or starting with '$' ({properties} excepted, whose
+// system names keep "$."), makes render_downlink refuse the message as invalid_local_topic.
 struct DownlinkVars {
     std::string_view method{};              // {method}: method name (method requests)
     std::string_view rid{};                 // {rid}: request id
