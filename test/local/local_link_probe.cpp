@@ -18,7 +18,9 @@ int main(int argc, char** argv) {
         return 2;
     }
     std::string error;
-    auto spool = hubgate::spool::Spool::open(hubgate::spool::SpoolOptions{argv[4]}, error);
+    hubgate::spool::SpoolOptions options;
+    options.dir = argv[4];
+    auto spool = hubgate::spool::Spool::open(options, error);
     if (!spool) {
         std::fprintf(stderr, "%s\n", error.c_str());
         return 2;
