@@ -18,9 +18,9 @@ int main(int argc, char** argv) {
         return 2;
     }
     std::string error;
-    hubgate::spool::SpoolOptions options;
-    options.dir = argv[4];
-    auto spool = hubgate::spool::Spool::open(options, error);
+    hubgate::spool::SpoolOptions spool_options;
+    spool_options.dir = argv[4];
+    auto spool = hubgate::spool::Spool::open(spool_options, error);
     if (!spool) {
         std::fprintf(stderr, "%s\n", error.c_str());
         return 2;
