@@ -41,7 +41,7 @@ struct SpoolOptions {
         return std::chrono::steady_clock::now();
     };
     // Tests only: makes disk operations fail (fault_hook.hpp).
-    FaultHook fault;
+    FaultHook fault{};
 };
 
 }  // namespace hubgate::spool
