@@ -448,7 +448,8 @@ std::vector<KeySpec> build_schema() {
         {.path = "state.dir",
          .kind = Kind::Path,
          .default_literal = R"("/var/lib/hubgate/state")",
-         .description = "Folder for remembered device captures.",
+         .description = "Folder for remembered device captures and each device's desired "
+                        "properties (`desired/`).",
          .assign = to<&Config::state, &StateConfig::dir>()},
 
         // mappings

@@ -91,6 +91,11 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
         errors.push_back(error);
         return nullptr;
     }
+    bridge->desired_ = std::make_unique<DesiredStateStore>(config.state.dir);
+    if (!bridge->desired_->load(error)) {
+        errors.push_back("state: " + error);
+        return nullptr;
+    }
     bridge->spool_ = spool::Spool::open(spool_options_from(config), error);
     if (!bridge->spool_) {
         errors.push_back("spool " + config.spool.dir.string() + ": " + error);
@@ -104,8 +109,9 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
     }
     auto& b = *bridge;
     b.deferred_ = std::make_unique<WorkQueue>();
-    b.downlink_ = std::make_unique<DownlinkRouter>(DownlinkDeps{
-        rules, *b.devices_, b.local_publisher_, b.methods_, b.counters_, *b.deferred_});
+    b.downlink_ = std::make_unique<DownlinkRouter>(
+        DownlinkDeps{rules, *b.devices_, b.local_publisher_, b.methods_, b.counters_, *b.deferred_,
+                     nullptr, nullptr, b.desired_.get()});
     b.sessions_ = std::make_unique<session::SessionManager>(
         settings.session, settings.manager, b.upstream_factory_, *b.downlink_, b.clock_);
     b.hub_ = std::make_unique<SessionManagerLink>(*b.sessions_);
@@ -158,6 +164,8 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
 }
 
 bool Bridge::start(std::string& error) {
+    // Queued on the local link before any session can hand down something newer.
+    downlink_->publish_kept_desired_states();
     sender_->start();
     sessions_->start();
     // Devices that must receive downlinks get their sessions now; messages recovered from the

@@ -23,6 +23,7 @@
 #include "gateway/config/config.hpp"
 #include "gateway/daemon/active_mappings.hpp"
 #include "gateway/daemon/bridge_counters.hpp"
+#include "gateway/daemon/desired_state_store.hpp"
 #include "gateway/daemon/device_registry.hpp"
 #include "gateway/daemon/downlink_router.hpp"
 #include "gateway/daemon/local_link_publisher.hpp"
@@ -80,6 +81,7 @@ class Bridge {
     std::unique_ptr<ActiveMappings> mappings_;
     std::vector<std::string> filters_;
     std::unique_ptr<DeviceRegistry> devices_;
+    std::unique_ptr<DesiredStateStore> desired_;
     std::unique_ptr<spool::Spool> spool_;
     BridgeCounters counters_;
     MethodCorrelator methods_;

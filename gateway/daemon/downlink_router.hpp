@@ -3,10 +3,14 @@
 // direct-method requests, answers to twin GETs) into local messages through the mapping's
 // downlink templates, and publishes them to the legacy devices' topics.
 
+#include <optional>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "gateway/daemon/active_mappings.hpp"
 #include "gateway/daemon/bridge_counters.hpp"
+#include "gateway/daemon/desired_state_store.hpp"
 #include "gateway/daemon/device_registry.hpp"
 #include "gateway/daemon/hub_link.hpp"
 #include "gateway/daemon/local_publisher.hpp"
@@ -29,6 +33,9 @@ struct DownlinkDeps {
     WorkQueue& deferred;
     HubLink* hub = nullptr;         // set once the session manager exists
     SpoolSender* sender = nullptr;  // told about session state changes
+    // Keeps each device's whole desired document; without one, only patch topics get desired
+    // updates (unit tests of other kinds).
+    DesiredStateStore* desired = nullptr;
 };
 
 // The session manager's listener. Callbacks run on the session manager's thread.
@@ -47,10 +54,29 @@ class DownlinkRouter final : public session::SessionListener {
     // The hub's answer to a twin GET a legacy device asked for (`route` is its twin_get route).
     void deliver_twin_answer(const mappings::UplinkRoute& route, const session::TwinResult& result);
 
+    // Publishes every device's kept desired document to its state topic (`desired`, send =
+    // "state"): after a start, before the hub has answered anything, so a desired change the
+    // previous process kept but may not have published locally is not lost.
+    void publish_kept_desired_states();
+
   private:
     // Renders and publishes one downlink; false (counted and logged) when it went nowhere.
     bool deliver(const std::string& device_id, mappings::DownlinkKind kind,
                  const mappings::DownlinkVars& vars, std::string payload);
+    // Like deliver(), for a kind the device's class may not have: "no template" is not a failure
+    // (nothing is counted or logged) and answers nullopt.
+    std::optional<bool> deliver_if_configured(const std::string& device_id,
+                                              mappings::DownlinkKind kind,
+                                              const mappings::DownlinkVars& vars,
+                                              std::string payload);
+    mappings::DownlinkResult render(const std::string& device_id, mappings::DownlinkKind kind,
+                                    const mappings::DownlinkVars& vars, std::string payload);
+    // Publishes a rendered downlink; a rejection is counted and logged (false).
+    bool publish_rendered(const std::string& device_id, mappings::DownlinkKind kind,
+                          const mappings::DownlinkResult& result);
+    // The whole desired document to the device's state topic, if its class has one.
+    std::optional<bool> publish_desired_state(const std::string& device_id,
+                                              const nlohmann::json& state);
     bool publish(const std::string& device_id, const mappings::DownlinkRoute& route);
     void answer_method_later(const session::MethodCall& call, int status, std::string why);
 

@@ -81,6 +81,8 @@ metrics::GatewayCounts gateway_counts(const BridgeReadings& readings) {
     counts.reconnects = readings.session_totals.reconnects;
     counts.throttle_hits = readings.session_totals.throttle_hits;
     counts.token_renewals = readings.session_totals.token_renewals;
+    counts.reported_merged = readings.bridge.reported_merged.load();
+    counts.desired_stale = readings.bridge.desired_stale.load();
     return counts;
 }
 
@@ -99,6 +101,8 @@ std::vector<std::pair<std::string, std::uint64_t>> status_counters(const BridgeR
         {"ignored", b.ignored.load()},
         {"downlink_published", b.downlink_published.load()},
         {"downlink_failed", b.downlink_failed.load()},
+        {"desired_stale", b.desired_stale.load()},
+        {"reported_merged", b.reported_merged.load()},
         {"rejected", b.rejected_total()},
     };
     for (std::size_t i = 0; i < b.mapping_rejected.size(); ++i) {

@@ -25,6 +25,8 @@ struct GatewayCounts {
     std::uint64_t reconnects = 0;        // upstream reconnects after a lost or failed connection
     std::uint64_t throttle_hits = 0;     // times the hub pushed back (CONNACK 3, twin 429)
     std::uint64_t token_renewals = 0;    // SAS tokens renewed
+    std::uint64_t reported_merged = 0;   // reported patches merged into an earlier one's PATCH
+    std::uint64_t desired_stale = 0;     // desired patches ignored: $version not newer
 };
 
 // Bucket bounds (seconds) of hubgate_method_roundtrip_seconds: direct methods time out after at

@@ -94,6 +94,8 @@ TEST_CASE("every hubgate metric is written with HELP and TYPE") {
         {"hubgate_throttle_hits_total", "counter"},
         {"hubgate_method_roundtrip_seconds", "histogram"},
         {"hubgate_token_renewals_total", "counter"},
+        {"hubgate_reported_patches_merged_total", "counter"},
+        {"hubgate_desired_patches_stale_total", "counter"},
     };
     CHECK(parse.families.size() == expected_types.size());
     for (const auto& [name, type] : expected_types) {
