@@ -111,7 +111,7 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
     b.deferred_ = std::make_unique<WorkQueue>();
     b.downlink_ = std::make_unique<DownlinkRouter>(
         DownlinkDeps{rules, *b.devices_, b.local_publisher_, b.methods_, b.counters_, *b.deferred_,
-                     nullptr, nullptr, b.desired_.get()});
+                     nullptr, nullptr, b.desired_.get(), b.deferred_.get()});
     b.sessions_ = std::make_unique<session::SessionManager>(
         settings.session, settings.manager, b.upstream_factory_, *b.downlink_, b.clock_);
     b.hub_ = std::make_unique<SessionManagerLink>(*b.sessions_);
@@ -192,7 +192,8 @@ void Bridge::stop() {
     sender_->stop();
     sessions_->stop();
     // Replies decided in session callbacks run now, while the sessions still exist (they are
-    // refused quietly by the stopped manager); no callback can post more after stop().
+    // refused quietly by the stopped manager); no callback can post more after stop(). Desired
+    // updates still queued are kept on disk now, and published at the next start.
     deferred_.reset();
     devices_->save();
     spool_->commit();

@@ -12,7 +12,8 @@
 //    in-flight window and acks the spool on the hub's PUBACK.
 //  - upstream thread (one epoll loop for every MQTT/TLS session), or Paho's threads for
 //    sessions over WebSocket or a proxy: the sessions' sockets.
-//  - deferred work thread (WorkQueue): replies to the hub decided inside a session callback.
+//  - deferred work thread (WorkQueue): replies to the hub decided inside a session callback, and
+//    desired-property updates (kept on disk in the state directory, then published locally).
 //  - main thread: waits for signals and does housekeeping (spool TTL, method expiry, counters).
 
 #include <memory>

@@ -34,6 +34,14 @@ void DownlinkRouter::on_c2d(const session::C2dMessage& message) {
 }
 
 void DownlinkRouter::on_desired(const session::DesiredUpdate& update) {
+    if (deps_.desired_writer != nullptr) {
+        deps_.desired_writer->post([this, update] { keep_and_publish_desired(update); });
+        return;
+    }
+    keep_and_publish_desired(update);
+}
+
+void DownlinkRouter::keep_and_publish_desired(const session::DesiredUpdate& update) {
     std::optional<bool> state_sent;
     if (deps_.desired != nullptr) {
         // Written to disk before anything is published: a crash after this line is repaired by

@@ -36,6 +36,10 @@ struct DownlinkDeps {
     // Keeps each device's whole desired document; without one, only patch topics get desired
     // updates (unit tests of other kinds).
     DesiredStateStore* desired = nullptr;
+    // Where desired updates are kept and published: keeping one waits for the disk, which a
+    // session callback must not. One thread, so a device's updates stay in order. nullptr: at
+    // once, on the calling thread (unit tests).
+    WorkQueue* desired_writer = nullptr;
 };
 
 // The session manager's listener. Callbacks run on the session manager's thread.
@@ -79,6 +83,8 @@ class DownlinkRouter final : public session::SessionListener {
                                               const nlohmann::json& state);
     bool publish(const std::string& device_id, const mappings::DownlinkRoute& route);
     void answer_method_later(const session::MethodCall& call, int status, std::string why);
+    // on_desired's work: keep the update (on disk), then publish the state and the patch.
+    void keep_and_publish_desired(const session::DesiredUpdate& update);
 
     DownlinkDeps deps_;
 };
