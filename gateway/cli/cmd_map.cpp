@@ -23,7 +23,8 @@ constexpr int kExitNoMatch = 3;  // DESIGN.md: "no rule matched" exits 3
 
 constexpr const char* kUsage =
     "usage: hubgate map -c FILE --topic TOPIC [--payload TEXT | --payload-file F]\n"
-    "       hubgate map -c FILE --direction down --device ID --kind c2d|desired|method|twin\n"
+    "       hubgate map -c FILE --direction down --device ID\n"
+    "                   --kind c2d|desired|desired_patch|method|twin\n"
     "                   [--payload TEXT | --payload-file F] [--seen-on TOPIC] [--method NAME]\n"
     "                   [--rid RID] [--status N] [--version N]\n"
     "Dry-runs one message through the mapping rules and plugins of FILE and prints the result\n"
@@ -136,9 +137,9 @@ int map_uplink(const mappings::MappingSet& set, const std::string& topic,
 int map_downlink(const mappings::MappingSet& set, const Args& args, std::string payload) {
     const auto device_id = args.require("device");
     const auto kind_name = args.require("kind");
-    const auto kind = mappings::downlink_kind_from_string(kind_name);
+    auto kind = mappings::downlink_kind_from_string(kind_name);
     if (!kind) {
-        throw UsageError("--kind must be c2d, desired, method or twin");
+        throw UsageError("--kind must be c2d, desired, desired_patch, method or twin");
     }
     mappings::DeviceDirectory directory;
     if (const auto seen_on = args.get("seen-on")) {
@@ -171,7 +172,14 @@ int map_downlink(const mappings::MappingSet& set, const Args& args, std::string 
     }
     vars.version = integer_option(args, "version");
 
-    const auto result = set.render_downlink(device_id, *kind, vars, std::move(payload), directory);
+    auto result = set.render_downlink(device_id, *kind, vars, payload, directory);
+    if (const auto* rejection = std::get_if<mappings::Rejection>(&result);
+        rejection != nullptr && *kind == mappings::DownlinkKind::desired &&
+        rejection->reason == mappings::RejectReason::no_downlink_template) {
+        // `desired` with send = "patch" is the class's patch topic.
+        kind = mappings::DownlinkKind::desired_patch;
+        result = set.render_downlink(device_id, *kind, vars, std::move(payload), directory);
+    }
     if (const auto* rejection = std::get_if<mappings::Rejection>(&result)) {
         return print_rejection(*rejection);
     }
@@ -187,6 +195,11 @@ int map_downlink(const mappings::MappingSet& set, const Args& args, std::string 
     out["retain"] = route.retain;
     if (*kind == mappings::DownlinkKind::method) {
         out["reply_timeout_ms"] = route.reply_timeout.count();
+    }
+    if (*kind == mappings::DownlinkKind::desired ||
+        *kind == mappings::DownlinkKind::desired_patch) {
+        // What the daemon publishes there: the whole desired document, or each patch.
+        out["send"] = *kind == mappings::DownlinkKind::desired ? "state" : "patch";
     }
     out["payload"] = route.payload;
     print(out);

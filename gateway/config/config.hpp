@@ -137,7 +137,7 @@ struct SpoolConfig {
     Duration ttl{};         // older messages are dropped (counted)
 };
 
-// [state]: persistent daemon state (remembered device captures).
+// [state]: persistent daemon state (remembered device captures, kept desired properties).
 struct StateConfig {
     std::filesystem::path dir;
 };

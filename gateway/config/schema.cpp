@@ -460,10 +460,11 @@ std::vector<KeySpec> build_schema() {
         {.path = "state.dir",
          .kind = Kind::Path,
          .default_literal = R"("/var/lib/hubgate/state")",
-         .description = "Folder for hubgate's own state: remembered device captures, the C2D "
-                        "journal (`c2d.journal`: C2D messages not yet acknowledged by the local "
-                        "broker), the plugin crash guard (`in-hooks`, `plugin-crashes.json`) and "
-                        "the `dead-letter/` folder.",
+         .description = "Folder for hubgate's own state: remembered device captures, each "
+                        "device's desired properties (`desired/`), the C2D journal "
+                        "(`c2d.journal`: C2D messages not yet acknowledged by the local broker), "
+                        "the plugin crash guard (`in-hooks`, `plugin-crashes.json`) and the "
+                        "`dead-letter/` folder.",
          .assign = to<&Config::state, &StateConfig::dir>()},
 
         // mappings

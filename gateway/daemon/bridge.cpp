@@ -98,6 +98,11 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
         errors.push_back(error);
         return nullptr;
     }
+    bridge->desired_ = std::make_unique<DesiredStateStore>(config.state.dir);
+    if (!bridge->desired_->load(error)) {
+        errors.push_back("state: " + error);
+        return nullptr;
+    }
     bridge->spool_ = spool::Spool::open(spool_options_from(config), error);
     if (!bridge->spool_) {
         errors.push_back("spool " + config.spool.dir.string() + ": " + error);
@@ -120,8 +125,9 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
     }
     auto& b = *bridge;
     b.deferred_ = std::make_unique<WorkQueue>();
-    b.downlink_ = std::make_unique<DownlinkRouter>(DownlinkDeps{
-        rules, *b.devices_, b.local_publisher_, b.methods_, b.counters_, *b.deferred_});
+    b.downlink_ = std::make_unique<DownlinkRouter>(
+        DownlinkDeps{rules, *b.devices_, b.local_publisher_, b.methods_, b.counters_, *b.deferred_,
+                     nullptr, nullptr, b.desired_.get(), b.deferred_.get()});
     b.sessions_ = std::make_unique<session::SessionManager>(
         settings.session, settings.manager, b.upstream_factory_, *b.downlink_, b.clock_);
     b.hub_ = std::make_unique<SessionManagerLink>(*b.sessions_);
@@ -187,6 +193,8 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
 }
 
 bool Bridge::start(std::string& error) {
+    // Queued on the local link before any session can hand down something newer.
+    downlink_->publish_kept_desired_states();
     sender_->start();
     sessions_->start();
     // Devices that must receive downlinks get their sessions now; messages recovered from the
@@ -236,7 +244,8 @@ void Bridge::stop() {
     sender_->stop();
     sessions_->stop();
     // Replies decided in session callbacks run now, while the sessions still exist (they are
-    // refused quietly by the stopped manager); no callback can post more after stop().
+    // refused quietly by the stopped manager); no callback can post more after stop(). Desired
+    // updates still queued are kept on disk now, and published at the next start.
     deferred_.reset();
     devices_->save();
     spool_->commit();

@@ -12,7 +12,8 @@
 //    in-flight window and acks the spool on the hub's PUBACK.
 //  - upstream thread (one epoll loop for every MQTT/TLS session), or Paho's threads for
 //    sessions over WebSocket or a proxy: the sessions' sockets.
-//  - deferred work thread (WorkQueue): replies to the hub decided inside a session callback.
+//  - deferred work thread (WorkQueue): replies to the hub decided inside a session callback, and
+//    desired-property updates (kept on disk in the state directory, then published locally).
 //  - main thread: waits for signals and does housekeeping (spool TTL, method expiry, counters).
 // The local link, session manager, upstream and deferred work threads beat a heartbeat on every
 // loop turn (gateway/liveness); the main thread stops the systemd watchdog pings while one is
@@ -27,6 +28,7 @@
 #include "gateway/config/config.hpp"
 #include "gateway/daemon/active_mappings.hpp"
 #include "gateway/daemon/bridge_counters.hpp"
+#include "gateway/daemon/desired_state_store.hpp"
 #include "gateway/daemon/device_registry.hpp"
 #include "gateway/daemon/downlink_journal.hpp"
 #include "gateway/daemon/downlink_router.hpp"
@@ -92,6 +94,7 @@ class Bridge {
     std::unique_ptr<ActiveMappings> mappings_;
     std::vector<std::string> filters_;
     std::unique_ptr<DeviceRegistry> devices_;
+    std::unique_ptr<DesiredStateStore> desired_;
     std::unique_ptr<spool::Spool> spool_;
     std::unique_ptr<DownlinkJournal> c2d_journal_;
     std::vector<DownlinkJournal::Entry> c2d_leftovers_;  // published again by start()

@@ -44,6 +44,11 @@ struct BridgeCounters {
     std::atomic<std::uint64_t> plugin_crashes{0};
     // Local messages kept in the dead-letter folder after crashing plugins, and acknowledged.
     std::atomic<std::uint64_t> dead_lettered{0};
+    // Desired patches ignored because their $version was not newer than the kept document's.
+    std::atomic<std::uint64_t> desired_stale{0};
+    // Reported patches that went up merged into the PATCH of an earlier one (each saved a twin
+    // update): see reported_merge.hpp.
+    std::atomic<std::uint64_t> reported_merged{0};
     std::array<std::atomic<std::uint64_t>, kMappingRejectCount> mapping_rejected{};
     std::array<std::atomic<std::uint64_t>, kBridgeRejectCount> bridge_rejected{};
     // Seconds from a method request handed to the legacy device to its reply (thread-safe).

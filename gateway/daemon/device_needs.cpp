@@ -49,7 +49,8 @@ session::DeviceNeeds DeviceNeedsCache::probe(const std::string& device_id) {
     };
     mappings::DownlinkRoute method_route;
     needs.c2d = has(mappings::DownlinkKind::c2d, nullptr);
-    needs.desired = has(mappings::DownlinkKind::desired, nullptr);
+    needs.desired = has(mappings::DownlinkKind::desired, nullptr) ||
+                    has(mappings::DownlinkKind::desired_patch, nullptr);
     needs.methods = has(mappings::DownlinkKind::method, &method_route);
     needs.twin = needs.desired;
     if (needs.methods && method_route.reply_timeout.count() > 0) {

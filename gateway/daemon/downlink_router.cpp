@@ -37,9 +37,64 @@ void DownlinkRouter::on_c2d(const session::C2dMessage& message) {
 }
 
 void DownlinkRouter::on_desired(const session::DesiredUpdate& update) {
+    if (deps_.desired_writer != nullptr) {
+        deps_.desired_writer->post([this, update] { keep_and_publish_desired(update); });
+        return;
+    }
+    keep_and_publish_desired(update);
+}
+
+void DownlinkRouter::keep_and_publish_desired(const session::DesiredUpdate& update) {
+    std::optional<bool> state_sent;
+    if (deps_.desired != nullptr) {
+        // Written to disk before anything is published: a crash after this line is repaired by
+        // publish_kept_desired_states() at the next start.
+        const DesiredApplied applied = deps_.desired->apply(update);
+        if (applied.outcome == DesiredOutcome::stale) {
+            ++deps_.counters.desired_stale;
+            spdlog::info("desired patch {} for {} ignored: the kept document is at $version {}",
+                         update.version, update.device_id, desired_version(applied.state));
+            return;
+        }
+        if (applied.outcome == DesiredOutcome::changed) {
+            state_sent = publish_desired_state(update.device_id, applied.state);
+        } else {
+            state_sent = true;  // the state topic already has this document
+        }
+    }
+    // Devices that want deltas get what the hub sent, as before the desired state was kept.
     mappings::DownlinkVars vars;
     vars.version = update.version;
-    deliver(update.device_id, mappings::DownlinkKind::desired, vars, update.desired.dump());
+    const auto patch_sent = deliver_if_configured(
+        update.device_id, mappings::DownlinkKind::desired_patch, vars, update.desired.dump());
+    if (!state_sent && !patch_sent) {
+        ++deps_.counters.downlink_failed;
+        spdlog::warn("desired properties for {} not delivered: no desired or desired_patch topic",
+                     update.device_id);
+    }
+}
+
+void DownlinkRouter::publish_kept_desired_states() {
+    if (deps_.desired == nullptr) {
+        return;
+    }
+    std::size_t published = 0;
+    for (const auto& [device_id, state] : deps_.desired->all()) {
+        if (publish_desired_state(device_id, state).value_or(false)) {
+            ++published;
+        }
+    }
+    if (published > 0) {
+        spdlog::info("desired state of {} devices published again from the state directory",
+                     published);
+    }
+}
+
+std::optional<bool> DownlinkRouter::publish_desired_state(const std::string& device_id,
+                                                          const nlohmann::json& state) {
+    mappings::DownlinkVars vars;
+    vars.version = desired_version(state);
+    return deliver_if_configured(device_id, mappings::DownlinkKind::desired, vars, state.dump());
 }
 
 void DownlinkRouter::on_method(const session::MethodCall& call) {
@@ -107,11 +162,37 @@ void DownlinkRouter::deliver_twin_answer(const mappings::UplinkRoute& route,
 bool DownlinkRouter::deliver(const std::string& device_id, mappings::DownlinkKind kind,
                              const mappings::DownlinkVars& vars, std::string payload,
                              std::uint64_t kept_ticket) {
+    return publish_rendered(device_id, kind, render(device_id, kind, vars, std::move(payload)),
+                            kept_ticket);
+}
+
+std::optional<bool> DownlinkRouter::deliver_if_configured(const std::string& device_id,
+                                                          mappings::DownlinkKind kind,
+                                                          const mappings::DownlinkVars& vars,
+                                                          std::string payload) {
+    const auto result = render(device_id, kind, vars, std::move(payload));
+    if (const auto* rejection = std::get_if<mappings::Rejection>(&result);
+        rejection != nullptr && rejection->reason == mappings::RejectReason::no_downlink_template) {
+        return std::nullopt;
+    }
+    return publish_rendered(device_id, kind, result);
+}
+
+mappings::DownlinkResult DownlinkRouter::render(const std::string& device_id,
+                                                mappings::DownlinkKind kind,
+                                                const mappings::DownlinkVars& vars,
+                                                std::string payload) {
     mappings::DownlinkResult result;
     const auto rules = deps_.mappings.current();
     deps_.devices.read([&](const mappings::DeviceDirectory& directory) {
         result = rules->set->render_downlink(device_id, kind, vars, std::move(payload), directory);
     });
+    return result;
+}
+
+bool DownlinkRouter::publish_rendered(const std::string& device_id, mappings::DownlinkKind kind,
+                                      const mappings::DownlinkResult& result,
+                                      std::uint64_t kept_ticket) {
     if (const auto* rejection = std::get_if<mappings::Rejection>(&result)) {
         count_downlink_rejection(deps_.counters, *rejection, device_id, kind);
         release_kept(kept_ticket);

@@ -8,8 +8,11 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "gateway/daemon/active_mappings.hpp"
 #include "gateway/daemon/bridge_counters.hpp"
+#include "gateway/daemon/desired_state_store.hpp"
 #include "gateway/daemon/device_registry.hpp"
 #include "gateway/daemon/hub_link.hpp"
 #include "gateway/daemon/local_publisher.hpp"
@@ -40,6 +43,13 @@ struct DownlinkDeps {
     SpoolSender* sender = nullptr;  // told about session state changes
     // Where kept C2D messages are released when they cannot be published.
     session::C2dKeeper* kept_c2d = nullptr;
+    // Keeps each device's whole desired document; without one, only patch topics get desired
+    // updates (unit tests of other kinds).
+    DesiredStateStore* desired = nullptr;
+    // Where desired updates are kept and published: keeping one waits for the disk, which a
+    // session callback must not. One thread, so a device's updates stay in order. nullptr: at
+    // once, on the calling thread (unit tests).
+    WorkQueue* desired_writer = nullptr;
 };
 
 // The session manager's listener. Callbacks run on the session manager's thread.
@@ -59,6 +69,11 @@ class DownlinkRouter final : public session::SessionListener {
     // The hub's answer to a twin GET a legacy device asked for (`route` is its twin_get route).
     void deliver_twin_answer(const mappings::UplinkRoute& route, const session::TwinResult& result);
 
+    // Publishes every device's kept desired document to its state topic (`desired`, send =
+    // "state"): after a start, before the hub has answered anything, so a desired change the
+    // previous process kept but may not have published locally is not lost.
+    void publish_kept_desired_states();
+
   private:
     // Renders and publishes one downlink; false (counted and logged) when it went nowhere.
     // `kept_ticket` (nonzero): a kept C2D message, released when it goes nowhere; otherwise
@@ -66,12 +81,28 @@ class DownlinkRouter final : public session::SessionListener {
     bool deliver(const std::string& device_id, mappings::DownlinkKind kind,
                  const mappings::DownlinkVars& vars, std::string payload,
                  std::uint64_t kept_ticket = 0);
+    // Like deliver(), for a kind the device's class may not have: "no template" is not a failure
+    // (nothing is counted or logged) and answers nullopt.
+    std::optional<bool> deliver_if_configured(const std::string& device_id,
+                                              mappings::DownlinkKind kind,
+                                              const mappings::DownlinkVars& vars,
+                                              std::string payload);
+    mappings::DownlinkResult render(const std::string& device_id, mappings::DownlinkKind kind,
+                                    const mappings::DownlinkVars& vars, std::string payload);
+    // Publishes a rendered downlink; a rejection is counted and logged (false).
+    bool publish_rendered(const std::string& device_id, mappings::DownlinkKind kind,
+                          const mappings::DownlinkResult& result, std::uint64_t kept_ticket = 0);
+    // The whole desired document to the device's state topic, if its class has one.
+    std::optional<bool> publish_desired_state(const std::string& device_id,
+                                              const nlohmann::json& state);
     bool publish(const std::string& device_id, const mappings::DownlinkRoute& route,
                  std::uint64_t kept_ticket = 0);
     void release_kept(std::uint64_t kept_ticket);
     // Why `route`'s payload (after plugins) is too large to publish, counted; nullopt when not.
     std::optional<std::string> oversized(const mappings::DownlinkRoute& route);
     void answer_method_later(const session::MethodCall& call, int status, std::string why);
+    // on_desired's work: keep the update (on disk), then publish the state and the patch.
+    void keep_and_publish_desired(const session::DesiredUpdate& update);
 
     DownlinkDeps deps_;
 };

@@ -69,6 +69,14 @@ constexpr ExportedCount kBeforeRejections[] = {
      "Downlinks that reached no device (refused by the mapping or the size limit, or not taken "
      "by the local broker).",
      MetricType::Counter, [](const BridgeReadings& r) { return r.bridge.downlink_failed.load(); }},
+    {"desired_stale",
+     {},
+     MetricType::Counter,
+     [](const BridgeReadings& r) { return r.bridge.desired_stale.load(); }},
+    {"reported_merged",
+     {},
+     MetricType::Counter,
+     [](const BridgeReadings& r) { return r.bridge.reported_merged.load(); }},
     {"plugin_crashes",
      {},
      MetricType::Counter,
@@ -200,6 +208,8 @@ metrics::GatewayCounts gateway_counts(const BridgeReadings& readings) {
     counts.reconnects = readings.session_totals.reconnects;
     counts.throttle_hits = readings.session_totals.throttle_hits;
     counts.token_renewals = readings.session_totals.token_renewals;
+    counts.reported_merged = readings.bridge.reported_merged.load();
+    counts.desired_stale = readings.bridge.desired_stale.load();
     counts.plugin_crashes = readings.bridge.plugin_crashes.load();
     counts.dead_lettered = readings.bridge.dead_lettered.load();
     add_plain(kBeforeRejections, readings, counts.plain);

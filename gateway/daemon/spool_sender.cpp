@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway/daemon/reported_merge.hpp"
+
 namespace hubgate::daemon {
 
 namespace {
@@ -197,16 +199,38 @@ void SpoolSender::handle(const Result& event) {
         case Delivery::retry:
             break;
     }
+    mark_waiting(devices_[event.device_id], event.device_id);
+}
+
+void SpoolSender::handle(const PatchResult& event) {
     auto& progress = devices_[event.device_id];
+    progress.patch_in_flight = false;
+    if (event.delivery == Delivery::retry) {
+        mark_waiting(progress, event.device_id);
+        return;
+    }
+    for (const auto seq : event.seqs) {
+        if (spool_.ack(event.device_id, seq)) {
+            freed_in_batch_ = true;
+        }
+    }
     if (!progress.waiting) {
-        spdlog::debug("spool: {} waits for its session", event.device_id);
+        pump(event.device_id);
+    }
+}
+
+void SpoolSender::mark_waiting(DeviceProgress& progress, const std::string& device_id) {
+    if (!progress.waiting) {
+        spdlog::debug("spool: {} waits for its session", device_id);
         progress.waiting = true;
         progress.waiting_since = std::chrono::steady_clock::now();
     }
 }
 
 void SpoolSender::handle(const StateChange& event) {
-    if (event.state == session::SessionState::Connected) {
+    const bool connected = event.state == session::SessionState::Connected;
+    devices_[event.device_id].connected = connected;
+    if (connected) {
         resume(event.device_id);
     }
 }
@@ -215,24 +239,29 @@ void SpoolSender::resume(const std::string& device_id) {
     auto& progress = devices_[device_id];
     if (progress.waiting) {
         progress.waiting = false;
-        // Whatever was out when the session failed is handed out again, oldest first.
+        // Whatever was out when the session failed is handed out again, oldest first: the held
+        // patches too, and an unanswered PATCH is sent again.
         spool_.requeue(device_id);
+        progress.held_patches.clear();
+        progress.patch_in_flight = false;
     }
     pump(device_id);
 }
 
 void SpoolSender::pump(const std::string& device_id) {
+    auto& progress = devices_[device_id];
     for (auto& spooled : spool_.take(device_id)) {
-        send(device_id, std::move(spooled));
+        if (is_kind(spooled.message.kind, mappings::UplinkKind::reported)) {
+            progress.held_patches.push_back(std::move(spooled));
+        } else {
+            send(device_id, std::move(spooled));
+        }
     }
+    send_held_patches(device_id);
 }
 
 void SpoolSender::send(const std::string& device_id, spool::SpooledMessage spooled) {
     const std::string_view kind = spooled.message.kind;
-    if (is_kind(kind, mappings::UplinkKind::reported)) {
-        send_reported(device_id, spooled);
-        return;
-    }
     if (is_kind(kind, mappings::UplinkKind::twin_get)) {
         send_twin_get(device_id, spooled);
         return;
@@ -263,39 +292,65 @@ void SpoolSender::send(const std::string& device_id, spool::SpooledMessage spool
                         });
 }
 
-void SpoolSender::send_reported(const std::string& device_id,
-                                const spool::SpooledMessage& spooled) {
-    auto patch = nlohmann::json::parse(spooled.message.payload, nullptr, false);
-    if (!patch.is_object()) {
-        // The pipeline only spools JSON objects: this record was damaged on disk.
-        count_rejection(counters_,
-                        {mappings::RejectReason::payload_not_json_object,
-                         "spooled reported patch is not a JSON object",
-                         {}},
-                        device_id);
-        inbox_->post(Result{device_id, spooled.seq, Delivery::refused});
+void SpoolSender::send_held_patches(const std::string& device_id) {
+    auto& progress = devices_[device_id];
+    auto& held = progress.held_patches;
+    if (held.empty() || progress.patch_in_flight || !progress.connected) {
+        return;  // they wait for the PATCH that is out, or for the session
+    }
+    if (held.size() < ReportedMerge::kMaxPatches) {
+        // The patches queued right behind them join the same PATCH.
+        const auto reported = mappings::to_string(mappings::UplinkKind::reported);
+        for (auto& more :
+             spool_.take_run(device_id, reported, ReportedMerge::kMaxPatches - held.size())) {
+            held.push_back(std::move(more));
+        }
+    }
+    ReportedMerge merge;
+    std::size_t used = 0;
+    for (; used < held.size(); ++used) {
+        const auto& spooled = held[used];
+        auto patch = nlohmann::json::parse(spooled.message.payload, nullptr, false);
+        if (!patch.is_object()) {
+            // The pipeline only spools JSON objects: this record was damaged on disk.
+            count_rejection(counters_,
+                            {mappings::RejectReason::payload_not_json_object,
+                             "spooled reported patch is not a JSON object",
+                             {}},
+                            device_id);
+            inbox_->post(Result{device_id, spooled.seq, Delivery::refused});
+            continue;
+        }
+        if (!merge.add(spooled.seq, patch)) {
+            break;  // goes up with the next PATCH
+        }
+    }
+    held.erase(held.begin(), held.begin() + static_cast<std::ptrdiff_t>(used));
+    if (merge.empty()) {
         return;
     }
+    progress.patch_in_flight = true;
     hub_.patch_reported(
-        device_id, patch,
+        device_id, merge.patch(),
         [inbox = inbox_, &counters = counters_, device_id,
-         seq = spooled.seq](const session::TwinResult& result) {
+         seqs = merge.seqs()](const session::TwinResult& result) {
             auto delivery = Delivery::retry;
             if (result.status >= 200 && result.status < 300) {
-                ++counters.reported_sent;
+                counters.reported_sent += seqs.size();
+                counters.reported_merged += seqs.size() - 1;
                 delivery = Delivery::delivered;
             } else if (result.status >= 400 && result.status < 500 && result.status != 429) {
-                ++counters.reported_failed;
+                counters.reported_failed += seqs.size();
                 spdlog::warn("reported properties of {} refused by the hub: status {} {}",
                              device_id, result.status, result.error);
                 delivery = Delivery::refused;
             } else {
-                // No answer, throttled or a hub error: the patch stays spooled and is sent again
-                // once the session is back.
+                // No answer, throttled or a hub error: the patches stay spooled and are sent
+                // again once the session is back.
                 spdlog::info("reported properties of {} not updated yet ({}): kept in the spool",
                              device_id, result.error);
             }
-            inbox->post(Result{device_id, seq, delivery});
+            inbox->post(PatchResult{device_id, seqs, delivery});
         });
 }
 

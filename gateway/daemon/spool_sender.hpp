@@ -7,7 +7,10 @@
 // The spool holds three kinds of uplink (SpoolMessage::kind, the mapping's names):
 //  - "telemetry": a D2C message, finished on the hub's PUBACK;
 //  - "reported": a reported-properties patch (payload: the JSON object), finished when the hub
-//    answers 2xx; refused for good on another 4xx; kept on no answer, 429 or 5xx;
+//    answers 2xx; refused for good on another 4xx; kept on no answer, 429 or 5xx. One PATCH per
+//    device is out at a time: the patches that pile up behind it, or while the session is not
+//    connected, go up together as one merged PATCH (reported_merge.hpp), and each of their
+//    records is finished only by that PATCH's answer;
 //  - "twin-get": a twin GET a legacy device asked for (properties "rid" and "reply": see
 //    spooled_twin_get()), finished once the hub's answer was handed to the twin-answer callback.
 
@@ -93,29 +96,43 @@ class SpoolSender {
         uint64_t seq;
         Delivery delivery;
     };
+    // The hub's answer to one (maybe merged) reported PATCH, for every record in it.
+    struct PatchResult {
+        std::string device_id;
+        std::vector<uint64_t> seqs;
+        Delivery delivery;
+    };
     struct StateChange {
         std::string device_id;
         session::SessionState state;
     };
     struct Tick {};
-    using Event = std::variant<Notify, Result, StateChange, Tick>;
+    using Event = std::variant<Notify, Result, PatchResult, StateChange, Tick>;
     class Inbox;
 
     // Per-device progress, touched only by the sender thread.
     struct DeviceProgress {
         bool waiting = false;  // a send failed: wait for the session before taking more
         std::chrono::steady_clock::time_point waiting_since{};
+        bool connected = true;         // the session's last state (none seen yet: assume it is)
+        bool patch_in_flight = false;  // a reported PATCH is with the session
+        // Reported patches taken from the spool (in flight there) that wait to go up merged.
+        std::vector<spool::SpooledMessage> held_patches;
     };
 
     void handle_batch(const std::vector<Event>& batch);
     void handle(const Notify& event);
     void handle(const Result& event);
+    void handle(const PatchResult& event);
     void handle(const StateChange& event);
     void handle(const Tick& /*event*/) {}
     void resume(const std::string& device_id);
     void pump(const std::string& device_id);
     void send(const std::string& device_id, spool::SpooledMessage spooled);
-    void send_reported(const std::string& device_id, const spool::SpooledMessage& spooled);
+    // Sends the device's held reported patches (and those right behind them in the spool) as
+    // one PATCH, when none is out and the session is connected.
+    void send_held_patches(const std::string& device_id);
+    void mark_waiting(DeviceProgress& progress, const std::string& device_id);
     void send_twin_get(const std::string& device_id, const spool::SpooledMessage& spooled);
     void retry_waiting_devices();
 

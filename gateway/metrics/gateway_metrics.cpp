@@ -50,6 +50,12 @@ void write_gateway_metrics(TextExposition& out, const GatewayCounts& counts,
                MetricType::Histogram);
     out.histogram("hubgate_method_roundtrip_seconds", {}, method_roundtrip);
     counter(out, "hubgate_token_renewals_total", "SAS tokens renewed.", counts.token_renewals);
+    counter(out, "hubgate_reported_patches_merged_total",
+            "Reported-property patches sent merged into an earlier patch's update.",
+            counts.reported_merged);
+    counter(out, "hubgate_desired_patches_stale_total",
+            "Desired-property patches ignored: their $version was not newer than the kept one.",
+            counts.desired_stale);
     counter(out, "hubgate_plugin_crashes_total",
             "Starts that found the previous run had died inside a plugin hook.",
             counts.plugin_crashes);

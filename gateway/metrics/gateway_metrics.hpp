@@ -33,6 +33,8 @@ struct GatewayCounts {
     std::uint64_t reconnects = 0;        // upstream reconnects after a lost or failed connection
     std::uint64_t throttle_hits = 0;     // times the hub pushed back (CONNACK 3, twin 429)
     std::uint64_t token_renewals = 0;    // SAS tokens renewed
+    std::uint64_t reported_merged = 0;   // reported patches merged into an earlier one's PATCH
+    std::uint64_t desired_stale = 0;     // desired patches ignored: $version not newer
     std::uint64_t plugin_crashes = 0;    // starts that found the last run died inside a plugin
     std::uint64_t dead_lettered = 0;     // local messages moved to the dead-letter folder
     // Every other counter and gauge of `hubgate status`, one family each, in status order.

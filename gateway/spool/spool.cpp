@@ -667,6 +667,57 @@ std::vector<SpooledMessage> Spool::take(std::string_view device_id) {
     return out;
 }
 
+std::vector<SpooledMessage> Spool::take_run(std::string_view device_id, std::string_view kind,
+                                            std::size_t limit) {
+    std::lock_guard lock(mutex_);
+    std::vector<SpooledMessage> out;
+    auto device = devices_.find(device_id);
+    if (device == devices_.end()) {
+        return out;
+    }
+    DeviceQueue& queue = device->second;
+    const std::int64_t now = now_ms();
+    for (Entry& entry : queue.entries) {
+        if (out.size() >= limit) {
+            break;
+        }
+        if (entry.state != EntryState::waiting) {
+            continue;
+        }
+        if (expired(entry, now)) {
+            ++counters_.dropped_ttl;
+            finish(entry);
+            continue;
+        }
+        if (entry.kept) {
+            if (entry.kept->message.kind != kind) {
+                break;  // the run ends here; the message stays kept for take()
+            }
+            entry.state = EntryState::in_flight;
+            ++queue.in_flight;
+            out.push_back(std::move(*take_kept(entry)));
+            continue;
+        }
+        bool io_failure = false;
+        auto message = load(entry, io_failure);
+        if (io_failure) {
+            break;
+        }
+        if (!message) {
+            finish(entry);
+            continue;
+        }
+        if (message->message.kind != kind) {
+            break;  // read again by the next take()
+        }
+        entry.state = EntryState::in_flight;
+        ++queue.in_flight;
+        out.push_back(std::move(*message));
+    }
+    pop_finished(device);
+    return out;
+}
+
 bool Spool::ack(std::string_view device_id, std::uint64_t seq) {
     std::lock_guard lock(mutex_);
     auto device = devices_.find(device_id);

@@ -106,6 +106,12 @@ class Spool {
     // Hands out the device's next messages, oldest first, up to the window minus what is already
     // out; marks them in flight. Messages past the TTL are dropped (and counted) on the way.
     std::vector<SpooledMessage> take(std::string_view device_id);
+    // Past the window: hands out the device's next waiting messages while they are of `kind`, up
+    // to `limit`, and marks them in flight like take() does. For a caller that sends such a run
+    // upstream as one message (reported patches merged into one PATCH), so that the window
+    // counts what goes upstream, not the records behind it.
+    std::vector<SpooledMessage> take_run(std::string_view device_id, std::string_view kind,
+                                         std::size_t limit);
     // The hub acknowledged `seq`: the message is finished. False if it is not in flight.
     // Recorded in memory; write_acks() puts it in acks.log.
     bool ack(std::string_view device_id, std::uint64_t seq);

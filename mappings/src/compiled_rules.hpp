@@ -79,7 +79,7 @@ struct DeviceClass {
     std::string name;
     std::optional<TextTemplate> id;
     std::vector<MessageHook*> hooks;
-    std::array<std::optional<DownlinkTemplate>, 4> downlinks;  // by DownlinkKind
+    std::array<std::optional<DownlinkTemplate>, kDownlinkKindCount> downlinks;  // by DownlinkKind
     SourcePosition position;
 };
 

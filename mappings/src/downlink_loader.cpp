@@ -75,9 +75,9 @@ void DownlinkLoader::load_static(const toml::table& table, const std::string& pa
 
 void DownlinkLoader::load_downlinks(const toml::table& table, const std::string& path,
                                     DeviceClass& target, const std::vector<std::string>& captures) {
-    check_keys(table, {"c2d", "desired", "method", "twin"}, path);
+    check_keys(table, {"c2d", "desired", "desired_patch", "method", "twin"}, path);
     for (const auto& [key, node] : table) {
-        const std::optional<DownlinkKind> kind = downlink_kind_from_string(key.str());
+        std::optional<DownlinkKind> kind = downlink_kind_from_string(key.str());
         if (!kind)
             continue;
         const std::string entry_path = child_path(path, key.str());
@@ -86,6 +86,10 @@ void DownlinkLoader::load_downlinks(const toml::table& table, const std::string&
         if (spec) {
             if (*kind == DownlinkKind::method) {
                 check_keys(*spec, {"topic", "retain", "qos", "reply", "timeout"}, entry_path);
+            } else if (*kind == DownlinkKind::desired) {
+                check_keys(*spec, {"topic", "retain", "qos", "send"}, entry_path);
+                if (!desired_kind(*spec, entry_path, *kind))
+                    continue;
             } else {
                 check_keys(*spec, {"topic", "retain", "qos"}, entry_path);
             }
@@ -111,6 +115,7 @@ void DownlinkLoader::load_downlinks(const toml::table& table, const std::string&
                 known.push_back("properties");
                 break;
             case DownlinkKind::desired:
+            case DownlinkKind::desired_patch:
                 known.push_back("version");
                 break;
             case DownlinkKind::method:
@@ -130,8 +135,34 @@ void DownlinkLoader::load_downlinks(const toml::table& table, const std::string&
             at(topic_node->source())};
         if (spec && !load_downlink_options(*spec, entry_path, downlink))
             continue;
-        target.downlinks[static_cast<std::size_t>(*kind)] = std::move(downlink);
+        auto& slot = target.downlinks[static_cast<std::size_t>(*kind)];
+        if (slot) {
+            // Only patches can land here twice: desired (send = "patch") and desired_patch.
+            error(topic_node->source(),
+                  entry_path + ": desired patches already go to the topic at line " +
+                      std::to_string(slot->position.line) +
+                      " (desired with send = \"patch\"); use send = \"state\" there, or drop "
+                      "one of them");
+            continue;
+        }
+        slot = std::move(downlink);
     }
+}
+
+bool DownlinkLoader::desired_kind(const toml::table& spec, const std::string& path,
+                                  DownlinkKind& kind) {
+    const toml::node* send = spec.get("send");
+    if (!send)
+        return true;  // "state", the default
+    const auto* text = send->as_string();
+    if (text && text->get() == "state")
+        return true;
+    if (text && text->get() == "patch") {
+        kind = DownlinkKind::desired_patch;
+        return true;
+    }
+    error(send->source(), child_path(path, "send") + ": must be \"state\" or \"patch\"");
+    return false;
 }
 
 bool DownlinkLoader::load_downlink_options(const toml::table& spec, const std::string& path,

@@ -27,6 +27,9 @@ class DownlinkLoader : public TomlChecker {
   private:
     bool load_downlink_options(const toml::table& spec, const std::string& path,
                                DownlinkTemplate& downlink);
+    // `desired`'s `send`: "state" (the default) keeps `kind` desired, "patch" makes it
+    // desired_patch. False (with an error) for anything else.
+    bool desired_kind(const toml::table& spec, const std::string& path, DownlinkKind& kind);
 
     MappingSet::Impl& impl_;
 };

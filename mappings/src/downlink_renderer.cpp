@@ -104,7 +104,7 @@ DownlinkResult MappingSet::render_downlink(std::string_view device_id, DownlinkK
         return Rejection{RejectReason::invalid_local_topic, *problem, downlink->position};
     }
     for (MessageHook* hook : device_class.hooks) {
-        if (auto failure = hook->transform_downlink(device_id, to_string(kind), payload)) {
+        if (auto failure = hook->transform_downlink(device_id, hook_kind_name(kind), payload)) {
             return Rejection{RejectReason::hook_failed,
                              "plugin \"" + hook->name() + "\" failed: " + failure->message,
                              downlink->position};

@@ -8,7 +8,8 @@ namespace {
 
 constexpr std::array<std::string_view, 5> kUplinkNames = {"telemetry", "reported", "twin-get",
                                                           "method-reply", "ignore"};
-constexpr std::array<std::string_view, 4> kDownlinkNames = {"c2d", "desired", "method", "twin"};
+constexpr std::array<std::string_view, kDownlinkKindCount> kDownlinkNames = {
+    "c2d", "desired", "method", "twin", "desired_patch"};
 
 }  // namespace
 
@@ -42,6 +43,10 @@ std::string_view to_string(UplinkKind kind) {
 
 std::string_view to_string(DownlinkKind kind) {
     return kDownlinkNames.at(static_cast<size_t>(kind));
+}
+
+std::string_view hook_kind_name(DownlinkKind kind) {
+    return kind == DownlinkKind::desired_patch ? to_string(DownlinkKind::desired) : to_string(kind);
 }
 
 std::optional<UplinkKind> uplink_kind_from_string(std::string_view text) {

@@ -63,6 +63,7 @@ struct Bridge {
         rules = std::make_unique<daemon::ActiveMappings>(std::move(active));
         std::string error;
         REQUIRE(devices.load(error));
+        REQUIRE(desired.load(error));
         spool::SpoolOptions options;
         options.dir = folder.path / "spool";
         options.max_bytes = spool_bytes;
@@ -74,7 +75,7 @@ struct Bridge {
             *spool_, hub, counters,
             [this](std::function<void()> task) { sender_thread.post(std::move(task)); });
         downlink = std::make_unique<daemon::DownlinkRouter>(daemon::DownlinkDeps{
-            *rules, devices, local, methods, counters, deferred, &hub, sender.get()});
+            *rules, devices, local, methods, counters, deferred, &hub, sender.get(), &desired});
         sender->on_twin_answer(
             [this](const mappings::UplinkRoute& route, const session::TwinResult& result) {
                 downlink->deliver_twin_answer(route, result);
@@ -106,6 +107,7 @@ struct Bridge {
     Folder folder;
     std::unique_ptr<daemon::ActiveMappings> rules;
     daemon::DeviceRegistry devices{folder.path / "state"};
+    daemon::DesiredStateStore desired{folder.path / "state"};
     std::unique_ptr<spool::Spool> spool_;
     FakeHub hub;
     FakeLocal local;
@@ -597,6 +599,95 @@ TEST_CASE("a corrupt device file is moved aside and the registry starts empty") 
     REQUIRE(devices.load(error));
     CHECK(devices.size() == 0);
     CHECK(std::filesystem::exists(folder.path / "devices.json.bad"));
+}
+
+TEST_CASE("the desired topic carries the whole desired document, kept before it is published") {
+    Bridge bridge;
+    bridge.uplink->handle("t/a/s1/telemetry", "x");  // the device becomes known
+    bridge.downlink->on_desired({"a-s1", {{"rate_s", 7}, {"$version", 2}}, 2, false});
+    bridge.downlink->on_desired({"a-s1", {{"mode", "eco"}, {"$version", 3}}, 3, false});
+    auto published = bridge.local.snapshot();
+    REQUIRE(published.size() == 2);
+    CHECK(published[1].topic == "t/a/s1/config");
+    CHECK(published[1].retain);
+    const auto state = nlohmann::json::parse(published[1].payload);
+    CHECK(state == nlohmann::json{{"rate_s", 7}, {"mode", "eco"}, {"$version", 3}});
+    CHECK(bridge.desired.state_of("a-s1") == state);
+
+    // A delete by null, then a patch that is not newer: ignored and counted, nothing published.
+    bridge.downlink->on_desired({"a-s1", {{"rate_s", nullptr}, {"$version", 4}}, 4, false});
+    bridge.downlink->on_desired({"a-s1", {{"mode", "boost"}, {"$version", 3}}, 3, false});
+    published = bridge.local.snapshot();
+    REQUIRE(published.size() == 3);
+    CHECK(nlohmann::json::parse(published[2].payload) ==
+          nlohmann::json{{"mode", "eco"}, {"$version", 4}});
+    CHECK(bridge.counters.desired_stale == 1);
+
+    // After a reconnect the hub's document replaces the kept one; the same one again is no news.
+    bridge.downlink->on_desired({"a-s1", {{"fan", true}, {"$version", 7}}, 7, true});
+    bridge.downlink->on_desired({"a-s1", {{"fan", true}, {"$version", 7}}, 7, true});
+    published = bridge.local.snapshot();
+    REQUIRE(published.size() == 4);
+    CHECK(nlohmann::json::parse(published[3].payload) ==
+          nlohmann::json{{"fan", true}, {"$version", 7}});
+
+    // A new router over the same state directory (a restart) publishes the kept state again.
+    FakeLocal after_restart;
+    daemon::DesiredStateStore reloaded{bridge.folder.path / "state"};
+    std::string error;
+    REQUIRE(reloaded.load(error));
+    daemon::DownlinkRouter restarted(
+        daemon::DownlinkDeps{*bridge.rules, bridge.devices, after_restart, bridge.methods,
+                             bridge.counters, bridge.deferred, nullptr, nullptr, &reloaded});
+    restarted.publish_kept_desired_states();
+    REQUIRE(after_restart.snapshot().size() == 1);
+    CHECK(after_restart.snapshot()[0].topic == "t/a/s1/config");
+    CHECK(after_restart.snapshot()[0].retain);
+    CHECK(nlohmann::json::parse(after_restart.snapshot()[0].payload) ==
+          nlohmann::json{{"fan", true}, {"$version", 7}});
+}
+
+TEST_CASE("reported patches held back while the session is down go up as one PATCH") {
+    Bridge bridge;  // a spool window of 4: the run of patches goes past it
+    bridge.sender->session_state("a-s1", session::SessionState::BackingOff);
+    nlohmann::json expected = nlohmann::json::object();
+    for (int i = 0; i < 50; ++i) {
+        nlohmann::json patch = {{"seq", i}, {"k" + std::to_string(i % 5), i}};
+        if (i % 10 == 9) {
+            patch["k" + std::to_string((i + 2) % 5)] = nullptr;
+        }
+        expected.merge_patch(patch);
+        REQUIRE(bridge.uplink->handle("t/a/s1/state", patch.dump()) == UplinkOutcome::accepted);
+    }
+    REQUIRE(eventually([&] { return bridge.spool_->backlog("a-s1") == 50; }));
+    CHECK(bridge.hub.locked([&] { return bridge.hub.patches.size(); }) == 0);
+
+    bridge.sender->session_state("a-s1", session::SessionState::Connected);
+    REQUIRE(eventually([&] { return bridge.spool_->backlog("a-s1") == 0; }));
+    const auto patches = bridge.hub.locked([&] { return bridge.hub.patches; });
+    REQUIRE(patches.size() == 1);
+    nlohmann::json twin = nlohmann::json::object();
+    twin.merge_patch(patches[0].second);
+    CHECK(twin == expected);
+    CHECK(bridge.counters.reported_sent == 50);
+    CHECK(bridge.counters.reported_merged == 49);
+}
+
+TEST_CASE("reported patches behind an unanswered PATCH wait for it, then go up merged") {
+    Bridge bridge;
+    bridge.hub.twin_status = 0;  // the first PATCH gets no answer (session lost meanwhile)
+    REQUIRE(bridge.uplink->handle("t/a/s1/state", R"({"a":1})") == UplinkOutcome::accepted);
+    REQUIRE(bridge.hub.wait([&] { return bridge.hub.patches.size() == 1; }));
+    REQUIRE(bridge.uplink->handle("t/a/s1/state", R"({"b":2})") == UplinkOutcome::accepted);
+    REQUIRE(bridge.uplink->handle("t/a/s1/state", R"({"a":null})") == UplinkOutcome::accepted);
+    REQUIRE(eventually([&] { return bridge.spool_->backlog("a-s1") == 3; }));
+    bridge.hub.twin_status = 204;
+    bridge.sender->session_state("a-s1", session::SessionState::Connected);
+    REQUIRE(eventually([&] { return bridge.spool_->backlog("a-s1") == 0; }));
+    const auto patches = bridge.hub.locked([&] { return bridge.hub.patches; });
+    REQUIRE(patches.size() == 2);
+    CHECK(patches[1].second == nlohmann::json{{"a", nullptr}, {"b", 2}});
+    CHECK(bridge.counters.reported_merged == 2);
 }
 
 }  // namespace hubgate::test

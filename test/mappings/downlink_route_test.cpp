@@ -216,3 +216,47 @@ id = "{site}-{sensor}"
     REQUIRE(std::holds_alternative<DownlinkRoute>(bare));
     CHECK(std::get<DownlinkRoute>(bare).topic == "p/a/s1/inbox/");
 }
+
+TEST_CASE("desired: the state topic, the patch topic, or both") {
+    const MappingSet rules = load_ok(R"(
+[[devices]]
+name = "both"
+id = "both-{n}"
+  [devices.uplink]
+  "both/{n}/t" = "telemetry"
+  [devices.downlink]
+  desired = { topic = "both/{n}/config", retain = true }
+  desired_patch = { topic = "both/{n}/config/patch/{version}", qos = 0 }
+
+[[devices]]
+name = "deltas"
+id = "deltas-{n}"
+  [devices.uplink]
+  "deltas/{n}/t" = "telemetry"
+  [devices.downlink]
+  desired = { topic = "deltas/{n}/config", send = "patch" }
+
+[[devices]]
+name = "state"
+id = "state-{n}"
+  [devices.uplink]
+  "state/{n}/t" = "telemetry"
+  [devices.downlink]
+  desired = { topic = "state/{n}/config", send = "state" }
+)");
+    const DeviceDirectory directory = seen(rules, {"both/1/t", "deltas/1/t", "state/1/t"});
+    auto topic_of = [&](const char* device, DownlinkKind kind) -> std::string {
+        const auto result = rules.render_downlink(device, kind, {.version = 4}, "{}", directory);
+        if (const auto* rejection = std::get_if<Rejection>(&result)) {
+            return "rejected: " + std::string(to_string(rejection->reason));
+        }
+        return std::get<DownlinkRoute>(result).topic;
+    };
+    CHECK(topic_of("both-1", DownlinkKind::desired) == "both/1/config");
+    CHECK(topic_of("both-1", DownlinkKind::desired_patch) == "both/1/config/patch/4");
+    // send = "patch" keeps the one topic of before for patches; there is no state topic.
+    CHECK(topic_of("deltas-1", DownlinkKind::desired) == "rejected: no_downlink_template");
+    CHECK(topic_of("deltas-1", DownlinkKind::desired_patch) == "deltas/1/config");
+    CHECK(topic_of("state-1", DownlinkKind::desired) == "state/1/config");
+    CHECK(topic_of("state-1", DownlinkKind::desired_patch) == "rejected: no_downlink_template");
+}

@@ -81,7 +81,7 @@ TEST_CASE("every fault of a mapping file is reported with file:line:col") {
         {"unknown plugin", "[[devices]]\nid = \"x\"\nplugins = [\"csv\"]\n", "bad.toml:3:12",
          "unknown plugin \"csv\""},
         {"unknown downlink", "[[devices]]\nid = \"x\"\n[devices.downlink]\nc2c = \"a\"\n",
-         "bad.toml:4:1", "c2c: unknown key (allowed: c2d, desired, method, twin)"},
+         "bad.toml:4:1", "c2c: unknown key (allowed: c2d, desired, desired_patch, method, twin)"},
         {"downlink unknown name",
          "[[devices]]\nid = \"x\"\n[devices.uplink]\n\"a/{site}\" = \"ignore\"\n"
          "[devices.downlink]\nc2d = \"b/{site}/{rid}\"\n",
@@ -113,6 +113,18 @@ TEST_CASE("every fault of a mapping file is reported with file:line:col") {
         {"twin answer has nowhere to go",
          "[[devices]]\nid = \"x\"\n[devices.uplink]\n\"a/get\" = \"twin-get\"\n", "bad.toml:4:1",
          "needs `reply` or a [devices.downlink] twin topic"},
+        {"bad desired send",
+         "[[devices]]\nid = \"x\"\n[devices.downlink]\n"
+         "desired = { topic = \"a\", send = \"delta\" }\n",
+         "bad.toml:4:33", "send: must be \"state\" or \"patch\""},
+        {"send on desired_patch",
+         "[[devices]]\nid = \"x\"\n[devices.downlink]\n"
+         "desired_patch = { topic = \"a\", send = \"state\" }\n",
+         "bad.toml:4:32", "send: unknown key (allowed: topic, retain, qos)"},
+        {"two patch topics",
+         "[[devices]]\nid = \"x\"\n[devices.downlink]\n"
+         "desired = { topic = \"a\", send = \"patch\" }\ndesired_patch = \"b\"\n",
+         "bad.toml:5:17", "desired patches already go to the topic at line 4"},
         {"duplicate class", "[[devices]]\nname = \"a\"\nid = \"x\"\n[[devices]]\nname = \"a\"\n",
          "bad.toml:5:8", "defined twice"},
     };

@@ -23,9 +23,13 @@ TEST_CASE("kind names round-trip") {
         CHECK(uplink_kind_from_string(to_string(kind)) == kind);
     }
     for (auto kind : {DownlinkKind::c2d, DownlinkKind::desired, DownlinkKind::method,
-                      DownlinkKind::twin_answer}) {
+                      DownlinkKind::twin_answer, DownlinkKind::desired_patch}) {
         CHECK(downlink_kind_from_string(to_string(kind)) == kind);
     }
+    CHECK(to_string(DownlinkKind::desired_patch) == "desired_patch");
+    // Plugins keep seeing the kinds of the ABI: a patch is "desired" to them, as before.
+    CHECK(hook_kind_name(DownlinkKind::desired_patch) == "desired");
+    CHECK(hook_kind_name(DownlinkKind::twin_answer) == "twin");
     CHECK_FALSE(uplink_kind_from_string("Telemetry"));
     CHECK(to_string(DownlinkKind::twin_answer) == "twin");
 }

@@ -98,6 +98,8 @@ TEST_CASE("every hubgate metric is written with HELP and TYPE") {
         {"hubgate_token_renewals_total", "counter"},
         {"hubgate_plugin_crashes_total", "counter"},
         {"hubgate_messages_dead_lettered_total", "counter"},
+        {"hubgate_reported_patches_merged_total", "counter"},
+        {"hubgate_desired_patches_stale_total", "counter"},
     };
     CHECK(parse.families.size() == expected_types.size());
     for (const auto& [name, type] : expected_types) {

@@ -1,7 +1,7 @@
 #pragma once
 // Where a counter of `hubgate status` is found in /metrics, by the naming rule the daemon keeps:
 // `x` is hubgate_x_total (a counter) or hubgate_x (a gauge); per-reason rejections are a label of
-// hubgate_messages_rejected_total; four older names have families of their own.
+// hubgate_messages_rejected_total; a few names have families of their own (kOwnFamilies).
 
 #include <map>
 #include <optional>
@@ -26,6 +26,8 @@ inline std::vector<MetricSeries> series_for_status_counter(const PromParse& pars
         {"routed", "hubgate_messages_routed_total"},
         {"session_reconnects", "hubgate_reconnects_total"},
         {"dead_lettered", "hubgate_messages_dead_lettered_total"},
+        {"desired_stale", "hubgate_desired_patches_stale_total"},
+        {"reported_merged", "hubgate_reported_patches_merged_total"},
     };
     const std::string rejected = "hubgate_messages_rejected_total";
     std::vector<MetricSeries> found;

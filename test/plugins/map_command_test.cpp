@@ -45,6 +45,8 @@ plugins = ["identity"]
   "fleet/{site}/data" = { send = "telemetry", properties = { site = "{site}" } }
   [devices.downlink]
   c2d = "fleet/{site}/inbox"
+  desired = { topic = "fleet/{site}/config", retain = true }
+  desired_patch = "fleet/{site}/config/patch/{version}"
   [devices.static]
   "p1-A-17" = { site = "north" }
 
@@ -57,6 +59,7 @@ id = "meter-{serial}"
   "meters/{serial}/debug" = "ignore"
   [devices.downlink]
   c2d = "meters/{serial}/inbox"
+  desired = { topic = "meters/{serial}/config", send = "patch" }
 )";
 
 // A temp dir holding the config and mapping file, and a way to run `hubgate map` against it.
@@ -188,6 +191,36 @@ TEST_CASE("hubgate map renders a downlink for a static or a seen device") {
     result = rig.map({"--direction", "down", "--device", "meter-9", "--kind", "c2d"});
     CHECK(result.status == 1);
     CHECK(printed(result)["rejected"] == "unknown_device");
+}
+
+TEST_CASE("hubgate map renders the desired state topic, the patch topic, or send = patch") {
+    const MapRig rig;
+    auto result = rig.map({"--direction", "down", "--device", "p1-A-17", "--kind", "desired",
+                           "--version", "5", "--payload", R"({"rate_s":7,"$version":5})"});
+    INFO(result.output);
+    REQUIRE(result.status == 0);
+    auto out = printed(result);
+    CHECK(out["kind"] == "desired");
+    CHECK(out["send"] == "state");
+    CHECK(out["local_topic"] == "fleet/north/config");
+    CHECK(out["retain"] == true);
+
+    result = rig.map({"--direction", "down", "--device", "p1-A-17", "--kind", "desired_patch",
+                      "--version", "5", "--payload", "{}"});
+    REQUIRE(result.status == 0);
+    out = printed(result);
+    CHECK(out["kind"] == "desired_patch");
+    CHECK(out["send"] == "patch");
+    CHECK(out["local_topic"] == "fleet/north/config/patch/5");
+
+    // `desired` with send = "patch": --kind desired still finds it.
+    result = rig.map({"--direction", "down", "--device", "meter-9", "--kind", "desired",
+                      "--seen-on", "meters/9/raw", "--payload", "{}"});
+    REQUIRE(result.status == 0);
+    out = printed(result);
+    CHECK(out["kind"] == "desired_patch");
+    CHECK(out["send"] == "patch");
+    CHECK(out["local_topic"] == "meters/9/config");
 }
 
 TEST_CASE("hubgate map refuses a plugin that does not load, naming it, with exit 2") {

@@ -35,10 +35,16 @@ enum class UplinkKind : std::uint8_t {
 // What a downlink (IoT Hub → local device) message is.
 enum class DownlinkKind : std::uint8_t {
     c2d,          // cloud-to-device message
-    desired,      // desired-properties patch
+    desired,      // desired properties: the device's whole desired document (send = "state")
     method,       // direct-method request
     twin_answer,  // answer to a twin GET the device asked for
+    // desired properties as the hub sends them: each patch, and the whole document after a
+    // reconnect (`desired_patch`, or `desired` with send = "patch")
+    desired_patch,
 };
+// Number of kinds, for per-kind arrays (new kinds are only ever appended).
+inline constexpr std::size_t kDownlinkKindCount =
+    static_cast<std::size_t>(DownlinkKind::desired_patch) + 1;
 
 // Why one message was refused. The caller counts per reason and logs the text.
 enum class RejectReason : std::uint8_t {
@@ -60,8 +66,12 @@ inline constexpr std::size_t kRejectReasonCount =
 
 // Stable snake_case name of a reason ("invalid_device_id"), for counters and logs.
 std::string_view to_string(RejectReason reason);
-std::string_view to_string(UplinkKind kind);    // "telemetry", "reported", "twin-get", ...
-std::string_view to_string(DownlinkKind kind);  // "c2d", "desired", "method", "twin"
+std::string_view to_string(UplinkKind kind);  // "telemetry", "reported", "twin-get", ...
+// "c2d", "desired", "method", "twin", "desired_patch": the `[devices.downlink]` keys.
+std::string_view to_string(DownlinkKind kind);
+// The kind a plugin's downlink hook is told: the ABI knows "c2d", "desired", "method", "twin"
+// (desired_patch is "desired": its payload is a desired-properties object too).
+std::string_view hook_kind_name(DownlinkKind kind);
 std::optional<UplinkKind> uplink_kind_from_string(std::string_view text);
 std::optional<DownlinkKind> downlink_kind_from_string(std::string_view text);
 
@@ -114,7 +124,7 @@ struct DownlinkVars {
     std::string_view method{};              // {method}: method name (method requests)
     std::string_view rid{};                 // {rid}: request id
     std::optional<int> status{};            // {status}: twin answer status
-    std::optional<std::int64_t> version{};  // {version}: desired-patch $version
+    std::optional<std::int64_t> version{};  // {version}: the desired document's $version
     // {properties}: a C2D message's properties as a property bag ("a=1&%24.mid=x"; "" for
     // none), percent-encoded so that no value can add a topic level or a wildcard.
     std::string_view properties{};
