@@ -41,8 +41,6 @@ struct DownlinkDeps {
     WorkQueue& deferred;
     HubLink* hub = nullptr;         // set once the session manager exists
     SpoolSender* sender = nullptr;  // told about session state changes
-    // Where kept C2D messages are released when they cannot be published.
-    session::C2dKeeper* kept_c2d = nullptr;
     // Keeps each device's whole desired document; without one, only patch topics get desired
     // updates (unit tests of other kinds).
     DesiredStateStore* desired = nullptr;
@@ -50,6 +48,8 @@ struct DownlinkDeps {
     // session callback must not. One thread, so a device's updates stay in order. nullptr: at
     // once, on the calling thread (unit tests).
     WorkQueue* desired_writer = nullptr;
+    // Where kept C2D messages are released when they cannot be published.
+    session::C2dKeeper* kept_c2d = nullptr;
 };
 
 // The session manager's listener. Callbacks run on the session manager's thread.
