@@ -128,25 +128,44 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
         errors.push_back(error);
         return nullptr;
     }
+    b.unconfirmed_ = std::make_unique<local::UnconfirmedWindow>(config.local.max_unconfirmed);
+    if (config.local.max_unconfirmed > 0) {
+        b.puback_echo_ =
+            std::make_unique<local::PubackEcho>(link_options, [&b] { b.local_->wake(); });
+    }
     local::LocalLinkHandlers handlers;
     UplinkPipeline* uplink = b.uplink_.get();
     spool::Spool* spool = b.spool_.get();
-    handlers.on_message = [uplink](const local::InboundMessage& message) {
+    local::UnconfirmedWindow* unconfirmed = b.unconfirmed_.get();
+    handlers.on_message = [uplink, unconfirmed](const local::InboundMessage& message) {
         const auto packet_id = static_cast<uint32_t>(message.packet_id);
-        return uplink->handle(message.topic, message.payload, packet_id) == UplinkOutcome::retry
-                   ? local::InboundVerdict::refused
-                   : local::InboundVerdict::taken;
+        if (uplink->handle(message.topic, message.payload, packet_id) == UplinkOutcome::retry) {
+            return local::InboundVerdict::refused;
+        }
+        if (message.qos > 0) {
+            unconfirmed->taken();
+        }
+        return local::InboundVerdict::taken;
     };
     DeviceRegistry* devices = b.devices_.get();
-    handlers.commit = [spool, devices] {
+    Bridge* self = &b;
+    handlers.commit = [self, spool, devices] {
         // A device file that cannot be written does not hold the messages back (see save()).
         devices->save();
-        return spool->commit();
+        if (!spool->commit()) {
+            return false;
+        }
+        // Queued behind this batch's PUBACKs (which the link writes after we return).
+        self->publish_puback_marker(
+            self->unconfirmed_->marker_after_commit(local::UnconfirmedWindow::Clock::now()));
+        return true;
     };
-    handlers.can_accept = [spool] { return spool->has_room(); };
+    handlers.can_accept = [self, spool] { return spool->has_room() && self->may_read_local(); };
     // Packet ids only identify a redelivery within one broker session: a session the broker
     // lost starts numbering afresh.
-    handlers.on_connection_change = [spool](bool up, bool resumed) {
+    handlers.on_connection_change = [spool, unconfirmed](bool up, bool resumed) {
+        if (!up)
+            unconfirmed->connection_lost();
         if (up && !resumed)
             spool->forget_recent_sources();
     };
@@ -155,6 +174,22 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
     local::LocalLink* link = b.local_.get();
     b.sender_->on_space_freed([link] { link->wake(); });
     return bridge;
+}
+
+void Bridge::publish_puback_marker(std::optional<std::uint64_t> marker) {
+    if (marker && puback_echo_) {
+        local_->publish(puback_echo_->topic(), std::to_string(*marker), 0, false);
+    }
+}
+
+bool Bridge::may_read_local() {
+    const auto now = local::UnconfirmedWindow::Clock::now();
+    const bool ready = puback_echo_ && puback_echo_->ready();
+    if (unconfirmed_->allows(ready, ready ? puback_echo_->confirmed() : 0, now)) {
+        return true;
+    }
+    publish_puback_marker(unconfirmed_->marker_to_repeat(now));
+    return false;
 }
 
 bool Bridge::start(std::string& error) {
@@ -166,6 +201,9 @@ bool Bridge::start(std::string& error) {
                                    config_.sessions.connect_seen_devices);
     for (const auto& device_id : spool_->devices_with_backlog()) {
         sender_->notify(device_id);
+    }
+    if (puback_echo_ && !puback_echo_->start(error)) {
+        return false;
     }
     if (!local_->start(error)) {
         return false;
@@ -181,6 +219,9 @@ void Bridge::stop() {
     stopped_ = true;
     // No new messages first: the local broker keeps what we have not taken.
     local_->stop();
+    if (puback_echo_) {
+        puback_echo_->stop();
+    }
     sender_->stop();
     sessions_->stop();
     // Replies decided in session callbacks run now, while the sessions still exist (they are

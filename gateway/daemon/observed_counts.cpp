@@ -122,6 +122,7 @@ std::vector<std::pair<std::string, std::uint64_t>> status_counters(const BridgeR
                         {"spool_full_events", spool.full_events.load()},
                         {"spool_dropped_ttl", spool.dropped_ttl.load()},
                         {"spool_io_errors", spool.io_errors.load()},
+                        {"spool_redeliveries", spool.redeliveries.load()},
                         {"local_connected", readings.local.connected.load() ? 1U : 0U},
                         {"local_reconnects", readings.local.reconnects.load()},
                         {"session_reconnects", readings.session_totals.reconnects},

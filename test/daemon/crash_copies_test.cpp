@@ -6,6 +6,8 @@
 #include <doctest/doctest.h>
 
 #include <csignal>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -48,6 +50,24 @@ bool wait_for_hub_count(const HubsimFixture& hub, std::uint64_t count,
 
 }  // namespace
 
+// Ten device clients publish `per_device` numbered messages each, interleaved.
+std::vector<std::unique_ptr<LegacyClient>> publish_from_devices(const BridgeEnv& env, int devices,
+                                                                int per_device) {
+    std::vector<std::unique_ptr<LegacyClient>> clients;
+    for (int d = 0; d < devices; ++d) {
+        clients.push_back(
+            std::make_unique<LegacyClient>(env.local_port(), "legacy-" + std::to_string(d)));
+        REQUIRE(clients.back()->wait_connected());
+    }
+    for (int seq = 1; seq <= per_device; ++seq) {
+        for (int d = 0; d < devices; ++d) {
+            REQUIRE(clients[d]->publish("t/plant1/s" + std::to_string(d) + "/telemetry",
+                                        R"({"seq":)" + std::to_string(seq) + "}"));
+        }
+    }
+    return clients;
+}
+
 TEST_CASE("kill -9 mid-stream: extra copies are only what was in flight, with the first $.mid") {
     constexpr int kDevices = 10;
     constexpr int kPerDevice = 3000;
@@ -58,18 +78,7 @@ TEST_CASE("kill -9 mid-stream: extra copies are only what was in flight, with th
     env.start_hubgate();
     // One client per device, as real devices are: the broker then reads several publishers per
     // turn against hubgate's one stream of PUBACKs.
-    std::vector<std::unique_ptr<LegacyClient>> devices;
-    for (int d = 0; d < kDevices; ++d) {
-        devices.push_back(
-            std::make_unique<LegacyClient>(env.local_port(), "legacy-" + std::to_string(d)));
-        REQUIRE(devices.back()->wait_connected());
-    }
-    for (int seq = 1; seq <= kPerDevice; ++seq) {
-        for (int d = 0; d < kDevices; ++d) {
-            REQUIRE(devices[d]->publish("t/plant1/s" + std::to_string(d) + "/telemetry",
-                                        R"({"seq":)" + std::to_string(seq) + "}"));
-        }
-    }
+    const auto devices = publish_from_devices(env, kDevices, kPerDevice);
     REQUIRE(wait_for_hub_count(env.hub(), kTotal / 3, 120s));
     const auto taken_before = status_counters(env).value("uplink_received", 0);
     env.kill_hubgate();
@@ -93,6 +102,41 @@ TEST_CASE("kill -9 mid-stream: extra copies are only what was in flight, with th
     MESSAGE(copies << " extra copies at the hub, " << new_ids << " of them with a new $.mid");
     CHECK(new_ids == 0);
     CHECK(copies <= static_cast<std::size_t>(kMaxInflight * kDevices));
+    CHECK(env.stop_hubgate() == 0);
+}
+
+TEST_CASE(
+    "kill -9 mid-stream: the broker redelivers at most local.max_unconfirmed stored messages") {
+    constexpr int kDevices = 10;
+    constexpr int kPerDevice = 3000;
+    constexpr int kTotal = kDevices * kPerDevice;
+    constexpr int kMaxUnconfirmed = 500;
+    // What may be taken past the limit: the read batch in progress when it is reached.
+    constexpr int kBatch = 256;
+    const auto ids = device_ids(kDevices);
+    BridgeEnv env(with_devices(ids));
+    const auto config = env.dir().path() / "hubgate.toml";
+    std::string text;
+    {
+        std::ifstream in(config);
+        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    text.replace(text.find("[local]\n"), 8,
+                 "[local]\nmax_unconfirmed = " + std::to_string(kMaxUnconfirmed) + "\n");
+    std::ofstream(config) << text;
+    env.start_hubgate();
+    const auto devices = publish_from_devices(env, kDevices, kPerDevice);
+    REQUIRE(wait_for_hub_count(env.hub(), kTotal / 3, 120s));
+    env.kill_hubgate();
+    env.start_hubgate();
+
+    const auto received = collect_telemetry(env.hub(), kTotal, 240s);
+    CHECK(missing(received, ids, kPerDevice).empty());
+    const auto redelivered = status_counters(env).value("spool_redeliveries", -1);
+    MESSAGE("the restarted hubgate recognised " << redelivered
+                                                << " messages the first had stored already");
+    CHECK(redelivered >= 0);
+    CHECK(redelivered <= kMaxUnconfirmed + kBatch);
     CHECK(env.stop_hubgate() == 0);
 }
 
