@@ -137,10 +137,17 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
     UplinkPipeline* uplink = b.uplink_.get();
     spool::Spool* spool = b.spool_.get();
     local::UnconfirmedWindow* unconfirmed = b.unconfirmed_.get();
-    handlers.on_message = [uplink, unconfirmed](const local::InboundMessage& message) {
+    handlers.on_message = [uplink, unconfirmed, spool](const local::InboundMessage& message) {
         const auto packet_id = static_cast<uint32_t>(message.packet_id);
+        // This thread is the only one that appends: a count that did not move means not stored.
+        const auto& counts = spool->counters();
+        const auto stored_before = counts.appended.load() + counts.redeliveries.load();
         if (uplink->handle(message.topic, message.payload, packet_id) == UplinkOutcome::retry) {
             return local::InboundVerdict::refused;
+        }
+        if (packet_id != 0 &&
+            counts.appended.load() + counts.redeliveries.load() == stored_before) {
+            spool->pass_source(packet_id);
         }
         if (message.qos > 0) {
             unconfirmed->taken();

@@ -67,6 +67,12 @@ std::optional<RecentSources::Entry> RecentSources::find(std::uint32_t packet_id,
     return to_entry(slot);
 }
 
+void RecentSources::drop(std::uint32_t packet_id) {
+    if (packet_id != 0 && packet_id <= kMaxCapacity) {
+        latest_[packet_id] = 0;
+    }
+}
+
 std::vector<RecentSources::Entry> RecentSources::entries() const {
     std::vector<Entry> out;
     out.reserve(order_.size());

@@ -39,6 +39,9 @@ class RecentSources {
     void restore(std::vector<Entry> entries);
     // The stored message with this packet id and the same content, if it is still remembered.
     std::optional<Entry> find(std::uint32_t packet_id, std::uint64_t digest) const;
+    // A message with this packet id arrived and was not stored: the one remembered under the id
+    // (from an earlier cycle of ids) can no longer be redelivered.
+    void drop(std::uint32_t packet_id);
     // The window, oldest first (to write it to sources.log).
     std::vector<Entry> entries() const;
     // Forgets everything, and from now on every entry below seq `floor` (the records stored in

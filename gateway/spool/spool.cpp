@@ -384,6 +384,11 @@ AppendResult Spool::append(const SpoolMessage& message) {
     return result;
 }
 
+void Spool::pass_source(std::uint32_t packet_id) {
+    std::lock_guard lock(mutex_);
+    recent_.drop(packet_id);
+}
+
 void Spool::forget_recent_sources() {
     std::lock_guard writing(sources_mutex_);
     std::uint64_t floor = 0;

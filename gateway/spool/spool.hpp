@@ -77,6 +77,10 @@ class Spool {
     // sender the message is safe. A message whose `source` matches one stored recently (also by
     // the previous process) is a redelivery: `ok` with the original seq and mid, not stored again.
     AppendResult append(const SpoolMessage& message);
+    // A local message with this packet id was taken and not stored (ignored, refused, a method
+    // reply): a stored message remembered under the same id is from an earlier cycle of ids and
+    // must not match a later one with the same content. Not written to sources.log.
+    void pass_source(std::uint32_t packet_id);
     // The local broker started a new session (its packet ids restart): stop matching sources.
     // Empties sources.log too (a file write and sync: call it where that may wait).
     void forget_recent_sources();

@@ -196,3 +196,14 @@ TEST_CASE("sources.log: a damaged tail is cut off, the entries before it stay") 
     CHECK(again.redelivery);
     CHECK(again.mid == first.mid);
 }
+
+TEST_CASE("a packet id taken by a message not stored no longer matches the older stored one") {
+    ScratchDir dir;
+    auto spool = open_or_fail(options_for(dir.path()));
+    REQUIRE(spool->append(from_source("dev", 1, 7)).status == AppendStatus::ok);
+    // 65,535 messages later id 7 came again, for a message the rules ignore; then once more for
+    // a heartbeat with the very same content as the first: a new message, not a redelivery.
+    spool->pass_source(7);
+    CHECK_FALSE(spool->append(from_source("dev", 1, 7)).redelivery);
+    CHECK(spool->counters().appended == 2);
+}
