@@ -108,6 +108,8 @@ struct LocalConfig {
     LocalTlsConfig tls;
     Duration keepalive{};
     int qos = 1;  // subscription QoS
+    // Local messages taken whose PUBACKs the broker has not confirmed processing; 0: no bound.
+    uint32_t max_unconfirmed = 0;
 };
 
 // [sessions.backoff]: reconnect back-off bounds (capped exponential with full jitter).

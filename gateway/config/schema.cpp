@@ -312,6 +312,15 @@ std::vector<KeySpec> build_schema() {
          .description = "MQTT client id; fixed, so the broker keeps hubgate's persistent session.",
          .check = not_empty(),
          .assign = to<&Config::local, &LocalConfig::client_id>()},
+        {.path = "local.max_unconfirmed",
+         .kind = Kind::Integer,
+         .default_literal = "16384",
+         .description =
+             "Local messages hubgate may take before the local broker has processed the PUBACKs "
+             "of earlier ones (checked by an echo through the broker); bounds what the broker "
+             "redelivers after a crash. 0: no bound.",
+         .check = integer_between(0, 32768),
+         .assign = to<&Config::local, &LocalConfig::max_unconfirmed>()},
         {.path = "local.username",
          .kind = Kind::String,
          .description = "Username for the local broker; unset: anonymous.",

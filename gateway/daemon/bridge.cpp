@@ -155,25 +155,51 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
         errors.push_back(error);
         return nullptr;
     }
+    b.unconfirmed_ = std::make_unique<local::UnconfirmedWindow>(config.local.max_unconfirmed);
+    if (config.local.max_unconfirmed > 0) {
+        b.puback_echo_ =
+            std::make_unique<local::PubackEcho>(link_options, [&b] { b.local_->wake(); });
+    }
     local::LocalLinkHandlers handlers;
     UplinkPipeline* uplink = b.uplink_.get();
     spool::Spool* spool = b.spool_.get();
-    handlers.on_message = [uplink](const local::InboundMessage& message) {
+    local::UnconfirmedWindow* unconfirmed = b.unconfirmed_.get();
+    handlers.on_message = [uplink, unconfirmed, spool](const local::InboundMessage& message) {
         const auto packet_id = static_cast<uint32_t>(message.packet_id);
-        return uplink->handle(message.topic, message.payload, packet_id) == UplinkOutcome::retry
-                   ? local::InboundVerdict::refused
-                   : local::InboundVerdict::taken;
+        // This thread is the only one that appends: a count that did not move means not stored.
+        const auto& counts = spool->counters();
+        const auto stored_before = counts.appended.load() + counts.redeliveries.load();
+        if (uplink->handle(message.topic, message.payload, packet_id) == UplinkOutcome::retry) {
+            return local::InboundVerdict::refused;
+        }
+        if (packet_id != 0 &&
+            counts.appended.load() + counts.redeliveries.load() == stored_before) {
+            spool->pass_source(packet_id);
+        }
+        if (message.qos > 0) {
+            unconfirmed->taken();
+        }
+        return local::InboundVerdict::taken;
     };
     DeviceRegistry* devices = b.devices_.get();
-    handlers.commit = [spool, devices] {
+    Bridge* self = &b;
+    handlers.commit = [self, spool, devices] {
         // A device file that cannot be written does not hold the messages back (see save()).
         devices->save();
-        return spool->commit();
+        if (!spool->commit()) {
+            return false;
+        }
+        // Queued behind this batch's PUBACKs (which the link writes after we return).
+        self->publish_puback_marker(
+            self->unconfirmed_->marker_after_commit(local::UnconfirmedWindow::Clock::now()));
+        return true;
     };
-    handlers.can_accept = [spool] { return spool->has_room(); };
+    handlers.can_accept = [self, spool] { return spool->has_room() && self->may_read_local(); };
     // Packet ids only identify a redelivery within one broker session: a session the broker
     // lost starts numbering afresh.
-    handlers.on_connection_change = [spool](bool up, bool resumed) {
+    handlers.on_connection_change = [spool, unconfirmed](bool up, bool resumed) {
+        if (!up)
+            unconfirmed->connection_lost();
         if (up && !resumed)
             spool->forget_recent_sources();
     };
@@ -192,6 +218,22 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
     return bridge;
 }
 
+void Bridge::publish_puback_marker(std::optional<std::uint64_t> marker) {
+    if (marker && puback_echo_) {
+        local_->publish(puback_echo_->topic(), std::to_string(*marker), 0, false);
+    }
+}
+
+bool Bridge::may_read_local() {
+    const auto now = local::UnconfirmedWindow::Clock::now();
+    const bool ready = puback_echo_ && puback_echo_->ready();
+    if (unconfirmed_->allows(ready, ready ? puback_echo_->confirmed() : 0, now)) {
+        return true;
+    }
+    publish_puback_marker(unconfirmed_->marker_to_repeat(now));
+    return false;
+}
+
 bool Bridge::start(std::string& error) {
     // Queued on the local link before any session can hand down something newer.
     downlink_->publish_kept_desired_states();
@@ -205,6 +247,9 @@ bool Bridge::start(std::string& error) {
         sender_->notify(device_id);
     }
     publish_c2d_leftovers();
+    if (puback_echo_ && !puback_echo_->start(error)) {
+        return false;
+    }
     if (!local_->start(error)) {
         return false;
     }
@@ -241,6 +286,9 @@ void Bridge::stop() {
     stopped_ = true;
     // No new messages first: the local broker keeps what we have not taken.
     local_->stop();
+    if (puback_echo_) {
+        puback_echo_->stop();
+    }
     sender_->stop();
     sessions_->stop();
     // Replies decided in session callbacks run now, while the sessions still exist (they are

@@ -41,6 +41,8 @@
 #include "gateway/daemon/uplink_pipeline.hpp"
 #include "gateway/daemon/work_queue.hpp"
 #include "gateway/local/local_link.hpp"
+#include "gateway/local/puback_echo.hpp"
+#include "gateway/local/unconfirmed_window.hpp"
 #include "gateway/session/clock.hpp"
 #include "gateway/session/session_manager.hpp"
 #include "gateway/session/upstream_factory.hpp"
@@ -83,6 +85,10 @@ class Bridge {
     const config::Config& config() const { return config_; }
 
   private:
+    // Publishes a PUBACK marker (puback_echo.hpp) through the local link, if there is one.
+    void publish_puback_marker(std::optional<std::uint64_t> marker);
+    // Local link thread: false while too many taken messages are not confirmed by the echo.
+    bool may_read_local();
     explicit Bridge(const config::Config& config);
     // C2D messages the journal kept in an earlier run and the local broker never acknowledged.
     void publish_c2d_leftovers();
@@ -110,6 +116,10 @@ class Bridge {
     std::unique_ptr<SpoolSender> sender_;
     std::unique_ptr<UplinkPipeline> uplink_;
     std::unique_ptr<local::LocalLink> local_;
+    // Bounds the local messages taken whose PUBACKs the broker has not processed yet (what it
+    // would redeliver after a crash); the window is used on the local link thread only.
+    std::unique_ptr<local::PubackEcho> puback_echo_;
+    std::unique_ptr<local::UnconfirmedWindow> unconfirmed_;
     bool started_ = false;
     bool stopped_ = false;
 };

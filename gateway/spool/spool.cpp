@@ -155,7 +155,19 @@ std::unique_ptr<Spool> Spool::open(SpoolOptions options, std::string& error) {
         ::close(lock_fd);
         return nullptr;
     }
+    SourceLog::Contents sources;
+    auto source_log = SourceLog::open(options.dir / "sources.log", sources, error);
+    if (!source_log) {
+        ::close(lock_fd);
+        return nullptr;
+    }
     std::unique_ptr<Spool> spool(new Spool(std::move(options), std::move(*ack_log), lock_fd));
+    spool->source_log_.emplace(std::move(*source_log));
+    spool->logged_sources_ = std::move(sources.entries);
+    if (sources.damaged_bytes > 0) {
+        spdlog::warn("spool: sources.log had {} damaged bytes at its end (cut off)",
+                     sources.damaged_bytes);
+    }
     spool->counters_.corrupt += acked.bad_entries;
     if (acked.bad_entries > 0 || acked.torn_bytes > 0) {
         spdlog::warn(
@@ -176,6 +188,7 @@ Spool::Spool(SpoolOptions options, AckLog ack_log, int lock_fd)
       lock_fd_(lock_fd) {}
 
 Spool::~Spool() {
+    write_recent_sources(true);  // before retired segments are deleted below
     std::string error;
     if (!ack_log_.flush(error)) {
         spdlog::error("spool: {}", error);
@@ -228,6 +241,7 @@ bool Spool::recover(std::vector<std::uint64_t> acked, std::string& error) {
     for (std::uint64_t id : finished) {
         remove_segment(id);
     }
+    restore_recent_sources();  // before the files of finished segments go
     // Deleted before the rewritten log stops naming their records.
     delete_retired_files(std::exchange(retired_files_, {}));
     // Keep only acks of records that still exist, so the log does not grow across restarts.
@@ -440,7 +454,12 @@ AppendResult Spool::append(const SpoolMessage& message) {
     entry.enqueued_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(stored.enqueued.time_since_epoch())
             .count();
-    recent_.remember({message.source.packet_id, message.source.digest, stored.seq, stored.mid});
+    RecentSources::Entry source{message.source.packet_id, message.source.digest, stored.seq,
+                                stored.mid};
+    if (source.packet_id != 0 && source_log_) {
+        source_log_->add(source);
+    }
+    recent_.remember(std::move(source));
     result.status = AppendStatus::ok;
     result.seq = stored.seq;
     result.mid = stored.mid;
@@ -458,10 +477,74 @@ AppendResult Spool::append(const SpoolMessage& message) {
     return result;
 }
 
-void Spool::forget_recent_sources() {
+void Spool::pass_source(std::uint32_t packet_id) {
     std::lock_guard lock(mutex_);
-    recent_.forget();
-    given_up_.clear();
+    recent_.drop(packet_id);
+}
+
+void Spool::forget_recent_sources() {
+    std::lock_guard writing(sources_mutex_);
+    std::uint64_t floor = 0;
+    {
+        std::lock_guard lock(mutex_);
+        floor = next_seq_;
+        recent_.forget(floor);
+        given_up_.clear();
+        if (source_log_) {
+            source_log_->take_pending();
+        }
+    }
+    // Old sources must not come back after a restart (from this file, or from records still in
+    // the segments): their packet ids mean other messages now.
+    std::string error;
+    if (source_log_ && !source_log_->rewrite(floor, {}, error)) {
+        ++counters_.io_errors;
+        spdlog::error("spool: {}", error);
+    }
+}
+
+void Spool::restore_recent_sources() {
+    if (!source_log_) {
+        return;
+    }
+    recent_.restore(std::exchange(logged_sources_, {}));
+    std::string error;
+    if (!source_log_->rewrite(recent_.floor(), recent_.entries(), error)) {
+        // Only costs duplicates with new ids if the broker redelivers those messages.
+        ++counters_.io_errors;
+        spdlog::error("spool: {}", error);
+    }
+}
+
+void Spool::write_recent_sources(bool sync) {
+    std::lock_guard writing(sources_mutex_);
+    if (!source_log_) {
+        return;
+    }
+    SourceLog::Pending pending;
+    std::optional<std::vector<RecentSources::Entry>> window;
+    std::uint64_t floor = 0;
+    {
+        std::lock_guard lock(mutex_);
+        pending = source_log_->take_pending();
+        // Past twice the window, most of the file is entries that fell out of it: write the
+        // window instead (it includes the pending entries).
+        if (source_log_->entries_written() + pending.count > 2 * recent_.capacity() + 1024) {
+            window = recent_.entries();
+            floor = recent_.floor();
+        }
+    }
+    std::string error;
+    bool written = true;
+    if (window) {
+        written = source_log_->rewrite(floor, *window, error);
+    } else if (pending.count > 0) {
+        written = source_log_->write(pending, error) && (!sync || source_log_->sync(error));
+    }
+    if (!written) {
+        ++counters_.io_errors;
+        spdlog::error("spool: {}", error);
+    }
 }
 
 bool Spool::commit() {
@@ -887,6 +970,8 @@ void Spool::tidy() {
             acks_during_compaction_.emplace();
         }
     }
+    // The sources of their records stay recognisable once the files are gone (sources.log).
+    write_recent_sources(!retired.empty());
     // Deleted before the compacted log stops naming their records: the other order could bring
     // finished messages back after a crash.
     delete_retired_files(std::move(retired));

@@ -10,6 +10,8 @@
 //   acks.log   sequence numbers of finished records (ack_log.hpp);
 //   clock      the last value of the clock message age is measured on (spool_clock.hpp);
 //   damaged/   copies of segments recovery found damaged, kept for inspection;
+//   sources.log where the recent messages came from (source_log.hpp), to recognise a local
+//              redelivery even after its record was acknowledged and its segment deleted;
 //   lock       flock()ed while a process owns the directory.
 // Recovery (open) scans every segment and checks each record (magic, length, CRC, fields). At a
 // damaged record it searches forward for the next intact one (magic + CRC, and a seq after the
@@ -52,6 +54,7 @@
 #include "gateway/spool/ack_log.hpp"
 #include "gateway/spool/recent_sources.hpp"
 #include "gateway/spool/segment_file.hpp"
+#include "gateway/spool/source_log.hpp"
 #include "gateway/spool/spool_clock.hpp"
 #include "gateway/spool/spool_counters.hpp"
 #include "gateway/spool/spool_message.hpp"
@@ -92,7 +95,12 @@ class Spool {
     // sender the message is safe. A message whose `source` matches one stored recently (also by
     // the previous process) is a redelivery: `ok` with the original seq and mid, not stored again.
     AppendResult append(const SpoolMessage& message);
+    // A local message with this packet id was taken and not stored (ignored, refused, a method
+    // reply): a stored message remembered under the same id is from an earlier cycle of ids and
+    // must not match a later one with the same content. Not written to sources.log.
+    void pass_source(std::uint32_t packet_id);
     // The local broker started a new session (its packet ids restart): stop matching sources.
+    // Empties sources.log too (a file write and sync: call it where that may wait).
     void forget_recent_sources();
     // Syncs what append() wrote since the last commit. False on an I/O error: the caller must not
     // acknowledge those messages to their sender, and the spool has given them up (their
@@ -193,6 +201,12 @@ class Spool {
     std::vector<std::uint64_t> acks_still_needed() const;
     void compact_ack_log(const std::vector<std::uint64_t>& still_needed);
     void pop_finished(std::map<std::string, DeviceQueue, std::less<>>::iterator device);
+    // Recovery: merges sources.log into the window the segments gave and rewrites the log, so
+    // that it holds the sources of the finished segments recovery is about to delete.
+    void restore_recent_sources();
+    // Writes the sources gathered since the last call to sources.log (rewriting it when it has
+    // grown past twice the window); with `sync`, makes them durable (before segments go).
+    void write_recent_sources(bool sync);
     std::int64_t now_ms() const;
 
     SpoolOptions options_;
@@ -227,7 +241,11 @@ class Spool {
     std::optional<std::vector<std::uint64_t>> acks_during_compaction_;
     std::mutex tidy_mutex_;  // one tidy() at a time
     std::map<std::string, DeviceQueue, std::less<>> devices_;
-    RecentSources recent_;
+    RecentSources recent_{options_.recent_sources};
+    // sources.log (set by open) and what it held at open, until recovery merged it.
+    std::optional<SourceLog> source_log_;
+    std::vector<RecentSources::Entry> logged_sources_;
+    std::mutex sources_mutex_;  // one writer of sources.log at a time; taken before mutex_
     SpoolCounters counters_;
 };
 

@@ -32,6 +32,11 @@ struct SpoolOptions {
     // Appended messages are also kept in memory, up to this many record bytes, until taken: the
     // usual take() then costs no read and no decode. 0 reads every message back from its file.
     std::uint64_t keep_in_memory_bytes = std::uint64_t{8} << 20;
+    // How many of the latest stored messages are remembered by their local source (packet id
+    // and digest), in memory and in sources.log, so that the local broker redelivering one of
+    // them (it resends what it had not seen acknowledged) is not stored again under a new
+    // $.mid. Must cover the messages taken but not yet acknowledged to the broker at a crash.
+    std::size_t recent_sources = 65535;
     // Time sources of the clock message age is measured on (spool_clock.hpp): the wall clock
     // only seeds it in a new directory, the monotonic clock runs it. Tests inject fakes.
     std::function<std::chrono::system_clock::time_point()> clock = [] {
