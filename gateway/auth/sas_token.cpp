@@ -1,4 +1,4 @@
-// SAS token creation, parsing and verification (../shared/iothub-mqtt.md, "SAS token").
+// SAS token creation, parsing and verification (docs/iothub-mqtt.md, "SAS token").
 #include "gateway/auth/sas_token.hpp"
 
 #include <openssl/crypto.h>

@@ -1,5 +1,5 @@
 #pragma once
-// IoT Hub shared access signatures (../shared/iothub-mqtt.md, "SAS token"):
+// IoT Hub shared access signatures (docs/iothub-mqtt.md, "SAS token"):
 //   SharedAccessSignature sr={URL-encoded resourceURI}&sig={URL-encoded
 //   sig}&se={expiry}[&skn={policy}] sig = base64(HMAC-SHA256(base64-decoded key, "{URL-encoded
 //   resourceURI}\n{expiry}"))

@@ -1,5 +1,5 @@
 #pragma once
-// Topic names of the IoT Hub MQTT device dialect (../shared/iothub-mqtt.md): building the
+// Topic names of the IoT Hub MQTT device dialect (docs/iothub-mqtt.md): building the
 // topics a device publishes to and parsing the ones the hub delivers. Pure string work.
 
 #include <cstdint>

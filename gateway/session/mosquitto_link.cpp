@@ -75,7 +75,7 @@ void MosquittoLink::connect(const ConnectRequest& request, TlsContextCache& tls)
         return;
     }
     // Clean session off: IoT Hub keeps the device's subscriptions and C2D queue across
-    // connections (../shared/iothub-mqtt.md).
+    // connections (docs/iothub-mqtt.md).
     {
         const local::WakeupPairGuard no_wakeup_pair;
         client_ = mosquitto_new(client_id_.c_str(), false, this);

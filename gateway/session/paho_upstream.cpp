@@ -11,7 +11,8 @@ namespace hubgate::session {
 namespace {
 
 // Publishes in flight per connection. Paho's default with create_options is 100, which
-// refuses publishes even while connected (../shared/deps-notes.md).
+// refuses publishes even while connected ("MQTT error [-12]: No more messages can be
+// buffered"), found with Paho C++ 1.2.0 / Paho C 1.3.12 as Debian 12 packages them.
 constexpr int kMaxBufferedMessages = 65535;
 constexpr auto kDisconnectTimeout = std::chrono::seconds(2);
 
