@@ -121,6 +121,7 @@ void DeviceSession::start(SteadyTime now) {
         case SessionState::Replaced:
         case SessionState::Closed:
             last_activity_ = now;
+            replaced_check_at_.reset();
             set_state(SessionState::WaitingToConnect, now);
             host_.request_connect_slot(*this);
             break;
@@ -260,7 +261,8 @@ void DeviceSession::on_link_down(SteadyTime /*now*/, PublishStatus publish_statu
     methods_.clear();
 }
 
-void DeviceSession::handle_connection_lost(const std::string& cause, SteadyTime now) {
+void DeviceSession::handle_connection_lost(const std::string& cause, LossOrigin origin,
+                                           SteadyTime now) {
     if (state_ != SessionState::Connected) {
         return;
     }
@@ -272,14 +274,30 @@ void DeviceSession::handle_connection_lost(const std::string& cause, SteadyTime 
         retry_later(now, "connection closed at token expiry");
         return;
     }
-    const bool lost_recently =
-        last_remote_loss_ && now - *last_remote_loss_ < options_.replaced_window;
-    last_remote_loss_ = now;
-    if (lost_recently) {
-        become_replaced(now);
-        return;
+    if (origin == LossOrigin::Hub) {
+        host_.note_hub_close(now);
+        hub_closes_.push_back(now);
+        while (now - hub_closes_.front() >= options_.replaced_window) {
+            hub_closes_.pop_front();
+        }
     }
     retry_later(now, "connection lost" + (cause.empty() ? std::string() : ": " + cause));
+    if (origin == LossOrigin::Hub && hub_closes_.size() >= options_.replaced_losses) {
+        // Whether this close hit the whole fleet is known only once the other sessions' closes
+        // of the same moment have arrived: decide then, before trying again.
+        replaced_check_at_ = now + options_.shared_close_radius;
+        retry_at_ = std::max(retry_at_, *replaced_check_at_ + Millis(1));
+    }
+}
+
+bool DeviceSession::replaced_by_another(SteadyTime now) {
+    std::erase_if(hub_closes_, [this](SteadyTime at) { return host_.hub_close_shared(at); });
+    if (hub_closes_.size() < options_.replaced_losses) {
+        return false;
+    }
+    hub_closes_.clear();
+    become_replaced(now);
+    return true;
 }
 
 void DeviceSession::handle_disconnected(SteadyTime now) {
@@ -495,6 +513,16 @@ void DeviceSession::handle_publish_result(uint64_t tag, bool ok, const std::stri
 void DeviceSession::tick(SteadyTime now) {
     switch (state_) {
         case SessionState::BackingOff:
+            if (replaced_check_at_ && now >= *replaced_check_at_) {
+                replaced_check_at_.reset();
+                if (replaced_by_another(now)) {
+                    break;
+                }
+            }
+            if (now >= retry_at_) {
+                start(now);
+            }
+            break;
         case SessionState::Refused:
         case SessionState::Replaced:
             if (now >= retry_at_) {

@@ -5,6 +5,7 @@
 // Single-threaded: every call comes from the session manager's thread.
 
 #include <cstdint>
+#include <deque>
 #include <list>
 #include <map>
 #include <memory>
@@ -52,7 +53,7 @@ class DeviceSession {
 
     // Upstream events, relayed onto the manager's thread.
     void handle_connect_result(const ConnectResult& result, SteadyTime now);
-    void handle_connection_lost(const std::string& cause, SteadyTime now);
+    void handle_connection_lost(const std::string& cause, LossOrigin origin, SteadyTime now);
     // `c2d_ticket`: the C2D message was kept under it (c2d_keeper.hpp).
     void handle_message(const std::string& topic, const std::string& payload, SteadyTime now,
                         std::uint64_t c2d_ticket = 0);
@@ -95,6 +96,9 @@ class DeviceSession {
     void retry_later(SteadyTime now, std::string reason);
     void refuse(SteadyTime now, std::string reason);
     void become_replaced(SteadyTime now);
+    // The hub closes this session's connection again and again: decides, once the other
+    // sessions' closes of the same moment are known, whether another owner has the id.
+    bool replaced_by_another(SteadyTime now);
     void on_link_down(SteadyTime now, PublishStatus publish_status);
     void subscribe_needed();
     void on_subscribed(SteadyTime now);
@@ -135,7 +139,8 @@ class DeviceSession {
     bool disconnect_pending_ = false;
     std::optional<SteadyTime> connected_at_;
     std::optional<WallTime> connected_wall_;
-    std::optional<SteadyTime> last_remote_loss_;
+    std::deque<SteadyTime> hub_closes_;  // within replaced_window, oldest first
+    std::optional<SteadyTime> replaced_check_at_;
     bool subscribed_ = false;
     uint64_t subscribe_tag_ = 0;
     SteadyTime last_activity_{};

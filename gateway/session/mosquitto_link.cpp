@@ -285,7 +285,8 @@ void MosquittoLink::read() {
         const bool was_connected = phase_ == Phase::Connected;
         release();  // closes the socket: the queued PUBACKs never leave
         if (was_connected) {
-            events_.on_connection_lost("a message from the hub could not be kept");
+            events_.on_connection_lost("a message from the hub could not be kept",
+                                       LossOrigin::Local);
         }
         return;
     }
@@ -332,7 +333,7 @@ void MosquittoLink::settle() {
             return;
         case Phase::Connected:
             release();
-            events_.on_connection_lost(mosquitto_strerror(last_rc_));
+            events_.on_connection_lost(mosquitto_strerror(last_rc_), LossOrigin::Hub);
             return;
         case Phase::Disconnecting:
             release();
@@ -379,8 +380,11 @@ void MosquittoLink::handle_disconnect(int rc) {
     phase_ = Phase::Idle;
     switch (was) {
         case Phase::Connected:
-            events_.on_connection_lost(rc == MOSQ_ERR_KEEPALIVE ? "keepalive timeout"
-                                                                : mosquitto_strerror(rc));
+            if (rc == MOSQ_ERR_KEEPALIVE) {
+                events_.on_connection_lost("keepalive timeout", LossOrigin::Local);
+            } else {
+                events_.on_connection_lost(mosquitto_strerror(rc), LossOrigin::Hub);
+            }
             return;
         case Phase::Disconnecting:
             events_.on_disconnected();

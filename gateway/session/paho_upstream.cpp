@@ -62,7 +62,10 @@ class PahoConnection final : public UpstreamConnection {
           disconnect_listener_([this](const mqtt::token&, bool) { events_.on_disconnected(); }),
           client_(server_uri, client_id, make_create_options(), nullptr) {
         client_.set_connection_lost_handler(
-            [this](const std::string& cause) { events_.on_connection_lost(cause); });
+            // Paho does not say who closed it: taken as the hub, as most losses are.
+            [this](const std::string& cause) {
+                events_.on_connection_lost(cause, LossOrigin::Hub);
+            });
         // Paho has sent the PUBACK before it hands a message over (c2d_keeper.hpp): a message
         // that could not be kept is lost, and said so.
         client_.set_message_callback([this](mqtt::const_message_ptr message) {

@@ -29,6 +29,11 @@ class SessionHost {
     virtual bool try_twin_slot(TwinOpKind kind, SteadyTime now) = 0;
     // The hub answered 429 to a twin operation: pace all twin operations more slowly.
     virtual void twin_throttled(TwinOpKind kind, SteadyTime now) = 0;
+    // The hub closed this session's established connection at `at`.
+    virtual void note_hub_close(SteadyTime at) = 0;
+    // Whether the hub's close at `at` hit many sessions at once (hub_close_history.hpp): then it
+    // was the hub or the network, not another connection taking one device's id.
+    virtual bool hub_close_shared(SteadyTime at) = 0;
 };
 
 }  // namespace hubgate::session

@@ -37,9 +37,10 @@ class SessionManager::Relay final : public UpstreamEvents {
         forward(
             [result](DeviceSession& s, SteadyTime now) { s.handle_connect_result(result, now); });
     }
-    void on_connection_lost(const std::string& cause) override {
-        forward(
-            [cause](DeviceSession& s, SteadyTime now) { s.handle_connection_lost(cause, now); });
+    void on_connection_lost(const std::string& cause, LossOrigin origin) override {
+        forward([cause, origin](DeviceSession& s, SteadyTime now) {
+            s.handle_connection_lost(cause, origin, now);
+        });
     }
     // On the upstream I/O thread: a C2D message is kept before the hub may have its PUBACK.
     bool on_message(std::string topic, std::string payload) override {
@@ -109,7 +110,8 @@ SessionManager::SessionManager(SessionOptions session_options, ManagerOptions ma
       twin_read_bucket_(manager_options.twin_read_rate,
                         default_burst(manager_options.twin_read_rate, 0), clock.now()),
       twin_update_bucket_(manager_options.twin_update_rate,
-                          default_burst(manager_options.twin_update_rate, 0), clock.now()) {}
+                          default_burst(manager_options.twin_update_rate, 0), clock.now()),
+      hub_closes_(session_options_.replaced_window + session_options_.shared_close_radius) {}
 
 SessionManager::~SessionManager() {
     stop();

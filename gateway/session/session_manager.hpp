@@ -23,6 +23,7 @@
 #include "gateway/session/clock.hpp"
 #include "gateway/session/device_session.hpp"
 #include "gateway/session/event_batch.hpp"
+#include "gateway/session/hub_close_history.hpp"
 #include "gateway/session/session_host.hpp"
 #include "gateway/session/session_listener.hpp"
 #include "gateway/session/session_options.hpp"
@@ -104,6 +105,11 @@ class SessionManager final : private SessionHost, private EventBatchSink {
     void connects_throttled(SteadyTime now) override;
     bool try_twin_slot(TwinOpKind kind, SteadyTime now) override;
     void twin_throttled(TwinOpKind kind, SteadyTime now) override;
+    void note_hub_close(SteadyTime at) override { hub_closes_.record(at); }
+    bool hub_close_shared(SteadyTime at) override {
+        return close_was_shared(hub_closes_, at, session_options_.shared_close_radius,
+                                sessions_.size());
+    }
 
     const SessionOptions session_options_;
     const ManagerOptions manager_options_;
@@ -124,6 +130,7 @@ class SessionManager final : private SessionHost, private EventBatchSink {
     TokenBucket connect_bucket_;
     TokenBucket twin_read_bucket_;
     TokenBucket twin_update_bucket_;
+    HubCloseHistory hub_closes_;
     SteadyTime last_connect_slowdown_{};
     SteadyTime last_twin_slowdown_{};
     SteadyTime last_idle_sweep_{};

@@ -54,10 +54,15 @@ struct SessionOptions {
     BackoffOptions twin_backoff{Millis(500), std::chrono::seconds(30), 2.0};
     Millis twin_timeout{std::chrono::seconds(60)};
     int twin_max_attempts = 6;
-    // A second loss of an established connection within this window, each time closed by the
-    // hub, is taken as another connection owning the device id (see DESIGN.md, "Beyond one
-    // machine"): the session lets go instead of fighting for the id.
+    // `replaced_losses` losses of an established connection within `replaced_window`, each
+    // closed by the hub and none shared with many other sessions at once (within
+    // `shared_close_radius`), are taken as another connection owning the device id (IoT Hub
+    // closes the older of two connections with one id): the session lets go instead of fighting
+    // for the id. A hub restart or a network drop closes a large part of the fleet together and
+    // never counts; neither does a keep-alive timeout (hubgate's own doing).
     Millis replaced_window{std::chrono::seconds(60)};
+    unsigned replaced_losses = 3;
+    Millis shared_close_radius{std::chrono::seconds(1)};
     // How long a replaced session waits before it tries once more: the other owner may have
     // been a one-off (a test client, a moved device), and a session that never retried would
     // stay offline until an operator restarted it.

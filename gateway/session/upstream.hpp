@@ -36,13 +36,18 @@ struct ConnectResult {
     std::string message;
 };
 
+// Who ended an established connection: the hub's side (the socket was closed or reset, or the
+// library cannot tell), or hubgate itself (no answer within the keep-alive, a message it could
+// not keep). Only the hub closing a connection can mean that another connection took the id.
+enum class LossOrigin : std::uint8_t { Hub, Local };
+
 // Events from one upstream connection.
 class UpstreamEvents {
   public:
     virtual ~UpstreamEvents() = default;
     virtual void on_connect_result(const ConnectResult& result) = 0;
     // The hub or the network closed an established connection.
-    virtual void on_connection_lost(const std::string& cause) = 0;
+    virtual void on_connection_lost(const std::string& cause, LossOrigin origin) = 0;
     // Runs on the connection's I/O thread. False: the message could not be kept (see
     // c2d_keeper.hpp); a connection that can still hold back the message's PUBACK then closes
     // without sending it, so the hub delivers the message again.

@@ -35,8 +35,11 @@ class Recorder final : public UpstreamEvents {
     void on_connect_result(const ConnectResult& result) override {
         record([&] { connects.push_back(result); });
     }
-    void on_connection_lost(const std::string& cause) override {
-        record([&] { lost.push_back(cause); });
+    void on_connection_lost(const std::string& cause, LossOrigin origin) override {
+        record([&] {
+            lost.push_back(cause);
+            lost_origins.push_back(origin);
+        });
     }
     // Answers `keep`: false plays a message the C2D journal could not store.
     bool on_message(std::string topic, std::string payload) override {
@@ -64,6 +67,7 @@ class Recorder final : public UpstreamEvents {
     std::condition_variable changed;
     std::vector<ConnectResult> connects;
     std::vector<std::string> lost;
+    std::vector<LossOrigin> lost_origins;
     std::vector<std::pair<std::string, std::string>> messages;
     std::vector<std::pair<uint64_t, bool>> subscribes;
     std::vector<std::pair<uint64_t, bool>> publishes;
@@ -242,6 +246,7 @@ TEST_CASE("a message that could not be kept is not acknowledged: the hub deliver
     c2d.payload = "keep me";
     REQUIRE(hub.send_c2d("dev0", c2d).ok());
     REQUIRE(events.wait([&] { return events.lost.size() == 1; }));
+    CHECK(events.lost_origins[0] == LossOrigin::Local);  // hubgate's doing, not another owner's
     CHECK(events.messages.size() == 1);
 
     events.keep = true;
@@ -277,6 +282,7 @@ TEST_CASE(
     REQUIRE(hub.wait_for_connected("dev0"));
     REQUIRE(hub.kick("dev0").ok());
     REQUIRE(events.wait([&] { return events.lost.size() == 1; }));
+    CHECK(events.lost_origins[0] == LossOrigin::Hub);
     CHECK(events.disconnected == 0);
 
     connection->connect(request_for(hub, "dev0"));

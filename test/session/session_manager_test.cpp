@@ -74,9 +74,20 @@ struct Rig {
         conn(id).events->on_message(topic, payload);
         pump();
     }
-    void lose(const std::string& id) {
-        conn(id).events->on_connection_lost("closed by peer");
+    void lose(const std::string& id, LossOrigin origin = LossOrigin::Hub) {
+        conn(id).events->on_connection_lost("closed by peer", origin);
         pump();
+    }
+    // Lost and connected again `times` times, `gap` apart (the reconnect after each back-off).
+    void lose_and_return(const std::string& id, int times, Millis gap = 5s) {
+        for (int i = 0; i < times; ++i) {
+            lose(id);
+            advance(gap);
+            connack(id, true);
+            if (!conn(id).subscribe_tags.empty()) {
+                suback(id);
+            }
+        }
     }
     // Connects `id` with the given needs and acknowledges its subscriptions.
     void open(const std::string& id, DeviceNeeds needs) {
@@ -337,7 +348,7 @@ TEST_CASE("renewal jitter spreads sessions apart") {
     CHECK(rig.conn("late").disconnects == 1);  // at 70.01% of 100 s
 }
 
-TEST_CASE("a kicked session comes back - a second loss soon after means it was replaced") {
+TEST_CASE("a session the hub closes three times within a minute was replaced: it lets go") {
     Rig rig;
     rig.open("dev1", downlink_needs());
     rig.lose("dev1");
@@ -347,17 +358,85 @@ TEST_CASE("a kicked session comes back - a second loss soon after means it was r
     rig.connack("dev1", true);
     rig.suback("dev1");
     CHECK(rig.state_of("dev1").state == SessionState::Connected);
+    rig.advance(5s);
+    rig.lose_and_return("dev1", 1);  // the second loss: still an ordinary one
+    CHECK(rig.state_of("dev1").state == SessionState::Connected);
 
     rig.advance(5s);
-    rig.lose("dev1");  // lost again 6 s after the first loss: another owner took the id
+    rig.lose("dev1");  // the third loss in 16 s, this device's alone: another owner has the id
+    // Decided once the other sessions' closes of that moment would have arrived.
+    CHECK(rig.state_of("dev1").state == SessionState::BackingOff);
+    rig.advance(1s);
     auto snap = rig.state_of("dev1");
     CHECK(snap.state == SessionState::Replaced);
     CHECK(snap.reason.find("another connection") != std::string::npos);
+    const auto connects = rig.conn("dev1").connects.size();
     rig.advance(9min);
-    CHECK(rig.conn("dev1").connects.size() == 2);  // no reconnect fight
+    CHECK(rig.conn("dev1").connects.size() == connects);  // no reconnect fight
     rig.sessions.restart_session("dev1");
     rig.pump();
-    CHECK(rig.conn("dev1").connects.size() == 3);
+    CHECK(rig.conn("dev1").connects.size() == connects + 1);
+}
+
+TEST_CASE("a hub outage that drops the whole fleet again and again parks no session") {
+    Rig rig;
+    const std::vector<std::string> fleet{"d0", "d1", "d2", "d3", "d4"};
+    for (const auto& id : fleet) {
+        rig.open(id, downlink_needs());
+    }
+    for (int round = 0; round < 4; ++round) {
+        for (const auto& id : fleet) {
+            rig.lose(id);  // every session in the same instant
+        }
+        rig.advance(5s);
+        for (const auto& id : fleet) {
+            rig.connack(id, true);
+            rig.suback(id);
+        }
+    }
+    rig.advance(2s);
+    for (const auto& id : fleet) {
+        CHECK(rig.state_of(id).state == SessionState::Connected);
+        CHECK(rig.state_of(id).counters.connection_losses == 4);
+    }
+}
+
+TEST_CASE("a shared drop does not count toward replaced - the device's own closes still do") {
+    Rig rig;
+    rig.open("a", downlink_needs());
+    rig.open("b", downlink_needs());
+    rig.lose("a");
+    rig.lose("b");  // together: the hub's or the network's doing
+    rig.advance(5s);
+    rig.connack("a", true);
+    rig.suback("a");
+    rig.connack("b", true);
+    rig.suback("b");
+    rig.lose_and_return("a", 1);  // "a" alone, twice: with the shared one, three closes
+    rig.advance(5s);
+    rig.lose("a");
+    rig.advance(2s);
+    CHECK(rig.state_of("a").state != SessionState::Replaced);  // only two of its own
+    rig.connack("a", true);
+    rig.suback("a");
+    rig.advance(5s);
+    rig.lose("a");  // its third close of its own within the minute
+    rig.advance(2s);
+    CHECK(rig.state_of("a").state == SessionState::Replaced);
+    CHECK(rig.state_of("b").state == SessionState::Connected);
+}
+
+TEST_CASE("keep-alive timeouts are hubgate's own doing - never taken for another owner") {
+    Rig rig;
+    rig.open("dev1", downlink_needs());
+    for (int i = 0; i < 5; ++i) {
+        rig.lose("dev1", LossOrigin::Local);
+        rig.advance(5s);
+        rig.connack("dev1", true);
+        rig.suback("dev1");
+    }
+    rig.advance(2s);
+    CHECK(rig.state_of("dev1").state == SessionState::Connected);
 }
 
 TEST_CASE("a replaced session tries again after replaced_retry, not never") {
@@ -365,46 +444,49 @@ TEST_CASE("a replaced session tries again after replaced_retry, not never") {
     session.replaced_retry = 10min;
     Rig rig(Rig::defaults(), session);
     rig.open("dev1", downlink_needs());
+    rig.lose_and_return("dev1", 2, 2s);
     rig.lose("dev1");
     rig.advance(1s);
-    rig.connack("dev1", true);
-    rig.suback("dev1");
-    rig.advance(5s);
-    rig.lose("dev1");
     REQUIRE(rig.state_of("dev1").state == SessionState::Replaced);
     CHECK(rig.state_of("dev1").retry_at.has_value());
-    rig.advance(9min + 59s);
-    CHECK(rig.conn("dev1").connects.size() == 2);  // the other owner keeps the id meanwhile
-    rig.advance(1s);
-    CHECK(rig.conn("dev1").connects.size() == 3);
+    const auto connects = rig.conn("dev1").connects.size();
+    rig.advance(9min + 58s);
+    CHECK(rig.conn("dev1").connects.size() == connects);  // the other owner keeps the id
+    rig.advance(2s);
+    CHECK(rig.conn("dev1").connects.size() == connects + 1);
     rig.connack("dev1", true);
     rig.suback("dev1");
     CHECK(rig.state_of("dev1").state == SessionState::Connected);
-    // Kicked again at once: the other owner is still there, so it lets go for another while.
+    // Kicked again at once: the other owner is still there, so it lets go for another while
+    // (the closes before it parked do not count twice).
     rig.advance(2s);
     rig.lose("dev1");
-    CHECK(rig.state_of("dev1").state == SessionState::BackingOff);  // the first loss in 10 min
+    CHECK(rig.state_of("dev1").state == SessionState::BackingOff);  // the first loss since
     rig.advance(2s);
-    CHECK(rig.conn("dev1").connects.size() == 4);
     rig.connack("dev1", true);
-    rig.advance(1s);
+    rig.lose_and_return("dev1", 1, 2s);
     rig.lose("dev1");
+    rig.advance(1s);
     CHECK(rig.state_of("dev1").state == SessionState::Replaced);
+    const auto parked = rig.conn("dev1").connects.size();
     rig.advance(9min);
-    CHECK(rig.conn("dev1").connects.size() == 4);
+    CHECK(rig.conn("dev1").connects.size() == parked);
     rig.advance(1min);
-    CHECK(rig.conn("dev1").connects.size() == 5);
+    CHECK(rig.conn("dev1").connects.size() == parked + 1);
 }
 
 TEST_CASE("losses far apart are ordinary losses") {
     Rig rig;
     rig.open("dev1", {});
+    for (int i = 0; i < 4; ++i) {
+        rig.lose("dev1");
+        rig.advance(1s);
+        rig.connack("dev1", true);
+        rig.advance(30s);
+    }
     rig.lose("dev1");
-    rig.advance(1s);
-    rig.connack("dev1", true);
-    rig.advance(61s);
-    rig.lose("dev1");
-    CHECK(rig.state_of("dev1").state == SessionState::BackingOff);
+    rig.advance(2s);
+    CHECK(rig.state_of("dev1").state != SessionState::Replaced);
 }
 
 TEST_CASE("telemetry goes out at QoS 1 with its property bag and reports the hub's ack") {
