@@ -56,13 +56,24 @@ void Observability::stop() {
     }
 }
 
+namespace {
+
+C2dJournalReadings c2d_journal_readings(const DownlinkJournal& journal) {
+    const auto& counters = journal.counters();
+    return {counters.kept.load(),          counters.published.load(),    counters.released.load(),
+            counters.keep_failures.load(), counters.write_errors.load(), journal.outstanding()};
+}
+
+}  // namespace
+
 metrics::GatewayCounts Observability::gateway_counts() {
     // The snapshot is taken under the lock: totals_ must see snapshots in the order they were
     // taken, or an older one would look like a session that started again.
     std::lock_guard lock(totals_mutex_);
     const auto sessions = bridge_.session_snapshots();
     return daemon::gateway_counts({bridge_.counters(), bridge_.spool().counters(),
-                                   bridge_.local_counters(), sessions, totals_.update(sessions)});
+                                   bridge_.local_counters(), sessions, totals_.update(sessions),
+                                   c2d_journal_readings(bridge_.c2d_journal())});
 }
 
 control::StatusSnapshot Observability::status() {
@@ -73,9 +84,9 @@ control::StatusSnapshot Observability::status() {
     for (const auto& session : sessions) {
         snapshot.sessions.push_back(control::to_session_status(session));
     }
-    snapshot.counters =
-        status_counters({bridge_.counters(), bridge_.spool().counters(), bridge_.local_counters(),
-                         sessions, totals_.update(sessions)});
+    snapshot.counters = status_counters(
+        {bridge_.counters(), bridge_.spool().counters(), bridge_.local_counters(), sessions,
+         totals_.update(sessions), c2d_journal_readings(bridge_.c2d_journal())});
     return snapshot;
 }
 

@@ -46,12 +46,23 @@ class MonotonicSessionTotals {
 };
 
 // Everything the bridge exposes that the two views read, at one moment.
+// The C2D journal's figures (downlink_journal.hpp), read once per snapshot.
+struct C2dJournalReadings {
+    std::uint64_t kept = 0;           // journaled before the hub's PUBACK
+    std::uint64_t published = 0;      // finished: the local broker acknowledged the publish
+    std::uint64_t released = 0;       // finished without a local publish (dropped, counted)
+    std::uint64_t keep_failures = 0;  // not journaled: the hub delivers them again
+    std::uint64_t write_errors = 0;   // "done" records or compactions the disk refused
+    std::uint64_t outstanding = 0;    // journaled and not yet finished
+};
+
 struct BridgeReadings {
     const BridgeCounters& bridge;
     const spool::SpoolCounters& spool;
     const local::LinkCounters& local;
     const std::vector<session::SessionSnapshot>& sessions;
     SessionTotals session_totals;  // from MonotonicSessionTotals
+    C2dJournalReadings c2d{};
 };
 
 // Uplink messages the hub took: telemetry it acknowledged, reported patches it accepted, and

@@ -53,8 +53,12 @@ TEST_CASE("every counter of the status JSON has a /metrics series with its value
     local::LinkCounters local;
     fill(bridge, spool, local);
     const std::vector<session::SessionSnapshot> sessions;
-    const daemon::BridgeReadings readings{bridge, spool, local, sessions,
-                                          daemon::SessionTotals{7, 8, 9}};
+    const daemon::BridgeReadings readings{bridge,
+                                          spool,
+                                          local,
+                                          sessions,
+                                          daemon::SessionTotals{7, 8, 9},
+                                          daemon::C2dJournalReadings{11, 12, 13, 14, 15, 16}};
 
     control::StatusSnapshot snapshot;
     snapshot.counters = daemon::status_counters(readings);
@@ -75,7 +79,8 @@ TEST_CASE("every counter of the status JSON has a /metrics series with its value
     }
     // The counters the issue found missing are among them.
     for (const char* name : {"spool_dropped_ttl", "spool_corrupt", "spool_io_errors",
-                             "spool_full_events", "local_publish_dropped", "downlink_failed"}) {
+                             "spool_full_events", "local_publish_dropped", "downlink_failed",
+                             "c2d_journaled", "c2d_journal_failures", "c2d_journal_outstanding"}) {
         CAPTURE(name);
         CHECK(status["counters"].contains(name));
     }
