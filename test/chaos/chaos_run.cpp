@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "chaos_env.hpp"
 #include "cloud_driver.hpp"
 #include "device_fleet.hpp"
@@ -280,6 +282,18 @@ std::size_t settle(Owed owed, Clock::time_point until) {
     return left;
 }
 
+// What hubgate's spool still holds, from `hubgate status` (1 while it cannot tell).
+std::size_t spooled_messages(ChaosEnv& env) {
+    const auto status = test::run({std::string(HUBGATE_BIN_DIR) + "/hubgate", "status", "--socket",
+                                   (env.dir() / "control.sock").string(), "--json"},
+                                  20s);
+    const auto parsed = nlohmann::json::parse(status.output, nullptr, false);
+    if (parsed.is_discarded() || !parsed.contains("counters")) {
+        return 1;
+    }
+    return parsed["counters"].value("spool_messages", std::size_t{1});
+}
+
 // The retained desired message of every device, as a fresh subscriber of the local broker sees.
 void read_retained_desired(int local_port, Recorder& recorder) {
     test::LegacyClient fresh(local_port, "chaos-fresh-subscriber");
@@ -390,7 +404,10 @@ RunOutcome run_chaos(const RunOptions& options) {
         },
         settle_until);
     const auto downlink_owed = settle([&] { return owed_downlink(recorder); }, settle_until);
-    std::this_thread::sleep_for(3s);  // the last reported patches reach the twins
+    // Reported patches wait in the spool until the hub answered them, paced by the twin-update
+    // limit (1,000 devices after a hub restart take a while): the twins are read once hubgate's
+    // spool is empty, or the settle time is up.
+    settle([&] { return spooled_messages(env); }, settle_until);
     read_final_twins(env.hub(), ids, recorder);
     read_retained_desired(env.local_port(), recorder);
     const auto tokens_expired = expired_tokens(env.hub());

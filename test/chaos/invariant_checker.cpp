@@ -57,6 +57,7 @@ bool is_metadata_key(const std::string& key) {
 InvariantRow check_reported(const Ledger& ledger) {
     InvariantRow row{.kind = kReportedState};
     int64_t keys_wrong = 0;
+    std::vector<std::string> examples;  // a few, so that a failed run says how they differ
     for (const auto& [device, entry] : ledger.devices) {
         if (entry.reported.empty()) {
             continue;
@@ -87,6 +88,11 @@ InvariantRow check_reported(const Ledger& ledger) {
             }
             wrong = true;
             ++keys_wrong;
+            if (examples.size() < 3) {
+                examples.push_back(device + " " + key + ": " + value.dump() + " (epoch " +
+                                   std::to_string(epoch) + "), twin has " +
+                                   (reported.contains(key) ? reported[key].dump() : "none"));
+            }
         }
         if (wrong) {
             ++row.violations;
@@ -95,6 +101,9 @@ InvariantRow check_reported(const Ledger& ledger) {
         }
     }
     row.detail = std::to_string(keys_wrong) + " keys differ";
+    for (const auto& example : examples) {
+        row.detail += "; " + example;
+    }
     return row;
 }
 
