@@ -56,11 +56,10 @@ void DownlinkRouter::keep_and_publish_desired(const session::DesiredUpdate& upda
                          update.version, update.device_id, desired_version(applied.state));
             return;
         }
-        if (applied.outcome == DesiredOutcome::changed) {
-            state_sent = publish_desired_state(update.device_id, applied.state);
-        } else {
-            state_sent = true;  // the state topic already has this document
+        if (applied.outcome == DesiredOutcome::unchanged) {
+            return;  // the document after a reconnect, as kept: nothing new for either topic
         }
+        state_sent = publish_desired_state(update.device_id, applied.state);
     }
     // Devices that want deltas get what the hub sent, as before the desired state was kept.
     mappings::DownlinkVars vars;

@@ -396,7 +396,6 @@ void DeviceSession::handle_message(const std::string& topic, const std::string& 
             return;
         }
         const auto version = patch->version ? *patch->version : body.value("$version", int64_t{0});
-        desired_version_ = version;
         counters_.desired_received++;
         host_.listener().on_desired(DesiredUpdate{device_id_, std::move(body), version, false});
     } else if (const auto* method = std::get_if<MethodRequestTopic>(&parsed)) {

@@ -149,7 +149,6 @@ class DeviceSession {
     uint64_t last_rid_ = 0;
     std::map<uint64_t, PendingPublish> publishes_;
     std::list<TwinOp> twin_ops_;
-    std::optional<int64_t> desired_version_;
     std::map<std::string, SteadyTime> methods_;  // rid -> deadline
     SessionCounters counters_;
 };

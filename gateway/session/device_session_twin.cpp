@@ -166,12 +166,12 @@ void DeviceSession::handle_reconnect_twin(const TwinResult& result) {
                      result.error.empty() ? std::to_string(result.status) : result.error);
         return;
     }
+    // Handed down after every connect, even at a $version seen before: a hub whose twin was
+    // created again counts versions afresh, so a patch that arrived before this answer may have
+    // been refused as stale by the daemon's kept document. The daemon tells an unchanged
+    // document from a changed one (DesiredStateStore).
     const auto desired = result.body.value("desired", json::object());
     const auto version = desired.value("$version", int64_t{0});
-    if (desired_version_ == version) {
-        return;  // nothing changed while offline
-    }
-    desired_version_ = version;
     counters_.desired_received++;
     host_.listener().on_desired(DesiredUpdate{device_id_, desired, version, true});
 }

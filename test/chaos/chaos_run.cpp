@@ -418,6 +418,7 @@ RunOutcome run_chaos(const RunOptions& options) {
                                   20s);
     if (!options.results.empty()) {
         std::ofstream(options.results.string() + ".status.json") << status.output;
+        std::ofstream(options.results.string() + ".hubgate.log") << env.hubgate_output();
     }
 
     RunOutcome outcome;

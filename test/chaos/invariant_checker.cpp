@@ -118,6 +118,7 @@ std::vector<InvariantRow> check_desired(const Ledger& ledger) {
     InvariantRow latest{.kind = kDesiredLatest};
     int64_t inversions = 0;
     int64_t skipped = 0;
+    std::vector<std::string> missed;  // a few devices whose latest never arrived
     for (const auto& [device, entry] : ledger.devices) {
         if (entry.desired_sent.empty()) {
             continue;
@@ -149,10 +150,20 @@ std::vector<InvariantRow> check_desired(const Ledger& ledger) {
             ++latest.excused;
         } else {
             ++latest.violations;
+            if (missed.size() < 3) {
+                missed.push_back(device + " dseq " + std::to_string(last.dseq) + " (saw " +
+                                 (entry.desired_seen.empty()
+                                      ? std::string("none")
+                                      : std::to_string(entry.desired_seen.back())) +
+                                 ")");
+            }
         }
     }
     order.detail = std::to_string(inversions) + " steps backwards";
     latest.detail = std::to_string(skipped) + " earlier versions never seen (superseded)";
+    for (const auto& example : missed) {
+        latest.detail += "; " + example;
+    }
     return {order, latest};
 }
 
@@ -161,6 +172,7 @@ std::vector<InvariantRow> check_desired(const Ledger& ledger) {
 InvariantRow check_desired_retained(const Ledger& ledger) {
     InvariantRow row{.kind = kDesiredRetained};
     int64_t keys_missing = 0;
+    std::vector<std::string> examples;
     for (const auto& [device, entry] : ledger.devices) {
         if (entry.desired_sent.empty() || !entry.final_twin) {
             continue;
@@ -177,6 +189,16 @@ InvariantRow check_desired_retained(const Ledger& ledger) {
             if (!retained.is_object() || !retained.contains(key) || retained[key] != value) {
                 wrong = true;
                 ++keys_missing;
+                if (examples.size() < 3) {
+                    examples.push_back(
+                        device + " " + key + ": twin " + value.dump() + " $version " +
+                        desired.value("$version", json()).dump() + ", retained " +
+                        (retained.is_object() && retained.contains(key) ? retained[key].dump()
+                                                                        : std::string("none")) +
+                        " $version " +
+                        (retained.is_object() ? retained.value("$version", json()).dump()
+                                              : std::string("none")));
+                }
             }
         }
         if (wrong) {
@@ -184,6 +206,9 @@ InvariantRow check_desired_retained(const Ledger& ledger) {
         }
     }
     row.detail = std::to_string(keys_missing) + " keys missing or stale";
+    for (const auto& example : examples) {
+        row.detail += "; " + example;
+    }
     return row;
 }
 

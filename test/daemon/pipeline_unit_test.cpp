@@ -645,6 +645,15 @@ TEST_CASE("the desired topic carries the whole desired document, kept before it 
     CHECK(after_restart.snapshot()[0].retain);
     CHECK(nlohmann::json::parse(after_restart.snapshot()[0].payload) ==
           nlohmann::json{{"fan", true}, {"$version", 7}});
+    // A hub whose twin was created again counts versions afresh: its patch at $version 2 is
+    // refused as stale, and the whole document its GET returns then replaces the kept one.
+    bridge.downlink->on_desired({"a-s1", {{"fan", false}, {"$version", 2}}, 2, false});
+    CHECK(bridge.local.snapshot().size() == 4);
+    bridge.downlink->on_desired({"a-s1", {{"fan", false}, {"$version", 2}}, 2, true});
+    published = bridge.local.snapshot();
+    REQUIRE(published.size() == 5);
+    CHECK(nlohmann::json::parse(published[4].payload) ==
+          nlohmann::json{{"fan", false}, {"$version", 2}});
 }
 
 TEST_CASE("reported patches held back while the session is down go up as one PATCH") {
