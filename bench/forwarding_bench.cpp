@@ -214,6 +214,14 @@ LatencyPercentiles fdatasync_ms(const std::filesystem::path& folder) {
     return percentiles_ms(std::move(ms));
 }
 
+// `text` left-aligned in `width` columns; printf's %-Ns counts bytes, and "→" is three.
+std::string padded(const std::string& text, std::size_t width) {
+    std::size_t columns = 0;
+    for (const char c : text)
+        columns += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+    return text + std::string(width > columns ? width - columns : 0, ' ');
+}
+
 double ratio(double a, double b) {
     return b > 0 ? a / b : 0.0;
 }
@@ -494,7 +502,8 @@ int main(int argc, char** argv) {
             paced_rate, kLatencyDevices, kLatencyDevices, kLatencySeconds);
         std::printf("  %-34s %9s %9s %9s %8s\n", "path (ms)", "p50", "p99", "p99.9", "samples");
         const auto print = [](const char* name, const LatencyPercentiles& p) {
-            std::printf("  %-34s %9.2f %9.2f %9.2f %8zu\n", name, p.p50, p.p99, p.p999, p.samples);
+            std::printf("  %s %9.2f %9.2f %9.2f %8zu\n", padded(name, 34).c_str(), p.p50, p.p99,
+                        p.p999, p.samples);
         };
         const auto minus = [](const LatencyPercentiles& a, const LatencyPercentiles& b) {
             return LatencyPercentiles{a.p50 - b.p50, a.p99 - b.p99, a.p999 - b.p999, 0};
