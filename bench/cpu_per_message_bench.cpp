@@ -101,7 +101,7 @@ Run run_once(HubsimFixture& hub, int messages, std::chrono::milliseconds extra_i
     std::this_thread::sleep_for(extra_idle);
     hubgate->stop(120s);
     run.instructions = callgrind_total(out);
-    keep_profile(out, std::to_string(messages));
+    keep_profile(out, std::to_string(messages) + (extra_idle.count() > 0 ? ".idle" : ""));
     // The next run's session replaces this one: wait until hubsim saw it go.
     hub.wait_for_connected(kDevice, false, 30s);
     return run;
