@@ -108,13 +108,58 @@ Run run_once(HubsimFixture& hub, int messages, std::chrono::milliseconds extra_i
 }
 
 // The far end of the bridge runs: a plain mosquitto with a TLS listener (not under valgrind) and
-// a subscriber there that counts what the bridge delivered.
+// a subscriber there that counts what the bridge delivered. hubgate's sessions can go there too
+// (it accepts any CONNECT), counted by a second subscriber, so both pay for the same far end.
+const std::string kFarEndHubName = "far-end.bench.test";
 struct FarEnd {
     TempDir dir{"hubgate-bench-cpu-far"};
-    TestCertificate cert = make_test_certificate(dir);
+    TestCertificate cert = make_test_certificate(dir, kFarEndHubName);
     Broker broker{dir, "far", &cert};
     Sink sink{{broker.port(), ""}, {"bench-cpu-far-sink", "far/#", "", ""}};
+    Sink device_sink{{broker.port(), ""},
+                     {"bench-cpu-device-sink", "devices/+/messages/events/#", "", ""}};
 };
+
+// One hubgate lifetime under callgrind whose session goes to the plain far end: start, forward
+// one message (it arrives once the session is up), then `messages`, stop.
+Run plain_far_end_run(FarEnd& far, int messages) {
+    TempDir dir("hubgate-bench-cpu-plain");
+    Broker local(dir, "local");
+    const std::string out = (dir.path() / "callgrind.out").string();
+    auto hubgate = start_hubgate(
+        dir,
+        HubEndpoint{kFarEndHubName, far.broker.tls_port(), far.cert.cert_file,
+                    HubsimFixture::random_key()},
+        {.local_port = local.port(), .startup_devices = {kDevice}, .launcher = callgrind(out)});
+    PublisherFleet publisher({local.port(), ""},
+                             {{"bench-cpu-legacy", local_topic(kDevice), "", ""}});
+    if (!publisher.connect(30s))
+        throw std::runtime_error("publisher did not connect");
+    const auto wait_for = [&](uint64_t count, const char* what) {
+        const auto until = std::chrono::steady_clock::now() + 300s;
+        while (far.device_sink.received() < count) {
+            if (std::chrono::steady_clock::now() > until)
+                throw std::runtime_error(what);
+            std::this_thread::sleep_for(20ms);
+        }
+    };
+    const uint64_t first = far.device_sink.received() + 1;
+    publisher.publish({.per_client = 1, .payload_size = 100});
+    wait_for(first, "hubgate's session to the plain far end did not come up under valgrind");
+    Run run{messages};
+    const auto start = std::chrono::steady_clock::now();
+    publisher.publish({.per_client = messages,
+                       .payload_size = 100,
+                       .window = 100,
+                       .timeout = std::chrono::milliseconds(300000)});
+    wait_for(first + static_cast<uint64_t>(messages),
+             "not every message reached the plain far end under valgrind");
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    hubgate->stop(120s);
+    run.instructions = callgrind_total(out);
+    keep_profile(out, "plain." + std::to_string(messages));
+    return run;
+}
 
 // The bridge is up once a probe crosses it. Both kinds of run send one probe first (and the
 // bridged ones more until one arrives), so the broker's work outside the timed messages matches.
@@ -217,8 +262,11 @@ int main(int argc, char** argv) {
 
         // The bridge: big runs first, so each small run knows how long to last.
         FarEnd far;
-        if (!far.sink.start(10s))
-            throw std::runtime_error("the far end's subscriber did not subscribe");
+        if (!far.sink.start(10s) || !far.device_sink.start(10s))
+            throw std::runtime_error("the far end's subscribers did not subscribe");
+        const Run plain_far_small = plain_far_end_run(far, kSmallRun);
+        const Run plain_far_big = plain_far_end_run(far, kBigRun);
+        const double per_message_plain = slope(plain_far_small, plain_far_big);
         const Run bridge_big = broker_run(&far, kBigRun, 0s);
         const Run bridge_small =
             broker_run(&far, kSmallRun, std::chrono::duration<double>(bridge_big.seconds));
@@ -240,6 +288,8 @@ int main(int argc, char** argv) {
         print_run("hubgate, " + small_n, small);
         print_run("hubgate, " + big_n, big);
         print_run("hubgate, " + small_n + " + idle", small_idle);
+        print_run("hubgate to the plain far end, " + small_n, plain_far_small);
+        print_run("hubgate to the plain far end, " + big_n, plain_far_big);
         print_run("broker with bridge, " + small_n + " (padded)", bridge_small);
         print_run("broker with bridge, " + big_n, bridge_big);
         print_run("broker alone, " + small_n + " (padded)", plain_small);
@@ -252,6 +302,10 @@ int main(int argc, char** argv) {
             "  mosquitto bridge: %.0f instructions per message (broker with the bridge %.0f − "
             "alone %.0f)\n",
             bridge_per_message, broker_with_bridge, broker_alone);
+        std::printf(
+            "  hubgate to the bridge's plain TLS far end: %.0f instructions per message "
+            "(hubgate / bridge %.2f)\n",
+            per_message_plain, bridge_per_message > 0 ? per_message_plain / bridge_per_message : 0);
         std::printf("  hubgate / bridge: %.2f\n", ratio);
         std::printf("  goal (hubgate ≤ %.0f and ≤ the bridge): %s\n", kGoal,
                     goals_met ? "met" : "NOT met");
@@ -275,6 +329,10 @@ int main(int argc, char** argv) {
                           {"broker_alone_per_message", broker_alone},
                           {"instructions_per_message", bridge_per_message}}},
                         {"ratio_hubgate_to_bridge", ratio},
+                        {"plain_far_end",
+                         {{"small_run", to_json(plain_far_small)},
+                          {"big_run", to_json(plain_far_big)},
+                          {"instructions_per_message", per_message_plain}}},
                         {"goal_instructions_per_message", kGoal},
                         {"goals_met", goals_met}});
     } catch (const std::exception& error) {
