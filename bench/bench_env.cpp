@@ -66,21 +66,23 @@ void kill_children_on_signal() {
         ::sigaction(sig, &action, nullptr);
 }
 
-TestCertificate make_test_certificate(const test::TempDir& dir) {
+TestCertificate make_test_certificate(const test::TempDir& dir, const std::string& dns_name) {
     TestCertificate cert{(dir.path() / "server.crt").string(),
                          (dir.path() / "server.key").string()};
-    const auto made = test::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                                 "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
-                                 "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                                 "-keyout", cert.key_file, "-out", cert.cert_file},
-                                30s);
+    const std::string names =
+        "subjectAltName=IP:127.0.0.1" + (dns_name.empty() ? "" : ",DNS:" + dns_name);
+    const auto made =
+        test::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                   "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                   "-addext", names, "-keyout", cert.key_file, "-out", cert.cert_file},
+                  30s);
     if (made.status != 0)
         throw std::runtime_error("openssl could not make a test certificate:\n" + made.output);
     return cert;
 }
 
 Broker::Broker(const test::TempDir& dir, const std::string& name, const TestCertificate* tls,
-               const std::string& extra) {
+               const std::string& extra, const std::vector<std::string>& launcher) {
     port_ = test::free_tcp_port();
     std::string conf =
         "per_listener_settings false\nallow_anonymous true\npersistence false\n"
@@ -95,24 +97,43 @@ Broker::Broker(const test::TempDir& dir, const std::string& name, const TestCert
     }
     conf += extra;
     const auto path = dir.write(name + ".conf", conf);
-    process_ = std::make_unique<test::Process>(
-        std::vector<std::string>{MOSQUITTO_EXECUTABLE, "-c", path.string()});
+    std::vector<std::string> argv = launcher;
+    argv.insert(argv.end(), {MOSQUITTO_EXECUTABLE, "-c", path.string()});
+    process_ = std::make_unique<test::Process>(argv);
     watch_child(process_->pid());
-    if (!test::wait_for_port(port_, 10s) || (tls_port_ && !test::wait_for_port(tls_port_, 10s)))
+    const auto start_limit = launcher.empty() ? 10s : 120s;
+    if (!test::wait_for_port(port_, start_limit) ||
+        (tls_port_ && !test::wait_for_port(tls_port_, start_limit)))
         throw std::runtime_error("mosquitto " + name + " did not start:\n" + process_->output());
+}
+
+std::string bridge_connection(int far_tls_port, const std::string& ca_file) {
+    return "\nconnection far\naddress 127.0.0.1:" + std::to_string(far_tls_port) +
+           "\nbridge_cafile " + ca_file +
+           "\nbridge_protocol_version mqttv311\ncleansession true\ntry_private false\n"
+           "notifications false\ntopic # out 1 bridge/ far/\n";
+}
+
+HubEndpoint hub_endpoint(test::HubsimFixture& hub) {
+    return {hub.hostname(), hub.mqtts_port(), hub.ca_file().string(), hub.policy("device").key};
 }
 
 std::unique_ptr<test::Process> start_hubgate(const test::TempDir& dir, test::HubsimFixture& hub,
                                              const HubgateOptions& options) {
-    const auto key_file = dir.write("policy.key", hub.policy("device").key + "\n");
+    return start_hubgate(dir, hub_endpoint(hub), options);
+}
+
+std::unique_ptr<test::Process> start_hubgate(const test::TempDir& dir, const HubEndpoint& hub,
+                                             const HubgateOptions& options) {
+    const auto key_file = dir.write("policy.key", hub.policy_key + "\n");
     ::chmod(key_file.c_str(), 0600);
     dir.write("mappings/bench.toml", kBenchMapping);
     const auto& d = dir.path();
     std::ostringstream conf;
     conf << "mappings = [\"" << (d / "mappings" / "*.toml").string() << "\"]\n"
-         << "[hub]\nhostname = \"" << hub.hostname()
-         << "\"\nconnect_host = \"127.0.0.1:" << hub.mqtts_port() << "\"\nca_file = \""
-         << hub.ca_file().string() << "\"\n"
+         << "[hub]\nhostname = \"" << hub.hostname
+         << "\"\nconnect_host = \"127.0.0.1:" << hub.mqtts_port << "\"\nca_file = \"" << hub.ca_file
+         << "\"\n"
          << "[auth]\nmode = \"policy\"\npolicy_name = \"device\"\nkey_file = \""
          << key_file.string() << "\"\n"
          << "[local]\nhost = \"127.0.0.1\"\nport = " << options.local_port

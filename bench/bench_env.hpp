@@ -20,28 +20,46 @@ namespace hubgate::bench {
 
 using namespace std::chrono_literals;
 
-// A self-signed certificate for 127.0.0.1 (its own CA), made with the openssl command.
+// A self-signed certificate for 127.0.0.1 (its own CA), made with the openssl command;
+// `dns_name`, when given, is named too (a far end that hubgate reaches as its hub).
 struct TestCertificate {
     std::string cert_file;
     std::string key_file;
 };
-TestCertificate make_test_certificate(const test::TempDir& dir);
+TestCertificate make_test_certificate(const test::TempDir& dir, const std::string& dns_name = {});
 
 // A private mosquitto. `tls`: the TLS listener's certificate (port tls_port()); `extra`: lines
-// appended to the config (a bridge `connection` block, for instance).
+// appended to the config (a bridge `connection` block, for instance); `launcher`: prepended to
+// the command (valgrind, to count the broker's instructions).
 class Broker {
   public:
     Broker(const test::TempDir& dir, const std::string& name, const TestCertificate* tls = nullptr,
-           const std::string& extra = {});
+           const std::string& extra = {}, const std::vector<std::string>& launcher = {});
     int port() const { return port_; }
     int tls_port() const { return tls_port_; }
     pid_t pid() const { return process_->pid(); }
+    // SIGTERM, then SIGKILL after `grace`: mosquitto exits cleanly on SIGTERM, so a launcher
+    // such as callgrind writes its profile.
+    void stop(std::chrono::milliseconds grace) { process_->stop(grace); }
 
   private:
     int port_ = 0;
     int tls_port_ = 0;
     std::unique_ptr<test::Process> process_;
 };
+
+// mosquitto's own bridge as the benches configure it: everything published under `bridge/`
+// forwarded, remapped to `far/`, at QoS 1 over TLS (CA verified) to the far end's TLS port.
+std::string bridge_connection(int far_tls_port, const std::string& ca_file);
+
+// Where hubgate's device sessions go: hubsim, or any TLS MQTT broker that accepts them.
+struct HubEndpoint {
+    std::string hostname;    // [hub] hostname: in the SAS tokens and usernames, checked in TLS
+    int mqtts_port = 0;      // on 127.0.0.1
+    std::string ca_file;     // verifies the far end's certificate
+    std::string policy_key;  // base64; signs the "device" policy's SAS tokens
+};
+HubEndpoint hub_endpoint(test::HubsimFixture& hub);
 
 // hubgate as a bench runs it: policy auth against `hub`, the bench mapping (devices "{dev}":
 // telemetry from local "b/{dev}/telemetry"; method requests to "b/{dev}/rpc/{method}/{rid}",
@@ -53,6 +71,8 @@ struct HubgateOptions {
     std::string log_level = "info";       // the start is detected from an info line
     std::vector<std::string> launcher{};  // prepended to the command (e.g. valgrind ...)
 };
+std::unique_ptr<test::Process> start_hubgate(const test::TempDir& dir, const HubEndpoint& hub,
+                                             const HubgateOptions& options);
 std::unique_ptr<test::Process> start_hubgate(const test::TempDir& dir, test::HubsimFixture& hub,
                                              const HubgateOptions& options);
 
