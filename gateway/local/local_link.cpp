@@ -181,8 +181,9 @@ void LocalLink::run() {
         pollfd fds[2] = {{wakeup_.fd(), POLLIN, 0}, {sock, 0, 0}};
         nfds_t count = 1;
         if (sock >= 0) {
-            // Before CONNACK we always read: the CONNACK itself must get through.
-            const bool reading = state_ != State::connected || (may_read() && accepting());
+            // Before CONNACK we always read (the CONNACK itself must get through), unless a
+            // commit covers PUBACKs libmosquitto holds and reading ahead is off.
+            const bool reading = may_read() && (state_ != State::connected || accepting());
             // Nothing is written while libmosquitto holds a PUBACK not committed yet.
             const bool writing =
                 !uncommitted_ && !awaiting_release_ && mosquitto_want_write(client_.get());
@@ -207,8 +208,10 @@ void LocalLink::run() {
             // libmosquitto may not read now (a PUBACK would join the syncing batch's): what it
             // would find is the end of the connection, and nothing unreleased may be written.
             drop_client("the local broker closed the connection");
-        } else if (awaiting_release_ && (revents & POLLIN) != 0) {
-            read_ahead();
+        } else if (awaiting_release_) {
+            if ((revents & POLLIN) != 0) {
+                read_ahead();  // may_read(): it is on
+            }
         } else if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
             // A hung-up or failed socket is read even while paused, to notice the loss.
             read_batch((revents & (POLLHUP | POLLERR)) != 0);
@@ -233,8 +236,8 @@ void LocalLink::try_connect() {
             return;
         }
         LinkCallbacks::install(client_.get());
+        reset_pipeline();  // a client object of its own: nothing queued yet
     }
-    reset_pipeline();
     const int rc = mosquitto_connect_async(client_.get(), options_.host.c_str(), options_.port,
                                            static_cast<int>(options_.keepalive.count()));
     if (rc != MOSQ_ERR_SUCCESS) {
@@ -682,8 +685,13 @@ void LocalLink::apply_new_filters() {
 void LocalLink::handle_disconnect(int rc) {
     const bool was_connected = state_ == State::connected;
     state_ = State::idle;
-    // The stream that was read ahead is gone (the broker redelivers those messages). What
-    // libmosquitto queued stays under the pipeline's rules until a commit releases it.
+    // The stream that was read ahead is gone (the broker redelivers those messages). The commit
+    // under way was for PUBACKs of that connection: it must not release what the next one
+    // queues, so whatever libmosquitto holds now waits for a commit asked for after it.
+    if (awaiting_release_) {
+        awaiting_release_ = false;
+        uncommitted_ = true;
+    }
     reset_read_ahead();
     if (stopping_) {
         if (was_connected) {
