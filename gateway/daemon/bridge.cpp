@@ -183,16 +183,16 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
     };
     DeviceRegistry* devices = b.devices_.get();
     Bridge* self = &b;
-    handlers.commit = [self, spool, devices] {
+    // On the link's syncer thread, while the link reads on (local_link.hpp).
+    handlers.commit = [spool, devices] {
         // A device file that cannot be written does not hold the messages back (see save()).
         devices->save();
-        if (!spool->commit()) {
-            return false;
-        }
+        return spool->commit();
+    };
+    handlers.on_released = [self](std::uint64_t acknowledged) {
         // Queued behind this batch's PUBACKs (which the link writes after we return).
-        self->publish_puback_marker(
-            self->unconfirmed_->marker_after_commit(local::UnconfirmedWindow::Clock::now()));
-        return true;
+        self->publish_puback_marker(self->unconfirmed_->marker_after_commit(
+            local::UnconfirmedWindow::Clock::now(), acknowledged));
     };
     handlers.can_accept = [self, spool] { return spool->has_room() && self->may_read_local(); };
     // Packet ids only identify a redelivery within one broker session: a session the broker

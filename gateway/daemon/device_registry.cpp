@@ -74,7 +74,9 @@ void DeviceRegistry::remember(const mappings::UplinkRoute& route) {
 }
 
 bool DeviceRegistry::save() {
-    if (!dirty_) {
+    // Cleared before the copy: a device remembered meanwhile (on another thread) is either in
+    // the copy or marks the registry dirty again for the next save.
+    if (!dirty_.exchange(false)) {
         return true;
     }
     std::string text;
@@ -92,13 +94,13 @@ bool DeviceRegistry::save() {
                 error);
             last_save_error_ = error;
         }
+        dirty_ = true;
         return false;
     }
     if (!last_save_error_.empty()) {
         spdlog::info("state: known devices saved again to {}", file_.string());
         last_save_error_.clear();
     }
-    dirty_ = false;
     return true;
 }
 

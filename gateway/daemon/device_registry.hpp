@@ -32,7 +32,8 @@ class DeviceRegistry {
     // was accepted is also known after a crash, and a batch of new devices costs one write (one
     // per new device made a fresh start with N devices rewrite the file N times). False when
     // the write failed: logged, and tried again at the next save; downlinks still work until the
-    // next restart. Call it from the thread that calls remember() (the local link's).
+    // next restart. One save() at a time; remember() may run meanwhile (the daemon saves on the
+    // local link's syncer thread while the link thread remembers).
     bool save();
 
     // Runs `fn` with the directory under a shared lock (for render_downlink).
@@ -47,8 +48,8 @@ class DeviceRegistry {
     std::filesystem::path file_;
     mutable std::shared_mutex mutex_;
     mappings::DeviceDirectory directory_;
-    // Changed since the last save. remember() and save() run on one thread, so nothing can be
-    // remembered between save()'s copy and its clearing of the flag.
+    // Changed since the last save. save() clears it before its copy, so a device remembered
+    // during a save is written by that save or the next.
     std::atomic<bool> dirty_{false};
     std::string last_save_error_;  // save()'s thread only: a failing save is logged once per error
 };

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -24,6 +25,19 @@ constexpr int kMaxReadsPerBatch = 256;
 constexpr int kIdlePollMs = 1000;
 constexpr int kPausedPollMs = 100;
 constexpr auto kDisconnectFlushTime = milliseconds{2000};
+// At most this many bytes are read ahead while a batch syncs; then reading waits for the sync.
+constexpr std::size_t kReadAheadBytes = 256 << 10;
+
+// Reading ahead needs libmosquitto to read exactly one packet per loop_read, never more (the
+// peeked bytes must start where libmosquitto stopped): true of 2.0, the version it was checked
+// against.
+bool library_reads_packet_by_packet() {
+    int major = 0;
+    int minor = 0;
+    int revision = 0;
+    mosquitto_lib_version(&major, &minor, &revision);
+    return major == 2 && minor == 0;
+}
 
 int ms_until(Clock::time_point when) {
     const auto left = std::chrono::duration_cast<milliseconds>(when - Clock::now()).count();
@@ -104,7 +118,10 @@ bool LocalLink::start(std::string& error) {
         return false;
     }
     LinkCallbacks::install(client_.get());
+    reset_pipeline();
     stopping_ = false;
+    syncer_ = std::make_unique<CommitSyncer>(handlers_.commit, [this] { wakeup_.signal(); });
+    syncer_->start();
     thread_ = std::thread([this] { run(); });
     return true;
 }
@@ -116,6 +133,7 @@ void LocalLink::stop() {
     stopping_ = true;
     wakeup_.signal();
     thread_.join();
+    syncer_->stop();  // after the link thread, which waited for every commit it asked for
 }
 
 bool LocalLink::publish(std::string topic, std::string payload, int qos, bool retain,
@@ -163,10 +181,14 @@ void LocalLink::run() {
         pollfd fds[2] = {{wakeup_.fd(), POLLIN, 0}, {sock, 0, 0}};
         nfds_t count = 1;
         if (sock >= 0) {
-            // Before CONNACK we always read: the CONNACK itself must get through.
-            const bool reading = state_ != State::connected || accepting();
-            fds[1].events = static_cast<short>((reading ? POLLIN : 0) |
-                                               (mosquitto_want_write(client_.get()) ? POLLOUT : 0));
+            // Before CONNACK we always read (the CONNACK itself must get through), unless a
+            // commit covers PUBACKs libmosquitto holds and reading ahead is off.
+            const bool reading = may_read() && (state_ != State::connected || accepting());
+            // Nothing is written while libmosquitto holds a PUBACK not committed yet.
+            const bool writing =
+                !uncommitted_ && !awaiting_release_ && mosquitto_want_write(client_.get());
+            fds[1].events =
+                static_cast<short>((reading ? POLLIN | POLLRDHUP : 0) | (writing ? POLLOUT : 0));
             count = 2;
         }
         const int timeout_ms =
@@ -177,11 +199,20 @@ void LocalLink::run() {
         if ((fds[0].revents & POLLIN) != 0) {
             wakeup_.drain();
         }
+        collect_commit();
         if (count < 2 || !client_ || mosquitto_socket(client_.get()) != sock) {
             continue;
         }
         const short revents = fds[1].revents;
-        if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+        if (awaiting_release_ && (revents & (POLLHUP | POLLERR | POLLRDHUP)) != 0) {
+            // libmosquitto may not read now (a PUBACK would join the syncing batch's): what it
+            // would find is the end of the connection, and nothing unreleased may be written.
+            drop_client("the local broker closed the connection");
+        } else if (awaiting_release_) {
+            if ((revents & POLLIN) != 0) {
+                read_ahead();  // may_read(): it is on
+            }
+        } else if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
             // A hung-up or failed socket is read even while paused, to notice the loss.
             read_batch((revents & (POLLHUP | POLLERR)) != 0);
         }
@@ -205,6 +236,7 @@ void LocalLink::try_connect() {
             return;
         }
         LinkCallbacks::install(client_.get());
+        reset_pipeline();  // a client object of its own: nothing queued yet
     }
     const int rc = mosquitto_connect_async(client_.get(), options_.host.c_str(), options_.port,
                                            static_cast<int>(options_.keepalive.count()));
@@ -237,7 +269,13 @@ bool LocalLink::accepting() {
     return ok;
 }
 
+bool LocalLink::may_read() const {
+    // While a commit covers queued PUBACKs, libmosquitto may not read (see local_link.hpp).
+    return !awaiting_release_ || (read_ahead_enabled_ && !read_ahead_full_);
+}
+
 void LocalLink::read_batch(bool force) {
+    consume_read_ahead();  // normally done at the release already
     for (int i = 0; i < kMaxReadsPerBatch && client_; ++i) {
         if (!force && state_ == State::connected && !accepting()) {
             break;
@@ -253,31 +291,189 @@ void LocalLink::read_batch(bool force) {
         drop_client("a message could not be stored; it stays with the local broker");
         return;
     }
-    commit_taken();
+    request_commit();
 }
 
-void LocalLink::commit_taken() {
-    if (!uncommitted_) {
-        return;
+void LocalLink::request_commit() {
+    if (!uncommitted_ || syncer_->busy() || !client_) {
+        return;  // nothing new, or one commit under way already (collect_commit asks again)
     }
     uncommitted_ = false;
-    bool ok = false;
-    try {
-        ok = handlers_.commit();
-    } catch (const std::exception& e) {
-        spdlog::error("local link: commit handler threw: {}", e.what());
+    awaiting_release_ = true;
+    qos_taken_asked_ = qos_taken_;
+    syncer_->request();
+}
+
+void LocalLink::collect_commit() {
+    const auto synced = syncer_->take_done();
+    if (!synced) {
+        return;
     }
-    if (!ok) {
+    if (!*synced) {
         ++counters_.commit_failures;
-        drop_client("could not commit received messages; they stay with the local broker");
+        // The spool gave up everything appended up to now: whatever the current client took and
+        // has not released (also after a reconnect, while this commit ran) must come again.
+        if (awaiting_release_ || uncommitted_ || !read_ahead_.empty()) {
+            drop_client("could not commit received messages; they stay with the local broker");
+        }
+        return;
     }
+    if (awaiting_release_) {
+        awaiting_release_ = false;
+        if (handlers_.on_released) {
+            try {
+                handlers_.on_released(qos_taken_asked_);
+            } catch (const std::exception& e) {
+                spdlog::error("local link: release handler threw: {}", e.what());
+            }
+        }
+        read_ahead_full_ = false;
+        set_read_low_water(1);
+        // The batch's PUBACKs go now, before libmosquitto reads what was read ahead (whose
+        // PUBACKs would queue behind them). What the socket does not take now waits, safely,
+        // until the next batch is committed.
+        if (client_ && mosquitto_want_write(client_.get())) {
+            mosquitto_loop_write(client_.get(), 1);  // failures arrive through handle_disconnect
+        }
+        consume_read_ahead();
+    }
+    request_commit();
+}
+
+void LocalLink::settle_commits() {
+    // No reading any more: each turn leaves less to commit; two turns settle everything.
+    for (int turn = 0; turn < 4; ++turn) {
+        request_commit();
+        if (!syncer_->busy()) {
+            return;
+        }
+        syncer_->wait();
+        collect_commit();
+    }
+}
+
+void LocalLink::set_read_low_water(std::size_t bytes) {
+    if (bytes == low_water_ || !client_ || mosquitto_socket(client_.get()) < 0) {
+        return;
+    }
+    // poll() reports the socket readable only once this many bytes are there: while reading
+    // ahead, only when more came than was peeked already.
+    const int value = static_cast<int>(bytes);
+    if (::setsockopt(mosquitto_socket(client_.get()), SOL_SOCKET, SO_RCVLOWAT, &value,
+                     sizeof value) == 0) {
+        low_water_ = bytes;
+    }
+}
+
+void LocalLink::read_ahead() {
+    const int sock = mosquitto_socket(client_.get());
+    peeked_.resize(kReadAheadBytes);
+    const ssize_t got = ::recv(sock, peeked_.data(), peeked_.size(), MSG_PEEK | MSG_DONTWAIT);
+    if (got == 0) {
+        drop_client("the local broker closed the connection");
+        return;
+    }
+    if (got < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            drop_client("lost the connection to the local broker");
+        }
+        return;
+    }
+    std::string_view bytes(peeked_.data(), static_cast<std::size_t>(got));
+    std::size_t at = read_ahead_bytes_;  // what was read ahead before is still at the front
+    std::size_t needed = 0;              // bytes the socket must hold before the next look
+    while (at < bytes.size()) {
+        const PeekedPacket packet = peek_packet(bytes.substr(at));
+        if (packet.status == PeekedPacket::Status::incomplete) {
+            needed = std::max(bytes.size() + 1, at + packet.length);
+            break;
+        }
+        if (packet.status == PeekedPacket::Status::malformed ||
+            (packet.type != kMqttPublish && !read_ahead_.empty())) {
+            read_ahead_full_ = true;  // for libmosquitto to read, in order, after the release
+            return;
+        }
+        if (packet.type != kMqttPublish) {
+            // At the front (a PINGRESP, a SUBACK, a downlink's PUBACK): libmosquitto reads
+            // exactly this packet, which queues no PUBACK.
+            mosquitto_loop_read(client_.get(), 1);
+            if (!client_ || mosquitto_socket(client_.get()) != sock) {
+                return;
+            }
+            bytes.remove_prefix(packet.length);
+            continue;
+        }
+        if (!accepting()) {
+            needed = at + 1;  // readable again as soon as can_accept() lets it go on
+            break;
+        }
+        if (!read_ahead_packet(packet)) {
+            return;
+        }
+        at += packet.length;
+    }
+    if (needed == 0) {
+        needed = bytes.size() + 1;
+    }
+    read_ahead_full_ = needed > kReadAheadBytes;
+    if (!read_ahead_full_) {
+        set_read_low_water(needed);
+    }
+}
+
+bool LocalLink::read_ahead_packet(const PeekedPacket& packet) {
+    InboundMessage inbound;
+    inbound.topic = packet.topic;
+    inbound.payload = packet.payload;
+    inbound.qos = packet.qos;
+    inbound.retain = packet.retain;
+    inbound.packet_id = packet.packet_id;
+    if (deliver(inbound) != InboundVerdict::taken) {
+        drop_client("a message could not be stored; it stays with the local broker");
+        return false;
+    }
+    read_ahead_.push_back(ReadAhead{packet.packet_id, packet.payload.size(), packet.length});
+    read_ahead_bytes_ += packet.length;
+    return true;
+}
+
+void LocalLink::consume_read_ahead() {
+    while (!read_ahead_.empty() && client_) {
+        const std::size_t before = read_ahead_.size();
+        mosquitto_loop_read(client_.get(), 1);  // handle_message takes it off read_ahead_
+        if (severed_) {
+            drop_client("the local broker's stream differs from what was read ahead");
+            return;
+        }
+        if (read_ahead_.size() == before) {
+            // The packet was complete in the socket: only a lost connection stops it.
+            drop_client("could not read what was read ahead");
+            return;
+        }
+    }
+}
+
+void LocalLink::reset_pipeline() {
+    uncommitted_ = false;
+    awaiting_release_ = false;
+    severed_ = false;
+    reset_read_ahead();
+}
+
+void LocalLink::reset_read_ahead() {
+    read_ahead_.clear();
+    read_ahead_bytes_ = 0;
+    read_ahead_full_ = false;
+    low_water_ = 1;  // a new socket starts at 1
+    read_ahead_enabled_ = options_.read_ahead && !options_.tls && !read_ahead_broken_ &&
+                          library_reads_packet_by_packet();
 }
 
 void LocalLink::write_pending() {
-    // Invariant: nothing is written while taken messages are uncommitted, because what would be
-    // written includes their PUBACKs.
-    commit_taken();
-    if (client_ && mosquitto_want_write(client_.get())) {
+    // Invariant: nothing is written while libmosquitto holds a PUBACK whose message is not
+    // committed (taken since the last request, or covered by the commit under way).
+    request_commit();
+    if (client_ && !uncommitted_ && !awaiting_release_ && mosquitto_want_write(client_.get())) {
         mosquitto_loop_write(client_.get(), 1);  // failures arrive through handle_disconnect
     }
 }
@@ -327,8 +523,7 @@ void LocalLink::drop_client(const char* why) {
     // released never reach the broker.
     client_.reset();
     tickets_in_flight_.clear();
-    severed_ = false;
-    uncommitted_ = false;
+    reset_pipeline();
     state_ = State::idle;
     const auto delay = backoff_.next();
     next_attempt_ = Clock::now() + delay;
@@ -359,7 +554,7 @@ void LocalLink::shutdown_connection() {
     if (!client_) {
         return;
     }
-    commit_taken();
+    settle_commits();
     if (client_ && state_ == State::connected) {
         drain_outbound();
         mosquitto_disconnect(client_.get());
@@ -376,6 +571,7 @@ void LocalLink::shutdown_connection() {
     const bool was_connected = state_ == State::connected;
     client_.reset();
     tickets_in_flight_.clear();
+    reset_pipeline();
     state_ = State::idle;
     if (was_connected) {
         connection_lost();
@@ -489,6 +685,14 @@ void LocalLink::apply_new_filters() {
 void LocalLink::handle_disconnect(int rc) {
     const bool was_connected = state_ == State::connected;
     state_ = State::idle;
+    // The stream that was read ahead is gone (the broker redelivers those messages). The commit
+    // under way was for PUBACKs of that connection: it must not release what the next one
+    // queues, so whatever libmosquitto holds now waits for a commit asked for after it.
+    if (awaiting_release_) {
+        awaiting_release_ = false;
+        uncommitted_ = true;
+    }
+    reset_read_ahead();
     if (stopping_) {
         if (was_connected) {
             connection_lost();
@@ -512,8 +716,25 @@ void LocalLink::handle_message(const mosquitto_message* message) {
     if (severed_) {
         return;  // this connection will be dropped unacknowledged; the broker redelivers
     }
+    if (!read_ahead_.empty()) {
+        // Handled when it was read ahead: libmosquitto has now queued its PUBACK, for the next
+        // commit. A different message here means the stream was misread: stop reading ahead.
+        const ReadAhead expected = read_ahead_.front();
+        read_ahead_.pop_front();
+        read_ahead_bytes_ -= expected.length;
+        if (message->mid != expected.packet_id ||
+            static_cast<std::size_t>(message->payloadlen) != expected.payload_size) {
+            spdlog::error(
+                "local link: libmosquitto read another message than the one read ahead; "
+                "reading ahead is off from now on");
+            read_ahead_broken_ = true;
+            severed_ = true;
+            return;
+        }
+        uncommitted_ = true;
+        return;
+    }
     ++messages_in_batch_;
-    ++counters_.received;
     InboundMessage inbound;
     inbound.topic = message->topic != nullptr ? message->topic : "";
     inbound.payload = std::string_view(static_cast<const char*>(message->payload),
@@ -521,6 +742,15 @@ void LocalLink::handle_message(const mosquitto_message* message) {
     inbound.qos = message->qos;
     inbound.retain = message->retain;
     inbound.packet_id = message->mid;
+    if (deliver(inbound) == InboundVerdict::taken) {
+        uncommitted_ = true;
+    } else {
+        severed_ = true;
+    }
+}
+
+InboundVerdict LocalLink::deliver(const InboundMessage& inbound) {
+    ++counters_.received;
     InboundVerdict verdict = InboundVerdict::refused;
     try {
         verdict = handlers_.on_message(inbound);
@@ -528,11 +758,13 @@ void LocalLink::handle_message(const mosquitto_message* message) {
         spdlog::error("local link: message handler threw on '{}': {}", inbound.topic, e.what());
     }
     if (verdict == InboundVerdict::taken) {
-        uncommitted_ = true;
+        if (inbound.qos > 0) {
+            ++qos_taken_;
+        }
     } else {
         ++counters_.refused;
-        severed_ = true;
     }
+    return verdict;
 }
 
 void LocalLink::handle_subscribe(int qos_count, const int* granted) {

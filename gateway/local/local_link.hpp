@@ -10,13 +10,24 @@
 //     either store it durably (Spool::append) or discard it on purpose, and answer `taken`;
 //     or answer `refused` if it could not store it.
 //  2. libmosquitto runs in threaded mode: the PUBACKs it generates are only queued. After each
-//     read batch the link calls handlers.commit() (Spool::commit: one fdatasync for the batch)
-//     and only then lets libmosquitto write; so the broker never sees a PUBACK for a message
-//     that is not on disk (with SyncMode::batch or always).
-//  3. `refused` or a failed commit: the link drops the connection and the client object without
-//     writing anything more, so no PUBACK of the unreleased batch ever leaves; the broker keeps
-//     those messages (persistent session) and redelivers them after the reconnect.
-//  4. Redeliveries (after 3., after a lost connection, or after a crash before the release)
+//     read batch the link asks for handlers.commit() (Spool::commit: one fdatasync for the
+//     batch), which runs on a syncer thread of its own (commit_syncer.hpp), and lets libmosquitto
+//     write only once that commit succeeded; so the broker never sees a PUBACK for a message
+//     that is not on disk (with SyncMode::batch or always). Nothing at all is written while
+//     libmosquitto holds a PUBACK of a message whose commit has not succeeded.
+//  3. Reading ahead: while a batch syncs, the link goes on reading, without letting libmosquitto
+//     see the new messages (their PUBACKs would queue behind the syncing batch's): it peeks at
+//     the socket (MSG_PEEK), hands every complete PUBLISH to on_message at once (so it is stored
+//     and sent upstream without waiting for the disk), and lets libmosquitto read those packets
+//     (queueing their PUBACKs, handler not called again) only after the batch's PUBACKs were
+//     written; they then form the next batch. Only over plain TCP with libmosquitto 2.0, which
+//     reads exactly one packet per loop_read (over TLS the bytes are ciphertext): otherwise, and
+//     with LocalLinkOptions::read_ahead false, reading waits while a batch syncs.
+//  4. `refused` or a failed commit: the link drops the connection and the client object without
+//     writing anything more, so no PUBACK of an unreleased batch ever leaves; the broker keeps
+//     those messages (persistent session) and redelivers them after the reconnect, also those
+//     read ahead.
+//  5. Redeliveries (after 4., after a lost connection, or after a crash before the release)
 //     carry the same packet id: pass InboundMessage::packet_id and a digest as the appended
 //     message's spool::SourceRef and the spool answers with the stored copy's seq and $.mid
 //     instead of storing it twice; on_connection_change(true, false) (a fresh broker session,
@@ -36,6 +47,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -43,10 +55,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gateway/local/commit_syncer.hpp"
 #include "gateway/local/inbound_message.hpp"
 #include "gateway/local/link_counters.hpp"
 #include "gateway/local/local_link_options.hpp"
 #include "gateway/local/mosquitto_client.hpp"
+#include "gateway/local/mqtt_peek.hpp"
 #include "gateway/local/reconnect_backoff.hpp"
 #include "gateway/local/wakeup_fd.hpp"
 
@@ -54,12 +68,17 @@ struct mosquitto_message;
 
 namespace hubgate::local {
 
-// Callbacks into the owner; all run on the link thread, one at a time.
+// Callbacks into the owner; all but `commit` run on the link thread, one at a time.
 struct LocalLinkHandlers {
     // Required. See the contract above.
     std::function<InboundVerdict(const InboundMessage&)> on_message;
-    // Makes everything taken since the last call durable; false = do not acknowledge it.
+    // Makes everything taken before the call durable; false = do not acknowledge it. Runs on the
+    // syncer thread, while on_message may be storing later messages on the link thread.
     std::function<bool()> commit = [] { return true; };
+    // Optional. A commit succeeded and its batch's PUBACKs are about to be written:
+    // `acknowledged` QoS 1 messages were taken (counted since start, as on_message answered
+    // `taken`) before that commit was asked for. (The PUBACK echo's marker goes here.)
+    std::function<void(std::uint64_t acknowledged)> on_released;
     // Flow control: false pauses reading from the broker.
     std::function<bool()> can_accept = [] { return true; };
     // Connection established (at CONNACK; subscriptions follow) or lost. `session_resumed`: the
@@ -116,7 +135,16 @@ class LocalLink {
     void try_connect();
     void read_batch(bool force);
     bool accepting();
-    void commit_taken();
+    bool may_read() const;
+    void request_commit();
+    void collect_commit();
+    void settle_commits();
+    void read_ahead();
+    bool read_ahead_packet(const PeekedPacket& packet);
+    void consume_read_ahead();
+    void set_read_low_water(std::size_t bytes);
+    void reset_pipeline();
+    void reset_read_ahead();
     void write_pending();
     void drain_outbound();
     void apply_new_filters();
@@ -131,6 +159,7 @@ class LocalLink {
     void handle_connect(int rc, int flags);
     void handle_disconnect(int rc);
     void handle_message(const ::mosquitto_message* message);
+    InboundVerdict deliver(const InboundMessage& inbound);
     void handle_subscribe(int qos_count, const int* granted);
     void handle_publish(int mid);
     void publish_done(std::uint64_t ticket, bool delivered);
@@ -148,7 +177,28 @@ class LocalLink {
     std::chrono::steady_clock::time_point connect_deadline_{};
     bool subscribed_once_ = false;
     std::vector<std::string> subscribing_;  // the filters of the SUBSCRIBE awaiting its SUBACK
-    bool uncommitted_ = false;              // messages taken since the last commit
+    // The PUBACK pipeline (see the contract above). libmosquitto holds PUBACKs of messages taken
+    // since the last commit request: nothing may be written.
+    bool uncommitted_ = false;
+    // The commit under way covers PUBACKs queued in the current client: nothing may be written,
+    // and libmosquitto may not read a PUBLISH, until it succeeded.
+    bool awaiting_release_ = false;
+    std::uint64_t qos_taken_ = 0;        // QoS 1 messages taken since start
+    std::uint64_t qos_taken_asked_ = 0;  // qos_taken_ when the commit under way was asked for
+    // Read ahead (handled, taken) but not read by libmosquitto yet, oldest first.
+    struct ReadAhead {
+        int packet_id = 0;
+        std::size_t payload_size = 0;
+        std::size_t length = 0;  // bytes of the whole packet
+    };
+    std::deque<ReadAhead> read_ahead_;
+    std::size_t read_ahead_bytes_ = 0;
+    bool read_ahead_enabled_ = false;  // for the current client: plain TCP, libmosquitto 2.0
+    bool read_ahead_full_ = false;     // wait for the release before reading ahead again
+    bool read_ahead_broken_ = false;   // libmosquitto read something else than was read ahead
+    std::size_t low_water_ = 1;        // the socket's SO_RCVLOWAT
+    std::string peeked_;               // the peek buffer
+    std::unique_ptr<CommitSyncer> syncer_;
     bool severed_ = false;  // a refusal or failed commit: nothing more may be written
     bool paused_ = false;
     std::uint64_t messages_in_batch_ = 0;

@@ -39,6 +39,9 @@ struct LocalLinkOptions {
     std::chrono::milliseconds connect_timeout{10000};
     // Downlink publishes waiting for a connection; publish() refuses more.
     std::size_t max_queued_publishes = 100000;
+    // Go on reading while a batch syncs (local_link.hpp, "reading ahead"); plain TCP only.
+    // False: reading waits for each sync (tests compare the two).
+    bool read_ahead = true;
 };
 
 }  // namespace hubgate::local

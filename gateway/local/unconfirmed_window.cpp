@@ -6,11 +6,13 @@
 
 namespace hubgate::local {
 
-std::optional<std::uint64_t> UnconfirmedWindow::marker_after_commit(Clock::time_point now) {
-    if (limit_ == 0 || taken_ == marked_) {
+std::optional<std::uint64_t> UnconfirmedWindow::marker_after_commit(Clock::time_point now,
+                                                                    std::uint64_t acknowledged) {
+    acknowledged = std::min(acknowledged, taken_);
+    if (limit_ == 0 || acknowledged <= marked_) {
         return std::nullopt;
     }
-    marked_ = taken_;
+    marked_ = acknowledged;
     marked_at_ = now;
     return marked_;
 }

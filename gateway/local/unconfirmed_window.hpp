@@ -19,8 +19,11 @@ class UnconfirmedWindow {
     // One QoS 1/2 message taken (its PUBACK goes out with the next commit).
     void taken() { ++taken_; }
     // After a successful commit: the marker to publish behind that batch's PUBACKs, if any new
-    // message was taken since the last one.
-    std::optional<std::uint64_t> marker_after_commit(Clock::time_point now);
+    // message was taken since the last one. `acknowledged`: the messages taken (counted like
+    // taken()) whose PUBACKs that batch releases; the link reads on while a batch syncs, so
+    // more may have been taken since.
+    std::optional<std::uint64_t> marker_after_commit(Clock::time_point now,
+                                                     std::uint64_t acknowledged);
     // While reads are held back: the marker again, when none came back for a while (a QoS 0
     // marker can be lost, e.g. while the echo connection reconnects).
     std::optional<std::uint64_t> marker_to_repeat(Clock::time_point now);

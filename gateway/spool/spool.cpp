@@ -548,31 +548,35 @@ void Spool::write_recent_sources(bool sync) {
 }
 
 bool Spool::commit() {
-    // The syncs run without the lock, so sessions can take and ack meanwhile. The active segment
-    // cannot go away under us: only the appending thread (ours) seals or removes it.
-    SegmentFile* file = nullptr;
+    // The syncs run without the lock, so sessions can take and ack, and the local link append,
+    // meanwhile. The active segment is synced through a second descriptor: an append may seal
+    // it, and an ack then delete it, while the sync runs.
+    std::optional<SegmentFile> active;
     std::vector<SegmentFile> sealed;
+    std::string error;
+    int cause = 0;
     std::uint64_t first = 0;
-    std::uint64_t end = 0;
     {
         std::lock_guard lock(mutex_);
         sealed.swap(sealed_unsynced_);
         if (unsynced_ && active_) {
-            file = &segments_.at(*active_).file;
+            SegmentFile& file = segments_.at(*active_).file;
+            active = file.duplicate(error);
+            // Out of descriptors: synced here, under the lock, as an exception.
+            if (!active && !file.sync(error)) {
+                cause = file.last_errno();
+            }
             unsynced_ = false;
         }
         first = std::exchange(first_uncommitted_seq_, next_seq_);
-        end = next_seq_;
     }
-    std::string error;
-    int cause = 0;
     for (auto& segment : sealed) {
         if (cause == 0 && !segment.sync(error)) {
             cause = segment.last_errno();
         }
     }
-    if (cause == 0 && file != nullptr && !file->sync(error)) {
-        cause = file->last_errno();
+    if (cause == 0 && active && !active->sync(error)) {
+        cause = active->last_errno();
     }
     if (cause == 0) {
         return true;
@@ -580,9 +584,12 @@ bool Spool::commit() {
     ++counters_.io_errors;
     spdlog::error("spool: {}", error);
     // Not synced again: after a failed fdatasync the kernel may have dropped the pages it could
-    // not write, so a retry that succeeds proves nothing about them.
+    // not write, so a retry that succeeds proves nothing about them. Given up: everything not
+    // known synced, also what was appended while this sync ran (into the same pages, and not
+    // acknowledged to the local broker: that waits for a later commit).
     std::lock_guard lock(mutex_);
-    give_up_unsynced(first, end);
+    give_up_unsynced(first, next_seq_);
+    first_uncommitted_seq_ = next_seq_;
     if (no_space(cause)) {
         disk_became_full(error);
     }

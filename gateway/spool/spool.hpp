@@ -24,18 +24,20 @@
 //
 // Failed syncs: Linux reports a write-back error once and may drop the pages it could not write,
 // so a later fdatasync of the same file can succeed although earlier data never reached the disk.
-// A failed commit() therefore gives up every record appended since the last good commit (the
-// local broker still has them, unacknowledged), seals the segment, and stores their
-// redeliveries anew instead of matching them to the copies it gave up.
+// A failed commit() therefore gives up every record appended since the last good commit, also
+// those appended while it ran (the local broker still has them all, unacknowledged), seals the
+// segment, and stores their redeliveries anew instead of matching them to the copies it gave up.
 // A full disk (ENOSPC) makes append() answer `full` and has_room() false until free space
 // returns (checked at most once a second), so the local link stops reading and the broker keeps
 // the messages; logged once per episode and counted.
 //
 // Draining: per device, in append order, at most `window` unacknowledged messages handed out at a
-// time; devices are independent. Thread-safe (one mutex), with one rule: append() and commit()
-// must always be called from the same thread (the local link thread); take/ack/requeue/expire/
-// tidy from any. No disk wait happens under the lock, which every take and ack needs: commit()
-// syncs without it (also the tail of a segment sealed since the last commit), and tidy() deletes
+// time; devices are independent. Thread-safe (one mutex), with two rules: append() is always
+// called from the same thread (the local link thread), and commit() from one thread at a time
+// (the link's syncer, while the link appends on: a commit covers what was appended before it
+// began); take/ack/requeue/expire/tidy from any. No disk wait happens under the lock, which every
+// append, take and ack needs: commit() syncs without it (through a second descriptor of the
+// active segment, and the tail of a segment sealed since the last commit), and tidy() deletes
 // finished segments and compacts acks.log without it. Deleting a 16 MiB segment took 9-17 ms
 // here, and under the lock it held up every session that long.
 
@@ -102,9 +104,10 @@ class Spool {
     // The local broker started a new session (its packet ids restart): stop matching sources.
     // Empties sources.log too (a file write and sync: call it where that may wait).
     void forget_recent_sources();
-    // Syncs what append() wrote since the last commit. False on an I/O error: the caller must not
-    // acknowledge those messages to their sender, and the spool has given them up (their
-    // redeliveries are stored anew; see the top of this file).
+    // Syncs what append() wrote since the last commit, before this call. False on an I/O error:
+    // the caller must not acknowledge those messages to their sender, nor any appended while
+    // this ran, and the spool has given them all up (their redeliveries are stored anew; see
+    // the top of this file).
     bool commit();
     // True while at least one record of max_record_bytes still fits and the disk is not full:
     // the local link reads from the broker only while this holds, so append() rarely has to

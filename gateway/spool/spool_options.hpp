@@ -13,9 +13,10 @@ namespace hubgate::spool {
 
 // When appended records are forced to stable storage (fdatasync).
 //  - always: before append() returns.
-//  - batch:  in commit(); the local link calls commit() after each read batch and before it
-//            releases the PUBACKs of that batch, so the local broker still never considers a
-//            message delivered before it is on disk, at one fdatasync per batch.
+//  - batch:  in commit(); the local link has commit() run (on its syncer thread) after each
+//            read batch and releases the PUBACKs of that batch only when it succeeded, so the
+//            local broker still never considers a message delivered before it is on disk, at
+//            one fdatasync per batch.
 // Either way every append that returned is in the page cache, so a killed process (kill -9)
 // loses nothing; the sync policy only matters for power loss or a kernel crash.
 enum class SyncMode { always, batch };

@@ -1,7 +1,9 @@
 // A LocalLink wired to a Spool that dies (as kill -9 would, no cleanup) inside its commit
 // handler: after the message was appended but before the link may release its PUBACK. Used by
 // local_link_test to show the broker then still holds the message, and the spool its mid.
-//   local_link_probe PORT CLIENT_ID FILTER SPOOL_DIR
+//   local_link_probe PORT CLIENT_ID FILTER SPOOL_DIR [hold-sync]
+// With hold-sync the spool's sync never returns instead (the link reads on meanwhile), and the
+// test kills the probe.
 #include <unistd.h>
 
 #include <chrono>
@@ -13,13 +15,23 @@
 #include "gateway/spool/spool.hpp"
 
 int main(int argc, char** argv) {
-    if (argc != 5) {
-        std::fprintf(stderr, "usage: local_link_probe PORT CLIENT_ID FILTER SPOOL_DIR\n");
+    if (argc != 5 && argc != 6) {
+        std::fprintf(stderr,
+                     "usage: local_link_probe PORT CLIENT_ID FILTER SPOOL_DIR [hold-sync]\n");
         return 2;
     }
+    const bool hold_sync = argc == 6 && std::string(argv[5]) == "hold-sync";
     std::string error;
     hubgate::spool::SpoolOptions spool_options;
     spool_options.dir = argv[4];
+    if (hold_sync) {
+        spool_options.fault = [](hubgate::spool::FileOp op, const std::filesystem::path&) {
+            while (op == hubgate::spool::FileOp::sync) {
+                std::this_thread::sleep_for(std::chrono::seconds{1});
+            }
+            return 0;
+        };
+    }
     auto spool = hubgate::spool::Spool::open(spool_options, error);
     if (!spool) {
         std::fprintf(stderr, "%s\n", error.c_str());
@@ -38,9 +50,15 @@ int main(int argc, char** argv) {
                          hubgate::spool::source_digest(message.topic, message.payload)};
         const auto result = spool->append(stored);
         std::printf("taken %s %s\n", stored.payload.c_str(), result.mid.c_str());
+        std::fflush(stdout);
         return hubgate::local::InboundVerdict::taken;
     };
-    handlers.commit = [&spool] {
+    handlers.commit = [&spool, hold_sync] {
+        if (hold_sync) {
+            std::printf("syncing\n");
+            std::fflush(stdout);
+            return spool->commit();  // never returns
+        }
         spool->commit();
         std::printf("committing\n");
         std::fflush(stdout);
