@@ -75,6 +75,11 @@ TEST_CASE("method table: a reply without a rid answers the oldest pending call o
     CHECK_FALSE(table.take({"d0", "", "", true}));         // a device with none pending
     CHECK(table.take({"d1", "", "", true})->rid == "r2");  // any method
     CHECK(table.size() == 0);
+
+    // Oldest by arrival, not by the rid's spelling.
+    table.add({"d1", "reboot", "b", kStart, kStart + 10s});
+    table.add({"d1", "reboot", "a", kStart, kStart + 10s});
+    CHECK(table.take({"d1", "", "reboot", true})->rid == "b");
 }
 
 TEST_CASE("method table: deadlines expire in order, the earliest one is the timer") {
@@ -90,7 +95,7 @@ TEST_CASE("method table: deadlines expire in order, the earliest one is the time
     CHECK_FALSE(table.next_deadline());
 }
 
-TEST_CASE("method table: a duplicate rid is refused; a lost session drops only its device") {
+TEST_CASE("method table: a duplicate rid is refused, a lost session drops only its device") {
     MethodTable table = three_calls();
     CHECK_FALSE(table.add({"d1", "reboot", "r1", kStart, kStart + 99s}));
     CHECK(table.add({"d2", "reboot", "r1", kStart, kStart + 5s}));  // same rid, other device
@@ -181,7 +186,7 @@ TEST_CASE("method calls: a duplicate rid is counted and not handed to the device
     CHECK(rig.replies().size() == 1);  // one answer for the rid
 }
 
-TEST_CASE("method calls: a lost session forgets its calls; neither a reply nor a 504 follows") {
+TEST_CASE("method calls: a lost session forgets its calls, no reply or 504 follows") {
     Calls rig;
     REQUIRE(rig.calls.handed({"dev", "reboot", "1", "{}"}, 5s));
     REQUIRE(rig.calls.handed({"other", "reboot", "1", "{}"}, 5s));
