@@ -124,32 +124,6 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
         return nullptr;
     }
     auto& b = *bridge;
-    b.deferred_ = std::make_unique<WorkQueue>();
-    b.downlink_ = std::make_unique<DownlinkRouter>(
-        DownlinkDeps{rules, *b.devices_, b.local_publisher_, b.methods_, b.counters_, *b.deferred_,
-                     nullptr, nullptr, b.desired_.get(), b.deferred_.get()});
-    b.sessions_ = std::make_unique<session::SessionManager>(
-        settings.session, settings.manager, b.upstream_factory_, *b.downlink_, b.clock_);
-    b.hub_ = std::make_unique<SessionManagerLink>(*b.sessions_);
-    b.downlink_->set_hub(*b.hub_);
-    // A C2D message is journaled before the hub has its PUBACK, and forgotten once the local
-    // broker acknowledged its local publish.
-    b.sessions_->set_c2d_keeper(*b.c2d_journal_);
-    b.downlink_->set_c2d_keeper(*b.c2d_journal_);
-    session::SessionManager* sessions = b.sessions_.get();
-    b.sender_ = std::make_unique<SpoolSender>(
-        *b.spool_, *b.hub_, b.counters_,
-        [sessions](std::function<void()> task) { sessions->execute(std::move(task)); });
-    b.downlink_->set_sender(*b.sender_);
-    DownlinkRouter* downlink = b.downlink_.get();
-    b.sender_->on_twin_answer(
-        [downlink](const mappings::UplinkRoute& route, const session::TwinResult& result) {
-            downlink->deliver_twin_answer(route, result);
-        });
-    b.uplink_ = std::make_unique<UplinkPipeline>(UplinkDeps{
-        rules, *b.devices_, *b.spool_, *b.sender_, *b.hub_, b.methods_, *b.downlink_, b.counters_});
-    b.uplink_->set_poison_guard(*b.poison_);
-
     local::LocalLinkOptions link_options;
     if (!local_options_from(config, b.filters_, link_options, error)) {
         errors.push_back(error);
@@ -161,15 +135,15 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
             std::make_unique<local::PubackEcho>(link_options, [&b] { b.local_->wake(); });
     }
     local::LocalLinkHandlers handlers;
-    UplinkPipeline* uplink = b.uplink_.get();
     spool::Spool* spool = b.spool_.get();
     local::UnconfirmedWindow* unconfirmed = b.unconfirmed_.get();
-    handlers.on_message = [uplink, unconfirmed, spool](const local::InboundMessage& message) {
+    // The uplink pipeline is built below, before start() runs the link.
+    handlers.on_message = [&b, unconfirmed, spool](const local::InboundMessage& message) {
         const auto packet_id = static_cast<uint32_t>(message.packet_id);
         // This thread is the only one that appends: a count that did not move means not stored.
         const auto& counts = spool->counters();
         const auto stored_before = counts.appended.load() + counts.redeliveries.load();
-        if (uplink->handle(message.topic, message.payload, packet_id) == UplinkOutcome::retry) {
+        if (b.uplink_->handle(message.topic, message.payload, packet_id) == UplinkOutcome::retry) {
             return local::InboundVerdict::refused;
         }
         if (packet_id != 0 &&
@@ -212,9 +186,19 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
         }
     };
     b.local_ = std::make_unique<local::LocalLink>(std::move(link_options), std::move(handlers));
-    b.local_publisher_.attach(*b.local_);
+    b.local_publisher_ = std::make_unique<LocalLinkPublisher>(*b.local_);
+    b.deferred_ = std::make_unique<WorkQueue>();
     local::LocalLink* link = b.local_.get();
-    b.sender_->on_space_freed([link] { link->wake(); });
+    // A C2D message is journaled before the hub has its PUBACK, and forgotten once the local
+    // broker acknowledged its local publish.
+    b.hub_side_ = std::make_unique<HubActor>(
+        HubActorDeps{std::move(settings), b.upstream_factory_, b.clock_, *b.c2d_journal_, *b.spool_,
+                     b.counters_, rules, *b.devices_, *b.local_publisher_, *b.desired_,
+                     *b.deferred_, [link] { link->wake(); }});
+    auto& hub_side = *b.hub_side_;
+    b.uplink_ = std::make_unique<UplinkPipeline>(
+        UplinkDeps{rules, *b.devices_, *b.spool_, hub_side.sender(), hub_side.hub(),
+                   hub_side.methods(), b.counters_, b.poison_.get()});
     return bridge;
 }
 
@@ -236,15 +220,15 @@ bool Bridge::may_read_local() {
 
 bool Bridge::start(std::string& error) {
     // Queued on the local link before any session can hand down something newer.
-    downlink_->publish_kept_desired_states();
-    sender_->start();
-    sessions_->start();
+    hub_side_->downlink().publish_kept_desired_states();
+    hub_side_->sender().start();
+    hub_side_->sessions().start();
     // Devices that must receive downlinks get their sessions now; messages recovered from the
     // spool start draining as soon as their sessions connect.
     uplink_->open_startup_sessions(config_.sessions.startup_devices,
                                    config_.sessions.connect_seen_devices);
     for (const auto& device_id : spool_->devices_with_backlog()) {
-        sender_->notify(device_id);
+        hub_side_->sender().notify(device_id);
     }
     publish_c2d_leftovers();
     if (puback_echo_ && !puback_echo_->start(error)) {
@@ -273,8 +257,8 @@ void Bridge::publish_c2d_leftovers() {
             c2d_journal_->release(entry.ticket);
             continue;
         }
-        downlink_->on_c2d(session::C2dMessage{entry.device_id, std::move(entry.payload),
-                                              c2d->properties, entry.ticket});
+        hub_side_->downlink().on_c2d(session::C2dMessage{entry.device_id, std::move(entry.payload),
+                                                         c2d->properties, entry.ticket});
     }
     c2d_leftovers_.clear();
 }
@@ -289,11 +273,10 @@ void Bridge::stop() {
     if (puback_echo_) {
         puback_echo_->stop();
     }
-    sender_->stop();
-    sessions_->stop();
-    // Replies decided in session callbacks run now, while the sessions still exist (they are
-    // refused quietly by the stopped manager); no callback can post more after stop(). Desired
-    // updates still queued are kept on disk now, and published at the next start.
+    hub_side_->sender().stop();
+    hub_side_->sessions().stop();
+    // Desired updates still queued are kept on disk now, and published at the next start; no
+    // session callback can post more after stop().
     deferred_.reset();
     devices_->save();
     spool_->commit();
@@ -317,17 +300,12 @@ bool Bridge::reload_mappings(const config::Config& next, std::vector<std::string
 }
 
 void Bridge::housekeeping() {
-    sender_->tick();
+    hub_side_->sender().tick();
     // Deleting finished segments and compacting acks.log wait for the disk: done here, on the
     // main thread, not on the threads that carry messages.
     spool_->tidy();
     if (const auto dropped = spool_->expire(); dropped > 0) {
         spdlog::warn("spool: dropped {} messages older than the TTL", dropped);
-    }
-    for (const auto& expired : methods_.expire(std::chrono::steady_clock::now())) {
-        ++counters_.methods_timed_out;
-        spdlog::warn("method '{}' of {} (rid {}): no reply from the device in time", expired.method,
-                     expired.device_id, expired.rid);
     }
 }
 

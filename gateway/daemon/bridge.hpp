@@ -6,15 +6,17 @@
 //    UplinkPipeline::handle, which routes it (mapping engine) and, for telemetry, appends it to
 //    the spool before returning (reported patches and twin GETs too), so the broker's PUBACK
 //    only follows the spool write. Method replies are handed to the device's session at once.
-//  - session manager thread (gateway/session): the device sessions. Their callbacks
-//    (DownlinkRouter) render downlinks and queue them on the local link. The spool sender
-//    (SpoolSender) runs here too: it drains the spool per device through the sessions within the
-//    in-flight window and acks the spool on the hub's PUBACK.
+//  - session manager thread (gateway/session), the hub side (HubActor): the device sessions.
+//    Their callbacks (DownlinkRouter) render downlinks and queue them on the local link. The
+//    spool sender (SpoolSender) runs here too: it drains the spool per device through the
+//    sessions within the in-flight window and acks the spool on the hub's PUBACK. So do the
+//    pending direct-method calls (MethodCalls): one table, one timer that answers 504, and the
+//    devices' replies posted here by the local link thread.
 //  - upstream thread (one epoll loop for every MQTT/TLS session), or Paho's threads for
 //    sessions over WebSocket or a proxy: the sessions' sockets.
-//  - deferred work thread (WorkQueue): replies to the hub decided inside a session callback, and
-//    desired-property updates (kept on disk in the state directory, then published locally).
-//  - main thread: waits for signals and does housekeeping (spool TTL, method expiry, counters).
+//  - deferred work thread (WorkQueue): desired-property updates (kept on disk in the state
+//    directory with an fsync the hub thread must not wait for, then published locally).
+//  - main thread: waits for signals and does housekeeping (spool TTL and tidy, counters).
 // The local link, session manager, upstream and deferred work threads beat a heartbeat on every
 // loop turn (gateway/liveness); the main thread stops the systemd watchdog pings while one is
 // stuck. A message is noted before it enters a plugin's uplink hook (PoisonGuard), so one that
@@ -31,20 +33,16 @@
 #include "gateway/daemon/desired_state_store.hpp"
 #include "gateway/daemon/device_registry.hpp"
 #include "gateway/daemon/downlink_journal.hpp"
-#include "gateway/daemon/downlink_router.hpp"
+#include "gateway/daemon/hub_actor.hpp"
 #include "gateway/daemon/local_link_publisher.hpp"
 #include "gateway/daemon/mapping_loading.hpp"
-#include "gateway/daemon/method_correlator.hpp"
 #include "gateway/daemon/poison_guard.hpp"
-#include "gateway/daemon/session_manager_link.hpp"
-#include "gateway/daemon/spool_sender.hpp"
 #include "gateway/daemon/uplink_pipeline.hpp"
 #include "gateway/daemon/work_queue.hpp"
 #include "gateway/local/local_link.hpp"
 #include "gateway/local/puback_echo.hpp"
 #include "gateway/local/unconfirmed_window.hpp"
 #include "gateway/session/clock.hpp"
-#include "gateway/session/session_manager.hpp"
 #include "gateway/session/upstream_factory.hpp"
 #include "gateway/spool/spool.hpp"
 
@@ -80,7 +78,9 @@ class Bridge {
     std::size_t subscription_count() const { return filters_.size(); }
     // Every device session's state and counters (waits for the session manager's loop: not
     // from a session callback).
-    std::vector<session::SessionSnapshot> session_snapshots() { return sessions_->snapshot(); }
+    std::vector<session::SessionSnapshot> session_snapshots() {
+        return hub_side_->sessions().snapshot();
+    }
     const spool::Spool& spool() const { return *spool_; }
     const config::Config& config() const { return config_; }
 
@@ -104,18 +104,18 @@ class Bridge {
     std::unique_ptr<spool::Spool> spool_;
     std::unique_ptr<DownlinkJournal> c2d_journal_;
     std::vector<DownlinkJournal::Entry> c2d_leftovers_;  // published again by start()
-    MethodCorrelator methods_;
-    LocalLinkPublisher local_publisher_;
     session::SystemClock clock_;
     session::DefaultUpstreamFactory upstream_factory_;
-    // Destroyed before the parts above, in reverse order of declaration.
-    std::unique_ptr<WorkQueue> deferred_;
-    std::unique_ptr<DownlinkRouter> downlink_;
-    std::unique_ptr<session::SessionManager> sessions_;
-    std::unique_ptr<SessionManagerLink> hub_;
-    std::unique_ptr<SpoolSender> sender_;
-    std::unique_ptr<UplinkPipeline> uplink_;
+    // Built in open() each from the parts before it; destroyed in reverse order of declaration.
+    // The local link's handlers call the uplink pipeline, built after the link: they run only
+    // once start() has started the link.
     std::unique_ptr<local::LocalLink> local_;
+    std::unique_ptr<LocalLinkPublisher> local_publisher_;
+    std::unique_ptr<HubActor> hub_side_;
+    // Built before the hub side, declared after it: its queued desired updates still go
+    // through the downlink router when it drains.
+    std::unique_ptr<WorkQueue> deferred_;
+    std::unique_ptr<UplinkPipeline> uplink_;
     // Bounds the local messages taken whose PUBACKs the broker has not processed yet (what it
     // would redeliver after a crash); the window is used on the local link thread only.
     std::unique_ptr<local::PubackEcho> puback_echo_;

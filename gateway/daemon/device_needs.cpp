@@ -31,15 +31,12 @@ session::DeviceNeeds DeviceNeedsCache::probe(const std::string& device_id) {
     vars.version = 1;
     session::DeviceNeeds needs;
     const auto rules = mappings_.current();
-    auto has = [&](mappings::DownlinkKind kind, mappings::DownlinkRoute* route_out) {
+    auto has = [&](mappings::DownlinkKind kind) {
         bool needed = false;
         devices_.read([&](const mappings::DeviceDirectory& directory) {
             auto result = rules->set->render_downlink(device_id, kind, vars, "{}", directory);
-            if (auto* route = std::get_if<mappings::DownlinkRoute>(&result)) {
+            if (std::holds_alternative<mappings::DownlinkRoute>(result)) {
                 needed = true;
-                if (route_out != nullptr) {
-                    *route_out = std::move(*route);
-                }
                 return;
             }
             needed = std::get<mappings::Rejection>(result).reason !=
@@ -47,16 +44,12 @@ session::DeviceNeeds DeviceNeedsCache::probe(const std::string& device_id) {
         });
         return needed;
     };
-    mappings::DownlinkRoute method_route;
-    needs.c2d = has(mappings::DownlinkKind::c2d, nullptr);
-    needs.desired = has(mappings::DownlinkKind::desired, nullptr) ||
-                    has(mappings::DownlinkKind::desired_patch, nullptr);
-    needs.methods = has(mappings::DownlinkKind::method, &method_route);
+    needs.c2d = has(mappings::DownlinkKind::c2d);
+    needs.desired =
+        has(mappings::DownlinkKind::desired) || has(mappings::DownlinkKind::desired_patch);
+    // A method's timeout is the rule's, applied where the call waits (method_calls.hpp).
+    needs.methods = has(mappings::DownlinkKind::method);
     needs.twin = needs.desired;
-    if (needs.methods && method_route.reply_timeout.count() > 0) {
-        needs.method_timeout =
-            std::chrono::duration_cast<session::Millis>(method_route.reply_timeout);
-    }
     return needs;
 }
 

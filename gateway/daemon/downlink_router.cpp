@@ -110,33 +110,23 @@ void DownlinkRouter::on_method(const session::MethodCall& call) {
     if (const auto* rejection = std::get_if<mappings::Rejection>(&result)) {
         count_downlink_rejection(deps_.counters, *rejection, call.device_id,
                                  mappings::DownlinkKind::method);
-        answer_method_later(
+        deps_.methods.refuse(
             call, method_status_for(rejection->reason),
             std::string(mappings::to_string(rejection->reason)) + ": " + rejection->text);
         return;
     }
     const auto& route = std::get<mappings::DownlinkRoute>(result);
     if (auto why = oversized(route)) {
-        answer_method_later(call, 413, std::move(*why));
+        deps_.methods.refuse(call, 413, std::move(*why));
         return;
     }
-    // Registered before publishing: a fast device may reply before publish() returns.
-    deps_.methods.add({call.device_id, call.name, call.rid,
-                       std::chrono::steady_clock::now() + route.reply_timeout});
-    if (!publish(call.device_id, route)) {
-        mappings::UplinkRoute reply;
-        reply.kind = mappings::UplinkKind::method_reply;
-        reply.device_id = call.device_id;
-        reply.request_id = call.rid;
-        deps_.methods.take_for(reply);
-        answer_method_later(call, 503, "the local broker did not take the request");
+    // Pending before it is published: the device's reply is posted to this thread, so it is
+    // matched only after this returns, however fast the device is.
+    if (!deps_.methods.handed(call, route.reply_timeout)) {
+        return;  // a duplicate of a call still pending: the first one's answer answers it
     }
-}
-
-void DownlinkRouter::on_state(const std::string& device_id, session::SessionState state) {
-    spdlog::debug("session {}: {}", device_id, session::to_string(state));
-    if (deps_.sender != nullptr) {
-        deps_.sender->session_state(device_id, state);
+    if (!publish(call.device_id, route)) {
+        deps_.methods.withdraw(call, 503, "the local broker did not take the request");
     }
 }
 
@@ -238,20 +228,6 @@ void DownlinkRouter::release_kept(std::uint64_t kept_ticket) {
     if (kept_ticket != 0 && deps_.kept_c2d != nullptr) {
         deps_.kept_c2d->release(kept_ticket);
     }
-}
-
-void DownlinkRouter::answer_method_later(const session::MethodCall& call, int status,
-                                         std::string why) {
-    spdlog::warn("method '{}' for {} answered {}: {}", call.name, call.device_id, status, why);
-    if (deps_.hub == nullptr) {
-        return;
-    }
-    HubLink* hub = deps_.hub;
-    std::string body = nlohmann::json{{"error", std::move(why)}}.dump();
-    deps_.deferred.post(
-        [hub, device_id = call.device_id, rid = call.rid, status, body = std::move(body)] {
-            hub->reply_method(device_id, rid, status, body);
-        });
 }
 
 }  // namespace hubgate::daemon

@@ -14,10 +14,8 @@
 #include "gateway/daemon/bridge_counters.hpp"
 #include "gateway/daemon/desired_state_store.hpp"
 #include "gateway/daemon/device_registry.hpp"
-#include "gateway/daemon/hub_link.hpp"
 #include "gateway/daemon/local_publisher.hpp"
-#include "gateway/daemon/method_correlator.hpp"
-#include "gateway/daemon/spool_sender.hpp"
+#include "gateway/daemon/method_calls.hpp"
 #include "gateway/daemon/work_queue.hpp"
 #include "gateway/session/c2d_keeper.hpp"
 #include "gateway/session/session_listener.hpp"
@@ -35,12 +33,9 @@ struct DownlinkDeps {
     const ActiveMappings& mappings;
     const DeviceRegistry& devices;
     LocalPublisher& local;
-    MethodCorrelator& methods;
+    // Where a method call waits for the device's reply, and how a refused one is answered.
+    MethodCalls& methods;
     BridgeCounters& counters;
-    // Where replies to the hub are sent from (never from a session callback itself).
-    WorkQueue& deferred;
-    HubLink* hub = nullptr;         // set once the session manager exists
-    SpoolSender* sender = nullptr;  // told about session state changes
     // Keeps each device's whole desired document; without one, only patch topics get desired
     // updates (unit tests of other kinds).
     DesiredStateStore* desired = nullptr;
@@ -52,19 +47,17 @@ struct DownlinkDeps {
     session::C2dKeeper* kept_c2d = nullptr;
 };
 
-// The session manager's listener. Callbacks run on the session manager's thread.
+// What the sessions hand down, rendered. Every call runs on the session manager's thread (the
+// hub actor, hub_actor.hpp, passes the sessions' callbacks on).
 class DownlinkRouter final : public session::SessionListener {
   public:
     explicit DownlinkRouter(DownlinkDeps deps) : deps_(deps) {}
 
-    void set_hub(HubLink& hub) { deps_.hub = &hub; }
-    void set_sender(SpoolSender& sender) { deps_.sender = &sender; }
-    void set_c2d_keeper(session::C2dKeeper& keeper) { deps_.kept_c2d = &keeper; }
-
     void on_c2d(const session::C2dMessage& message) override;
+    // Published to the device's method topic and left waiting in `methods`; answered at once
+    // (400/404/413/501/503) when it cannot be handed over.
     void on_method(const session::MethodCall& call) override;
     void on_desired(const session::DesiredUpdate& update) override;
-    void on_state(const std::string& device_id, session::SessionState state) override;
 
     // The hub's answer to a twin GET a legacy device asked for (`route` is its twin_get route).
     void deliver_twin_answer(const mappings::UplinkRoute& route, const session::TwinResult& result);
@@ -100,7 +93,6 @@ class DownlinkRouter final : public session::SessionListener {
     void release_kept(std::uint64_t kept_ticket);
     // Why `route`'s payload (after plugins) is too large to publish, counted; nullopt when not.
     std::optional<std::string> oversized(const mappings::DownlinkRoute& route);
-    void answer_method_later(const session::MethodCall& call, int status, std::string why);
     // on_desired's work: keep the update (on disk), then publish the state and the patch.
     void keep_and_publish_desired(const session::DesiredUpdate& update);
 

@@ -27,7 +27,10 @@ class HubLink {
     virtual void patch_reported(const std::string& device_id, const nlohmann::json& patch,
                                 session::TwinCallback done) = 0;
     virtual void get_twin(const std::string& device_id, session::TwinCallback done) = 0;
-    // Answers a direct method the hub asked; false when `rid` is not waiting any more.
+    // Answers the direct-method request `rid` the device's session handed down, at once. On the
+    // session manager's thread only (where the pending calls are kept, method_calls.hpp). False,
+    // and nothing is sent, when the device's session is not connected: the hub failed its calls
+    // when that session ended.
     virtual bool reply_method(const std::string& device_id, const std::string& rid, int status,
                               const std::string& payload) = 0;
 };

@@ -9,7 +9,7 @@ namespace hubgate::daemon {
 // Queues downlinks on the local link (sent in order once connected).
 class LocalLinkPublisher final : public LocalPublisher {
   public:
-    void attach(local::LocalLink& link) { link_ = &link; }
+    explicit LocalLinkPublisher(local::LocalLink& link) : link_(link) {}
 
     bool publish(const std::string& topic, const std::string& payload, int qos, bool retain,
                  std::string& error) override {
@@ -19,11 +19,7 @@ class LocalLinkPublisher final : public LocalPublisher {
     // The link reports `ticket` to its on_publish_done handler (the C2D journal).
     bool publish_kept(const std::string& topic, const std::string& payload, int qos, bool retain,
                       std::uint64_t ticket, std::string& error) override {
-        if (link_ == nullptr) {
-            error = "the local link is not running";
-            return false;
-        }
-        if (!link_->publish(topic, payload, qos, retain, ticket)) {
+        if (!link_.publish(topic, payload, qos, retain, ticket)) {
             error = "the local link's queue is full";
             return false;
         }
@@ -31,7 +27,7 @@ class LocalLinkPublisher final : public LocalPublisher {
     }
 
   private:
-    local::LocalLink* link_ = nullptr;
+    local::LocalLink& link_;
 };
 
 }  // namespace hubgate::daemon

@@ -30,8 +30,7 @@ void SessionManagerLink::get_twin(const std::string& device_id, session::TwinCal
 
 bool SessionManagerLink::reply_method(const std::string& device_id, const std::string& rid,
                                       int status, const std::string& payload) {
-    manager_.reply_method(device_id, rid, status, payload);
-    return true;
+    return manager_.reply_method(device_id, rid, status, payload);
 }
 
 }  // namespace hubgate::daemon

@@ -136,11 +136,14 @@ class SpoolSender::Inbox : public std::enable_shared_from_this<Inbox> {
 };
 
 SpoolSender::SpoolSender(spool::Spool& spool, HubLink& hub, BridgeCounters& counters,
-                         Executor executor)
+                         Executor executor, TwinAnswerFn twin_answer,
+                         std::function<void()> space_freed)
     : spool_(spool),
       hub_(hub),
       counters_(counters),
-      inbox_(std::make_shared<Inbox>(*this, std::move(executor))) {}
+      inbox_(std::make_shared<Inbox>(*this, std::move(executor))),
+      space_freed_(std::move(space_freed)),
+      twin_answer_(std::move(twin_answer)) {}
 
 SpoolSender::~SpoolSender() {
     inbox_->detach();

@@ -52,16 +52,13 @@ using Executor = std::function<void(std::function<void()>)>;
 // calls back into the manager from inside a session callback.
 class SpoolSender {
   public:
-    SpoolSender(spool::Spool& spool, HubLink& hub, BridgeCounters& counters, Executor executor);
+    // `twin_answer` receives the hub's answers to spooled twin GETs; `space_freed` is called
+    // after acks freed spool space, to resume a paused reader. Both on the executor's thread.
+    SpoolSender(spool::Spool& spool, HubLink& hub, BridgeCounters& counters, Executor executor,
+                TwinAnswerFn twin_answer = {}, std::function<void()> space_freed = {});
     ~SpoolSender();
     SpoolSender(const SpoolSender&) = delete;
     SpoolSender& operator=(const SpoolSender&) = delete;
-
-    // Called (on the executor's thread) after acks freed spool space, to resume a paused reader.
-    void on_space_freed(std::function<void()> callback) { space_freed_ = std::move(callback); }
-    // Receives the hub's answers to spooled twin GETs (on the session manager's thread). Set
-    // before start().
-    void on_twin_answer(TwinAnswerFn callback) { twin_answer_ = std::move(callback); }
 
     // Events posted before start() wait for it.
     void start();
@@ -146,8 +143,8 @@ class SpoolSender {
 
     // Executor's thread only.
     std::map<std::string, DeviceProgress, std::less<>> devices_;
-    std::function<void()> space_freed_;
-    TwinAnswerFn twin_answer_;
+    const std::function<void()> space_freed_;
+    const TwinAnswerFn twin_answer_;
     bool freed_in_batch_ = false;
     // Waiting devices are looked at this often, not after every batch: the walk covers every
     // device, and batches come as often as acknowledgements do.

@@ -136,20 +136,8 @@ UplinkOutcome UplinkPipeline::store(std::string_view topic, const spool::SpoolMe
 
 UplinkOutcome UplinkPipeline::method_reply(std::string_view topic,
                                            const mappings::UplinkRoute& route) {
-    const auto request = deps_.methods.take_for(route);
-    if (!request) {
-        count_rejection(deps_.counters, BridgeReject::unmatched_reply, topic,
-                        "no method request of " + route.device_id +
-                            " is waiting for this reply (answered, timed out, or unknown rid)");
-        return UplinkOutcome::refused;
-    }
-    ++deps_.counters.method_replies;
-    deps_.counters.method_roundtrip.observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - request->handed_at)
-            .count());
-    // An empty reply is sent as JSON null: the hub's callers expect a JSON payload.
-    deps_.hub.reply_method(route.device_id, request->request.rid, route.status,
-                           route.payload.empty() ? "null" : route.payload);
+    // Matched with its call on the hub thread; a reply nothing waits for is counted there.
+    deps_.methods.post_reply(route, topic);
     return UplinkOutcome::accepted;
 }
 

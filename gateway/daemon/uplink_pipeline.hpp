@@ -2,7 +2,8 @@
 // Device → cloud: every message the local link takes from the local broker goes through here.
 // It is routed by the mapping engine; telemetry, reported patches and twin requests are written
 // to the spool before this returns (so the local broker's PUBACK only follows the spool write)
-// and the spool sender is told. Method replies go straight to the device's session: the hub's
+// and the spool sender is told. Method replies go to the waiting call (method_calls.hpp) and from
+// there to the device's session, never to the spool: the hub's
 // method request lives only as long as the session that received it, so a reply kept across a
 // restart or an outage would answer a request the hub has already failed.
 
@@ -17,9 +18,8 @@
 #include "gateway/daemon/bridge_counters.hpp"
 #include "gateway/daemon/device_needs.hpp"
 #include "gateway/daemon/device_registry.hpp"
-#include "gateway/daemon/downlink_router.hpp"
 #include "gateway/daemon/hub_link.hpp"
-#include "gateway/daemon/method_correlator.hpp"
+#include "gateway/daemon/method_calls.hpp"
 #include "gateway/daemon/poison_guard.hpp"
 #include "gateway/daemon/spool_sender.hpp"
 #include "gateway/spool/spool.hpp"
@@ -29,7 +29,7 @@ namespace hubgate::daemon {
 
 // What became of one local message.
 enum class UplinkOutcome {
-    accepted,  // stored in the spool (method replies: handed to the device's session)
+    accepted,  // stored in the spool (method replies: handed to the hub thread)
     refused,   // refused for good (counted and logged): acknowledge it so it is not sent again
     retry,     // could not be stored now (spool full or failing): do not acknowledge it
 };
@@ -44,15 +44,18 @@ struct UplinkDeps {
     spool::Spool& spool;
     SpoolSender& sender;
     HubLink& hub;
-    MethodCorrelator& methods;
-    DownlinkRouter& downlink;
+    // Method replies go here (posted to the hub thread, where the calls wait).
+    MethodCalls& methods;
     BridgeCounters& counters;
+    // Keeps messages that crashed plugins out of them (see poison_guard.hpp); none if nullptr.
+    PoisonGuard* guard = nullptr;
 };
 
 // Routes local messages. handle() is called from the local link's thread only.
 class UplinkPipeline {
   public:
-    explicit UplinkPipeline(UplinkDeps deps) : deps_(deps), needs_(deps.mappings, deps.devices) {}
+    explicit UplinkPipeline(UplinkDeps deps)
+        : deps_(deps), needs_(deps.mappings, deps.devices), guard_(deps.guard) {}
 
     // `packet_id`: the local PUBLISH's MQTT packet id (0 for QoS 0). With the topic and payload
     // it lets the spool recognise the local broker redelivering a message it already holds, so a
@@ -63,9 +66,6 @@ class UplinkPipeline {
     // publish again: the configured ones, and (when `seen_devices`) every device remembered in
     // the state directory whose mapping has a downlink.
     void open_startup_sessions(const std::vector<std::string>& configured, bool seen_devices);
-
-    // Keeps messages that crashed plugins out of them (see poison_guard.hpp); none by default.
-    void set_poison_guard(PoisonGuard& guard) { guard_ = &guard; }
 
   private:
     UplinkOutcome telemetry(std::string_view topic, mappings::UplinkRoute& route,
@@ -87,7 +87,7 @@ class UplinkPipeline {
     std::set<std::string, std::less<>> sessions_opened_;
     std::set<std::string, std::less<>> twin_opened_;
     std::uint64_t rules_generation_ = 0;
-    PoisonGuard* guard_ = nullptr;
+    PoisonGuard* const guard_;
 };
 
 }  // namespace hubgate::daemon

@@ -1,6 +1,6 @@
 #pragma once
-// One thread that runs posted tasks in order: lets a session callback hand work that calls back
-// into the session manager to another thread (callbacks must never do that themselves).
+// One thread that runs posted tasks in order: lets a session callback hand work that waits for
+// the disk to another thread (the desired-state store's write and fsync, then the publish).
 
 #include <condition_variable>
 #include <deque>

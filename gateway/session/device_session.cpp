@@ -80,7 +80,6 @@ void DeviceSession::add_needs(const DeviceNeeds& needs) {
     needs_.methods = needs_.methods || needs.methods;
     needs_.desired = needs_.desired || needs.desired;
     needs_.twin = needs_.twin || needs.twin || needs.desired;
-    needs_.method_timeout = std::max(needs_.method_timeout, needs.method_timeout);
     if (state_ != SessionState::Connected) {
         return;  // the next connect subscribes to everything needed
     }
@@ -258,7 +257,6 @@ void DeviceSession::on_link_down(SteadyTime /*now*/, PublishStatus publish_statu
         it->rid.reset();
         ++it;
     }
-    methods_.clear();
 }
 
 void DeviceSession::handle_connection_lost(const std::string& cause, LossOrigin origin,
@@ -427,7 +425,7 @@ void DeviceSession::handle_method_request(const std::string& name, const std::st
         answer_method(rid, 501, error_body(501, "no method mapping for this device"));
         return;
     }
-    methods_[rid] = now + needs_.method_timeout;
+    last_activity_ = now;
     host_.listener().on_method(MethodCall{device_id_, name, rid, payload});
 }
 
@@ -439,11 +437,9 @@ void DeviceSession::answer_method(const std::string& rid, int status, const std:
 
 bool DeviceSession::reply_method(const std::string& rid, int status, const std::string& payload,
                                  SteadyTime now) {
-    const auto it = methods_.find(rid);
-    if (it == methods_.end() || state_ != SessionState::Connected) {
+    if (state_ != SessionState::Connected) {
         return false;
     }
-    methods_.erase(it);
     counters_.methods_answered++;
     last_activity_ = now;
     answer_method(rid, status, payload);
@@ -537,17 +533,6 @@ void DeviceSession::tick(SteadyTime now) {
                 set_state(SessionState::Connecting, now);
                 upstream_->disconnect();
                 break;
-            }
-            for (auto it = methods_.begin(); it != methods_.end();) {
-                if (now < it->second) {
-                    ++it;
-                    continue;
-                }
-                counters_.methods_timed_out++;
-                spdlog::info("session {}: method {} got no reply in time; answering 504",
-                             device_id_, it->first);
-                answer_method(it->first, 504, error_body(504, "the device did not answer in time"));
-                it = methods_.erase(it);
             }
             break;
         default:

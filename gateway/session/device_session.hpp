@@ -1,7 +1,8 @@
 #pragma once
 // One device's upstream session: connects with the device's credentials, renews its token,
 // backs off after failures, subscribes to what the device's mapping needs, runs the twin
-// reconnection flow, tracks twin requests and method calls, and reports telemetry acks.
+// reconnection flow, tracks twin requests, hands method calls down and sends their answers, and
+// reports telemetry acks. Pending method calls are kept above it (daemon/method_calls.hpp).
 // Single-threaded: every call comes from the session manager's thread.
 
 #include <cstdint>
@@ -45,7 +46,7 @@ class DeviceSession {
     void start(SteadyTime now);          // Idle/Closed/Replaced -> WaitingToConnect
     void begin_connect(SteadyTime now);  // the host granted a connect slot
     void close(SteadyTime now);          // graceful: DISCONNECT, fail what is pending
-    void tick(SteadyTime now);           // timers: retry, renewal, twin and method deadlines
+    void tick(SteadyTime now);           // timers: retry, renewal, twin deadlines
     // When the session last carried traffic (for idle closing).
     SteadyTime last_activity() const { return last_activity_; }
     // True once a close() has finished with the upstream (or it was never connected).
@@ -66,7 +67,8 @@ class DeviceSession {
                            PublishCallback done, SteadyTime now);
     void get_twin(TwinCallback done, SteadyTime now);
     void patch_reported(const nlohmann::json& patch, TwinCallback done, SteadyTime now);
-    // False when `rid` is not waiting (answered already, timed out, or unknown).
+    // Sends the answer to the hub's method request `rid`; false (nothing sent) when the session
+    // is not connected. Which rids are still waiting is the caller's to know.
     bool reply_method(const std::string& rid, int status, const std::string& payload,
                       SteadyTime now);
 
@@ -149,7 +151,6 @@ class DeviceSession {
     uint64_t last_rid_ = 0;
     std::map<uint64_t, PendingPublish> publishes_;
     std::list<TwinOp> twin_ops_;
-    std::map<std::string, SteadyTime> methods_;  // rid -> deadline
     SessionCounters counters_;
 };
 

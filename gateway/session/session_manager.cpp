@@ -96,7 +96,7 @@ class SessionManager::Relay final : public UpstreamEvents {
 
 SessionManager::SessionManager(SessionOptions session_options, ManagerOptions manager_options,
                                UpstreamFactory& upstream, SessionListener& listener,
-                               const Clock& clock, UniformRandom random)
+                               const Clock& clock, C2dKeeper* c2d_keeper, UniformRandom random)
     : session_options_(std::move(session_options)),
       manager_options_(manager_options),
       upstream_(upstream),
@@ -104,6 +104,7 @@ SessionManager::SessionManager(SessionOptions session_options, ManagerOptions ma
       clock_(clock),
       random_(std::move(random)),
       server_uri_(server_uri(session_options_)),
+      c2d_keeper_(c2d_keeper),
       connect_bucket_(manager_options.connect_rate,
                       default_burst(manager_options.connect_rate, manager_options.connect_burst),
                       clock.now()),
@@ -151,6 +152,29 @@ void SessionManager::post(Task task) {
     wake_.notify_one();
 }
 
+void SessionManager::execute_at(SteadyTime when, std::function<void()> task) {
+    {
+        std::lock_guard lock(mutex_);
+        timed_tasks_.emplace(when, std::move(task));
+    }
+    wake_.notify_one();
+}
+
+void SessionManager::run_due_tasks(SteadyTime now) {
+    std::vector<Task> due;
+    {
+        std::lock_guard lock(mutex_);
+        const auto end = timed_tasks_.upper_bound(now);
+        for (auto it = timed_tasks_.begin(); it != end; ++it) {
+            due.push_back(std::move(it->second));
+        }
+        timed_tasks_.erase(timed_tasks_.begin(), end);
+    }
+    for (auto& task : due) {
+        task();
+    }
+}
+
 void SessionManager::post_batch(std::vector<Task> tasks) {
     {
         std::lock_guard lock(mutex_);
@@ -187,7 +211,10 @@ void SessionManager::loop() {
                 lock,
                 std::clamp<SteadyTime::duration>(wake_at - now, SteadyTime::duration::zero(),
                                                  liveness::kMaxIdleWait),
-                [this, stop_begun] { return !tasks_.empty() || (stopping_ && !stop_begun); });
+                [this, stop_begun, wake_at] {
+                    return !tasks_.empty() || (stopping_ && !stop_begun) ||
+                           (!timed_tasks_.empty() && timed_tasks_.begin()->first < wake_at);
+                });
             tasks.swap(tasks_);
             stopping = stopping_;
         }
@@ -208,6 +235,7 @@ void SessionManager::loop() {
             connect_queue_.clear();
         }
         run_timers(now, false);
+        run_due_tasks(now);
         if (stop_deadline && (closing_.empty() || now >= *stop_deadline)) {
             closing_.clear();
             return;
@@ -225,10 +253,14 @@ void SessionManager::run_pending() {
         task();
     }
     run_timers(clock_.now(), true);
+    run_due_tasks(clock_.now());
 }
 
 SteadyTime SessionManager::next_wake(SteadyTime now) {
     auto wake = now + manager_options_.tick;
+    if (!timed_tasks_.empty()) {  // under mutex_ (the loop's wait)
+        wake = std::min(wake, timed_tasks_.begin()->first);
+    }
     // With every connect slot taken, a finished connect (a task) wakes the loop instead.
     if (!connect_queue_.empty() && connecting_.size() < manager_options_.max_connecting) {
         wake = std::min(wake, connect_bucket_.next_available(now));
@@ -325,16 +357,10 @@ void SessionManager::patch_reported(const std::string& device_id, nlohmann::json
     });
 }
 
-void SessionManager::reply_method(const std::string& device_id, const std::string& rid, int status,
-                                  std::string payload) {
-    post([this, device_id, rid, status, payload = std::move(payload)] {
-        const auto it = sessions_.find(device_id);
-        if (it == sessions_.end() ||
-            !it->second->reply_method(rid, status, payload, clock_.now())) {
-            spdlog::info("session {}: reply to method request {} came too late; dropped", device_id,
-                         rid);
-        }
-    });
+bool SessionManager::reply_method(const std::string& device_id, const std::string& rid, int status,
+                                  const std::string& payload) {
+    const auto it = sessions_.find(device_id);
+    return it != sessions_.end() && it->second->reply_method(rid, status, payload, clock_.now());
 }
 
 std::vector<SessionSnapshot> SessionManager::snapshot() {

@@ -2,7 +2,8 @@
 // Owns every device session: creates them on demand and at start-up, paces new connections
 // and twin operations with token buckets (the hub's published limits), closes idle sessions
 // that carry no downlink, and reports per-session state. One thread runs all session logic;
-// the public methods are safe from any thread and return without waiting (except snapshot()).
+// the public methods are safe from any thread and return without waiting (except snapshot(),
+// which waits, and reply_method(), which is for the manager's own thread).
 
 #include <atomic>
 #include <condition_variable>
@@ -35,16 +36,14 @@ namespace hubgate::session {
 // The set of device sessions of one gateway process.
 class SessionManager final : private SessionHost, private EventBatchSink {
   public:
+    // `c2d_keeper`: where C2D messages are kept before the hub gets their PUBACK
+    // (c2d_keeper.hpp); nullptr: none are kept. It must outlive the manager.
     SessionManager(SessionOptions session_options, ManagerOptions manager_options,
                    UpstreamFactory& upstream, SessionListener& listener, const Clock& clock,
-                   UniformRandom random = default_random());
+                   C2dKeeper* c2d_keeper = nullptr, UniformRandom random = default_random());
     ~SessionManager() override;
     SessionManager(const SessionManager&) = delete;
     SessionManager& operator=(const SessionManager&) = delete;
-
-    // Where C2D messages are kept before the hub gets their PUBACK (c2d_keeper.hpp). Set it
-    // before the first session exists; it must outlive the manager.
-    void set_c2d_keeper(C2dKeeper& keeper) { c2d_keeper_ = &keeper; }
 
     // Runs the manager's loop on its own thread. Without start(), call run_pending() instead.
     void start();
@@ -64,15 +63,20 @@ class SessionManager final : private SessionHost, private EventBatchSink {
                                std::string payload, PublishCallback done);
     void get_twin(const std::string& device_id, TwinCallback done);
     void patch_reported(const std::string& device_id, nlohmann::json patch, TwinCallback done);
-    // Answers a method call handed down by SessionListener::on_method. A reply after the
-    // method's timeout (already answered 504) is dropped.
-    void reply_method(const std::string& device_id, const std::string& rid, int status,
-                      std::string payload);
+    // Answers a method call handed down by SessionListener::on_method, at once. On the
+    // manager's thread only (a listener callback, or a task it runs): whoever keeps the pending
+    // calls lives there. False, and nothing is sent, when the device's session is not connected
+    // (the hub failed its calls when the session ended).
+    bool reply_method(const std::string& device_id, const std::string& rid, int status,
+                      const std::string& payload);
 
     // Runs `task` on the manager's thread after what is already queued (at the next
     // run_pending() without a thread). For a part that shares the thread, like the spool sender;
     // `task` must not call into the manager except through its public methods.
     void execute(std::function<void()> task) { post(std::move(task)); }
+    // Like execute(), but not before `when` (the manager's clock). Tasks still waiting when the
+    // manager stops are dropped.
+    void execute_at(SteadyTime when, std::function<void()> task);
 
     // Every session's state and counters. Waits for the loop; do not call from a callback.
     std::vector<SessionSnapshot> snapshot();
@@ -89,6 +93,8 @@ class SessionManager final : private SessionHost, private EventBatchSink {
     void post_batch(std::vector<Task> tasks) override;
     void loop();
     void run_timers(SteadyTime now, bool tick_all);
+    // Runs the execute_at() tasks that are due.
+    void run_due_tasks(SteadyTime now);
     void start_queued_connects(SteadyTime now);
     SteadyTime next_wake(SteadyTime now);
     DeviceSession* find(const std::string& device_id, uint64_t serial);
@@ -118,7 +124,7 @@ class SessionManager final : private SessionHost, private EventBatchSink {
     const Clock& clock_;
     UniformRandom random_;
     std::string server_uri_;
-    C2dKeeper* c2d_keeper_ = nullptr;  // set before any session exists; read on every thread
+    C2dKeeper* const c2d_keeper_;  // read on every thread
 
     // Loop thread only.
     std::map<std::string, std::unique_ptr<DeviceSession>> sessions_;
@@ -141,6 +147,7 @@ class SessionManager final : private SessionHost, private EventBatchSink {
     std::mutex mutex_;
     std::condition_variable wake_;
     std::vector<Task> tasks_;
+    std::multimap<SteadyTime, Task> timed_tasks_;  // execute_at(), by when they are due
     bool stopping_ = false;
     Millis stop_grace_{5000};
     std::atomic<uint64_t> last_handle_{0};

@@ -75,7 +75,6 @@ struct DeviceNeeds {
     bool methods = false;
     bool desired = false;
     bool twin = false;  // twin GET / reported PATCH round trips (implied by desired)
-    Millis method_timeout{std::chrono::seconds(30)};
 
     bool downlink() const { return c2d || methods || desired; }
 };

@@ -41,7 +41,6 @@ struct SessionCounters {
     uint64_t desired_received = 0;
     uint64_t methods_received = 0;
     uint64_t methods_answered = 0;
-    uint64_t methods_timed_out = 0;
     uint64_t methods_unmapped = 0;
     uint64_t twin_requests = 0;
     uint64_t twin_retries = 0;

@@ -1,16 +1,21 @@
 #pragma once
 // Fakes of the bridge's two edges for unit tests: the device sessions (HubLink) and the local
-// broker (LocalPublisher). Thread-safe: the spool sender calls from its own thread.
+// broker (LocalPublisher), thread-safe (the spool sender calls from its own thread); and a hub
+// thread driven by hand (HandThread).
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "gateway/daemon/hub_link.hpp"
 #include "gateway/daemon/local_publisher.hpp"
+#include "gateway/daemon/method_calls.hpp"
+#include "gateway/session/clock.hpp"
 
 namespace hubgate::test {
 
@@ -140,6 +145,39 @@ class FakeLocal final : public daemon::LocalPublisher {
   private:
     std::mutex mutex_;
     std::vector<Published> published;
+};
+
+// The hub thread of MethodCalls, driven by the test: tasks run at once on the caller's thread,
+// timed tasks when advance() moves the clock to them. Single-threaded.
+class HandThread final : public session::Clock {
+  public:
+    session::SteadyTime now() const override { return now_; }
+    session::WallTime wall_now() const override { return std::chrono::system_clock::now(); }
+
+    daemon::HubThread thread() {
+        return {[](std::function<void()> task) { task(); },
+                [this](session::SteadyTime when, std::function<void()> task) {
+                    timers_.emplace(when, std::move(task));
+                },
+                *this};
+    }
+    // Moves the clock on by `step`, running the timed tasks that come due on the way.
+    void advance(session::Millis step) {
+        const auto until = now_ + step;
+        while (!timers_.empty() && timers_.begin()->first <= until) {
+            auto due = timers_.begin();
+            now_ = std::max(now_, due->first);
+            auto task = std::move(due->second);
+            timers_.erase(due);
+            task();
+        }
+        now_ = until;
+    }
+    std::size_t timers() const { return timers_.size(); }
+
+  private:
+    session::SteadyTime now_ = session::SteadyTime{} + std::chrono::hours(1);
+    std::multimap<session::SteadyTime, std::function<void()>> timers_;
 };
 
 }  // namespace hubgate::test

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "gateway/daemon/method_correlator.hpp"
+#include "gateway/daemon/method_table.hpp"
 #include "gateway/daemon/observed_counts.hpp"
 
 namespace hubgate::test {
@@ -39,12 +39,8 @@ std::optional<std::uint64_t> find(const metrics::LabelledCounts& counts, const s
     return std::nullopt;
 }
 
-mappings::UplinkRoute reply_to(const std::string& device_id, const std::string& rid) {
-    mappings::UplinkRoute reply;
-    reply.kind = mappings::UplinkKind::method_reply;
-    reply.device_id = device_id;
-    reply.request_id = rid;
-    return reply;
+daemon::ReplyKey reply_to(const std::string& device_id, const std::string& rid) {
+    return {device_id, rid, "", false};
 }
 
 }  // namespace
@@ -149,22 +145,22 @@ TEST_CASE("status counters name each non-zero rejection reason") {
 }
 
 TEST_CASE("a method reply takes the time its request was handed to the device") {
-    daemon::MethodCorrelator methods;
+    daemon::MethodTable methods;
     const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
     const auto deadline = t0 + std::chrono::seconds(10);
-    methods.add({"dev", "reboot", "1", deadline}, t0);
-    methods.add({"dev", "reboot", "2", deadline}, t0 + std::chrono::milliseconds(250));
+    methods.add({"dev", "reboot", "1", t0, deadline});
+    methods.add({"dev", "reboot", "2", t0 + std::chrono::milliseconds(250), deadline});
 
-    const auto second = methods.take_for(reply_to("dev", "2"));
+    const auto second = methods.take(reply_to("dev", "2"));
     REQUIRE(second);
-    CHECK(second->request.rid == "2");
+    CHECK(second->rid == "2");
     CHECK(second->handed_at == t0 + std::chrono::milliseconds(250));
-    CHECK_FALSE(methods.take_for(reply_to("dev", "2")));  // answered once only
+    CHECK_FALSE(methods.take(reply_to("dev", "2")));  // answered once only
 
     // An expired request is forgotten with its time: the same rid used again gets its own.
     CHECK(methods.expire(deadline).size() == 1);
-    methods.add({"dev", "reboot", "1", deadline + std::chrono::seconds(10)}, deadline);
-    const auto again = methods.take_for(reply_to("dev", "1"));
+    methods.add({"dev", "reboot", "1", deadline, deadline + std::chrono::seconds(10)});
+    const auto again = methods.take(reply_to("dev", "1"));
     REQUIRE(again);
     CHECK(again->handed_at == deadline);
     CHECK(methods.size() == 0);

@@ -78,10 +78,10 @@ struct Rig {
         // Sender events wait for start(), which this rig never calls: nothing is sent.
         sender = std::make_unique<daemon::SpoolSender>(*spool_, hub, counters,
                                                        [](std::function<void()>) {});
-        downlink = std::make_unique<daemon::DownlinkRouter>(daemon::DownlinkDeps{
-            *rules, devices, local, methods, counters, deferred, &hub, sender.get()});
-        uplink = std::make_unique<daemon::UplinkPipeline>(daemon::UplinkDeps{
-            *rules, devices, *spool_, *sender, hub, methods, *downlink, counters});
+        downlink = std::make_unique<daemon::DownlinkRouter>(
+            daemon::DownlinkDeps{*rules, devices, local, methods, counters});
+        uplink = std::make_unique<daemon::UplinkPipeline>(
+            daemon::UplinkDeps{*rules, devices, *spool_, *sender, hub, methods, counters});
     }
     std::uint64_t too_large() const {
         return counters
@@ -96,9 +96,9 @@ struct Rig {
     std::unique_ptr<spool::Spool> spool_;
     FakeHub hub;
     FakeLocal local;
-    daemon::MethodCorrelator methods;
     daemon::BridgeCounters counters;
-    daemon::WorkQueue deferred;
+    HandThread hub_thread;
+    daemon::MethodCalls methods{hub, counters, hub_thread.thread()};
     std::unique_ptr<daemon::SpoolSender> sender;
     std::unique_ptr<daemon::DownlinkRouter> downlink;
     std::unique_ptr<daemon::UplinkPipeline> uplink;

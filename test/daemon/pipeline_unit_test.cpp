@@ -71,17 +71,16 @@ struct Bridge {
         options.window = 4;
         spool_ = spool::Spool::open(options, error);
         REQUIRE(spool_);
+        downlink = std::make_unique<daemon::DownlinkRouter>(
+            daemon::DownlinkDeps{*rules, devices, local, methods, counters, &desired});
         sender = std::make_unique<daemon::SpoolSender>(
             *spool_, hub, counters,
-            [this](std::function<void()> task) { sender_thread.post(std::move(task)); });
-        downlink = std::make_unique<daemon::DownlinkRouter>(daemon::DownlinkDeps{
-            *rules, devices, local, methods, counters, deferred, &hub, sender.get(), &desired});
-        sender->on_twin_answer(
+            [this](std::function<void()> task) { sender_thread.post(std::move(task)); },
             [this](const mappings::UplinkRoute& route, const session::TwinResult& result) {
                 downlink->deliver_twin_answer(route, result);
             });
-        uplink = std::make_unique<daemon::UplinkPipeline>(daemon::UplinkDeps{
-            *rules, devices, *spool_, *sender, hub, methods, *downlink, counters});
+        uplink = std::make_unique<daemon::UplinkPipeline>(
+            daemon::UplinkDeps{*rules, devices, *spool_, *sender, hub, methods, counters});
         sender->start();
         // As the daemon's housekeeping does (it ticks every second): a device whose send failed
         // is tried again after SpoolSender::kRetryAfter even when no state change comes, e.g.
@@ -111,14 +110,14 @@ struct Bridge {
     std::unique_ptr<spool::Spool> spool_;
     FakeHub hub;
     FakeLocal local;
-    daemon::MethodCorrelator methods;
     daemon::BridgeCounters counters;
-    daemon::WorkQueue deferred;
+    HandThread hub_thread;
+    daemon::MethodCalls methods{hub, counters, hub_thread.thread()};
     // The sender's executor (the session manager's thread in the daemon). Declared before the
     // sender, so it may still run a drain after the sender is gone: that drain must do nothing.
     daemon::WorkQueue sender_thread;
-    std::unique_ptr<daemon::SpoolSender> sender;
     std::unique_ptr<daemon::DownlinkRouter> downlink;
+    std::unique_ptr<daemon::SpoolSender> sender;
     std::unique_ptr<daemon::UplinkPipeline> uplink;
     std::mutex ticker_mutex;
     std::condition_variable ticker_stop;
@@ -181,7 +180,6 @@ TEST_CASE("telemetry is spooled, sent with the mapping's properties and a $.mid,
     CHECK(ensured[0].second.c2d);
     CHECK(ensured[0].second.methods);
     CHECK(ensured[0].second.desired);
-    CHECK(ensured[0].second.method_timeout == std::chrono::seconds(10));
     CHECK(eventually([&] { return bridge.counters.telemetry_acked == 1; }));
     // The ack is counted on the session's side, then handed to the sender thread, which
     // finishes the record: wait for that too.
@@ -338,7 +336,7 @@ TEST_CASE("downlinks: C2D, desired (retained) and method requests reach the devi
     CHECK(published[1].retain);
     CHECK(nlohmann::json::parse(published[1].payload)["rate"] == 5);
     CHECK(published[2].topic == "t/a/s1/rpc/reboot/17");
-    CHECK(bridge.methods.size() == 1);
+    CHECK(bridge.methods.pending() == 1);
 
     // The device's reply is correlated by the rid in its topic and answers the hub.
     CHECK(bridge.uplink->handle("t/a/s1/rpc/reboot/17/reply/200", R"({"ok":true})") ==
@@ -347,9 +345,11 @@ TEST_CASE("downlinks: C2D, desired (retained) and method requests reach the devi
     CHECK(bridge.hub.replies[0].rid == "17");
     CHECK(bridge.hub.replies[0].status == 200);
     CHECK(bridge.hub.replies[0].payload == R"({"ok":true})");
-    // A second reply has nothing left to answer.
-    CHECK(bridge.uplink->handle("t/a/s1/rpc/reboot/17/reply/200", "{}") == UplinkOutcome::refused);
+    // A second reply has nothing left to answer: taken from the local broker (it would only be
+    // sent again), and counted on the hub thread.
+    CHECK(bridge.uplink->handle("t/a/s1/rpc/reboot/17/reply/200", "{}") == UplinkOutcome::accepted);
     CHECK(rejected(bridge.counters, daemon::BridgeReject::unmatched_reply) == 1);
+    CHECK(bridge.hub.replies.size() == 1);
 }
 
 // Records what the router releases (the C2D journal in the daemon).
@@ -365,17 +365,19 @@ struct ReleaseRecorder final : session::C2dKeeper {
 TEST_CASE("a kept C2D message is published with its ticket, or released when it goes nowhere") {
     Bridge bridge;
     ReleaseRecorder keeper;
-    bridge.downlink->set_c2d_keeper(keeper);
+    daemon::DownlinkRouter router(daemon::DownlinkDeps{*bridge.rules, bridge.devices, bridge.local,
+                                                       bridge.methods, bridge.counters,
+                                                       &bridge.desired, nullptr, &keeper});
     bridge.uplink->handle("t/a/s1/telemetry", "x");  // the device becomes known
-    bridge.downlink->on_c2d({"a-s1", "hello", {}, 7});
+    router.on_c2d({"a-s1", "hello", {}, 7});
     auto published = bridge.local.snapshot();
     REQUIRE(published.size() == 1);
     CHECK(published[0].ticket == 7);  // released by the local link's acknowledgement
     CHECK(keeper.released.empty());
 
-    bridge.downlink->on_c2d({"nobody", "lost", {}, 8});  // no rule renders it
+    router.on_c2d({"nobody", "lost", {}, 8});  // no rule renders it
     bridge.local.accept = false;
-    bridge.downlink->on_c2d({"a-s1", "refused", {}, 9});  // the link does not take it
+    router.on_c2d({"a-s1", "refused", {}, 9});  // the link does not take it
     CHECK(keeper.released == std::vector<std::uint64_t>{8, 9});
     CHECK(bridge.local.snapshot().size() == 1);
 }
@@ -396,7 +398,7 @@ TEST_CASE("a method request the local broker does not take is answered 503") {
     bridge.downlink->on_method({"a-s1", "reboot", "5", "null"});
     REQUIRE(bridge.hub.wait([&] { return bridge.hub.replies.size() == 1; }));
     CHECK(bridge.hub.replies[0].status == 503);
-    CHECK(bridge.methods.size() == 0);
+    CHECK(bridge.methods.pending() == 0);
 }
 
 // An executor the test runs by hand, to see when the sender posts its work.
@@ -636,9 +638,8 @@ TEST_CASE("the desired topic carries the whole desired document, kept before it 
     daemon::DesiredStateStore reloaded{bridge.folder.path / "state"};
     std::string error;
     REQUIRE(reloaded.load(error));
-    daemon::DownlinkRouter restarted(
-        daemon::DownlinkDeps{*bridge.rules, bridge.devices, after_restart, bridge.methods,
-                             bridge.counters, bridge.deferred, nullptr, nullptr, &reloaded});
+    daemon::DownlinkRouter restarted(daemon::DownlinkDeps{
+        *bridge.rules, bridge.devices, after_restart, bridge.methods, bridge.counters, &reloaded});
     restarted.publish_kept_desired_states();
     REQUIRE(after_restart.snapshot().size() == 1);
     CHECK(after_restart.snapshot()[0].topic == "t/a/s1/config");

@@ -18,11 +18,13 @@ using nlohmann::json;
 namespace {
 
 struct Rig {
-    explicit Rig(ManagerOptions manager = defaults(), SessionOptions session = session_defaults())
+    explicit Rig(ManagerOptions manager = defaults(), SessionOptions session = session_defaults(),
+                 C2dKeeper* keeper = nullptr)
         : manager_options(manager),
           session_options(std::move(session)),
-          sessions(session_options, manager_options, upstream, listener, clock,
+          sessions(session_options, manager_options, upstream, listener, clock, keeper,
                    [this] { return draw; }) {}
+    explicit Rig(C2dKeeper& keeper) : Rig(defaults(), session_defaults(), &keeper) {}
 
     static ManagerOptions defaults() {
         ManagerOptions options;
@@ -114,7 +116,6 @@ DeviceNeeds downlink_needs() {
     needs.c2d = true;
     needs.methods = true;
     needs.desired = true;
-    needs.method_timeout = 5s;
     return needs;
 }
 
@@ -696,29 +697,42 @@ TEST_CASE("a method call is handed down and its reply sent back with the same ri
     CHECK(rig.listener.methods[0].name == "reboot");
     CHECK(rig.listener.methods[0].rid == "42");
     CHECK(rig.listener.methods[0].payload == R"({"delay":1})");
-    rig.sessions.reply_method("dev1", "42", 200, R"({"ok":true})");
-    rig.pump();
+    CHECK(rig.sessions.reply_method("dev1", "42", 200, R"({"ok":true})"));
     CHECK(rig.last_publish("dev1").topic == "$iothub/methods/res/200/?$rid=42");
     CHECK(rig.last_publish("dev1").payload == R"({"ok":true})");
+    CHECK(rig.state_of("dev1").counters.methods_answered == 1);
 }
 
-TEST_CASE(
-    "a method with no reply in time is answered 504 with a JSON body - a late reply is dropped") {
+TEST_CASE("a method answer is sent only while the device's session is connected") {
     Rig rig;
-    rig.open("dev1", downlink_needs());  // method timeout 5 s
+    // No session: nothing to send it on.
+    CHECK_FALSE(rig.sessions.reply_method("dev1", "1", 200, "{}"));
+    rig.open("dev1", downlink_needs());
     rig.deliver("dev1", "$iothub/methods/POST/slow/?$rid=7", "null");
     const auto sent = rig.conn("dev1").publishes.size();
-    rig.advance(4900ms);
+    // The session ended: the hub failed the call with it, so the answer is not sent.
+    rig.lose("dev1");
+    CHECK_FALSE(rig.sessions.reply_method("dev1", "7", 200, "{}"));
     CHECK(rig.conn("dev1").publishes.size() == sent);
-    rig.advance(100ms);
-    REQUIRE(rig.conn("dev1").publishes.size() == sent + 1);
-    CHECK(rig.last_publish("dev1").topic == "$iothub/methods/res/504/?$rid=7");
-    const auto body = json::parse(rig.last_publish("dev1").payload);
-    CHECK(body.contains("message"));
-    rig.sessions.reply_method("dev1", "7", 200, "{}");
-    rig.pump();
-    CHECK(rig.conn("dev1").publishes.size() == sent + 1);
-    CHECK(rig.state_of("dev1").counters.methods_timed_out == 1);
+    CHECK(rig.state_of("dev1").counters.methods_answered == 0);
+    // The session no longer answers by itself either: timeouts are the daemon's (504).
+    rig.advance(60s);
+    CHECK(rig.conn("dev1").publishes.size() == sent);
+}
+
+TEST_CASE("a task for a time runs on the manager's loop once its time has come") {
+    Rig rig;
+    std::vector<int> ran;
+    rig.sessions.execute_at(rig.clock.now() + 2s, [&] { ran.push_back(2); });
+    rig.sessions.execute_at(rig.clock.now() + 1s, [&] { ran.push_back(1); });
+    rig.advance(999ms);
+    CHECK(ran.empty());
+    rig.advance(1ms);
+    CHECK(ran == std::vector<int>{1});
+    rig.advance(1s);
+    CHECK(ran == std::vector<int>{1, 2});
+    rig.advance(10s);
+    CHECK(ran.size() == 2);
 }
 
 TEST_CASE("a method for a device with no method mapping is answered 501") {
@@ -765,9 +779,8 @@ struct RecordingKeeper final : C2dKeeper {
 };
 
 TEST_CASE("a C2D message is kept on the I/O thread before it is handed down, with its ticket") {
-    Rig rig;
     RecordingKeeper keeper;
-    rig.sessions.set_c2d_keeper(keeper);
+    Rig rig(keeper);
     rig.open("dev1", downlink_needs());
     const std::string topic = "devices/dev1/messages/devicebound/%24.mid=m1";
     // Kept inside the upstream's callback, before the manager's thread saw it.
@@ -793,12 +806,10 @@ TEST_CASE("a C2D message is kept on the I/O thread before it is handed down, wit
 }
 
 TEST_CASE("a kept C2D message that the session drops is released") {
-    Rig rig;
     RecordingKeeper keeper;
-    rig.sessions.set_c2d_keeper(keeper);
+    Rig rig(keeper);
     DeviceNeeds methods_only;
     methods_only.methods = true;
-    methods_only.method_timeout = 5s;
     rig.open("dev1", methods_only);
     rig.deliver("dev1", "devices/dev1/messages/devicebound/", "unmapped");
     CHECK(rig.listener.c2d.empty());
