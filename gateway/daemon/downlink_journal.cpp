@@ -27,14 +27,14 @@ constexpr std::uint64_t kCutBackAbove = 64 * 1024;
 
 std::string encode_record(std::uint64_t ticket, std::string_view kind, const std::string& device_id,
                           const std::string& topic, const std::string& payload) {
-    spool::SpooledMessage record;
+    spool::record::Format1Record record;
     record.seq = ticket;
     record.enqueued = std::chrono::system_clock::now();
-    record.message.device_id = device_id;
-    record.message.kind = std::string(kind);
-    record.message.topic = topic;
-    record.message.payload = payload;
-    return spool::record::encode(record);
+    record.device_id = device_id;
+    record.kind = std::string(kind);
+    record.topic = topic;
+    record.payload = payload;
+    return spool::record::encode_format1(record);
 }
 
 std::string encode_kept(const DownlinkJournal::Entry& entry) {
@@ -42,9 +42,10 @@ std::string encode_kept(const DownlinkJournal::Entry& entry) {
 }
 
 // The record at the start of `bytes`, when it is complete and intact; its size in `size`.
-std::optional<spool::SpooledMessage> valid_record_at(std::string_view bytes, std::uint64_t& size) {
+std::optional<spool::record::Format1Record> valid_record_at(std::string_view bytes,
+                                                            std::uint64_t& size) {
     const auto header = spool::record::decode_header(bytes, kMaxBody);
-    if (header.status != spool::record::HeaderStatus::ok) {
+    if (header.status != spool::record::HeaderStatus::ok || header.format != 1) {
         return std::nullopt;
     }
     const std::string_view body = bytes.substr(spool::record::kHeaderSize, header.body_size);
@@ -52,7 +53,7 @@ std::optional<spool::SpooledMessage> valid_record_at(std::string_view bytes, std
         return std::nullopt;
     }
     size = spool::record::kHeaderSize + header.body_size;
-    return spool::record::decode_body(body);
+    return spool::record::decode_format1(body);
 }
 
 // Where the next intact record after a damaged one starts (npos: none).
@@ -134,11 +135,11 @@ std::unique_ptr<DownlinkJournal> DownlinkJournal::open(const std::filesystem::pa
         }
         at += size;
         next_ticket = std::max(next_ticket, record->seq + 1);
-        if (record->message.kind == kKeptKind) {
-            auto& m = record->message;
+        if (record->kind == kKeptKind) {
+            auto& m = *record;
             outstanding[record->seq] = Entry{record->seq, std::move(m.device_id),
                                              std::move(m.topic), std::move(m.payload)};
-        } else if (record->message.kind == kDoneKind) {
+        } else if (record->kind == kDoneKind) {
             outstanding.erase(record->seq);
         }
     }

@@ -3,7 +3,7 @@
 // local broker has acknowledged the local publish, so that a crash in between (kill -9, a power
 // loss) does not lose it: after a restart, what is left is published again, in order.
 //
-// One append-only file of spool records (gateway/spool/record_codec.hpp, CRC'd):
+// One append-only file of format 1 spool records (spool::record::Format1Record, CRC'd):
 //   kind "c2d":  seq = the ticket, device, topic = the hub's topic (it carries the message's
 //                properties), payload. keep() appends it and fdatasyncs before it returns, and
 //                the hub's PUBACK waits for that (session/c2d_keeper.hpp).

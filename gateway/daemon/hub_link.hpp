@@ -6,8 +6,6 @@
 #include <cstdint>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "gateway/session/session_listener.hpp"
 #include "gateway/session/session_options.hpp"
 
@@ -20,11 +18,13 @@ class HubLink {
     // Makes sure the device has a session that subscribes to what `needs` names.
     virtual void ensure_session(const std::string& device_id,
                                 const session::DeviceNeeds& needs) = 0;
-    // Telemetry with its property bag; `done` gets `handle` back with the outcome.
+    // Telemetry with its property bag; `done` gets `handle` back with the outcome. Properties and
+    // payload are moved along to the TLS write, never copied.
     virtual void send_telemetry(const std::string& device_id, uint64_t handle,
-                                const session::Properties& properties, std::string payload,
+                                session::Properties properties, std::string payload,
                                 session::PublishCallback done) = 0;
-    virtual void patch_reported(const std::string& device_id, const nlohmann::json& patch,
+    // `body`: the JSON text of one reported-properties patch (an object), sent as it is.
+    virtual void patch_reported(const std::string& device_id, std::string body,
                                 session::TwinCallback done) = 0;
     virtual void get_twin(const std::string& device_id, session::TwinCallback done) = 0;
     // Answers the direct-method request `rid` the device's session handed down, at once. On the

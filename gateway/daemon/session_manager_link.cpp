@@ -8,20 +8,16 @@ void SessionManagerLink::ensure_session(const std::string& device_id,
 }
 
 void SessionManagerLink::send_telemetry(const std::string& device_id, uint64_t handle,
-                                        const session::Properties& properties, std::string payload,
+                                        session::Properties properties, std::string payload,
                                         session::PublishCallback done) {
-    // The manager numbers publishes itself; the caller's handle (the spool seq) is what `done`
-    // must report.
-    manager_.publish_telemetry(
-        device_id, properties, std::move(payload),
-        [handle, done = std::move(done)](uint64_t, session::PublishStatus status) {
-            done(handle, status);
-        });
+    // The caller's handle (the spool seq) is the publish handle `done` reports.
+    manager_.publish_telemetry(device_id, handle, std::move(properties), std::move(payload),
+                               std::move(done));
 }
 
-void SessionManagerLink::patch_reported(const std::string& device_id, const nlohmann::json& patch,
+void SessionManagerLink::patch_reported(const std::string& device_id, std::string body,
                                         session::TwinCallback done) {
-    manager_.patch_reported(device_id, patch, std::move(done));
+    manager_.patch_reported(device_id, std::move(body), std::move(done));
 }
 
 void SessionManagerLink::get_twin(const std::string& device_id, session::TwinCallback done) {

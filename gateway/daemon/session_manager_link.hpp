@@ -13,9 +13,9 @@ class SessionManagerLink final : public HubLink {
 
     void ensure_session(const std::string& device_id, const session::DeviceNeeds& needs) override;
     void send_telemetry(const std::string& device_id, uint64_t handle,
-                        const session::Properties& properties, std::string payload,
+                        session::Properties properties, std::string payload,
                         session::PublishCallback done) override;
-    void patch_reported(const std::string& device_id, const nlohmann::json& patch,
+    void patch_reported(const std::string& device_id, std::string body,
                         session::TwinCallback done) override;
     void get_twin(const std::string& device_id, session::TwinCallback done) override;
     bool reply_method(const std::string& device_id, const std::string& rid, int status,

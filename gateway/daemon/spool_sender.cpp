@@ -13,55 +13,30 @@ namespace hubgate::daemon {
 
 namespace {
 
-// A record's `kind` is the mapping's name of its route kind (mappings::to_string), as the uplink
-// pipeline stored it.
-bool is_kind(std::string_view kind, mappings::UplinkKind expected) {
-    return kind == mappings::to_string(expected);
-}
-
-constexpr std::string_view kRidProperty = "rid";
-constexpr std::string_view kReplyProperty = "reply";
-
-std::string property_of(const spool::Properties& properties, std::string_view name) {
-    for (const auto& [key, value] : properties) {
-        if (key == name) {
-            return value;
-        }
-    }
-    return {};
-}
-
 // The spool's message id travels as $.mid unless the mapping set one itself, so a message sent
-// again after a crash or an outage carries the id it had the first time.
-session::Properties with_message_id(const spool::SpooledMessage& spooled) {
-    session::Properties properties = spooled.message.properties;
+// again after a crash or an outage carries the id it had the first time. The record is used up:
+// its properties and id move into what is sent.
+session::Properties with_message_id(spool::SpooledMessage& spooled) {
+    session::Properties properties = std::move(spooled.message.properties);
     const bool has_mid = std::any_of(properties.begin(), properties.end(),
                                      [](const auto& p) { return p.first == "$.mid"; });
     if (!has_mid) {
-        properties.emplace_back("$.mid", spooled.mid);
+        properties.emplace_back("$.mid", std::move(spooled.mid));
     }
     return properties;
 }
 
-}  // namespace
-
-spool::SpoolMessage spooled_twin_get(const mappings::UplinkRoute& route) {
-    spool::SpoolMessage message;
-    message.device_id = route.device_id;
-    message.kind = std::string(mappings::to_string(mappings::UplinkKind::twin_get));
-    message.properties = {{std::string(kRidProperty), route.request_id},
-                          {std::string(kReplyProperty), route.reply_topic}};
-    return message;
-}
-
-mappings::UplinkRoute twin_get_route(const spool::SpooledMessage& spooled) {
+// The route the twin-answer callback renders the hub's answer with: the record's own fields.
+mappings::UplinkRoute twin_get_route(spool::SpoolMessage& record) {
     mappings::UplinkRoute route;
     route.kind = mappings::UplinkKind::twin_get;
-    route.device_id = spooled.message.device_id;
-    route.request_id = property_of(spooled.message.properties, kRidProperty);
-    route.reply_topic = property_of(spooled.message.properties, kReplyProperty);
+    route.device_id = record.device_id;
+    route.request_id = std::move(record.request_id);
+    route.reply_topic = std::move(record.reply_topic);
     return route;
 }
+
+}  // namespace
 
 // The sender's queue of events and its link to the executor. Events wait here until a drain
 // task runs on the executor's thread; at most one drain task is posted at a time, so a burst of
@@ -157,8 +132,8 @@ void SpoolSender::stop() {
     inbox_->close();
 }
 
-void SpoolSender::notify(const std::string& device_id) {
-    inbox_->post(Notify{device_id});
+void SpoolSender::notify(std::string device_id) {
+    inbox_->post(Notify{std::move(device_id)});
 }
 
 void SpoolSender::session_state(const std::string& device_id, session::SessionState state) {
@@ -253,31 +228,35 @@ void SpoolSender::resume(const std::string& device_id) {
 
 void SpoolSender::pump(const std::string& device_id) {
     auto& progress = devices_[device_id];
-    for (auto& spooled : spool_.take(device_id)) {
-        if (is_kind(spooled.message.kind, mappings::UplinkKind::reported)) {
+    spool_.take(device_id, taken_);
+    for (auto& spooled : taken_) {
+        if (spooled.message.kind == spool::RecordKind::reported) {
             progress.held_patches.push_back(std::move(spooled));
         } else {
             send(device_id, std::move(spooled));
         }
     }
+    taken_.clear();  // keeps its capacity for the next take
     send_held_patches(device_id);
 }
 
 void SpoolSender::send(const std::string& device_id, spool::SpooledMessage spooled) {
-    const std::string_view kind = spooled.message.kind;
-    if (is_kind(kind, mappings::UplinkKind::twin_get)) {
-        send_twin_get(device_id, spooled);
-        return;
+    switch (spooled.message.kind) {
+        case spool::RecordKind::telemetry:
+            send_telemetry(device_id, std::move(spooled));
+            return;
+        case spool::RecordKind::twin_get:
+            send_twin_get(device_id, std::move(spooled));
+            return;
+        case spool::RecordKind::reported:
+            break;  // pump() holds these back for send_held_patches()
     }
-    if (!is_kind(kind, mappings::UplinkKind::telemetry) && !kind.empty()) {
-        // Written by a newer hubgate: sending it as telemetry could mislead the cloud side.
-        count_rejection(counters_, BridgeReject::spool_error, device_id,
-                        "a spooled message of unknown kind '" + std::string(kind) + "'");
-        inbox_->post(Result{device_id, spooled.seq, Delivery::refused});
-        return;
-    }
-    auto properties = with_message_id(spooled);
-    hub_.send_telemetry(device_id, spooled.seq, properties, std::move(spooled.message.payload),
+}
+
+void SpoolSender::send_telemetry(const std::string& device_id, spool::SpooledMessage spooled) {
+    const std::uint64_t seq = spooled.seq;
+    hub_.send_telemetry(device_id, seq, with_message_id(spooled),
+                        std::move(spooled.message.payload),
                         [inbox = inbox_, &counters = counters_, device_id](
                             uint64_t handle, session::PublishStatus status) {
                             auto delivery = Delivery::retry;
@@ -303,40 +282,27 @@ void SpoolSender::send_held_patches(const std::string& device_id) {
     }
     if (held.size() < ReportedMerge::kMaxPatches) {
         // The patches queued right behind them join the same PATCH.
-        const auto reported = mappings::to_string(mappings::UplinkKind::reported);
-        for (auto& more :
-             spool_.take_run(device_id, reported, ReportedMerge::kMaxPatches - held.size())) {
+        for (auto& more : spool_.take_run(device_id, spool::RecordKind::reported,
+                                          ReportedMerge::kMaxPatches - held.size())) {
             held.push_back(std::move(more));
         }
     }
-    ReportedMerge merge;
-    std::size_t used = 0;
-    for (; used < held.size(); ++used) {
-        const auto& spooled = held[used];
-        auto patch = nlohmann::json::parse(spooled.message.payload, nullptr, false);
-        if (!patch.is_object()) {
-            // The pipeline only spools JSON objects: this record was damaged on disk.
-            count_rejection(counters_,
-                            {mappings::RejectReason::payload_not_json_object,
-                             "spooled reported patch is not a JSON object",
-                             {}},
-                            device_id);
-            inbox_->post(Result{device_id, spooled.seq, Delivery::refused});
-            continue;
-        }
-        if (!merge.add(spooled.seq, patch)) {
-            break;  // goes up with the next PATCH
-        }
-    }
-    held.erase(held.begin(), held.begin() + static_cast<std::ptrdiff_t>(used));
-    if (merge.empty()) {
+    std::string body;
+    std::vector<std::uint64_t> seqs;
+    if (held.size() == 1) {
+        // Nothing to merge: the patch goes up as the device wrote it, parsed only once (by the
+        // mapping, which spools JSON objects only).
+        body = std::move(held.front().message.payload);
+        seqs.push_back(held.front().seq);
+        held.clear();
+    } else if (!merge_held_patches(device_id, held, body, seqs)) {
         return;
     }
     progress.patch_in_flight = true;
     hub_.patch_reported(
-        device_id, merge.patch(),
+        device_id, std::move(body),
         [inbox = inbox_, &counters = counters_, device_id,
-         seqs = merge.seqs()](const session::TwinResult& result) {
+         seqs = std::move(seqs)](const session::TwinResult& result) {
             auto delivery = Delivery::retry;
             if (result.status >= 200 && result.status < 300) {
                 counters.reported_sent += seqs.size();
@@ -357,20 +323,53 @@ void SpoolSender::send_held_patches(const std::string& device_id) {
         });
 }
 
-void SpoolSender::send_twin_get(const std::string& device_id,
-                                const spool::SpooledMessage& spooled) {
-    hub_.get_twin(device_id, [inbox = inbox_, answer = twin_answer_, device_id, seq = spooled.seq,
-                              route = twin_get_route(spooled)](const session::TwinResult& result) {
-        if (result.status == 0) {
-            // No answer (device offline): asked again once the session is back.
-            inbox->post(Result{device_id, seq, Delivery::retry});
-            return;
+bool SpoolSender::merge_held_patches(const std::string& device_id,
+                                     std::vector<spool::SpooledMessage>& held, std::string& body,
+                                     std::vector<std::uint64_t>& seqs) {
+    // Composing needs the documents: each patch is parsed a second time here (the mapping's
+    // parse cannot travel through the spool), only when two or more go up together.
+    ReportedMerge merge;
+    std::size_t used = 0;
+    for (; used < held.size(); ++used) {
+        const auto& spooled = held[used];
+        auto patch = nlohmann::json::parse(spooled.message.payload, nullptr, false);
+        if (!patch.is_object()) {
+            // The pipeline only spools JSON objects: this record was damaged.
+            count_rejection(counters_,
+                            {mappings::RejectReason::payload_not_json_object,
+                             "spooled reported patch is not a JSON object",
+                             {}},
+                            device_id);
+            inbox_->post(Result{device_id, spooled.seq, Delivery::refused});
+            continue;
         }
-        if (answer) {
-            answer(route, result);
+        if (!merge.add(spooled.seq, patch)) {
+            break;  // goes up with the next PATCH
         }
-        inbox->post(Result{device_id, seq, Delivery::delivered});
-    });
+    }
+    held.erase(held.begin(), held.begin() + static_cast<std::ptrdiff_t>(used));
+    if (merge.empty()) {
+        return false;
+    }
+    body = merge.patch().dump();
+    seqs = merge.seqs();
+    return true;
+}
+
+void SpoolSender::send_twin_get(const std::string& device_id, spool::SpooledMessage spooled) {
+    hub_.get_twin(device_id,
+                  [inbox = inbox_, answer = twin_answer_, device_id, seq = spooled.seq,
+                   route = twin_get_route(spooled.message)](const session::TwinResult& result) {
+                      if (result.status == 0) {
+                          // No answer (device offline): asked again once the session is back.
+                          inbox->post(Result{device_id, seq, Delivery::retry});
+                          return;
+                      }
+                      if (answer) {
+                          answer(route, result);
+                      }
+                      inbox->post(Result{device_id, seq, Delivery::delivered});
+                  });
 }
 
 void SpoolSender::retry_waiting_devices() {

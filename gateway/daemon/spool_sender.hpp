@@ -4,15 +4,19 @@
 // is down waits (its messages stay spooled) without holding up the others, and resumes when its
 // session is connected again.
 //
-// The spool holds three kinds of uplink (SpoolMessage::kind, the mapping's names):
-//  - "telemetry": a D2C message, finished on the hub's PUBACK;
-//  - "reported": a reported-properties patch (payload: the JSON object), finished when the hub
+// The spool holds three kinds of uplink (spool::RecordKind), dispatched with a switch:
+//  - telemetry: a D2C message, finished on the hub's PUBACK;
+//  - reported: a reported-properties patch (payload: the JSON object), finished when the hub
 //    answers 2xx; refused for good on another 4xx; kept on no answer, 429 or 5xx. One PATCH per
 //    device is out at a time: the patches that pile up behind it, or while the session is not
 //    connected, go up together as one merged PATCH (reported_merge.hpp), and each of their
-//    records is finished only by that PATCH's answer;
-//  - "twin-get": a twin GET a legacy device asked for (properties "rid" and "reply": see
-//    spooled_twin_get()), finished once the hub's answer was handed to the twin-answer callback.
+//    records is finished only by that PATCH's answer. A patch that goes up alone is sent as the
+//    device wrote it, never parsed here;
+//  - twin_get: a twin GET a legacy device asked for (the record carries the device's request id
+//    and the rule's reply topic), finished once the hub's answer was handed to the twin-answer
+//    callback.
+// A record is used up when it is sent: its payload and properties move into the session's
+// publish.
 
 #include <chrono>
 #include <cstdint>
@@ -31,12 +35,6 @@
 #include "hubgate/mappings/route.hpp"
 
 namespace hubgate::daemon {
-
-// The spool form of a twin_get route: what the answer needs (the device's {rid} and the rule's
-// reply topic) travels in the message's properties.
-spool::SpoolMessage spooled_twin_get(const mappings::UplinkRoute& route);
-// The route a spooled twin GET is answered with (device id, request id, reply topic).
-mappings::UplinkRoute twin_get_route(const spool::SpooledMessage& spooled);
 
 // Where the hub's answer to a spooled twin GET goes (the downlink router, in the daemon).
 using TwinAnswerFn =
@@ -67,7 +65,7 @@ class SpoolSender {
     void stop();
 
     // The device has new messages in the spool.
-    void notify(const std::string& device_id);
+    void notify(std::string device_id);
     // The device's session changed state (Connected resumes a waiting device).
     void session_state(const std::string& device_id, session::SessionState state);
     // Looks at the devices waiting for their session (call about once a second: without it a
@@ -125,12 +123,19 @@ class SpoolSender {
     void handle(const Tick& /*event*/) {}
     void resume(const std::string& device_id);
     void pump(const std::string& device_id);
+    // Hands one record to the device's session, by kind (reported patches go through
+    // send_held_patches()).
     void send(const std::string& device_id, spool::SpooledMessage spooled);
+    void send_telemetry(const std::string& device_id, spool::SpooledMessage spooled);
     // Sends the device's held reported patches (and those right behind them in the spool) as
     // one PATCH, when none is out and the session is connected.
     void send_held_patches(const std::string& device_id);
     void mark_waiting(DeviceProgress& progress, const std::string& device_id);
-    void send_twin_get(const std::string& device_id, const spool::SpooledMessage& spooled);
+    // Composes the held patches (as many as fit in one PATCH) into `body`, the records it stands
+    // for into `seqs`, and takes them out of `held`; false when none could go.
+    bool merge_held_patches(const std::string& device_id, std::vector<spool::SpooledMessage>& held,
+                            std::string& body, std::vector<std::uint64_t>& seqs);
+    void send_twin_get(const std::string& device_id, spool::SpooledMessage spooled);
     void retry_waiting_devices();
 
     spool::Spool& spool_;
@@ -145,6 +150,7 @@ class SpoolSender {
     std::map<std::string, DeviceProgress, std::less<>> devices_;
     const std::function<void()> space_freed_;
     const TwinAnswerFn twin_answer_;
+    std::vector<spool::SpooledMessage> taken_;  // pump()'s buffer, emptied after each use
     bool freed_in_batch_ = false;
     // Waiting devices are looked at this often, not after every batch: the walk covers every
     // device, and batches come as often as acknowledgements do.

@@ -4,8 +4,6 @@
 
 #include <algorithm>
 
-#include <nlohmann/json.hpp>
-
 namespace hubgate::daemon {
 
 UplinkOutcome UplinkPipeline::handle(std::string_view topic, std::string_view payload,
@@ -74,13 +72,11 @@ UplinkOutcome UplinkPipeline::handle(std::string_view topic, std::string_view pa
 UplinkOutcome UplinkPipeline::telemetry(std::string_view topic, mappings::UplinkRoute& route,
                                         spool::SourceRef source) {
     spool::SpoolMessage message;
-    message.device_id = route.device_id;
-    message.kind = std::string(mappings::to_string(route.kind));
-    message.topic = std::string(topic);
+    message.kind = spool::RecordKind::telemetry;
     message.properties = std::move(route.properties);
     message.payload = std::move(route.payload);
     message.source = source;
-    const auto outcome = store(topic, message);
+    const auto outcome = store(topic, route, std::move(message));
     if (outcome == UplinkOutcome::accepted) {
         ++deps_.counters.telemetry_spooled;
     }
@@ -89,37 +85,34 @@ UplinkOutcome UplinkPipeline::telemetry(std::string_view topic, mappings::Uplink
 
 UplinkOutcome UplinkPipeline::reported(std::string_view topic, mappings::UplinkRoute& route,
                                        spool::SourceRef source) {
-    // The mapping engine has checked it is a JSON object; checked again here because a plugin
-    // bug must not put a patch in the spool that the sender would refuse later.
-    if (!nlohmann::json::accept(route.payload)) {
-        count_rejection(deps_.counters,
-                        {mappings::RejectReason::payload_not_json_object, "not JSON", route.rule},
-                        route.device_id);
-        return UplinkOutcome::refused;
-    }
+    // The mapping engine parsed it once, after the plugins: a JSON object is all that is spooled.
     spool::SpoolMessage message;
-    message.device_id = route.device_id;
-    message.kind = std::string(mappings::to_string(route.kind));
-    message.topic = std::string(topic);
+    message.kind = spool::RecordKind::reported;
     message.payload = std::move(route.payload);
     message.source = source;
-    return store(topic, message);
+    return store(topic, route, std::move(message));
 }
 
-UplinkOutcome UplinkPipeline::twin_get(std::string_view topic, const mappings::UplinkRoute& route,
+UplinkOutcome UplinkPipeline::twin_get(std::string_view topic, mappings::UplinkRoute& route,
                                        spool::SourceRef source) {
     ++deps_.counters.twin_requests;
-    auto message = spooled_twin_get(route);
-    message.topic = std::string(topic);
+    spool::SpoolMessage message;
+    message.kind = spool::RecordKind::twin_get;
+    message.request_id = std::move(route.request_id);
+    message.reply_topic = std::move(route.reply_topic);
     message.source = source;
-    return store(topic, message);
+    return store(topic, route, std::move(message));
 }
 
-UplinkOutcome UplinkPipeline::store(std::string_view topic, const spool::SpoolMessage& message) {
-    const auto appended = deps_.spool.append(message);
+UplinkOutcome UplinkPipeline::store(std::string_view topic, mappings::UplinkRoute& route,
+                                    spool::SpoolMessage&& message) {
+    // The spool keeps its own copy of the id (its per-device queue is keyed by it); the route's
+    // goes on to the sender.
+    message.device_id = route.device_id;
+    const auto appended = deps_.spool.append(std::move(message));
     switch (appended.status) {
         case spool::AppendStatus::ok:
-            deps_.sender.notify(message.device_id);
+            deps_.sender.notify(std::move(route.device_id));
             return UplinkOutcome::accepted;
         case spool::AppendStatus::too_large:
             count_rejection(deps_.counters, BridgeReject::spool_error, topic,
@@ -130,7 +123,7 @@ UplinkOutcome UplinkPipeline::store(std::string_view topic, const spool::SpoolMe
             break;
     }
     spdlog::warn("spool: cannot store a message of {} now ({}); the local broker keeps it",
-                 message.device_id, spool::to_string(appended.status));
+                 route.device_id, spool::to_string(appended.status));
     return UplinkOutcome::retry;
 }
 

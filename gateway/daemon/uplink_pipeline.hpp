@@ -72,10 +72,12 @@ class UplinkPipeline {
                             spool::SourceRef source);
     UplinkOutcome reported(std::string_view topic, mappings::UplinkRoute& route,
                            spool::SourceRef source);
-    UplinkOutcome twin_get(std::string_view topic, const mappings::UplinkRoute& route,
+    UplinkOutcome twin_get(std::string_view topic, mappings::UplinkRoute& route,
                            spool::SourceRef source);
-    // Appends to the spool and tells the sender; `retry` when the spool cannot take it now.
-    UplinkOutcome store(std::string_view topic, const spool::SpoolMessage& message);
+    // Moves the record of `route` (its kind's fields already moved into `message`) into the
+    // spool and tells the sender; `retry` when the spool cannot take it now.
+    UplinkOutcome store(std::string_view topic, mappings::UplinkRoute& route,
+                        spool::SpoolMessage&& message);
     UplinkOutcome method_reply(std::string_view topic, const mappings::UplinkRoute& route);
     // Tells the session manager about a device the first time (or with a wider need).
     void ensure_session(const mappings::UplinkRoute& route);

@@ -431,7 +431,7 @@ void DeviceSession::handle_method_request(const std::string& name, const std::st
 
 void DeviceSession::answer_method(const std::string& rid, int status, const std::string& payload) {
     const uint64_t tag = next_tag();
-    publishes_[tag] = PendingPublish{PublishKind::MethodResponse, 0, nullptr, std::string()};
+    add_publish(tag, PendingPublish{PublishKind::MethodResponse, 0, nullptr, std::string()});
     upstream_->publish(method_response_topic(status, rid), payload, 1, tag);
 }
 
@@ -446,8 +446,8 @@ bool DeviceSession::reply_method(const std::string& rid, int status, const std::
     return true;
 }
 
-void DeviceSession::publish_telemetry(uint64_t handle, const Properties& properties,
-                                      std::string payload, PublishCallback done, SteadyTime now) {
+void DeviceSession::publish_telemetry(uint64_t handle, Properties properties, std::string payload,
+                                      PublishCallback done, SteadyTime now) {
     if (payload.size() > kMaxTelemetryBytes) {
         counters_.telemetry_failed++;
         done(handle, PublishStatus::Rejected);
@@ -459,18 +459,20 @@ void DeviceSession::publish_telemetry(uint64_t handle, const Properties& propert
         return;
     }
     const uint64_t tag = next_tag();
-    publishes_[tag] =
-        PendingPublish{PublishKind::Telemetry, handle, std::move(done), std::string()};
+    add_publish(tag,
+                PendingPublish{PublishKind::Telemetry, handle, std::move(done), std::string()});
     counters_.telemetry_sent++;
     last_activity_ = now;
-    upstream_->publish(telemetry_topic(device_id_, properties), payload,
+    upstream_->publish(telemetry_topic(device_id_, properties), std::move(payload),
                        std::clamp(options_.telemetry_qos, 0, 1), tag);
 }
 
 void DeviceSession::handle_publish_result(uint64_t tag, bool ok, const std::string& error,
                                           SteadyTime now) {
-    const auto it = publishes_.find(tag);
-    if (it == publishes_.end()) {
+    const auto it =
+        std::lower_bound(publishes_.begin(), publishes_.end(), tag,
+                         [](const auto& entry, uint64_t wanted) { return entry.first < wanted; });
+    if (it == publishes_.end() || it->first != tag) {
         return;  // failed already when the link went down
     }
     PendingPublish publish = std::move(it->second);

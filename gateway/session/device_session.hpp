@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -63,10 +64,13 @@ class DeviceSession {
     void handle_disconnected(SteadyTime now);
 
     // Downstream API.
-    void publish_telemetry(uint64_t handle, const Properties& properties, std::string payload,
+    // Properties and payload move on to the upstream's TLS write.
+    void publish_telemetry(uint64_t handle, Properties properties, std::string payload,
                            PublishCallback done, SteadyTime now);
     void get_twin(TwinCallback done, SteadyTime now);
     void patch_reported(const nlohmann::json& patch, TwinCallback done, SteadyTime now);
+    // `body`: the patch's JSON text, which the caller knows to be an object.
+    void patch_reported(std::string body, TwinCallback done, SteadyTime now);
     // Sends the answer to the hub's method request `rid`; false (nothing sent) when the session
     // is not connected. Which rids are still waiting is the caller's to know.
     bool reply_method(const std::string& rid, int status, const std::string& payload,
@@ -149,7 +153,12 @@ class DeviceSession {
 
     uint64_t last_tag_ = 0;
     uint64_t last_rid_ = 0;
-    std::map<uint64_t, PendingPublish> publishes_;
+    // Publishes awaiting their result, by tag: tags only grow, so appending keeps it sorted, and
+    // the vector keeps its capacity where a map would allocate a node per publish.
+    std::vector<std::pair<uint64_t, PendingPublish>> publishes_;
+    void add_publish(uint64_t tag, PendingPublish publish) {
+        publishes_.emplace_back(tag, std::move(publish));
+    }
     std::list<TwinOp> twin_ops_;
     SessionCounters counters_;
 };

@@ -35,10 +35,14 @@ void DeviceSession::patch_reported(const nlohmann::json& patch, TwinCallback don
         done(TwinResult{400, json(), std::nullopt, "a reported patch must be a JSON object"});
         return;
     }
+    patch_reported(patch.dump(), std::move(done), now);
+}
+
+void DeviceSession::patch_reported(std::string body, TwinCallback done, SteadyTime now) {
     ensure_twin_subscription();
     TwinOp op;
     op.kind = TwinOpKind::PatchReported;
-    op.body = patch.dump();
+    op.body = std::move(body);
     op.done = std::move(done);
     op.not_before = now;
     op.deadline = now + options_.twin_timeout;
@@ -89,7 +93,7 @@ void DeviceSession::pump_twin(SteadyTime now) {
         op.deadline = now + options_.twin_timeout;
         counters_.twin_requests++;
         const uint64_t tag = next_tag();
-        publishes_[tag] = PendingPublish{PublishKind::Twin, 0, nullptr, *op.rid};
+        add_publish(tag, PendingPublish{PublishKind::Twin, 0, nullptr, *op.rid});
         const auto topic = op.kind == TwinOpKind::Get ? twin_get_topic(*op.rid)
                                                       : twin_patch_reported_topic(*op.rid);
         last_activity_ = now;

@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -166,7 +167,7 @@ void MosquittoLink::publish(const std::string& topic, const std::string& payload
         return;
     }
     if (!reported) {
-        publish_tags_[mid] = tag;
+        publish_tags_.emplace_back(mid, tag);
     }
     if (tls_buffers_.on_traffic(Clock::now())) {
         release_tls_buffers(false);
@@ -401,7 +402,9 @@ void MosquittoLink::handle_disconnect(int rc) {
 }
 
 void MosquittoLink::handle_publish(int mid) {
-    const auto found = publish_tags_.find(mid);
+    // PUBACKs come in publish order, so the match is almost always the first.
+    const auto found = std::find_if(publish_tags_.begin(), publish_tags_.end(),
+                                    [mid](const auto& entry) { return entry.first == mid; });
     if (found != publish_tags_.end()) {
         const uint64_t tag = found->second;
         publish_tags_.erase(found);

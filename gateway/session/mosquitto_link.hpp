@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "gateway/session/tls_buffer_keeper.hpp"
@@ -86,7 +87,10 @@ class MosquittoLink {
     mosquitto* client_ = nullptr;
     Phase phase_ = Phase::Idle;
     Clock::time_point deadline_{};  // connect or disconnect deadline
-    std::unordered_map<int, uint64_t> publish_tags_;
+    // Publishes awaiting their PUBACK (mid, tag), oldest first: at most the in-flight window,
+    // so a scan is cheap, and the vector keeps its capacity where a map would allocate a node per
+    // message.
+    std::vector<std::pair<int, uint64_t>> publish_tags_;
     std::unordered_map<int, uint64_t> subscribe_tags_;
     // A QoS 0 publish may be reported from inside mosquitto_publish, before its mid is known.
     const uint64_t* publishing_tag_ = nullptr;

@@ -46,11 +46,10 @@ class MosquittoConnection final : public UpstreamConnection {
         command.tag = tag;
         loop_.post(std::move(command));
     }
-    void publish(const std::string& topic, const std::string& payload, int qos,
-                 uint64_t tag) override {
+    void publish(std::string topic, std::string payload, int qos, uint64_t tag) override {
         LinkCommand command = make(LinkCommand::Kind::Publish);
-        command.topic = topic;
-        command.payload = payload;
+        command.topic = std::move(topic);
+        command.payload = std::move(payload);
         command.qos = qos;
         command.tag = tag;
         loop_.post(std::move(command));

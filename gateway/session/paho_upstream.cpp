@@ -152,8 +152,7 @@ class PahoConnection final : public UpstreamConnection {
         }
     }
 
-    void publish(const std::string& topic, const std::string& payload, int qos,
-                 uint64_t tag) override {
+    void publish(std::string topic, std::string payload, int qos, uint64_t tag) override {
         try {
             client_.publish(topic, payload.data(), payload.size(), qos, false, tag_context(tag),
                             publish_listener_);

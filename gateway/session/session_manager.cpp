@@ -14,6 +14,13 @@ namespace hubgate::session {
 
 namespace {
 
+// The manager whose loop runs on this thread, if any: calls made from inside it need no task.
+thread_local const SessionManager* running_loop = nullptr;
+
+}  // namespace
+
+namespace {
+
 double default_burst(double rate, double burst) {
     return burst > 0 ? burst : std::max(1.0, rate / 10);
 }
@@ -189,6 +196,7 @@ void SessionManager::post_batch(std::vector<Task> tasks) {
 }
 
 void SessionManager::loop() {
+    running_loop = this;
     std::optional<SteadyTime> stop_deadline;
     // Swapped with tasks_ on every turn and cleared after running, so neither side allocates
     // again: a turn per publish must not cost an allocation.
@@ -331,13 +339,28 @@ void SessionManager::restart_session(const std::string& device_id) {
 uint64_t SessionManager::publish_telemetry(const std::string& device_id, Properties properties,
                                            std::string payload, PublishCallback done) {
     const uint64_t handle = ++last_handle_;
+    publish_telemetry(device_id, handle, std::move(properties), std::move(payload),
+                      std::move(done));
+    return handle;
+}
+
+void SessionManager::publish_telemetry(const std::string& device_id, uint64_t handle,
+                                       Properties properties, std::string payload,
+                                       PublishCallback done) {
+    if (running_loop == this) {
+        // Already on the manager's thread (the spool sender runs here): no task, no hop. Never
+        // from inside a session callback: the sender posts results to its own inbox.
+        session_for(device_id, DeviceNeeds{})
+            .publish_telemetry(handle, std::move(properties), std::move(payload), std::move(done),
+                               clock_.now());
+        return;
+    }
     post([this, device_id, handle, properties = std::move(properties), payload = std::move(payload),
           done = std::move(done)]() mutable {
         auto& session = session_for(device_id, DeviceNeeds{});
-        session.publish_telemetry(handle, properties, std::move(payload), std::move(done),
-                                  clock_.now());
+        session.publish_telemetry(handle, std::move(properties), std::move(payload),
+                                  std::move(done), clock_.now());
     });
-    return handle;
 }
 
 void SessionManager::get_twin(const std::string& device_id, TwinCallback done) {
@@ -354,6 +377,16 @@ void SessionManager::patch_reported(const std::string& device_id, nlohmann::json
         DeviceNeeds needs;
         needs.twin = true;
         session_for(device_id, needs).patch_reported(patch, std::move(done), clock_.now());
+    });
+}
+
+void SessionManager::patch_reported(const std::string& device_id, std::string body,
+                                    TwinCallback done) {
+    post([this, device_id, body = std::move(body), done = std::move(done)]() mutable {
+        DeviceNeeds needs;
+        needs.twin = true;
+        session_for(device_id, needs)
+            .patch_reported(std::move(body), std::move(done), clock_.now());
     });
 }
 

@@ -61,8 +61,14 @@ class SessionManager final : private SessionHost, private EventBatchSink {
     // the handle that `done` is called with.
     uint64_t publish_telemetry(const std::string& device_id, Properties properties,
                                std::string payload, PublishCallback done);
+    // The same with the caller's own handle (the spool's seq): properties and payload move on to
+    // the TLS write without a copy.
+    void publish_telemetry(const std::string& device_id, uint64_t handle, Properties properties,
+                           std::string payload, PublishCallback done);
     void get_twin(const std::string& device_id, TwinCallback done);
     void patch_reported(const std::string& device_id, nlohmann::json patch, TwinCallback done);
+    // `body`: a reported patch's JSON text (an object), sent as it is.
+    void patch_reported(const std::string& device_id, std::string body, TwinCallback done);
     // Answers a method call handed down by SessionListener::on_method, at once. On the
     // manager's thread only (a listener callback, or a task it runs): whoever keeps the pending
     // calls lives there. False, and nothing is sent, when the device's session is not connected

@@ -65,8 +65,8 @@ class UpstreamConnection {
     virtual void connect(const ConnectRequest& request) = 0;
     virtual void disconnect() = 0;
     virtual void subscribe(const std::vector<std::string>& filters, int qos, uint64_t tag) = 0;
-    virtual void publish(const std::string& topic, const std::string& payload, int qos,
-                         uint64_t tag) = 0;
+    // Topic and payload are handed over (moved to the I/O thread, not copied).
+    virtual void publish(std::string topic, std::string payload, int qos, uint64_t tag) = 0;
 };
 
 // Creates connections; `events` outlives the connection it is given to.

@@ -68,6 +68,14 @@ class BodyReader {
         rest_.remove_prefix(size);
         return true;
     }
+    bool u8(std::uint8_t& value) {
+        if (rest_.empty()) {
+            return false;
+        }
+        value = static_cast<std::uint8_t>(rest_.front());
+        rest_.remove_prefix(1);
+        return true;
+    }
     bool at_end() const { return rest_.empty(); }
     std::size_t remaining() const { return rest_.size(); }
 
@@ -75,12 +83,37 @@ class BodyReader {
     std::string_view rest_;
 };
 
+// The enqueue stamp as a time point; false for one the clock type cannot represent (damage).
+bool stamp_from_ms(std::uint64_t ms, std::chrono::system_clock::time_point& stamp) {
+    constexpr auto kLatest = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::duration::max());
+    if (ms > static_cast<std::uint64_t>(kLatest.count())) {
+        return false;
+    }
+    stamp = std::chrono::system_clock::time_point{
+        std::chrono::milliseconds{static_cast<std::int64_t>(ms)}};
+    return true;
+}
+
+std::uint64_t stamp_to_ms(std::chrono::system_clock::time_point stamp) {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(stamp.time_since_epoch()).count());
+}
+
+// Fills in the header of a record whose body follows kHeaderSize bytes in `out`.
+void seal(std::string& out, std::uint32_t magic) {
+    const std::string_view body = std::string_view(out).substr(kHeaderSize);
+    store_le(out.data(), magic);
+    store_le(out.data() + 4, static_cast<std::uint32_t>(body.size()));
+    store_le(out.data() + 8, crc32(body));
+}
+
 }  // namespace
 
 std::string encode(const SpooledMessage& message) {
     const SpoolMessage& m = message.message;
     std::size_t estimate = kHeaderSize + 64 + m.device_id.size() + message.mid.size() +
-                           m.kind.size() + m.topic.size() + m.payload.size();
+                           m.payload.size() + m.request_id.size() + m.reply_topic.size();
     for (const auto& [name, value] : m.properties) {
         estimate += 8 + name.size() + value.size();
     }
@@ -89,26 +122,30 @@ std::string encode(const SpooledMessage& message) {
     out.reserve(estimate);
     out.resize(kHeaderSize);
     put_u64(out, message.seq);
-    const auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(message.enqueued.time_since_epoch());
-    put_u64(out, static_cast<std::uint64_t>(ms.count()));
+    put_u64(out, stamp_to_ms(message.enqueued));
+    out.push_back(static_cast<char>(m.kind));
     put_string(out, m.device_id);
     put_string(out, message.mid);
-    put_string(out, m.kind);
-    put_string(out, m.topic);
-    put_u32(out, static_cast<std::uint32_t>(m.properties.size()));
-    for (const auto& [name, value] : m.properties) {
-        put_string(out, name);
-        put_string(out, value);
+    switch (m.kind) {
+        case RecordKind::telemetry:
+            put_u32(out, static_cast<std::uint32_t>(m.properties.size()));
+            for (const auto& [name, value] : m.properties) {
+                put_string(out, name);
+                put_string(out, value);
+            }
+            put_string(out, m.payload);
+            break;
+        case RecordKind::reported:
+            put_string(out, m.payload);
+            break;
+        case RecordKind::twin_get:
+            put_string(out, m.request_id);
+            put_string(out, m.reply_topic);
+            break;
     }
-    put_string(out, m.payload);
     put_u32(out, m.source.packet_id);
     put_u64(out, m.source.digest);
-
-    const std::string_view body = std::string_view(out).substr(kHeaderSize);
-    store_le(out.data(), kMagic);
-    store_le(out.data() + 4, static_cast<std::uint32_t>(body.size()));
-    store_le(out.data() + 8, crc32(body));
+    seal(out, kMagic);
     return out;
 }
 
@@ -129,6 +166,28 @@ std::uint64_t source_digest(std::string_view topic, std::string_view payload) {
     return hash;
 }
 
+std::string_view to_string(RecordKind kind) {
+    switch (kind) {
+        case RecordKind::telemetry:
+            return "telemetry";
+        case RecordKind::reported:
+            return "reported";
+        case RecordKind::twin_get:
+            return "twin-get";
+    }
+    return "unknown";
+}
+
+std::optional<RecordKind> record_kind_from_byte(std::uint8_t byte) {
+    switch (static_cast<RecordKind>(byte)) {
+        case RecordKind::telemetry:
+        case RecordKind::reported:
+        case RecordKind::twin_get:
+            return static_cast<RecordKind>(byte);
+    }
+    return std::nullopt;
+}
+
 }  // namespace hubgate::spool
 
 namespace hubgate::spool::record {
@@ -139,10 +198,12 @@ Header decode_header(std::string_view bytes, std::uint64_t max_body) {
         header.status = HeaderStatus::incomplete;
         return header;
     }
-    if (load_le(bytes, 4) != kMagic) {
+    const auto magic = load_le(bytes, 4);
+    if (magic != kMagic && magic != kMagicV1) {
         header.status = HeaderStatus::invalid;
         return header;
     }
+    header.format = magic == kMagic ? 2 : 1;
     header.body_size = static_cast<std::uint32_t>(load_le(bytes.substr(4), 4));
     header.crc = static_cast<std::uint32_t>(load_le(bytes.substr(8), 4));
     if (header.body_size > max_body) {
@@ -155,40 +216,148 @@ Header decode_header(std::string_view bytes, std::uint64_t max_body) {
     return header;
 }
 
-std::optional<SpooledMessage> decode_body(std::string_view body) {
+std::size_t find_magic(std::string_view bytes, std::size_t from) {
+    constexpr std::string_view kShared("HGS", 3);  // both magics as stored, less the last byte
+    for (auto at = bytes.find(kShared, from); at != std::string_view::npos;
+         at = bytes.find(kShared, at + 1)) {
+        if (at + 4 <= bytes.size() && (bytes[at + 3] == '2' || bytes[at + 3] == 'P')) {
+            return at;
+        }
+    }
+    return std::string_view::npos;
+}
+
+namespace {
+
+// Reads `count` name/value pairs; the count is bounded by what is left (each pair needs at
+// least 8 bytes) before anything is reserved.
+bool read_properties(BodyReader& reader, Properties& properties) {
+    std::uint32_t count = 0;
+    if (!reader.u32(count) || count > reader.remaining() / 8) {
+        return false;
+    }
+    properties.resize(count);
+    for (auto& [name, value] : properties) {
+        if (!reader.string(name) || !reader.string(value)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The kind's fields of a format 2 body.
+bool read_fields(BodyReader& reader, SpoolMessage& m) {
+    switch (m.kind) {
+        case RecordKind::telemetry:
+            return read_properties(reader, m.properties) && reader.string(m.payload);
+        case RecordKind::reported:
+            return reader.string(m.payload);
+        case RecordKind::twin_get:
+            return reader.string(m.request_id) && reader.string(m.reply_topic);
+    }
+    return false;
+}
+
+// The typed record a format 1 record of the spool stands for: its kind was a string, a twin GET
+// kept its request id and reply topic in the properties, the local topic is dropped.
+std::optional<SpooledMessage> typed_from_format1(Format1Record old) {
+    SpooledMessage message;
+    message.seq = old.seq;
+    message.enqueued = old.enqueued;
+    message.mid = std::move(old.mid);
+    SpoolMessage& m = message.message;
+    m.device_id = std::move(old.device_id);
+    m.source = old.source;
+    if (old.kind.empty() || old.kind == "telemetry") {
+        m.kind = RecordKind::telemetry;
+        m.properties = std::move(old.properties);
+        m.payload = std::move(old.payload);
+    } else if (old.kind == "reported") {
+        m.kind = RecordKind::reported;
+        m.payload = std::move(old.payload);
+    } else if (old.kind == "twin-get") {
+        m.kind = RecordKind::twin_get;
+        for (auto& [name, value] : old.properties) {
+            if (name == "rid") {
+                m.request_id = std::move(value);
+            } else if (name == "reply") {
+                m.reply_topic = std::move(value);
+            }
+        }
+    } else {
+        return std::nullopt;  // a kind this hubgate does not know: sending it could mislead
+    }
+    return message;
+}
+
+}  // namespace
+
+std::optional<SpooledMessage> decode_body(std::string_view body, std::uint8_t format) {
+    if (format == 1) {
+        auto old = decode_format1(body);
+        return old ? typed_from_format1(std::move(*old)) : std::nullopt;
+    }
     BodyReader reader(body);
     SpooledMessage message;
     std::uint64_t enqueued_ms = 0;
-    std::uint32_t property_count = 0;
+    std::uint8_t kind_byte = 0;
     SpoolMessage& m = message.message;
-    if (!reader.u64(message.seq) || !reader.u64(enqueued_ms) || !reader.string(m.device_id) ||
-        !reader.string(message.mid) || !reader.string(m.kind) || !reader.string(m.topic) ||
-        !reader.u32(property_count)) {
+    if (format != 2 || !reader.u64(message.seq) || !reader.u64(enqueued_ms) ||
+        !reader.u8(kind_byte)) {
         return std::nullopt;
     }
-    // Each property needs at least 8 bytes: bound the count before reserving anything.
-    if (property_count > reader.remaining() / 8) {
+    const auto kind = record_kind_from_byte(kind_byte);
+    if (!kind) {
         return std::nullopt;
     }
-    m.properties.resize(property_count);
-    for (auto& [name, value] : m.properties) {
-        if (!reader.string(name) || !reader.string(value)) {
-            return std::nullopt;
-        }
-    }
-    if (!reader.string(m.payload) || !reader.u32(m.source.packet_id) ||
-        !reader.u64(m.source.digest) || !reader.at_end()) {
+    m.kind = *kind;
+    if (!reader.string(m.device_id) || !reader.string(message.mid) || !read_fields(reader, m) ||
+        !reader.u32(m.source.packet_id) || !reader.u64(m.source.digest) || !reader.at_end() ||
+        !stamp_from_ms(enqueued_ms, message.enqueued)) {
         return std::nullopt;
     }
-    // A stamp the clock type cannot represent is damage, not a date.
-    constexpr auto kLatest = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::duration::max());
-    if (enqueued_ms > static_cast<std::uint64_t>(kLatest.count())) {
-        return std::nullopt;
-    }
-    message.enqueued = std::chrono::system_clock::time_point{
-        std::chrono::milliseconds{static_cast<std::int64_t>(enqueued_ms)}};
     return message;
+}
+
+std::string encode_format1(const Format1Record& record) {
+    std::size_t estimate = kHeaderSize + 64 + record.device_id.size() + record.mid.size() +
+                           record.kind.size() + record.topic.size() + record.payload.size();
+    for (const auto& [name, value] : record.properties) {
+        estimate += 8 + name.size() + value.size();
+    }
+    std::string out;
+    out.reserve(estimate);
+    out.resize(kHeaderSize);
+    put_u64(out, record.seq);
+    put_u64(out, stamp_to_ms(record.enqueued));
+    put_string(out, record.device_id);
+    put_string(out, record.mid);
+    put_string(out, record.kind);
+    put_string(out, record.topic);
+    put_u32(out, static_cast<std::uint32_t>(record.properties.size()));
+    for (const auto& [name, value] : record.properties) {
+        put_string(out, name);
+        put_string(out, value);
+    }
+    put_string(out, record.payload);
+    put_u32(out, record.source.packet_id);
+    put_u64(out, record.source.digest);
+    seal(out, kMagicV1);
+    return out;
+}
+
+std::optional<Format1Record> decode_format1(std::string_view body) {
+    BodyReader reader(body);
+    Format1Record record;
+    std::uint64_t enqueued_ms = 0;
+    if (!reader.u64(record.seq) || !reader.u64(enqueued_ms) || !reader.string(record.device_id) ||
+        !reader.string(record.mid) || !reader.string(record.kind) || !reader.string(record.topic) ||
+        !read_properties(reader, record.properties) || !reader.string(record.payload) ||
+        !reader.u32(record.source.packet_id) || !reader.u64(record.source.digest) ||
+        !reader.at_end() || !stamp_from_ms(enqueued_ms, record.enqueued)) {
+        return std::nullopt;
+    }
+    return record;
 }
 
 }  // namespace hubgate::spool::record

@@ -50,7 +50,7 @@ std::optional<ParsedRecord> parse_record(std::string_view bytes, std::uint64_t a
     if (crc32(body) != header.crc) {
         return std::nullopt;
     }
-    auto message = record::decode_body(body);
+    auto message = record::decode_body(body, header.format);
     if (!message) {
         return std::nullopt;
     }
@@ -62,9 +62,8 @@ std::optional<ParsedRecord> parse_record(std::string_view bytes, std::uint64_t a
 // last intact record's (seqs only grow through the segments), which such a look-alike would not.
 std::optional<std::uint64_t> next_intact_record(std::string_view bytes, std::uint64_t from,
                                                 std::uint64_t after_seq) {
-    constexpr std::string_view kMagicBytes("HGSP", 4);  // record::kMagic as stored
-    for (auto at = bytes.find(kMagicBytes, from); at != std::string_view::npos;
-         at = bytes.find(kMagicBytes, at + 1)) {
+    for (auto at = record::find_magic(bytes, from); at != std::string_view::npos;
+         at = record::find_magic(bytes, at + 1)) {
         if (auto parsed = parse_record(bytes, at); parsed && parsed->message.seq > after_seq) {
             return at;
         }
@@ -388,14 +387,14 @@ Spool::Segment* Spool::writable_segment(std::size_t record_size, std::string& er
     return &segments_.emplace(id, Segment{std::move(*file), 0, {}}).first->second;
 }
 
-AppendResult Spool::append(const SpoolMessage& message) {
+AppendResult Spool::append(SpoolMessage&& message) {
     SpooledMessage stored;
     stored.mid = new_message_id();
-    stored.message = message;
+    stored.message = std::move(message);
 
     std::lock_guard lock(mutex_);
     AppendResult result;
-    auto original = recent_.find(message.source.packet_id, message.source.digest);
+    auto original = recent_.find(stored.message.source.packet_id, stored.message.source.digest);
     // A copy given up after a failed sync is no copy: this redelivery is stored anew.
     if (original && given_up_.erase(original->seq) == 0) {
         ++counters_.redeliveries;
@@ -454,20 +453,34 @@ AppendResult Spool::append(const SpoolMessage& message) {
     entry.enqueued_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(stored.enqueued.time_since_epoch())
             .count();
-    RecentSources::Entry source{message.source.packet_id, message.source.digest, stored.seq,
-                                stored.mid};
+    // The id is lent to the window's entry (which copies it into a fixed slot) and taken back,
+    // rather than copied.
+    RecentSources::Entry source{stored.message.source.packet_id, stored.message.source.digest,
+                                stored.seq, std::move(stored.mid)};
     if (source.packet_id != 0 && source_log_) {
         source_log_->add(source);
     }
-    recent_.remember(std::move(source));
+    recent_.remember(source);
+    stored.mid = std::move(source.mid);
     result.status = AppendStatus::ok;
     result.seq = stored.seq;
     result.mid = stored.mid;
+    // Found before `stored` may move into the entry.
+    auto device = devices_.find(stored.message.device_id);
+    if (device == devices_.end()) {
+        device = devices_.emplace(stored.message.device_id, DeviceQueue{}).first;
+    }
     if (kept_bytes_ + record.size() <= options_.keep_in_memory_bytes) {
         kept_bytes_ += record.size();
-        entry.kept = std::make_unique<SpooledMessage>(std::move(stored));
+        if (spare_boxes_.empty()) {
+            entry.kept = std::make_unique<SpooledMessage>(std::move(stored));
+        } else {
+            entry.kept = std::move(spare_boxes_.back());
+            spare_boxes_.pop_back();
+            *entry.kept = std::move(stored);
+        }
     }
-    devices_[message.device_id].entries.push_back(std::move(entry));
+    device->second.entries.push_back(std::move(entry));
     ++segment->live;
     ++next_seq_;
     bytes_ += record.size();
@@ -701,7 +714,7 @@ std::optional<SpooledMessage> Spool::load(const Entry& entry, bool& io_failure) 
         record::kHeaderSize + header.body_size == bytes.size()) {
         const std::string_view body = std::string_view(bytes).substr(record::kHeaderSize);
         if (crc32(body) == header.crc) {
-            auto message = record::decode_body(body);
+            auto message = record::decode_body(body, header.format);
             if (message && message->seq == entry.seq) {
                 return message;
             }
@@ -714,11 +727,16 @@ std::optional<SpooledMessage> Spool::load(const Entry& entry, bool& io_failure) 
 }
 
 std::vector<SpooledMessage> Spool::take(std::string_view device_id) {
-    std::lock_guard lock(mutex_);
     std::vector<SpooledMessage> out;
+    take(device_id, out);
+    return out;
+}
+
+void Spool::take(std::string_view device_id, std::vector<SpooledMessage>& out) {
+    std::lock_guard lock(mutex_);
     auto device = devices_.find(device_id);
     if (device == devices_.end()) {
-        return out;
+        return;
     }
     DeviceQueue& queue = device->second;
     const std::int64_t now = now_ms();
@@ -738,6 +756,9 @@ std::vector<SpooledMessage> Spool::take(std::string_view device_id) {
             entry.state = EntryState::in_flight;
             ++queue.in_flight;
             out.push_back(std::move(*kept));
+            if (spare_boxes_.size() < kMaxSpareBoxes) {
+                spare_boxes_.push_back(std::move(kept));
+            }
             continue;
         }
         bool io_failure = false;
@@ -754,10 +775,9 @@ std::vector<SpooledMessage> Spool::take(std::string_view device_id) {
         out.push_back(std::move(*message));
     }
     pop_finished(device);
-    return out;
 }
 
-std::vector<SpooledMessage> Spool::take_run(std::string_view device_id, std::string_view kind,
+std::vector<SpooledMessage> Spool::take_run(std::string_view device_id, RecordKind kind,
                                             std::size_t limit) {
     std::lock_guard lock(mutex_);
     std::vector<SpooledMessage> out;

@@ -92,11 +92,12 @@ class Spool {
     Spool(const Spool&) = delete;
     Spool& operator=(const Spool&) = delete;
 
-    // Stores one message, assigning its seq and $.mid. On `ok` the record has been written
+    // Stores one message, assigning its seq and $.mid; the message is moved in (kept in memory
+    // for take() when the budget allows, never copied). On `ok` the record has been written
     // (and, with SyncMode::always, synced); with SyncMode::batch call commit() before telling the
     // sender the message is safe. A message whose `source` matches one stored recently (also by
     // the previous process) is a redelivery: `ok` with the original seq and mid, not stored again.
-    AppendResult append(const SpoolMessage& message);
+    AppendResult append(SpoolMessage&& message);
     // A local message with this packet id was taken and not stored (ignored, refused, a method
     // reply): a stored message remembered under the same id is from an earlier cycle of ids and
     // must not match a later one with the same content. Not written to sources.log.
@@ -117,11 +118,13 @@ class Spool {
     // Hands out the device's next messages, oldest first, up to the window minus what is already
     // out; marks them in flight. Messages past the TTL are dropped (and counted) on the way.
     std::vector<SpooledMessage> take(std::string_view device_id);
+    // The same, appended to `out`: a caller that keeps one vector takes without allocating.
+    void take(std::string_view device_id, std::vector<SpooledMessage>& out);
     // Past the window: hands out the device's next waiting messages while they are of `kind`, up
     // to `limit`, and marks them in flight like take() does. For a caller that sends such a run
     // upstream as one message (reported patches merged into one PATCH), so that the window
     // counts what goes upstream, not the records behind it.
-    std::vector<SpooledMessage> take_run(std::string_view device_id, std::string_view kind,
+    std::vector<SpooledMessage> take_run(std::string_view device_id, RecordKind kind,
                                          std::size_t limit);
     // The hub acknowledged `seq`: the message is finished. False if it is not in flight.
     // Recorded in memory; write_acks() puts it in acks.log.
@@ -244,6 +247,10 @@ class Spool {
     std::optional<std::vector<std::uint64_t>> acks_during_compaction_;
     std::mutex tidy_mutex_;  // one tidy() at a time
     std::map<std::string, DeviceQueue, std::less<>> devices_;
+    // Emptied boxes of kept messages, reused by append(): a message kept and taken costs no
+    // allocation of its own.
+    std::vector<std::unique_ptr<SpooledMessage>> spare_boxes_;
+    static constexpr std::size_t kMaxSpareBoxes = 256;
     RecentSources recent_{options_.recent_sources};
     // sources.log (set by open) and what it held at open, until recovery merged it.
     std::optional<SourceLog> source_log_;

@@ -60,6 +60,73 @@ std::optional<std::string_view> meaningful_capture(const UplinkRoute& route, std
     return std::string_view(route.captures[static_cast<std::size_t>(slot)].value);
 }
 
+// What a JSON document is at its top level, found with one SAX pass that builds nothing.
+enum class JsonTop : std::uint8_t { invalid, object, array, string, number, boolean, null };
+
+std::string_view json_top_name(JsonTop top) {
+    switch (top) {
+        case JsonTop::object:
+            return "object";
+        case JsonTop::array:
+            return "array";
+        case JsonTop::string:
+            return "string";
+        case JsonTop::number:
+            return "number";
+        case JsonTop::boolean:
+            return "boolean";
+        case JsonTop::null:
+            return "null";
+        case JsonTop::invalid:
+            break;
+    }
+    return "invalid";
+}
+
+// Validates the whole document and notes the kind of its first value (the top level).
+class TopLevelType final : public nlohmann::json_sax<nlohmann::json> {
+  public:
+    JsonTop top = JsonTop::invalid;
+
+    bool null() override { return note(JsonTop::null); }
+    bool boolean(bool /*value*/) override { return note(JsonTop::boolean); }
+    bool number_integer(number_integer_t /*value*/) override { return note(JsonTop::number); }
+    bool number_unsigned(number_unsigned_t /*value*/) override { return note(JsonTop::number); }
+    bool number_float(number_float_t /*value*/, const string_t& /*text*/) override {
+        return note(JsonTop::number);
+    }
+    bool string(string_t& /*value*/) override { return note(JsonTop::string); }
+    bool binary(binary_t& /*value*/) override { return note(JsonTop::string); }
+    bool start_object(std::size_t /*size*/) override { return note(JsonTop::object); }
+    bool key(string_t& /*key*/) override { return true; }
+    bool end_object() override { return true; }
+    bool start_array(std::size_t /*size*/) override { return note(JsonTop::array); }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
+                     const nlohmann::detail::exception& /*error*/) override {
+        failed = true;
+        return false;
+    }
+    bool failed = false;
+
+  private:
+    bool note(JsonTop kind) {
+        if (!seen_) {
+            seen_ = true;
+            top = kind;
+        }
+        return true;
+    }
+    bool seen_ = false;
+};
+
+JsonTop top_level_json_type(std::string_view text) {
+    TopLevelType sax;
+    const bool ok =
+        nlohmann::json::sax_parse(text, &sax, nlohmann::json::input_format_t::json, true, false);
+    return ok && !sax.failed ? sax.top : JsonTop::invalid;
+}
+
 std::optional<Rejection> check_properties(const Properties& properties, const UplinkRule& rule) {
     for (const auto& [name, value] : properties) {
         if (name.empty()) {
@@ -153,7 +220,8 @@ UplinkResult MappingSet::route_uplink(std::string_view topic, std::string_view p
         return route;
     }
 
-    route.properties.reserve(rule.properties.size());
+    // Room for the $.mid the spool sender adds, so that it never moves the vector.
+    route.properties.reserve(rule.properties.size() + 1);
     for (const PropertyTemplate& property : rule.properties) {
         std::string value;
         if (auto failure = render_uplink(*property.bound, route, impl, rule, value)) {
@@ -177,13 +245,15 @@ UplinkResult MappingSet::route_uplink(std::string_view topic, std::string_view p
             append_property_bag(route.properties, route.property_bag);
             break;
         case UplinkKind::reported: {
-            const auto document = nlohmann::json::parse(route.payload, nullptr, false);
-            if (document.is_discarded() || !document.is_object()) {
+            // The one parse a reported patch gets on its way (after the plugins, which may
+            // rewrite it): it is spooled and sent as text from here on.
+            const auto top = top_level_json_type(route.payload);
+            if (top != JsonTop::object) {
                 return reject(RejectReason::payload_not_json_object,
-                              document.is_discarded()
+                              top == JsonTop::invalid
                                   ? "reported properties payload is not valid JSON"
                                   : "reported properties payload must be a JSON object, not " +
-                                        std::string(document.type_name()),
+                                        std::string(json_top_name(top)),
                               rule);
             }
             break;

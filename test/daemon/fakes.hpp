@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "gateway/daemon/hub_link.hpp"
 #include "gateway/daemon/local_publisher.hpp"
 #include "gateway/daemon/method_calls.hpp"
@@ -46,9 +48,9 @@ class FakeHub final : public daemon::HubLink {
         ensured.emplace_back(device_id, needs);
     }
     void send_telemetry(const std::string& device_id, uint64_t handle,
-                        const session::Properties& properties, std::string payload,
+                        session::Properties properties, std::string payload,
                         session::PublishCallback done) override {
-        Sent call{device_id, handle, properties, std::move(payload)};
+        Sent call{device_id, handle, std::move(properties), std::move(payload)};
         const auto status = answer(call);
         {
             std::lock_guard lock(mutex_);
@@ -57,12 +59,13 @@ class FakeHub final : public daemon::HubLink {
         changed_.notify_all();
         done(handle, status);
     }
-    void patch_reported(const std::string& device_id, const nlohmann::json& patch,
+    void patch_reported(const std::string& device_id, std::string body,
                         session::TwinCallback done) override {
         const int status = twin_status == 200 ? 204 : twin_status.load();
         {
             std::lock_guard lock(mutex_);
-            patches.emplace_back(device_id, patch);
+            patches.emplace_back(device_id, nlohmann::json::parse(body));
+            patch_bodies.push_back(std::move(body));
         }
         // Answered before waiters wake, so a test sees the outcome already posted.
         done({status, {}, 2, status == 0 ? "device not connected" : ""});
@@ -105,6 +108,7 @@ class FakeHub final : public daemon::HubLink {
     std::vector<std::pair<std::string, session::DeviceNeeds>> ensured;
     std::vector<Sent> sent;
     std::vector<std::pair<std::string, nlohmann::json>> patches;
+    std::vector<std::string> patch_bodies;  // the text of each PATCH, as sent
     std::vector<std::string> twin_gets;
     std::vector<Reply> replies;
 

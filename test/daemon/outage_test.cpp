@@ -106,7 +106,7 @@ void for_each_spooled(const fs::path& spool_dir,
             rest.remove_prefix(spool::record::kHeaderSize + header.body_size);
             if (spool::crc32(body) != header.crc)
                 continue;
-            if (const auto record = spool::record::decode_body(body))
+            if (const auto record = spool::record::decode_body(body, header.format))
                 visit(record->message);
         }
     }
@@ -299,8 +299,9 @@ TEST_CASE("reported patch and twin request taken during an outage survive kill -
     std::multiset<std::string> kinds;
     while (Clock::now() < deadline) {
         kinds.clear();
-        for_each_spooled(env.dir().path() / "spool",
-                         [&](const spool::SpoolMessage& message) { kinds.insert(message.kind); });
+        for_each_spooled(env.dir().path() / "spool", [&](const spool::SpoolMessage& message) {
+            kinds.insert(std::string(spool::to_string(message.kind)));
+        });
         if (kinds.contains("reported") && kinds.contains("twin-get"))
             break;
         std::this_thread::sleep_for(20ms);  // polling interval of a bounded wait

@@ -282,6 +282,29 @@ TEST_CASE("reported patches and twin requests go through the spool - the twin an
     REQUIRE(eventually([&] { return bridge.spool_->backlog("a-s1") == 0; }));
 }
 
+TEST_CASE("a reported patch that goes up alone is sent as the device wrote it, not re-encoded") {
+    Bridge bridge;
+    // Key order and spacing a parse-and-dump would change.
+    const std::string patch = R"({ "zeta": 1,  "alpha": [1, 2.50], "fw": "2" })";
+    CHECK(bridge.uplink->handle("t/a/s1/state", patch) == UplinkOutcome::accepted);
+    REQUIRE(bridge.hub.wait([&] { return bridge.hub.patch_bodies.size() == 1; }));
+    CHECK(bridge.hub.locked([&] { return bridge.hub.patch_bodies[0]; }) == patch);
+}
+
+TEST_CASE("a twin request's request id and reply topic travel in the record, not in properties") {
+    Bridge bridge;
+    bridge.sender->stop();  // the record stays in the spool for the test to read
+    CHECK(bridge.uplink->handle("t/a/s1/twin/get/17", "") == UplinkOutcome::accepted);
+    const auto taken = bridge.spool_->take("a-s1");
+    REQUIRE(taken.size() == 1);
+    const auto& record = taken[0].message;
+    CHECK(record.kind == spool::RecordKind::twin_get);
+    CHECK(record.request_id == "17");
+    CHECK(record.reply_topic.empty());  // the rule has no `reply`: the answer is rendered then
+    CHECK(record.properties.empty());
+    CHECK(record.payload.empty());
+}
+
 TEST_CASE("a reported patch the hub does not answer stays spooled and is sent again") {
     Bridge bridge;
     bridge.hub.twin_status = 0;  // no answer: the session is offline
@@ -425,9 +448,9 @@ std::unique_ptr<spool::Spool> spool_with_message(const Folder& folder,
     REQUIRE(spool);
     spool::SpoolMessage message;
     message.device_id = device_id;
-    message.kind = "telemetry";
+    message.kind = spool::RecordKind::telemetry;
     message.payload = "x";
-    REQUIRE(spool->append(message).status == spool::AppendStatus::ok);
+    REQUIRE(spool->append(std::move(message)).status == spool::AppendStatus::ok);
     REQUIRE(spool->commit());
     return spool;
 }

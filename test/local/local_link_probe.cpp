@@ -48,8 +48,9 @@ int main(int argc, char** argv) {
         stored.payload = std::string(message.payload);
         stored.source = {static_cast<std::uint32_t>(message.packet_id),
                          hubgate::spool::source_digest(message.topic, message.payload)};
-        const auto result = spool->append(stored);
-        std::printf("taken %s %s\n", stored.payload.c_str(), result.mid.c_str());
+        const std::string payload = stored.payload;
+        const auto result = spool->append(std::move(stored));
+        std::printf("taken %s %s\n", payload.c_str(), result.mid.c_str());
         std::fflush(stdout);
         return hubgate::local::InboundVerdict::taken;
     };

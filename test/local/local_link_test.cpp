@@ -261,6 +261,9 @@ TEST_CASE("a PUBACK is not released before commit, and the redelivery keeps the 
                    spool_handlers(*spool, "dev"));
     REQUIRE(link.start(error));
     REQUIRE(eventually([&] { return link.counters().received >= 1; }));
+    // `received` is counted before the handler runs: wait for the handler's verdict too.
+    eventually([&] { return spool->counters().redeliveries + spool->counters().appended >= 1; });
+    INFO("appended " << spool->counters().appended.load());
     CHECK(spool->counters().redeliveries == 1);
     CHECK(spool->counters().appended == 0);
     const auto messages = spool->take("dev");

@@ -14,13 +14,13 @@ inline LocalLinkHandlers spool_handlers(spool::Spool& spool, std::string device)
     handlers.on_message = [&spool, device](const InboundMessage& message) {
         spool::SpoolMessage stored;
         stored.device_id = device;
-        stored.kind = "telemetry";
-        stored.topic = std::string(message.topic);
+        stored.kind = spool::RecordKind::telemetry;
         stored.payload = std::string(message.payload);
         stored.source = {static_cast<std::uint32_t>(message.packet_id),
                          spool::source_digest(message.topic, message.payload)};
-        return spool.append(stored).status == spool::AppendStatus::ok ? InboundVerdict::taken
-                                                                      : InboundVerdict::refused;
+        return spool.append(std::move(stored)).status == spool::AppendStatus::ok
+                   ? InboundVerdict::taken
+                   : InboundVerdict::refused;
     };
     handlers.commit = [&spool] { return spool.commit(); };
     handlers.can_accept = [&spool] { return spool.has_room(); };

@@ -57,9 +57,8 @@ class FakeConnection final : public UpstreamConnection {
         record_->subscriptions.push_back(filters);
         record_->subscribe_tags.push_back(tag);
     }
-    void publish(const std::string& topic, const std::string& payload, int qos,
-                 uint64_t tag) override {
-        record_->publishes.push_back({topic, payload, qos, tag});
+    void publish(std::string topic, std::string payload, int qos, uint64_t tag) override {
+        record_->publishes.push_back({std::move(topic), std::move(payload), qos, tag});
     }
 
   private:

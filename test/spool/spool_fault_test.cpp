@@ -18,7 +18,7 @@ namespace {
 
 SpoolMessage sourced(int n, std::uint32_t packet_id) {
     SpoolMessage message = message_for("dev", n);
-    message.source = {packet_id, source_digest(message.topic, message.payload)};
+    message.source = {packet_id, source_digest("plant/dev/telemetry", message.payload)};
     return message;
 }
 
@@ -73,10 +73,10 @@ TEST_CASE("after a failed fdatasync a retried commit never reports the earlier b
     const SpoolMessage second = sourced(2, 3);
     {
         auto spool = open_or_fail(options);
-        REQUIRE(spool->append(before).status == AppendStatus::ok);
+        REQUIRE(spool->append(SpoolMessage(before)).status == AppendStatus::ok);
         REQUIRE(spool->commit());
-        const auto first_try = spool->append(first);
-        REQUIRE(spool->append(second).status == AppendStatus::ok);
+        const auto first_try = spool->append(SpoolMessage(first));
+        REQUIRE(spool->append(SpoolMessage(second)).status == AppendStatus::ok);
         fail_next_sync = true;
         CHECK_FALSE(spool->commit());  // the local link drops the connection: no PUBACK
         CHECK(spool->counters().unsynced_given_up == 2);
@@ -84,12 +84,13 @@ TEST_CASE("after a failed fdatasync a retried commit never reports the earlier b
 
         // The broker redelivers both (same packet ids): stored again, not matched to the copies
         // given up, and this commit is the one that makes them durable.
-        const auto first_again = spool->append(first);
+        const auto first_again = spool->append(SpoolMessage(first));
         CHECK_FALSE(first_again.redelivery);
         CHECK(first_again.seq != first_try.seq);
-        CHECK_FALSE(spool->append(second).redelivery);
+        CHECK_FALSE(spool->append(SpoolMessage(second)).redelivery);
         REQUIRE(spool->commit());
-        CHECK(spool->append(first).redelivery);  // a later redelivery matches the new copy
+        CHECK(spool->append(SpoolMessage(first))
+                  .redelivery);  // a later redelivery matches the new copy
         CHECK(spool->backlog("dev") == 3);
     }
     // What the PUBACKs promised is on disk, each once.
@@ -111,8 +112,8 @@ TEST_CASE("a batch sent to the hub before its sync failed is not sent twice") {
     auto spool = open_or_fail(options);
     const SpoolMessage acked = sourced(0, 1);
     const SpoolMessage in_flight = sourced(1, 2);
-    spool->append(acked);
-    spool->append(in_flight);
+    spool->append(SpoolMessage(acked));
+    spool->append(SpoolMessage(in_flight));
     auto taken = spool->take("dev");
     REQUIRE(taken.size() == 2);
     REQUIRE(spool->ack("dev", taken[0].seq));
@@ -120,8 +121,8 @@ TEST_CASE("a batch sent to the hub before its sync failed is not sent twice") {
     CHECK_FALSE(spool->commit());
     fail_sync = false;
     // The hub has the first: its redelivery is a redelivery. The second is stored again.
-    CHECK(spool->append(acked).redelivery);
-    CHECK_FALSE(spool->append(in_flight).redelivery);
+    CHECK(spool->append(SpoolMessage(acked)).redelivery);
+    CHECK_FALSE(spool->append(SpoolMessage(in_flight)).redelivery);
     CHECK_FALSE(spool->ack("dev", taken[1].seq));  // the copy given up is gone
     REQUIRE(spool->commit());
     const auto again = spool->take("dev");
