@@ -41,6 +41,13 @@ std::string render_mosquitto_config(const MosquittoSetup& s) {
     out << "\nlistener " << s.wss_port << " 127.0.0.1\n"
         << "protocol websockets\n";
     tls(out);
+    if (s.dps_port != 0) {
+        // The Device Provisioning Service's MQTT endpoint. The plugin tells DPS clients by
+        // their username (mosquitto 2.0 does not tell a plugin which listener a client used).
+        out << "\nlistener " << s.dps_port << " 127.0.0.1\n"
+            << "protocol mqtt\n";
+        tls(out);
+    }
     out << "\nplugin " << s.plugin.string() << "\n"
         << "plugin_opt_config " << s.hub_config.string() << "\n"
         << "plugin_opt_state_dir " << s.state_dir.string() << "\n"
