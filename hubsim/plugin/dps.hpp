@@ -38,8 +38,9 @@ class Dps final : public DpsService {
     static bool is_dps_username(std::string_view username);
 
     // ---- broker thread ----
-    // CONNECT with a DPS username: true lets it through (the connection is then the DPS's).
-    bool on_connect(const void* handle, const ConnectAttempt& attempt);
+    // A CONNECT on the DPS listener (where mosquitto made the username the client id) or with a
+    // DPS username elsewhere (refused): true lets it through (the connection is then the DPS's).
+    bool on_connect(const void* handle, const ConnectAttempt& attempt, bool on_dps_listener);
     // Whether `handle` is a connection the DPS accepted.
     bool owns(const void* handle);
     Verdict on_subscribe(const void* handle, const std::string& filter);
@@ -58,6 +59,7 @@ class Dps final : public DpsService {
 
   private:
     struct Client {
+        std::string mqtt_client_id;  // the username (use_username_as_clientid)
         std::string registration_id;
         std::string group_id;  // whose derived key signed the CONNECT
     };

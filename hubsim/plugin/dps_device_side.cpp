@@ -23,20 +23,31 @@ bool Dps::is_dps_username(std::string_view username) {
     return parse_dps_username(username).has_value();
 }
 
-bool Dps::on_connect(const void* handle, const ConnectAttempt& attempt) {
+bool Dps::on_connect(const void* handle, const ConnectAttempt& attempt, bool on_dps_listener) {
     std::lock_guard lock(mutex_);
+    const auto username = parse_dps_username(attempt.username);
+    const auto refuse = [&](const std::string& id, const std::string& reason) {
+        ++counters_.refused_connects;
+        log_event(id, "refused", reason);
+        return false;
+    };
+    if (!on_dps_listener)
+        return refuse(username->registration_id, "DPS registrations connect to the DPS port");
+    if (!username)
+        return refuse(attempt.username, "not a DPS username (devices connect to the hub ports)");
+    // mosquitto replaced the client id by the username before asking: the registration id in
+    // the username stands for it.
+    ConnectAttempt registration = attempt;
+    registration.client_id = username->registration_id;
     std::vector<EnrollmentGroup> groups;
     groups.reserve(groups_.size());
     for (const auto& [id, group] : groups_)
         groups.push_back(group.enrollment);
     const auto result =
-        authenticate_registration(attempt, settings_.id_scope, groups, epoch_seconds());
-    if (!result.ok()) {
-        ++counters_.refused_connects;
-        log_event(attempt.client_id, "refused", result.refusal);
-        return false;
-    }
-    clients_[handle] = Client{attempt.client_id, result.group_id};
+        authenticate_registration(registration, settings_.id_scope, groups, epoch_seconds());
+    if (!result.ok())
+        return refuse(registration.client_id, result.refusal);
+    clients_[handle] = Client{attempt.client_id, registration.client_id, result.group_id};
     return true;
 }
 
@@ -85,7 +96,7 @@ void Dps::on_disconnect(const void* handle) {
 
 void Dps::answer(const Client& client, int status, const std::string& request_id,
                  std::optional<int> retry_after, const json& body) {
-    broker_.publish(client.registration_id, dps_response_topic(status, request_id, retry_after),
+    broker_.publish(client.mqtt_client_id, dps_response_topic(status, request_id, retry_after),
                     body.dump(), 1, std::nullopt);
 }
 

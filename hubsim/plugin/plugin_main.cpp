@@ -111,9 +111,13 @@ int on_basic_auth(int, void* event_data, void* userdata) {
         if (mosquitto_client_protocol_version(event->client) != 4) {
             return MOSQ_ERR_AUTH;  // the hub speaks MQTT 3.1.1 only
         }
-        if (hubsim::Dps::is_dps_username(attempt.username)) {
-            return state->dps->on_connect(event->client, attempt) ? MOSQ_ERR_SUCCESS
-                                                                  : MOSQ_ERR_AUTH;
+        // The DPS listener has use_username_as_clientid: there the client id is the username.
+        const bool on_dps_listener =
+            !attempt.username.empty() && attempt.client_id == attempt.username;
+        if (on_dps_listener || hubsim::Dps::is_dps_username(attempt.username)) {
+            return state->dps->on_connect(event->client, attempt, on_dps_listener)
+                       ? MOSQ_ERR_SUCCESS
+                       : MOSQ_ERR_AUTH;
         }
         return state->hub->on_connect(event->client, attempt, clean) ? MOSQ_ERR_SUCCESS
                                                                      : MOSQ_ERR_AUTH;
