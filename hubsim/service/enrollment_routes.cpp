@@ -1,3 +1,4 @@
+// The DPS routes: one guard (token for a host name and a right, counting) around DpsService calls.
 #include "hubsim/service/enrollment_routes.hpp"
 
 #include <httplib.h>
@@ -55,7 +56,10 @@ struct Guard {
                 write_result(error_result(401, "Unauthorized", decision.reason), response);
                 return;
             }
-            write_result(body(request), response);
+            const auto result = body(request);
+            if (result.status == 400)
+                ++counters->bad_requests;  // refused input is counted, never silent
+            write_result(result, response);
         };
     }
 };

@@ -296,6 +296,7 @@ TEST_CASE("enrollment groups through the DPS service REST API, in DPS's shapes")
     json x509 = body;
     x509["attestation"] = {{"type", "x509"}};
     CHECK(hub.request("PUT", path, x509, enrollment_token()).status == 400);
+    CHECK(hub.request("GET", "/hubsim/service").body["badRequests"] == 1);
     CHECK(hub.request("DELETE", path, std::nullopt, enrollment_token()).status == 204);
     const auto gone = hub.request("GET", path, std::nullopt, enrollment_token());
     CHECK(gone.status == 404);

@@ -150,7 +150,7 @@ TEST_CASE("the registration quota: a minute's worth as a burst, then paced with 
         CHECK_FALSE(quota.try_acquire(start));
 }
 
-TEST_CASE("[dps] and [[enrollment_groups]] in the hubsim config") {
+TEST_CASE("the dps table and the enrollment_groups array of tables in the hubsim config") {
     const auto config =
         parse_hub_config("[dps]\nid_scope = \"" + kScope +
                              "\"\nregistrations_per_minute = 0\npoll_after_seconds = 0\n"
