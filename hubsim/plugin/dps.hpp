@@ -79,6 +79,7 @@ class Dps final : public DpsService {
         std::string created;  // first registration
         std::string group_id;
         std::string status;  // assigned | failed | disabled
+        json payload;        // the custom data of the last request ("payload"), for tests
     };
     struct Counters {
         uint64_t registrations = 0;  // PUT iotdps-register accepted into an operation

@@ -109,6 +109,7 @@ void Dps::handle_register(const Client& client, const DpsRequest& request,
                error_json(429001, "Operations are being throttled for this tenant."));
         return;
     }
+    json custom_data = nullptr;
     if (!payload.empty()) {
         const json body = json::parse(payload, nullptr, false);
         if (body.is_discarded() || !body.is_object()) {
@@ -124,7 +125,9 @@ void Dps::handle_register(const Client& client, const DpsRequest& request,
                    error_json(400004, "registrationId differs from the connection's."));
             return;
         }
+        custom_data = body.value("payload", json(nullptr));
     }
+    registrations_[client.registration_id].payload = std::move(custom_data);
     ++counters_.registrations;
     const std::string operation_id = "5." + random_hex(8) + "." + random_hex(16);
     operations_[operation_id] =

@@ -175,6 +175,7 @@ ServiceResult Dps::dps_state() {
         registrations.push_back(json{{"registrationId", id},
                                      {"groupId", record.group_id},
                                      {"status", record.status},
+                                     {"payload", record.payload},
                                      {"createdDateTimeUtc", record.created}});
     }
     return ServiceResult{200, json{{"idScope", settings_.id_scope},

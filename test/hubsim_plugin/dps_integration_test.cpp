@@ -85,9 +85,12 @@ class DpsClient {
         return answer;
     }
 
-    DpsAnswer register_device() {
+    DpsAnswer register_device(const json& payload = nullptr) {
+        json body{{"registrationId", id_}};
+        if (!payload.is_null())
+            body["payload"] = payload;
         return request("$dps/registrations/PUT/iotdps-register/?$rid=" + std::to_string(++rid_),
-                       json{{"registrationId", id_}}.dump());
+                       body.dump());
     }
 
     DpsAnswer poll(const std::string& operation_id) {
@@ -132,7 +135,7 @@ TEST_CASE("hubsim run prints the DPS port last on its ready line and in ports.js
 TEST_CASE("a device registers with a group-derived key, is created in the hub and sends") {
     HubsimFixture hub(dps_options());
     DpsClient dps(hub, "sensor-7", kGroupKey);
-    const auto accepted = dps.register_device();
+    const auto accepted = dps.register_device(json{{"site", "north"}});
     CHECK(accepted.status == 202);
     CHECK(accepted.request_id == "1");
     CHECK(accepted.retry_after == 0);
@@ -140,6 +143,8 @@ TEST_CASE("a device registers with a group-derived key, is created in the hub an
     const std::string operation_id = accepted.body["operationId"];
     CHECK_FALSE(operation_id.empty());
 
+    CHECK(hub.request("GET", "/hubsim/dps").body["registrations"][0]["payload"] ==
+          json{{"site", "north"}});
     const auto done = dps.poll(operation_id);
     CHECK(done.status == 200);
     CHECK(done.body["operationId"] == operation_id);
@@ -174,8 +179,12 @@ TEST_CASE("a device registers with a group-derived key, is created in the hub an
     session.publish("devices/sensor-7/messages/events/", "{\"t\":22}", 1);
     CHECK(session.wait_puback());
     CHECK(hub.wait_for_telemetry("sensor-7", 2).size() == 2);
-    const auto counters = hub.request("GET", "/hubsim/dps").body["counters"];
-    CHECK(counters["assigned"] == 2);
+    const auto dps_state = hub.request("GET", "/hubsim/dps").body;
+    CHECK(dps_state["counters"]["assigned"] == 2);
+    // The custom data of the last request, for tests of what a client sends.
+    REQUIRE(dps_state["registrations"].size() == 1);
+    CHECK(dps_state["registrations"][0]["registrationId"] == "sensor-7");
+    CHECK(dps_state["registrations"][0]["payload"] == nullptr);
 }
 
 TEST_CASE("the DPS refuses CONNECTs outside its dialect and requests it does not know") {
