@@ -85,12 +85,14 @@ Readiness wait_until_ready(MosquittoChild& broker, const RunningHub& hub,
     // Each listener is probed until it first answers (every probe is a log line in mosquitto).
     bool mqtt_up = false;
     bool wss_up = false;
+    bool dps_up = false;
     while (std::chrono::steady_clock::now() < deadline) {
         if (broker.poll_exit())
             return Readiness::Died;
         mqtt_up = mqtt_up || port_accepts(hub.mqtts_port);
         wss_up = wss_up || port_accepts(hub.wss_port);
-        if (mqtt_up && wss_up &&
+        dps_up = dps_up || port_accepts(hub.dps_port);
+        if (mqtt_up && wss_up && dps_up &&
             client.call("GET", "/hubsim/connections", std::nullopt, authorization).status != 0) {
             return Readiness::Ready;
         }
@@ -122,9 +124,9 @@ int supervise(MosquittoChild& broker) {
 std::unique_ptr<MosquittoChild> start_broker(const HubConfig& config, const fs::path& state_dir,
                                              const fs::path& plugin, const fs::path& mosquitto,
                                              RunningHub& hub) {
-    MosquittoSetup setup{hub.mqtts_port,   hub.wss_port,    hub.https_port, "127.0.0.1",
-                         config.cert_file, config.key_file, state_dir,      plugin,
-                         config.file,      ::geteuid() == 0};
+    MosquittoSetup setup{hub.mqtts_port,   hub.wss_port,     hub.https_port, "127.0.0.1",
+                         config.cert_file, config.key_file,  state_dir,      plugin,
+                         config.file,      ::geteuid() == 0, hub.dps_port};
     if (config.cert_file.empty()) {
         const auto certs = ensure_test_certificates(state_dir / "tls", config.hostname);
         setup.cert_file = certs.server_cert;
@@ -140,8 +142,10 @@ std::unique_ptr<MosquittoChild> start_broker(const HubConfig& config, const fs::
 int announce_and_supervise(MosquittoChild& broker, const fs::path& state_dir,
                            const RunningHub& hub) {
     write_state_file(state_dir, hub);
-    std::printf("hubsim ready mqtts=%d wss=%d https=%d ca=%s hostname=%s\n", hub.mqtts_port,
-                hub.wss_port, hub.https_port, hub.ca_file.c_str(), hub.hostname.c_str());
+    // Fields are only ever appended, so that older readers of the line keep working.
+    std::printf("hubsim ready mqtts=%d wss=%d https=%d ca=%s hostname=%s dps=%d\n", hub.mqtts_port,
+                hub.wss_port, hub.https_port, hub.ca_file.c_str(), hub.hostname.c_str(),
+                hub.dps_port);
     std::fflush(stdout);
     const int code = supervise(broker);
     std::error_code ignored;
@@ -166,15 +170,17 @@ int run_hub(const hubgate::cli::Args& args) {
 
     // A port picked free can be taken by another process before mosquitto binds it; then
     // mosquitto exits at once and we try again with other ports (configured ports stay).
-    const bool ports_picked = !config.mqtts_port || !config.wss_port || !config.https_port;
+    const bool ports_picked =
+        !config.mqtts_port || !config.wss_port || !config.https_port || !config.dps_port;
     for (int attempt = 1;; ++attempt) {
-        auto free = pick_free_ports(3);
+        auto free = pick_free_ports(4);
         RunningHub hub{config.mqtts_port ? config.mqtts_port : free[0],
                        config.wss_port ? config.wss_port : free[1],
                        config.https_port ? config.https_port : free[2],
                        config.ca_file,
                        config.hostname,
-                       static_cast<long>(::getpid())};
+                       static_cast<long>(::getpid()),
+                       config.dps_port ? config.dps_port : free[3]};
         auto broker = start_broker(config, state_dir, plugin, mosquitto, hub);
         ServiceClient probe(ServiceEndpoint{"127.0.0.1", hub.https_port, hub.ca_file, hub.hostname,
                                             "iothubowner", config.owner_key.value_or("")});

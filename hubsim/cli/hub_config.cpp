@@ -57,15 +57,16 @@ HubConfig load_hub_config(const fs::path& path) {
     }
     if (const auto* hub = root["hub"].as_table()) {
         static const std::set<std::string> allowed{"hostname",   "mqtts_port", "wss_port",
-                                                   "https_port", "state_dir",  "cert_file",
-                                                   "key_file",   "ca_file"};
+                                                   "https_port", "dps_port",   "state_dir",
+                                                   "cert_file",  "key_file",   "ca_file"};
         std::string state_dir, cert, key, ca;
         for (const auto& [k, node] : *hub) {
             const std::string key_name(k.str());
             if (!allowed.contains(key_name)) {
                 throw ConfigError(where(config.file, node.source()) + "hub." + key_name +
                                   ": unknown key (allowed: hostname, mqtts_port, wss_port, "
-                                  "https_port, state_dir, cert_file, key_file, ca_file)");
+                                  "https_port, dps_port, state_dir, cert_file, key_file, "
+                                  "ca_file)");
             }
             if (key_name == "hostname") {
                 config.hostname = string_value(config.file, node, key_name);
@@ -75,9 +76,10 @@ HubConfig load_hub_config(const fs::path& path) {
                 }
             } else if (key_name.ends_with("_port")) {
                 const int port = port_value(config.file, node, key_name);
-                (key_name == "mqtts_port" ? config.mqtts_port
-                 : key_name == "wss_port" ? config.wss_port
-                                          : config.https_port) = port;
+                (key_name == "mqtts_port"   ? config.mqtts_port
+                 : key_name == "wss_port"   ? config.wss_port
+                 : key_name == "https_port" ? config.https_port
+                                            : config.dps_port) = port;
             } else {
                 const auto value = resolve(config.file, string_value(config.file, node, key_name));
                 if (key_name == "state_dir")

@@ -20,6 +20,7 @@ struct HubConfig {
     int mqtts_port = 0;  // 0: a free loopback port is picked at start
     int wss_port = 0;
     int https_port = 0;
+    int dps_port = 0;                 // the DPS MQTT listener
     std::filesystem::path state_dir;  // empty: default_state_dir(file)
     // A configured certificate (relative paths are relative to the config file); when cert_file
     // is empty, a test CA and server certificate are generated in the state dir.

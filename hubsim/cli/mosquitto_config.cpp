@@ -41,6 +41,17 @@ std::string render_mosquitto_config(const MosquittoSetup& s) {
     out << "\nlistener " << s.wss_port << " 127.0.0.1\n"
         << "protocol websockets\n";
     tls(out);
+    if (s.dps_port != 0) {
+        // The Device Provisioning Service's MQTT endpoint. mosquitto 2.0 does not tell a plugin
+        // which listener a client came in on; here the client id becomes the username, which
+        // (a) marks the connection as the DPS's for the plugin and (b) keeps registrations out
+        // of the hub's client id namespace: a registration does not take over the session of
+        // the device it provisions.
+        out << "\nlistener " << s.dps_port << " 127.0.0.1\n"
+            << "protocol mqtt\n"
+            << "use_username_as_clientid true\n";
+        tls(out);
+    }
     out << "\nplugin " << s.plugin.string() << "\n"
         << "plugin_opt_config " << s.hub_config.string() << "\n"
         << "plugin_opt_state_dir " << s.state_dir.string() << "\n"

@@ -18,6 +18,7 @@ struct MosquittoSetup {
     std::filesystem::path plugin;      // hubsim_plugin.so
     std::filesystem::path hub_config;  // the hubsim TOML the plugin reads its registry from
     bool run_as_root = false;          // keep root: otherwise mosquitto drops to `mosquitto`
+    int dps_port = 0;                  // the DPS MQTT listener (TLS); 0: none
 };
 
 std::string render_mosquitto_config(const MosquittoSetup& setup);

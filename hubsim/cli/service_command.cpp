@@ -17,9 +17,15 @@ ServiceClient service_client(const hubgate::cli::Args& args) {
     if (!config.owner_key) {
         throw UsageError(config.file.string() + " has no [[policies]] entry named iothubowner");
     }
+    auto endpoint = service_endpoint(args);
+    endpoint.policy_key = *config.owner_key;
+    return ServiceClient(endpoint);
+}
+
+ServiceEndpoint service_endpoint(const hubgate::cli::Args& args) {
+    const auto config = load_hub_config(args.require("config"));
     ServiceEndpoint endpoint;
     endpoint.hub_hostname = config.hostname;
-    endpoint.policy_key = *config.owner_key;
     if (const auto https = args.get("https")) {
         try {
             endpoint.port = std::stoi(*https);
@@ -30,7 +36,7 @@ ServiceClient service_client(const hubgate::cli::Args& args) {
         if (!ca && config.ca_file.empty())
             throw UsageError("--https needs --ca FILE");
         endpoint.ca_file = ca ? fs::path(*ca) : config.ca_file;
-        return ServiceClient(endpoint);
+        return endpoint;
     }
     const fs::path state_dir = args.get("state-dir")       ? fs::path(*args.get("state-dir"))
                                : !config.state_dir.empty() ? config.state_dir
@@ -43,7 +49,7 @@ ServiceClient service_client(const hubgate::cli::Args& args) {
     }
     endpoint.port = running->https_port;
     endpoint.ca_file = running->ca_file;
-    return ServiceClient(endpoint);
+    return endpoint;
 }
 
 int print_reply(const ServiceReply& reply) {

@@ -18,6 +18,8 @@ inline constexpr const char* kServiceUsage = "-c FILE [--state-dir DIR] [--https
 
 // Throws UsageError when the hub cannot be found or the config has no iothubowner key.
 ServiceClient service_client(const hubgate::cli::Args& args);
+// Where the running hub's service API is (no key set): for clients that sign as another policy.
+ServiceEndpoint service_endpoint(const hubgate::cli::Args& args);
 
 // Prints the answer's JSON body to stdout (errors to stderr); exit code 0 for 2xx, 1 otherwise.
 int print_reply(const ServiceReply& reply);

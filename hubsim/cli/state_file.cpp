@@ -16,7 +16,8 @@ fs::path state_file_path(const fs::path& state_dir) {
 void write_state_file(const fs::path& state_dir, const RunningHub& hub) {
     const json doc{{"mqtts", hub.mqtts_port},  {"wss", hub.wss_port},
                    {"https", hub.https_port},  {"ca", hub.ca_file.string()},
-                   {"hostname", hub.hostname}, {"pid", hub.pid}};
+                   {"hostname", hub.hostname}, {"pid", hub.pid},
+                   {"dps", hub.dps_port}};
     const auto target = state_file_path(state_dir);
     const auto temporary = fs::path(target.string() + ".tmp");
     {
@@ -41,7 +42,8 @@ std::optional<RunningHub> read_state_file(const fs::path& state_dir) {
                           doc.at("https").get<int>(),
                           doc.at("ca").get<std::string>(),
                           doc.at("hostname").get<std::string>(),
-                          doc.at("pid").get<long>()};
+                          doc.at("pid").get<long>(),
+                          doc.value("dps", 0)};
     } catch (const json::exception&) {
         return std::nullopt;
     }

@@ -14,6 +14,7 @@ struct RunningHub {
     std::filesystem::path ca_file;
     std::string hostname;
     long pid = 0;
+    int dps_port = 0;  // the DPS MQTT listener (0 in files written before it existed)
 };
 
 std::filesystem::path state_file_path(const std::filesystem::path& state_dir);

@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "gateway/auth/sas_token.hpp"
+#include "hubsim/common/dps_config_reader.hpp"
 
 namespace hubsim {
 
@@ -162,6 +163,7 @@ HubConfig parse_hub_config(const std::string& toml_text, const std::string& sour
             fail(source_name, table.source(), "devices: duplicate id \"" + device.id + "\"");
         config.devices.push_back(std::move(device));
     });
+    read_dps_config(root, source_name, config.dps);
     return config;
 }
 

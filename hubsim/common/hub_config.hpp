@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "hubsim/common/dps_config.hpp"
+
 namespace hubsim {
 
 // A shared access policy: a named key with rights such as "DeviceConnect".
@@ -32,6 +34,7 @@ struct HubConfig {
     std::string hostname = "hubsim.azure-devices.net";
     std::vector<AccessPolicy> policies;
     std::vector<DeviceIdentity> devices;
+    DpsConfig dps;  // the provisioning service in front of this hub
 };
 
 // Thrown with "file:line:col: message" when the config cannot be used.

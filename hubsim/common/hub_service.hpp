@@ -99,11 +99,14 @@ class HubService {
 
 // Implemented in hubsim/service: the HTTPS server that exposes HubService. Started by the
 // plugin at init, stopped (joined) at cleanup.
+class DpsService;
+
 struct ServiceApiOptions {
     std::string bind = "127.0.0.1";
     int port = 0;
     std::string cert_file;
     std::string key_file;
+    DpsService* dps = nullptr;  // when set, the DPS enrollment API is served as well
 };
 
 class ServiceApi {

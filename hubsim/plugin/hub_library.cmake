@@ -4,7 +4,9 @@
 add_library(hubsim_hub STATIC
   ${CMAKE_CURRENT_LIST_DIR}/broker_tasks.cpp
   ${CMAKE_CURRENT_LIST_DIR}/hub_device_side.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/hub_service_side.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/hub_service_side.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/dps_device_side.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/dps_service_side.cpp)
 hubgate_defaults(hubsim_hub)
 target_include_directories(hubsim_hub PUBLIC ${CMAKE_SOURCE_DIR})
 target_link_libraries(hubsim_hub PUBLIC hubsim_core Threads::Threads)

@@ -18,6 +18,7 @@ extern "C" {
 }
 
 #include "hubsim/common/hub_service.hpp"
+#include "hubsim/plugin/dps.hpp"
 #include "hubsim/plugin/hub.hpp"
 
 namespace {
@@ -55,6 +56,7 @@ struct PluginState {
     MosquittoBroker broker;
     std::unique_ptr<hubsim::BrokerTasks> tasks;
     std::unique_ptr<hubsim::Hub> hub;
+    std::unique_ptr<hubsim::Dps> dps;  // clients that CONNECT with a DPS username
     std::unique_ptr<hubsim::ServiceApi> service;
 };
 
@@ -109,9 +111,40 @@ int on_basic_auth(int, void* event_data, void* userdata) {
         if (mosquitto_client_protocol_version(event->client) != 4) {
             return MOSQ_ERR_AUTH;  // the hub speaks MQTT 3.1.1 only
         }
+        // The DPS listener has use_username_as_clientid: there the client id is the username.
+        const bool on_dps_listener =
+            !attempt.username.empty() && attempt.client_id == attempt.username;
+        if (on_dps_listener || hubsim::Dps::is_dps_username(attempt.username)) {
+            return state->dps->on_connect(event->client, attempt, on_dps_listener)
+                       ? MOSQ_ERR_SUCCESS
+                       : MOSQ_ERR_AUTH;
+        }
         return state->hub->on_connect(event->client, attempt, clean) ? MOSQ_ERR_SUCCESS
                                                                      : MOSQ_ERR_AUTH;
     });
+}
+
+// ACL decisions for a DPS connection.
+int dps_acl_check(hubsim::Dps& dps, const mosquitto_evt_acl_check& event, std::string_view topic) {
+    switch (event.access) {
+        case MOSQ_ACL_SUBSCRIBE:
+            return dps.on_subscribe(event.client, std::string(topic)) == Verdict::allow
+                       ? MOSQ_ERR_SUCCESS
+                       : MOSQ_ERR_ACL_DENIED;
+        case MOSQ_ACL_UNSUBSCRIBE:
+            return MOSQ_ERR_SUCCESS;
+        case MOSQ_ACL_WRITE:
+            // Any error other than ACL_DENIED makes mosquitto close the connection.
+            return dps.on_publish_check(event.client, topic, event.payloadlen, event.qos) ==
+                           Verdict::allow
+                       ? MOSQ_ERR_SUCCESS
+                       : MOSQ_ERR_PROTOCOL;
+        case MOSQ_ACL_READ:
+            return topic.starts_with("$dps/registrations/res/") ? MOSQ_ERR_SUCCESS
+                                                                : MOSQ_ERR_ACL_DENIED;
+        default:
+            return MOSQ_ERR_ACL_DENIED;
+    }
 }
 
 int on_acl_check(int, void* event_data, void* userdata) {
@@ -120,6 +153,8 @@ int on_acl_check(int, void* event_data, void* userdata) {
     return guarded("ACL check", MOSQ_ERR_ACL_DENIED, [&]() -> int {
         std::string id = client_id_of(event->client);
         std::string_view topic = event->topic ? event->topic : "";
+        if (state->dps->owns(event->client))
+            return dps_acl_check(*state->dps, *event, topic);
         switch (event->access) {
             case MOSQ_ACL_SUBSCRIBE:
                 return state->hub->on_subscribe(id, std::string(topic)) == Verdict::allow
@@ -150,6 +185,10 @@ int on_message(int, void* event_data, void* userdata) {
     auto* state = static_cast<PluginState*>(userdata);
     return guarded("message", MOSQ_ERR_SUCCESS, [&]() -> int {
         std::string_view payload(static_cast<const char*>(event->payload), event->payloadlen);
+        if (state->dps->owns(event->client)) {
+            state->dps->on_message(event->client, event->topic ? event->topic : "", payload);
+            return MOSQ_ERR_SUCCESS;
+        }
         state->hub->on_message(client_id_of(event->client), event->topic ? event->topic : "",
                                payload, event->retain);
         event->retain = false;  // the hub never retains; telemetry records x-opt-retain instead
@@ -169,6 +208,10 @@ int on_disconnect(int, void* event_data, void* userdata) {
     auto* event = static_cast<mosquitto_evt_disconnect*>(event_data);
     auto* state = static_cast<PluginState*>(userdata);
     return guarded("disconnect", MOSQ_ERR_SUCCESS, [&]() -> int {
+        if (state->dps->owns(event->client)) {
+            state->dps->on_disconnect(event->client);
+            return MOSQ_ERR_SUCCESS;
+        }
         std::string id = client_id_of(event->client);
         if (!id.empty())
             state->hub->on_disconnect(event->client, id);
@@ -196,8 +239,8 @@ std::optional<std::string> option(mosquitto_opt* options, int count, const char*
 }
 
 #ifdef HUBSIM_WITH_SERVICE_API
-std::unique_ptr<hubsim::ServiceApi> start_service(hubsim::HubService& hub, mosquitto_opt* options,
-                                                  int count) {
+std::unique_ptr<hubsim::ServiceApi> start_service(hubsim::HubService& hub, hubsim::DpsService& dps,
+                                                  mosquitto_opt* options, int count) {
     auto port = option(options, count, "https_port");
     if (!port)
         return nullptr;
@@ -206,10 +249,12 @@ std::unique_ptr<hubsim::ServiceApi> start_service(hubsim::HubService& hub, mosqu
     api.bind = option(options, count, "https_bind").value_or("127.0.0.1");
     api.cert_file = option(options, count, "https_cert").value_or("");
     api.key_file = option(options, count, "https_key").value_or("");
+    api.dps = &dps;
     return hubsim::start_service_api(hub, api);
 }
 #else
-std::unique_ptr<hubsim::ServiceApi> start_service(hubsim::HubService&, mosquitto_opt*, int) {
+std::unique_ptr<hubsim::ServiceApi> start_service(hubsim::HubService&, hubsim::DpsService&,
+                                                  mosquitto_opt*, int) {
     return nullptr;
 }
 #endif
@@ -238,8 +283,11 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
         auto state = std::make_unique<PluginState>();
         state->identifier = identifier;
         state->tasks = std::make_unique<hubsim::BrokerTasks>();
-        state->hub = std::make_unique<hubsim::Hub>(hubsim::load_hub_config(*config_path),
-                                                   state->broker, *state->tasks);
+        auto config = hubsim::load_hub_config(*config_path);
+        auto dps_config = config.dps;
+        state->hub = std::make_unique<hubsim::Hub>(std::move(config), state->broker, *state->tasks);
+        state->dps =
+            std::make_unique<hubsim::Dps>(std::move(dps_config), *state->hub, state->broker);
         for (const auto& registration : kCallbacks) {
             int rc = mosquitto_callback_register(identifier, registration.event,
                                                  registration.callback, nullptr, state.get());
@@ -249,7 +297,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
                 return rc;
             }
         }
-        state->service = start_service(*state->hub, options, option_count);
+        state->service = start_service(*state->hub, *state->dps, options, option_count);
         mosquitto_log_printf(MOSQ_LOG_INFO, "hubsim: plugin ready, hub %s",
                              state->hub->hostname().c_str());
         *userdata = state.release();

@@ -6,7 +6,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include "hubsim/common/dps_service.hpp"
 #include "hubsim/common/hub_service.hpp"
+#include "hubsim/service/enrollment_routes.hpp"
 #include "hubsim/service/routes.hpp"
 
 namespace hubsim {
@@ -35,6 +37,8 @@ class HttpsServiceApi final : public ServiceApi {
         // call paid a new TLS handshake; IoT Hub keeps service connections open.
         server_.set_keep_alive_max_count(1000);
         add_service_routes(server_, hub, counters_);
+        if (options.dps != nullptr)
+            add_enrollment_routes(server_, hub, *options.dps, counters_);
         if (!server_.bind_to_port(options.bind, options.port)) {
             throw std::runtime_error("hubsim service: cannot listen on " + options.bind + ":" +
                                      std::to_string(options.port));

@@ -19,6 +19,14 @@ namespace hubgate::test {
 
 namespace fs = std::filesystem;
 
+// Ports 0: hubsim picks free ones.
+struct HubPorts {
+    int mqtts = 0;
+    int wss = 0;
+    int https = 0;
+    int dps = 0;
+};
+
 namespace {
 
 std::string toml_string(const std::string& text) {
@@ -29,20 +37,13 @@ std::string toml_array(const std::vector<std::string>& items) {
     return json(items).dump();
 }
 
-// Ports 0: hubsim picks free ones.
-struct HubPorts {
-    int mqtts = 0;
-    int wss = 0;
-    int https = 0;
-};
-
 std::string render_config(const std::string& hostname, HubPorts ports,
                           const std::vector<HubsimPolicy>& policies,
                           const std::vector<HubsimDevice>& devices, const std::string& extra) {
     std::ostringstream out;
     out << "[hub]\nhostname = " << toml_string(hostname) << "\n"
         << "mqtts_port = " << ports.mqtts << "\nwss_port = " << ports.wss
-        << "\nhttps_port = " << ports.https << "\n\n";
+        << "\nhttps_port = " << ports.https << "\ndps_port = " << ports.dps << "\n\n";
     for (const auto& p : policies) {
         out << "[[policies]]\nname = " << toml_string(p.name) << "\nkey = " << toml_string(p.key)
             << "\nrights = " << toml_array(p.rights) << "\n\n";
@@ -141,16 +142,15 @@ HubsimFixture::HubsimFixture(HubsimOptions options)
         options.plugin.empty() ? fs::path(HUBGATE_LIB_DIR) / "hubsim_plugin.so" : options.plugin;
     ready_timeout_ = options.ready_timeout;
     state_dir_ = dir_->path() / "state";
-    write_config(0, 0, 0);
+    write_config({});
     std::string why;
     if (!start_once(ready_timeout_, why))
         throw std::runtime_error(why);
 }
 
-void HubsimFixture::write_config(int mqtts_port, int wss_port, int https_port) {
-    config_file_ =
-        dir_->write("hubsim.toml", render_config(hostname_, {mqtts_port, wss_port, https_port},
-                                                 policies_, devices_, extra_toml_));
+void HubsimFixture::write_config(const HubPorts& ports) {
+    config_file_ = dir_->write("hubsim.toml",
+                               render_config(hostname_, ports, policies_, devices_, extra_toml_));
 }
 
 bool HubsimFixture::start_once(std::chrono::milliseconds timeout, std::string& why) {
@@ -166,10 +166,11 @@ bool HubsimFixture::start_once(std::chrono::milliseconds timeout, std::string& w
         return false;
     }
     static const std::regex ready(
-        R"(hubsim ready mqtts=(\d+) wss=(\d+) https=(\d+) ca=(\S+) hostname=(\S+))");
+        R"(hubsim ready mqtts=(\d+) wss=(\d+) https=(\d+) ca=(\S+) hostname=(\S+) dps=(\d+)\n)");
     std::smatch m;
     // The line may not be complete yet when its start first shows: wait for its end.
-    process_->wait_for_output(" hostname=" + hostname_ + "\n", 5s);
+    const auto line_start = process_->output().find("hubsim ready ");
+    process_->wait_for_output_after(line_start, "\n", 5s);
     const auto full = process_->output();
     if (!std::regex_search(full, m, ready)) {
         process_->stop();
@@ -179,6 +180,7 @@ bool HubsimFixture::start_once(std::chrono::milliseconds timeout, std::string& w
     wss_port_ = std::stoi(m[2]);
     https_port_ = std::stoi(m[3]);
     ca_file_ = m[4].str();
+    dps_port_ = std::stoi(m[6]);
     running_ = true;
     return true;
 }
@@ -199,15 +201,15 @@ void HubsimFixture::stop(std::chrono::milliseconds grace) {
 void HubsimFixture::restart() {
     stop();
     const auto ca_before = read_file(ca_file_);
-    const HubPorts ports{mqtts_port_, wss_port_, https_port_};
+    const HubPorts ports{mqtts_port_, wss_port_, https_port_, dps_port_};
     // The same file, now naming the ports the first run picked.
-    write_config(ports.mqtts, ports.wss, ports.https);
+    write_config(ports);
     const auto deadline = std::chrono::steady_clock::now() + ready_timeout_;
     std::string why;
     // hubsim does not retry configured ports: when one is taken at the moment mosquitto binds
     // it, the start fails, and is tried again here once the port is free.
     for (int attempt = 1;; ++attempt) {
-        if (!wait_ports_bindable({ports.mqtts, ports.wss, ports.https}, deadline)) {
+        if (!wait_ports_bindable({ports.mqtts, ports.wss, ports.https, ports.dps}, deadline)) {
             throw std::runtime_error("hubsim's ports " + std::to_string(ports.mqtts) + ", " +
                                      std::to_string(ports.wss) + ", " +
                                      std::to_string(ports.https) + " did not become free");
@@ -217,7 +219,8 @@ void HubsimFixture::restart() {
         if (attempt == kRestartAttempts || time_left(deadline) == 0ms)
             throw std::runtime_error("restart: " + why);
     }
-    if (mqtts_port_ != ports.mqtts || wss_port_ != ports.wss || https_port_ != ports.https) {
+    if (mqtts_port_ != ports.mqtts || wss_port_ != ports.wss || https_port_ != ports.https ||
+        dps_port_ != ports.dps) {
         throw std::runtime_error("restart: hubsim came back on other ports:\n" +
                                  process_->output());
     }

@@ -76,6 +76,8 @@ struct HubsimC2d {
     std::optional<int> ttl_seconds{};
 };
 
+struct HubPorts;  // the ports named in the config file
+
 class HubsimFixture {
   public:
     // Starts hubsim and waits for it to be ready; throws std::runtime_error (with hubsim's
@@ -103,6 +105,8 @@ class HubsimFixture {
     int mqtts_port() const { return mqtts_port_; }
     int wss_port() const { return wss_port_; }
     int https_port() const { return https_port_; }
+    // The Device Provisioning Service's MQTT listener (TLS, same CA; see docs/hubsim.md).
+    int dps_port() const { return dps_port_; }
     const std::filesystem::path& ca_file() const { return ca_file_; }
     const std::filesystem::path& config_file() const { return config_file_; }
     const std::filesystem::path& state_dir() const { return state_dir_; }
@@ -170,7 +174,7 @@ class HubsimFixture {
 
   private:
     // Writes the config file (ports as given; 0: hubsim picks free ones).
-    void write_config(int mqtts_port, int wss_port, int https_port);
+    void write_config(const HubPorts& ports);
     // Starts `hubsim run` once and reads its ready line; false, with its output in `why`, when
     // it exited or was not ready within `timeout`.
     bool start_once(std::chrono::milliseconds timeout, std::string& why);
@@ -185,6 +189,7 @@ class HubsimFixture {
     int mqtts_port_ = 0;
     int wss_port_ = 0;
     int https_port_ = 0;
+    int dps_port_ = 0;
     std::string extra_toml_;
     std::map<std::string, std::string> env_;
     std::filesystem::path binary_;

@@ -90,3 +90,11 @@ TEST_CASE("the default state folder is stable per config file and differs betwee
 }
 
 }  // namespace
+
+TEST_CASE("hub.dps_port fixes the DPS listener's port") {
+    ConfigFile file("[hub]\ndps_port = 18884\n");
+    CHECK(load_hub_config(file.path).dps_port == 18884);
+    CHECK(load_hub_config(ConfigFile("[hub]\n").path).dps_port == 0);
+    CHECK(error_of("[hub]\ndps_port = 70000\n")
+              .find("hub.dps_port: must be a port number from 0 to 65535") != std::string::npos);
+}

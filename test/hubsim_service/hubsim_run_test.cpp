@@ -277,7 +277,7 @@ TEST_CASE("hubsim run starts from a config with no iothubowner policy") {
     const auto config = dir.write("hubsim.toml", "[hub]\nhostname = \"bare.example\"\n");
     Process hubsim({kHubsim, "run", "-c", config.string(), "--state-dir",
                     (dir.path() / "state").string(), "--plugin", kPlugin});
-    CHECK(hubsim.wait_for_output("hostname=bare.example\n", 30s));
+    CHECK(hubsim.wait_for_output("hostname=bare.example dps=", 30s));
     hubsim.signal(SIGTERM);
     CHECK(hubsim.wait_exit(20s) == 0);
 }

@@ -60,3 +60,21 @@ TEST_CASE("run as root: mosquitto keeps root so it can read the private state fo
 }
 
 }  // namespace
+
+TEST_CASE("the DPS listener: TLS MQTT where the username becomes the client id") {
+    auto with_dps = setup(false);
+    with_dps.dps_port = 18884;
+    const auto text = hubsim::cli::render_mosquitto_config(with_dps);
+    CAPTURE(text);
+    const auto listener = text.find("listener 18884 127.0.0.1\n");
+    REQUIRE(listener != std::string::npos);
+    const auto section = text.substr(listener, text.find("\nplugin ") - listener);
+    CHECK(has_line(section, "protocol mqtt"));
+    CHECK(has_line(section, "use_username_as_clientid true"));
+    CHECK(has_line(section, "certfile /s/tls/server.pem"));
+    CHECK(has_line(section, "max_qos 1"));
+    // Only there: hub devices keep their client ids.
+    CHECK(text.find("use_username_as_clientid") == text.rfind("use_username_as_clientid"));
+    CHECK(hubsim::cli::render_mosquitto_config(setup(false)).find("use_username_as_clientid") ==
+          std::string::npos);
+}

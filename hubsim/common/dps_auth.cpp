@@ -1,0 +1,112 @@
+// DPS CONNECT rules (see dps_auth.hpp and docs/hubsim.md, "Device Provisioning Service").
+#include "hubsim/common/dps_auth.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "gateway/auth/sas_token.hpp"
+
+namespace hubsim {
+
+namespace {
+
+constexpr std::string_view kRegistrations = "/registrations/";
+constexpr size_t kMaxRegistrationId = 128;
+
+std::string lower(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+DpsAuthResult refuse(std::string reason) {
+    return DpsAuthResult{std::move(reason), {}};
+}
+
+}  // namespace
+
+std::optional<DpsUsername> parse_dps_username(std::string_view username) {
+    const auto marker = username.find(kRegistrations);
+    if (marker == std::string_view::npos || marker == 0)
+        return std::nullopt;
+    const auto id_start = marker + kRegistrations.size();
+    const auto id_end = username.find('/', id_start);
+    if (id_end == std::string_view::npos || id_end == id_start)
+        return std::nullopt;
+    DpsUsername parsed;
+    parsed.id_scope = std::string(username.substr(0, marker));
+    parsed.registration_id = std::string(username.substr(id_start, id_end - id_start));
+    if (parsed.id_scope.find('/') != std::string::npos)
+        return std::nullopt;
+    std::string_view query = username.substr(id_end + 1);
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        const std::string_view field = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+        const auto eq = field.find('=');
+        if (field.empty() || eq == std::string_view::npos)
+            continue;
+        const auto value = field.substr(eq + 1);
+        const auto decoded = hubgate::auth::url_decode(value);
+        parsed.query[std::string(field.substr(0, eq))] = decoded ? *decoded : std::string(value);
+    }
+    const auto version = parsed.query.find("api-version");
+    if (version == parsed.query.end() || version->second.empty())
+        return std::nullopt;
+    return parsed;
+}
+
+bool valid_registration_id(std::string_view id) {
+    if (id.empty() || id.size() > kMaxRegistrationId)
+        return false;
+    const auto allowed = [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+               c == ':';
+    };
+    const char last = id.back();
+    return std::all_of(id.begin(), id.end(), allowed) &&
+           (std::isalnum(static_cast<unsigned char>(last)) || last == '-');
+}
+
+std::string derive_device_key(std::string_view group_key_base64, std::string_view registration_id) {
+    const auto group_key = hubgate::auth::base64_decode(group_key_base64);
+    if (!group_key)
+        return {};
+    return hubgate::auth::base64_encode(hubgate::auth::hmac_sha256(*group_key, registration_id));
+}
+
+DpsAuthResult authenticate_registration(const ConnectAttempt& attempt, const std::string& id_scope,
+                                        const std::vector<EnrollmentGroup>& groups, int64_t now) {
+    const auto username = parse_dps_username(attempt.username);
+    if (!username)
+        return refuse("malformed DPS username");
+    if (username->id_scope != id_scope)
+        return refuse("unknown ID scope");
+    if (username->registration_id != attempt.client_id)
+        return refuse("username registration id differs from client id");
+    if (!valid_registration_id(attempt.client_id))
+        return refuse("invalid registration id");
+    if (!attempt.password || attempt.password->empty())
+        return refuse("no SAS token (X.509 attestation is not emulated)");
+    const auto token = hubgate::auth::parse_sas_token(*attempt.password);
+    if (!token)
+        return refuse("malformed SAS token");
+    if (token->expiry <= now)
+        return refuse("SAS token expired");
+    if (token->policy != "registration")
+        return refuse("SAS token skn must be \"registration\"");
+    if (lower(token->resource_uri) != lower(id_scope + "/registrations/" + attempt.client_id))
+        return refuse("SAS token for another resource");
+    for (const auto& group : groups) {
+        for (const auto* key : {&group.primary_key, &group.secondary_key}) {
+            if (key->empty())
+                continue;
+            const auto device_key = derive_device_key(*key, attempt.client_id);
+            if (!device_key.empty() && hubgate::auth::verify_sas_signature(*token, device_key))
+                return DpsAuthResult{{}, group.id};
+        }
+    }
+    return refuse("SAS signature matches no enrollment group");
+}
+
+}  // namespace hubsim

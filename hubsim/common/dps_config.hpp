@@ -1,0 +1,33 @@
+#pragma once
+// hubsim's Device Provisioning Service as configured: [dps] (ID scope, service host name, the
+// registration quota) and [[enrollment_groups]] (symmetric-key group enrollments).
+
+#include <string>
+#include <vector>
+
+namespace hubsim {
+
+// A group enrollment with symmetric-key attestation: a device proves membership with a key
+// derived from the group key (see derive_device_key).
+struct EnrollmentGroup {
+    std::string id;
+    std::string primary_key;    // base64
+    std::string secondary_key;  // base64
+    bool enabled = true;        // provisioningStatus
+};
+
+struct DpsConfig {
+    // The ID scope in DPS usernames and SAS resources ("{idScope}/registrations/{id}").
+    std::string id_scope = "0ne00000000";
+    // The host name service SAS tokens for the enrollment API are scoped to (sr=...).
+    std::string service_hostname = "hubsim-dps.azure-devices-provisioning.net";
+    // Registrations (PUT iotdps-register) accepted per minute, with a burst of as many; more
+    // are answered 429 with retry-after. The real service's published quota per unit is 200.
+    // 0 = unlimited.
+    double registrations_per_minute = 200;
+    // retry-after (seconds) in the 202 "assigning" answer, before the client polls.
+    int poll_after_seconds = 1;
+    std::vector<EnrollmentGroup> enrollment_groups;
+};
+
+}  // namespace hubsim

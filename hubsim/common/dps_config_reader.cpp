@@ -1,0 +1,120 @@
+// [dps] and [[enrollment_groups]]: every key checked, errors with their source position.
+#include "hubsim/common/dps_config_reader.hpp"
+
+#include <set>
+#include <sstream>
+
+#include "gateway/auth/sas_token.hpp"
+#include "hubsim/common/hub_config.hpp"
+
+namespace hubsim {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& source, const toml::source_region& where,
+                       const std::string& message) {
+    std::ostringstream out;
+    out << source << ":" << where.begin.line << ":" << where.begin.column << ": " << message;
+    throw ConfigError(out.str());
+}
+
+void check_keys(const std::string& source, const toml::table& table, const std::string& path,
+                const std::set<std::string>& allowed) {
+    for (const auto& [key, node] : table) {
+        if (!allowed.contains(std::string(key.str())))
+            fail(source, node.source(), path + "." + std::string(key.str()) + ": unknown key");
+    }
+}
+
+std::string string_at(const std::string& source, const toml::table& table, const std::string& key,
+                      const std::string& path, bool required) {
+    const auto* node = table.get(key);
+    if (node == nullptr) {
+        if (required)
+            fail(source, table.source(), path + "." + key + ": missing");
+        return {};
+    }
+    auto value = node->value<std::string>();
+    if (!value || value->empty())
+        fail(source, node->source(), path + "." + key + ": must be a non-empty string");
+    return *value;
+}
+
+std::string key_at(const std::string& source, const toml::table& table, const std::string& key,
+                   const std::string& path) {
+    auto value = string_at(source, table, key, path, false);
+    if (!value.empty() && !hubgate::auth::base64_decode(value))
+        fail(source, table.get(key)->source(), path + "." + key + ": not valid base64");
+    return value;
+}
+
+void read_settings(const std::string& source, const toml::table& dps, DpsConfig& out) {
+    check_keys(source, dps, "dps",
+               {"id_scope", "service_hostname", "registrations_per_minute", "poll_after_seconds"});
+    if (auto scope = string_at(source, dps, "id_scope", "dps", false); !scope.empty())
+        out.id_scope = scope;
+    if (auto host = string_at(source, dps, "service_hostname", "dps", false); !host.empty())
+        out.service_hostname = host;
+    if (const auto* node = dps.get("registrations_per_minute")) {
+        auto value = node->value<double>();
+        if (!value || *value < 0)
+            fail(source, node->source(),
+                 "dps.registrations_per_minute: must be a number >= 0 (0 = unlimited)");
+        out.registrations_per_minute = *value;
+    }
+    if (const auto* node = dps.get("poll_after_seconds")) {
+        auto value = node->value<int64_t>();
+        if (!value || *value < 0 || *value > 60)
+            fail(source, node->source(), "dps.poll_after_seconds: must be 0 to 60");
+        out.poll_after_seconds = static_cast<int>(*value);
+    }
+}
+
+EnrollmentGroup read_group(const std::string& source, const toml::table& table, size_t index) {
+    const std::string path = "enrollment_groups[" + std::to_string(index) + "]";
+    check_keys(source, table, path, {"id", "primary_key", "secondary_key", "status"});
+    EnrollmentGroup group;
+    group.id = string_at(source, table, "id", path, true);
+    group.primary_key = key_at(source, table, "primary_key", path);
+    group.secondary_key = key_at(source, table, "secondary_key", path);
+    if (group.primary_key.empty())
+        fail(source, table.source(), path + ".primary_key: missing");
+    auto status = string_at(source, table, "status", path, false);
+    if (status == "disabled") {
+        group.enabled = false;
+    } else if (!status.empty() && status != "enabled") {
+        fail(source, table.get("status")->source(),
+             path + ".status: must be \"enabled\" or \"disabled\"");
+    }
+    return group;
+}
+
+}  // namespace
+
+void read_dps_config(const toml::table& root, const std::string& source, DpsConfig& out) {
+    if (const auto* node = root.get("dps")) {
+        const auto* dps = node->as_table();
+        if (dps == nullptr)
+            fail(source, node->source(), "dps: must be a table");
+        read_settings(source, *dps, out);
+    }
+    const auto* node = root.get("enrollment_groups");
+    if (node == nullptr)
+        return;
+    const auto* groups = node->as_array();
+    if (groups == nullptr)
+        fail(source, node->source(), "enrollment_groups: must be an array of tables");
+    std::set<std::string> ids;
+    size_t index = 0;
+    for (const auto& element : *groups) {
+        const auto* table = element.as_table();
+        if (table == nullptr)
+            fail(source, element.source(), "enrollment_groups: must be an array of tables");
+        auto group = read_group(source, *table, index++);
+        if (!ids.insert(group.id).second)
+            fail(source, table->source(), "enrollment_groups: duplicate id \"" + group.id + "\"");
+        out.enrollment_groups.push_back(std::move(group));
+    }
+}
+
+}  // namespace hubsim

@@ -1,0 +1,230 @@
+// The DPS service side (DpsService): enrollment groups in the DPS REST shapes (api-version
+// 2021-10-01), the emulator's DPS state and faults. Called on HTTPS threads.
+#include <ctime>
+
+#include "gateway/auth/sas_token.hpp"
+#include "hubsim/plugin/dps.hpp"
+
+namespace hubsim {
+
+namespace {
+
+ServiceResult dps_error(int status, int code, const std::string& message, std::string tracking_id,
+                        std::string timestamp) {
+    return ServiceResult{status, json{{"errorCode", code},
+                                      {"trackingId", std::move(tracking_id)},
+                                      {"message", message},
+                                      {"timestampUtc", std::move(timestamp)}}};
+}
+
+std::string text_at(const json& object, const char* key) {
+    if (!object.is_object() || !object.contains(key) || !object[key].is_string())
+        return {};
+    return object[key].get<std::string>();
+}
+
+}  // namespace
+
+Dps::Dps(DpsConfig config, HubService& hub, BrokerActions& broker)
+    : settings_(std::move(config)), hub_(hub), broker_(broker) {
+    const auto now = iso_time_now();
+    for (auto& enrollment : settings_.enrollment_groups) {
+        const auto id = enrollment.id;
+        groups_[id] = Group{std::move(enrollment), now, now, new_etag()};
+    }
+    settings_.enrollment_groups.clear();
+    quota_.set_per_minute(settings_.registrations_per_minute, std::chrono::steady_clock::now());
+}
+
+std::string Dps::iso_time_now() {
+    const auto now = std::chrono::system_clock::now();
+    const auto seconds = std::chrono::system_clock::to_time_t(now);
+    const auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+        1000;
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[40];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    char fraction[16];
+    std::snprintf(fraction, sizeof fraction, ".%03d0000Z", static_cast<int>(millis));
+    return std::string(text) + fraction;
+}
+
+void Dps::log_event(const std::string& registration_id, const std::string& event,
+                    const std::string& reason) {
+    log_.push_back(json{{"time", iso_time_now()},
+                        {"registrationId", registration_id},
+                        {"event", event},
+                        {"reason", reason}});
+    while (log_.size() > kLogCapacity)
+        log_.pop_front();
+}
+
+std::string Dps::random_hex(size_t bytes) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (size_t i = 0; i < bytes; ++i) {
+        const auto byte = static_cast<unsigned>(random_() & 0xFF);
+        out.push_back(kHex[byte >> 4]);
+        out.push_back(kHex[byte & 0x0F]);
+    }
+    return out;
+}
+
+std::string Dps::new_etag() {
+    // DPS etags are base64 of a quoted opaque version.
+    return hubgate::auth::base64_encode("\"" + random_hex(16) + "\"");
+}
+
+json Dps::error_json(int code, const std::string& message) {
+    return json{{"errorCode", code},
+                {"trackingId", random_hex(16)},
+                {"message", message},
+                {"timestampUtc", iso_time_now()}};
+}
+
+json Dps::registration_state(const std::string& registration_id, const std::string& status,
+                             const RegistrationRecord& record) {
+    return json{{"registrationId", registration_id},
+                {"createdDateTimeUtc", record.created},
+                {"status", status},
+                {"lastUpdatedDateTimeUtc", iso_time_now()},
+                {"etag", new_etag()}};
+}
+
+json Dps::group_json(const Group& group) const {
+    const auto& enrollment = group.enrollment;
+    return json{
+        {"enrollmentGroupId", enrollment.id},
+        {"attestation",
+         {{"type", "symmetricKey"},
+          {"symmetricKey",
+           {{"primaryKey", enrollment.primary_key},
+            {"secondaryKey",
+             enrollment.secondary_key.empty() ? json(nullptr) : json(enrollment.secondary_key)}}}}},
+        {"capabilities", {{"iotEdge", false}}},
+        {"provisioningStatus", enrollment.enabled ? "enabled" : "disabled"},
+        {"reprovisionPolicy", {{"updateHubAssignment", true}, {"migrateDeviceData", true}}},
+        {"allocationPolicy", "hashed"},
+        {"iotHubs", json::array({hub_.hostname()})},
+        {"createdDateTimeUtc", group.created},
+        {"lastUpdatedDateTimeUtc", group.updated},
+        {"etag", group.etag}};
+}
+
+ServiceResult Dps::put_enrollment_group(const std::string& id, const json& body) {
+    std::lock_guard lock(mutex_);
+    const auto bad = [&](const std::string& message) {
+        return dps_error(400, 400004, message, random_hex(16), iso_time_now());
+    };
+    if (!body.is_object())
+        return bad("The body must be a JSON enrollment group.");
+    if (const auto body_id = text_at(body, "enrollmentGroupId"); !body_id.empty() && body_id != id)
+        return bad("enrollmentGroupId differs from the path.");
+    const json attestation = body.value("attestation", json::object());
+    if (!attestation.is_object() || text_at(attestation, "type") != "symmetricKey")
+        return bad("attestation.type must be \"symmetricKey\" (X.509 is not emulated).");
+    const json keys = attestation.value("symmetricKey", json::object());
+    EnrollmentGroup enrollment{id, text_at(keys, "primaryKey"), text_at(keys, "secondaryKey"),
+                               true};
+    for (auto* key : {&enrollment.primary_key, &enrollment.secondary_key}) {
+        if (key->empty()) {
+            // DPS generates keys that are not given.
+            std::string bytes(64, '\0');
+            for (auto& byte : bytes)
+                byte = static_cast<char>(random_() & 0xFF);
+            *key = hubgate::auth::base64_encode(bytes);
+        } else if (!hubgate::auth::base64_decode(*key)) {
+            return bad("Symmetric keys must be base64.");
+        }
+    }
+    const auto status = text_at(body, "provisioningStatus");
+    if (!status.empty() && status != "enabled" && status != "disabled")
+        return bad("provisioningStatus must be \"enabled\" or \"disabled\".");
+    enrollment.enabled = status != "disabled";
+    const auto now = iso_time_now();
+    auto existing = groups_.find(id);
+    const std::string created = existing == groups_.end() ? now : existing->second.created;
+    auto& group = groups_[id];
+    group = Group{std::move(enrollment), created, now, new_etag()};
+    return ServiceResult{200, group_json(group)};
+}
+
+ServiceResult Dps::get_enrollment_group(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    const auto group = groups_.find(id);
+    if (group == groups_.end())
+        return dps_error(404, 404204, "Enrollment group " + id + " not found.", random_hex(16),
+                         iso_time_now());
+    return ServiceResult{200, group_json(group->second)};
+}
+
+ServiceResult Dps::delete_enrollment_group(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    if (groups_.erase(id) == 0)
+        return dps_error(404, 404204, "Enrollment group " + id + " not found.", random_hex(16),
+                         iso_time_now());
+    return ServiceResult{204, nullptr};
+}
+
+ServiceResult Dps::dps_state() {
+    std::lock_guard lock(mutex_);
+    json registrations = json::array();
+    for (const auto& [id, record] : registrations_) {
+        registrations.push_back(json{{"registrationId", id},
+                                     {"groupId", record.group_id},
+                                     {"status", record.status},
+                                     {"payload", record.payload},
+                                     {"createdDateTimeUtc", record.created}});
+    }
+    return ServiceResult{200, json{{"idScope", settings_.id_scope},
+                                   {"serviceHostname", settings_.service_hostname},
+                                   {"registrationsPerMinute", quota_.per_minute()},
+                                   {"refuseRegistrations", refuse_registrations_},
+                                   {"counters",
+                                    {{"registrations", counters_.registrations},
+                                     {"assigned", counters_.assigned},
+                                     {"failed", counters_.failed},
+                                     {"disabled", counters_.disabled},
+                                     {"throttled", counters_.throttled},
+                                     {"refusedConnects", counters_.refused_connects},
+                                     {"badRequests", counters_.bad_requests},
+                                     {"violations", counters_.violations}}},
+                                   {"registrations", std::move(registrations)},
+                                   {"log", json(std::vector<json>(log_.begin(), log_.end()))}}};
+}
+
+ServiceResult Dps::set_dps_faults(const json& faults) {
+    std::lock_guard lock(mutex_);
+    const auto bad = [&](const std::string& message) {
+        return dps_error(400, 400004, message, random_hex(16), iso_time_now());
+    };
+    if (!faults.is_object())
+        return bad("The body must be a JSON object.");
+    for (const auto& [key, value] : faults.items()) {
+        if (key == "refuseRegistrations") {
+            if (!value.is_boolean())
+                return bad("refuseRegistrations must be true or false.");
+        } else if (key == "registrationsPerMinute") {
+            if (!value.is_number() || value.get<double>() < 0)
+                return bad("registrationsPerMinute must be a number >= 0 (0 = unlimited).");
+        } else {
+            return bad("unknown fault " + key);
+        }
+    }
+    if (faults.contains("refuseRegistrations"))
+        refuse_registrations_ = faults["refuseRegistrations"].get<bool>();
+    if (faults.contains("registrationsPerMinute"))
+        quota_.set_per_minute(faults["registrationsPerMinute"].get<double>(),
+                              std::chrono::steady_clock::now());
+    return ServiceResult{200, json{{"refuseRegistrations", refuse_registrations_},
+                                   {"registrationsPerMinute", quota_.per_minute()}}};
+}
+
+std::string Dps::service_hostname() {
+    std::lock_guard lock(mutex_);
+    return settings_.service_hostname;
+}
+
+}  // namespace hubsim

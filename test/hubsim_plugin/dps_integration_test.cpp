@@ -1,0 +1,333 @@
+// The emulated Device Provisioning Service through `hubsim run`: the DPS MQTT dialect on its own
+// listener, group enrollments, the registration quota, faults, the enrollment REST API and CLI.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <regex>
+
+#include "gateway/auth/sas_token.hpp"
+#include "harness/process.hpp"
+#include "hubsim_fixture/hubsim_fixture.hpp"
+#include "raw_mqtt_client.hpp"
+
+using hubgate::test::HubsimFixture;
+using hubgate::test::HubsimOptions;
+using hubgate::test::HubsimPolicy;
+using hubsim::test::RawMqttClient;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kScope = "0ne0000A1B2";
+const std::string kDpsHost = "hubsim-dps.azure-devices-provisioning.net";
+const std::string kGroupKey = HubsimFixture::random_key();
+const std::string kRetiredKey = HubsimFixture::random_key();
+const std::string kEnrollmentKey = HubsimFixture::random_key();
+
+HubsimOptions dps_options() {
+    HubsimOptions options;
+    options.policies = {HubsimPolicy{
+        "provisioningserviceowner", kEnrollmentKey, {"EnrollmentRead", "EnrollmentWrite"}}};
+    options.extra_toml = "[dps]\nid_scope = \"" + kScope +
+                         "\"\nregistrations_per_minute = 0\npoll_after_seconds = 0\n\n"
+                         "[[enrollment_groups]]\nid = \"sensors\"\nprimary_key = \"" +
+                         kGroupKey +
+                         "\"\n\n[[enrollment_groups]]\nid = \"retired\"\nprimary_key = \"" +
+                         kRetiredKey + "\"\nstatus = \"disabled\"\n";
+    return options;
+}
+
+std::string derived_key(const std::string& group_key, const std::string& id) {
+    const auto key = hubgate::auth::base64_decode(group_key);
+    return hubgate::auth::base64_encode(hubgate::auth::hmac_sha256(*key, id));
+}
+
+std::string dps_username(const std::string& id, const std::string& scope = kScope) {
+    return scope + "/registrations/" + id + "/api-version=2019-03-31&ClientVersion=hubsim-test%2F1";
+}
+
+std::string dps_token(const std::string& id, const std::string& group_key) {
+    return hubgate::auth::make_sas_token({kScope + "/registrations/" + id,
+                                          derived_key(group_key, id), "registration",
+                                          hubgate::auth::expiry_after(1h)});
+}
+
+// One DPS answer: the status and retry-after from the topic, and the JSON body.
+struct DpsAnswer {
+    int status = 0;
+    std::string request_id;
+    std::optional<int> retry_after;
+    json body;
+};
+
+class DpsClient {
+  public:
+    DpsClient(const HubsimFixture& hub, const std::string& id, const std::string& group_key)
+        : id_(id), mqtt_(hub.dps_port(), hub.ca_file().string()) {
+        REQUIRE(mqtt_.connect(id, dps_username(id), dps_token(id, group_key)) == 0);
+        REQUIRE(mqtt_.subscribe({{"$dps/registrations/res/#", 1}}) == std::vector<int>{1});
+    }
+
+    DpsAnswer request(const std::string& topic, const std::string& payload) {
+        mqtt_.publish(topic, payload, 1);
+        const auto packet = mqtt_.next_publish(10s);
+        REQUIRE(packet);
+        if (packet->qos() == 1)
+            mqtt_.puback(packet->packet_id);
+        static const std::regex shape(
+            R"(\$dps/registrations/res/(\d+)/\?\$rid=([^&]*)(&retry-after=(\d+))?)");
+        std::smatch m;
+        REQUIRE(std::regex_match(packet->topic, m, shape));
+        DpsAnswer answer{std::stoi(m[1]), m[2], std::nullopt, json::parse(packet->payload)};
+        if (m[4].matched)
+            answer.retry_after = std::stoi(m[4]);
+        return answer;
+    }
+
+    DpsAnswer register_device(const json& payload = nullptr) {
+        json body{{"registrationId", id_}};
+        if (!payload.is_null())
+            body["payload"] = payload;
+        return request("$dps/registrations/PUT/iotdps-register/?$rid=" + std::to_string(++rid_),
+                       body.dump());
+    }
+
+    DpsAnswer poll(const std::string& operation_id) {
+        return request("$dps/registrations/GET/iotdps-get-operationstatus/?$rid=" +
+                           std::to_string(++rid_) + "&operationId=" + operation_id,
+                       "");
+    }
+
+    // Register, then poll once: the operation's final answer.
+    DpsAnswer provision() {
+        const auto accepted = register_device();
+        REQUIRE(accepted.status == 202);
+        return poll(accepted.body["operationId"]);
+    }
+
+    RawMqttClient& mqtt() { return mqtt_; }
+
+  private:
+    std::string id_;
+    RawMqttClient mqtt_;
+    int rid_ = 0;
+};
+
+std::string enrollment_token(const std::string& resource = kDpsHost,
+                             const std::string& policy = "provisioningserviceowner",
+                             const std::string& key = kEnrollmentKey) {
+    return hubgate::auth::make_sas_token({resource, key, policy, hubgate::auth::expiry_after(1h)});
+}
+
+}  // namespace
+
+TEST_CASE("hubsim run prints the DPS port last on its ready line and in ports.json") {
+    HubsimFixture hub(dps_options());
+    CHECK(hub.dps_port() > 0);
+    CHECK(hub.dps_port() != hub.mqtts_port());
+    CHECK(hub.dps_port() != hub.https_port());
+    const auto output = hub.process().output();
+    CHECK(output.find(" hostname=" + hub.hostname() + " dps=" + std::to_string(hub.dps_port()) +
+                      "\n") != std::string::npos);
+}
+
+TEST_CASE("a device registers with a group-derived key, is created in the hub and sends") {
+    HubsimFixture hub(dps_options());
+    DpsClient dps(hub, "sensor-7", kGroupKey);
+    const auto accepted = dps.register_device(json{{"site", "north"}});
+    CHECK(accepted.status == 202);
+    CHECK(accepted.request_id == "1");
+    CHECK(accepted.retry_after == 0);
+    CHECK(accepted.body["status"] == "assigning");
+    const std::string operation_id = accepted.body["operationId"];
+    CHECK_FALSE(operation_id.empty());
+
+    CHECK(hub.request("GET", "/hubsim/dps").body["registrations"][0]["payload"] ==
+          json{{"site", "north"}});
+    const auto done = dps.poll(operation_id);
+    CHECK(done.status == 200);
+    CHECK(done.body["operationId"] == operation_id);
+    CHECK(done.body["status"] == "assigned");
+    const auto state = done.body["registrationState"];
+    CHECK(state["registrationId"] == "sensor-7");
+    CHECK(state["assignedHub"] == hub.hostname());
+    CHECK(state["deviceId"] == "sensor-7");
+    CHECK(state["status"] == "assigned");
+    CHECK(state["substatus"] == "initialAssignment");
+    CHECK(std::regex_match(state["createdDateTimeUtc"].get<std::string>(),
+                           std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z)")));
+    CHECK(state["etag"].is_string());
+
+    // The registry holds the device with the derived key, which opens a hub session.
+    const auto device = hub.get_device("sensor-7");
+    REQUIRE(device.status == 200);
+    CHECK(device.body["authentication"]["symmetricKey"]["primaryKey"] ==
+          derived_key(kGroupKey, "sensor-7"));
+    RawMqttClient session(hub.mqtts_port(), hub.ca_file().string());
+    REQUIRE(session.connect("sensor-7", hub.device_username("sensor-7"),
+                            hub.device_token("sensor-7", 1h, derived_key(kGroupKey, "sensor-7"))) ==
+            0);
+    session.publish("devices/sensor-7/messages/events/", "{\"t\":21}", 1);
+    CHECK(session.wait_puback());
+    CHECK(hub.wait_for_telemetry("sensor-7", 1).size() == 1);
+
+    // Registering again reprovisions the same device, without taking over its hub session.
+    const auto again = dps.provision();
+    CHECK(again.body["registrationState"]["substatus"] == "deviceDataMigrated");
+    CHECK(again.body["registrationState"]["createdDateTimeUtc"] == state["createdDateTimeUtc"]);
+    session.publish("devices/sensor-7/messages/events/", "{\"t\":22}", 1);
+    CHECK(session.wait_puback());
+    CHECK(hub.wait_for_telemetry("sensor-7", 2).size() == 2);
+    const auto dps_state = hub.request("GET", "/hubsim/dps").body;
+    CHECK(dps_state["counters"]["assigned"] == 2);
+    // The custom data of the last request, for tests of what a client sends.
+    REQUIRE(dps_state["registrations"].size() == 1);
+    CHECK(dps_state["registrations"][0]["registrationId"] == "sensor-7");
+    CHECK(dps_state["registrations"][0]["payload"] == nullptr);
+}
+
+TEST_CASE("the DPS refuses CONNECTs outside its dialect and requests it does not know") {
+    HubsimFixture hub(dps_options());
+    const auto connack = [&](const std::string& id, const std::string& user,
+                             const std::string& password, int port = 0) {
+        RawMqttClient client(port ? port : hub.dps_port(), hub.ca_file().string());
+        return client.connect(id, user, password);
+    };
+    CHECK(connack("s1", dps_username("s1"), dps_token("s1", kGroupKey)) == 0);
+    CHECK(connack("s1", dps_username("s1", "0ne00000000"), dps_token("s1", kGroupKey)) == 5);
+    CHECK(connack("s1", dps_username("s2"), dps_token("s1", kGroupKey)) == 5);
+    CHECK(connack("s1", dps_username("s1"), dps_token("s1", HubsimFixture::random_key())) == 5);
+    // Each endpoint speaks its own dialect only.
+    CHECK(connack("s1", dps_username("s1"), dps_token("s1", kGroupKey), hub.mqtts_port()) == 5);
+    CHECK(connack("s1", hub.device_username("s1"), "x") == 5);
+    CHECK(hub.request("GET", "/hubsim/dps").body["counters"]["refusedConnects"] == 5);
+
+    DpsClient dps(hub, "s1", kGroupKey);
+    // Only the response filter may be subscribed.
+    CHECK(dps.mqtt().subscribe({{"devices/s1/messages/devicebound/#", 1}}) ==
+          std::vector<int>{0x80});
+    // Polling an operation that does not exist: 404 in DPS's error shape.
+    const auto unknown = dps.poll("5.0000.0000");
+    CHECK(unknown.status == 404);
+    CHECK(unknown.body["errorCode"] == 404201);
+    CHECK(unknown.body.contains("trackingId"));
+    // A body naming another registration id: 400.
+    const auto other =
+        dps.request("$dps/registrations/PUT/iotdps-register/?$rid=9", R"({"registrationId":"x"})");
+    CHECK(other.status == 400);
+    // Any other topic closes the connection.
+    dps.mqtt().publish("devices/s1/messages/events/", "x", 1);
+    CHECK(dps.mqtt().wait_closed());
+    CHECK(hub.get_device("s1").status == 404);
+}
+
+TEST_CASE("registrations beyond the per-minute quota are answered 429 with retry-after") {
+    HubsimFixture hub(dps_options());
+    REQUIRE(hub.request("PUT", "/hubsim/dps/faults", json{{"registrationsPerMinute", 2}}).ok());
+    DpsClient dps(hub, "s1", kGroupKey);
+    CHECK(dps.register_device().status == 202);
+    CHECK(dps.register_device().status == 202);
+    const auto throttled = dps.register_device();
+    CHECK(throttled.status == 429);
+    CHECK(throttled.body["errorCode"] == 429001);
+    REQUIRE(throttled.retry_after);
+    CHECK(*throttled.retry_after >= 1);
+    CHECK(*throttled.retry_after <= 30);
+    CHECK(hub.request("GET", "/hubsim/dps").body["counters"]["throttled"] == 1);
+    // 0 lifts the quota.
+    REQUIRE(hub.request("PUT", "/hubsim/dps/faults", json{{"registrationsPerMinute", 0}}).ok());
+    CHECK(dps.register_device().status == 202);
+    CHECK(hub.request("PUT", "/hubsim/dps/faults", json{{"registrationsPerMinute", -1}}).status ==
+          400);
+}
+
+TEST_CASE("a refused-registration fault ends registrations in status failed") {
+    HubsimFixture hub(dps_options());
+    REQUIRE(hub.request("PUT", "/hubsim/dps/faults", json{{"refuseRegistrations", true}}).ok());
+    DpsClient dps(hub, "s1", kGroupKey);
+    const auto failed = dps.provision();
+    CHECK(failed.status == 200);
+    CHECK(failed.body["status"] == "failed");
+    CHECK(failed.body["registrationState"]["status"] == "failed");
+    CHECK(failed.body["registrationState"]["errorCode"].is_number());
+    CHECK(failed.body["registrationState"]["errorMessage"].is_string());
+    CHECK(hub.get_device("s1").status == 404);
+    REQUIRE(hub.request("PUT", "/hubsim/dps/faults", json{{"refuseRegistrations", false}}).ok());
+    CHECK(dps.provision().body["status"] == "assigned");
+}
+
+TEST_CASE("a device of a disabled group gets status disabled and no identity") {
+    HubsimFixture hub(dps_options());
+    DpsClient dps(hub, "s9", kRetiredKey);
+    const auto disabled = dps.provision();
+    CHECK(disabled.body["status"] == "disabled");
+    CHECK(disabled.body["registrationState"]["status"] == "disabled");
+    CHECK_FALSE(disabled.body["registrationState"].contains("assignedHub"));
+    CHECK(hub.get_device("s9").status == 404);
+}
+
+TEST_CASE("enrollment groups through the DPS service REST API, in DPS's shapes") {
+    HubsimFixture hub(dps_options());
+    const auto path = std::string("/enrollmentGroups/plant-b");
+    const auto group_key = HubsimFixture::random_key();
+    const json body{
+        {"enrollmentGroupId", "plant-b"},
+        {"attestation", {{"type", "symmetricKey"}, {"symmetricKey", {{"primaryKey", group_key}}}}},
+        {"provisioningStatus", "enabled"}};
+    // Tokens: scoped to the DPS host name, signed by a policy with EnrollmentWrite.
+    CHECK(hub.request("PUT", path, body).status == 401);  // iothubowner: no Enrollment rights
+    CHECK(hub.request("PUT", path, body, enrollment_token(hub.hostname())).status == 401);
+    const auto created = hub.request("PUT", path, body, enrollment_token());
+    REQUIRE(created.status == 200);
+    CHECK(created.body["enrollmentGroupId"] == "plant-b");
+    CHECK(created.body["attestation"]["type"] == "symmetricKey");
+    CHECK(created.body["attestation"]["symmetricKey"]["primaryKey"] == group_key);
+    CHECK(created.body["attestation"]["symmetricKey"]["secondaryKey"].is_string());  // generated
+    CHECK(created.body["provisioningStatus"] == "enabled");
+    CHECK(created.body["etag"].is_string());
+    CHECK(created.body["createdDateTimeUtc"].is_string());
+    const auto read = hub.request("GET", path, std::nullopt, enrollment_token());
+    CHECK(read.status == 200);
+    CHECK(read.body["etag"] == created.body["etag"]);
+
+    {
+        DpsClient dps(hub, "b-1", group_key);
+        CHECK(dps.provision().body["status"] == "assigned");
+    }
+    json disabled = body;
+    disabled["provisioningStatus"] = "disabled";
+    CHECK(hub.request("PUT", path, disabled, enrollment_token()).status == 200);
+    {
+        DpsClient dps(hub, "b-2", group_key);
+        CHECK(dps.provision().body["status"] == "disabled");
+    }
+    json x509 = body;
+    x509["attestation"] = {{"type", "x509"}};
+    CHECK(hub.request("PUT", path, x509, enrollment_token()).status == 400);
+    CHECK(hub.request("GET", "/hubsim/service").body["badRequests"] == 1);
+    CHECK(hub.request("DELETE", path, std::nullopt, enrollment_token()).status == 204);
+    const auto gone = hub.request("GET", path, std::nullopt, enrollment_token());
+    CHECK(gone.status == 404);
+    CHECK(gone.body["errorCode"] == 404204);
+    CHECK(hub.request("DELETE", path, std::nullopt, enrollment_token()).status == 404);
+}
+
+TEST_CASE("hubsim enrollment add creates a group devices can register with") {
+    HubsimFixture hub(dps_options());
+    const auto group_key = HubsimFixture::random_key();
+    const auto added = hubgate::test::run(
+        {HUBSIM_EXECUTABLE, "enrollment", "add", "cli-group", "--key", group_key, "-c",
+         hub.config_file().string(), "--state-dir", hub.state_dir().string()},
+        30s);
+    CHECK(added.status == 0);
+    CAPTURE(added.output);
+    CHECK(added.output.find("\"enrollmentGroupId\": \"cli-group\"") != std::string::npos);
+    DpsClient dps(hub, "c-1", group_key);
+    CHECK(dps.provision().body["status"] == "assigned");
+    const auto bad =
+        hubgate::test::run({HUBSIM_EXECUTABLE, "enrollment", "add", "g", "--key", "!!", "-c",
+                            hub.config_file().string(), "--state-dir", hub.state_dir().string()},
+                           30s);
+    CHECK(bad.status == 2);
+}

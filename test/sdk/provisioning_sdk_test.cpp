@@ -1,0 +1,52 @@
+// Microsoft's official Azure IoT provisioning SDK for Node.js (azure-iot-provisioning-device +
+// azure-iot-provisioning-device-mqtt + azure-iot-security-symmetric-key, pinned in
+// package-lock.json), unmodified, against hubsim's DPS: registration with a key derived from a
+// group enrollment key, then the official device client on the assigned hub sends telemetry.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "harness/process.hpp"
+#include "hubsim_fixture/hubsim_fixture.hpp"
+
+namespace {
+
+using namespace hubgate::test;
+namespace fs = std::filesystem;
+
+const fs::path kSdkDir = fs::path(HUBGATE_SOURCE_DIR) / "test" / "sdk";
+const std::string kScope = "0ne0000SDK1";
+
+}  // namespace
+
+TEST_CASE("the official provisioning SDK registers through hubsim's DPS and its device sends") {
+    REQUIRE_MESSAGE(fs::exists(kSdkDir / "node_modules" / "azure-iot-provisioning-device"),
+                    "run `npm ci` in test/sdk (scripts/install-deps.sh does)");
+    const auto group_key = HubsimFixture::random_key();
+    HubsimOptions options;
+    options.extra_toml = "[dps]\nid_scope = \"" + kScope +
+                         "\"\n\n[[enrollment_groups]]\nid = \"sdk-group\"\nprimary_key = \"" +
+                         group_key + "\"\n";
+    HubsimFixture hub(options);
+    Process node({NODE_EXECUTABLE, (kSdkDir / "provisioning_sdk_check.js").string()},
+                 {{"HUBSIM_DPS_HOST", "127.0.0.1:" + std::to_string(hub.dps_port())},
+                  {"HUBSIM_ID_SCOPE", kScope},
+                  {"HUBSIM_REGISTRATION_ID", "sdk-device-1"},
+                  {"HUBSIM_GROUP_KEY", group_key},
+                  {"HUBSIM_GATEWAY", "127.0.0.1:" + std::to_string(hub.mqtts_port())},
+                  {"NODE_EXTRA_CA_CERTS", hub.ca_file().string()}},
+                 kSdkDir.string());
+    const bool done = node.wait_for_output("SDK done", 60s);
+    const auto output = node.output();
+    CAPTURE(output);
+    REQUIRE(done);
+    CHECK(output.find("SDK registered {\"assignedHub\":\"" + hub.hostname() +
+                      "\",\"deviceId\":\"sdk-device-1\",\"status\":\"assigned\","
+                      "\"substatus\":\"initialAssignment\"}") != std::string::npos);
+    CHECK(hub.get_device("sdk-device-1").status == 200);
+    const auto messages = hub.wait_for_telemetry("sdk-device-1", 1);
+    REQUIRE(messages.size() == 1);
+    CHECK(messages[0]["payload"] == "{\"provisioned\":true}");
+    CHECK(node.wait_exit(20s) == 0);
+}
