@@ -4,12 +4,12 @@
 
 #include <cstdio>
 
-#include "gateway/auth/sas_token.hpp"
 #include "gateway/cli/args.hpp"
 #include "gateway/cli/command.hpp"
 #include "gateway/config/secret_file.hpp"
 #include "gateway/config/units.hpp"
 #include "gateway/log/log.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 
 namespace hubgate::cli {
 namespace {
@@ -33,8 +33,9 @@ int run_token(std::span<const std::string> argv) {
         if (key.has_value() == key_file.has_value()) {
             throw UsageError("give exactly one of --key and --key-file");
         }
-        auth::SasTokenSpec spec;
-        spec.resource_uri = auth::device_resource_uri(args.require("hub"), args.require("device"));
+        iothub::SasTokenSpec spec;
+        spec.resource_uri =
+            iothub::device_resource_uri(args.require("hub"), args.require("device"));
         if (key_file) {
             key = config::read_secret_file(*key_file);
             if (!key)
@@ -48,15 +49,15 @@ int run_token(std::span<const std::string> argv) {
         auto seconds = std::chrono::duration_cast<std::chrono::seconds>(*ttl.value);
         if (seconds.count() <= 0)
             throw UsageError("--ttl must be at least 1s");
-        spec.expiry = auth::expiry_after(seconds);
-        std::string token = auth::make_sas_token(spec);
-        spdlog::debug("token for {}: {}", spec.resource_uri, auth::redact_sas_token(token));
+        spec.expiry = iothub::expiry_after(seconds);
+        std::string token = iothub::make_sas_token(spec);
+        spdlog::debug("token for {}: {}", spec.resource_uri, iothub::redact_sas_token(token));
         std::printf("%s\n", token.c_str());
         return kExitOk;
     } catch (const UsageError& e) {
         std::fprintf(stderr, "hubgate token: %s\n\n%s", e.what(), kUsage);
         return kExitUsage;
-    } catch (const auth::SasError& e) {
+    } catch (const iothub::SasError& e) {
         std::fprintf(stderr, "hubgate token: %s\n", e.what());
         return kExitUsage;
     }

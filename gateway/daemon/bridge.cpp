@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "gateway/daemon/session_settings.hpp"
-#include "gateway/session/iothub_topics.hpp"
+#include "hubgate/iothub/hub_topics.hpp"
 
 namespace hubgate::daemon {
 
@@ -251,8 +251,8 @@ void Bridge::publish_c2d_leftovers() {
         c2d_leftovers_.size());
     for (auto& entry : c2d_leftovers_) {
         // Rendered again from the hub's message, as on its first delivery, in the order kept.
-        const auto parsed = session::parse_downlink_topic(entry.device_id, entry.topic);
-        const auto* c2d = std::get_if<session::C2dTopic>(&parsed);
+        const auto parsed = iothub::parse_downlink_topic(entry.device_id, entry.topic);
+        const auto* c2d = std::get_if<iothub::C2dTopic>(&parsed);
         if (c2d == nullptr) {
             c2d_journal_->release(entry.ticket);
             continue;

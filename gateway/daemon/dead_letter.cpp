@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/auth/sas_token.hpp"
 #include "gateway/daemon/atomic_file.hpp"
+#include "hubgate/iothub/encoding.hpp"
 
 namespace hubgate::daemon {
 
@@ -22,7 +22,7 @@ void put_payload(nlohmann::json& document, std::string_view payload) {
         (void)text.dump();  // throws on invalid UTF-8
         document["payload"] = std::move(text);
     } catch (const nlohmann::json::exception&) {
-        document["payload_base64"] = auth::base64_encode(payload);
+        document["payload_base64"] = iothub::base64_encode(payload);
     }
 }
 

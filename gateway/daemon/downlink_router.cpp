@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hubgate/mappings/property_bag.hpp"
+#include "hubgate/iothub/property_bag.hpp"
 
 namespace hubgate::daemon {
 
@@ -29,7 +29,7 @@ int method_status_for(mappings::RejectReason reason) {
 void DownlinkRouter::on_c2d(const session::C2dMessage& message) {
     // A legacy device cannot read MQTT 5 user properties from an MQTT 3.1.1 broker: its c2d
     // topic template may carry them instead, as {properties}.
-    const std::string properties = mappings::encode_property_bag(message.properties);
+    const std::string properties = iothub::encode_property_bag(message.properties);
     mappings::DownlinkVars vars;
     vars.properties = properties;
     deliver(message.device_id, mappings::DownlinkKind::c2d, vars, message.payload,

@@ -2,7 +2,7 @@
 // Process-wide logging setup (spdlog). After init(), log with spdlog::info(...) etc.
 // On a terminal: human format with timestamps. Under systemd (JOURNAL_STREAM set): each line
 // starts with the syslog priority prefix "<N>" and carries no timestamp, so journald records
-// levels. Never pass secrets to a log call: use auth::redact_sas_token() for tokens.
+// levels. Never pass secrets to a log call: use iothub::redact_sas_token() for tokens.
 
 #include <string_view>
 

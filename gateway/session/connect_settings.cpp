@@ -2,8 +2,8 @@
 
 #include <chrono>
 
-#include "gateway/auth/sas_token.hpp"
-#include "gateway/session/iothub_topics.hpp"
+#include "hubgate/iothub/device_topics.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 
 namespace hubgate::session {
 
@@ -33,8 +33,8 @@ std::variant<DeviceConnect, std::string> make_device_connect(const SessionOption
                                                              WallTime now) {
     DeviceConnect connect;
     ConnectRequest& request = connect.request;
-    request.username =
-        mqtt_username(options.hub_hostname, device_id, options.api_version, options.model_id);
+    request.username = iothub::mqtt_username(options.hub_hostname, device_id, options.api_version,
+                                             options.model_id);
     request.tls.ca_file = options.ca_file;
     request.http_proxy = options.http_proxy;
     request.keep_alive = options.keep_alive;
@@ -51,9 +51,9 @@ std::variant<DeviceConnect, std::string> make_device_connect(const SessionOption
         return connect;
     }
 
-    auth::SasTokenSpec spec;
-    spec.resource_uri = auth::device_resource_uri(options.hub_hostname, device_id);
-    spec.expiry = auth::expiry_after(auth.token_ttl, now);
+    iothub::SasTokenSpec spec;
+    spec.resource_uri = iothub::device_resource_uri(options.hub_hostname, device_id);
+    spec.expiry = iothub::expiry_after(auth.token_ttl, now);
     if (auth.mode == AuthMode::Policy) {
         spec.key_base64 = auth.policy_key;
         spec.policy = auth.policy_name;
@@ -65,8 +65,8 @@ std::variant<DeviceConnect, std::string> make_device_connect(const SessionOption
         spec.key_base64 = std::move(*key);
     }
     try {
-        request.password = auth::make_sas_token(spec);
-    } catch (const auth::SasError& e) {
+        request.password = iothub::make_sas_token(spec);
+    } catch (const iothub::SasError& e) {
         return std::string(e.what());
     }
     connect.token_expiry = WallTime(std::chrono::seconds(spec.expiry));

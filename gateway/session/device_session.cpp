@@ -9,10 +9,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include "gateway/auth/sas_token.hpp"
 #include "gateway/session/connect_settings.hpp"
-#include "gateway/session/iothub_topics.hpp"
 #include "gateway/session/token_renewal.hpp"
+#include "hubgate/iothub/device_topics.hpp"
+#include "hubgate/iothub/hub_topics.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 
 namespace hubgate::session {
 
@@ -85,16 +86,16 @@ void DeviceSession::add_needs(const DeviceNeeds& needs) {
     }
     std::vector<std::string> filters;
     if (needs_.c2d && !before.c2d) {
-        filters.push_back(c2d_filter(device_id_));
+        filters.push_back(iothub::c2d_filter(device_id_));
     }
     if (needs_.methods && !before.methods) {
-        filters.emplace_back(kMethodRequestFilter);
+        filters.emplace_back(iothub::kMethodRequestFilter);
     }
     if (needs_.twin && !before.twin) {
-        filters.emplace_back(kTwinResponseFilter);
+        filters.emplace_back(iothub::kTwinResponseFilter);
     }
     if (needs_.desired && !before.desired) {
-        filters.emplace_back(kDesiredPatchFilter);
+        filters.emplace_back(iothub::kDesiredPatchFilter);
     }
     if (!filters.empty()) {
         // Twin requests wait for this SUBACK: their answers need the new subscription.
@@ -149,7 +150,7 @@ void DeviceSession::begin_connect(SteadyTime now) {
     spdlog::debug("session {}: connecting as {} with {}", device_id_, connect.request.username,
                   connect.request.password.empty()
                       ? std::string("a client certificate")
-                      : auth::redact_sas_token(connect.request.password));
+                      : iothub::redact_sas_token(connect.request.password));
     upstream_->connect(connect.request);
 }
 
@@ -331,16 +332,16 @@ void DeviceSession::close(SteadyTime now) {
 void DeviceSession::subscribe_needed() {
     std::vector<std::string> filters;
     if (needs_.c2d) {
-        filters.push_back(c2d_filter(device_id_));
+        filters.push_back(iothub::c2d_filter(device_id_));
     }
     if (needs_.methods) {
-        filters.emplace_back(kMethodRequestFilter);
+        filters.emplace_back(iothub::kMethodRequestFilter);
     }
     if (needs_.twin || needs_.desired) {
-        filters.emplace_back(kTwinResponseFilter);
+        filters.emplace_back(iothub::kTwinResponseFilter);
     }
     if (needs_.desired) {
-        filters.emplace_back(kDesiredPatchFilter);
+        filters.emplace_back(iothub::kDesiredPatchFilter);
     }
     subscribe_tag_ = 0;
     if (filters.empty()) {
@@ -379,10 +380,10 @@ void DeviceSession::on_subscribed(SteadyTime now) {
 void DeviceSession::handle_message(const std::string& topic, const std::string& payload,
                                    SteadyTime now, std::uint64_t c2d_ticket) {
     last_activity_ = now;
-    const auto parsed = parse_downlink_topic(device_id_, topic);
-    if (const auto* twin = std::get_if<TwinResponseTopic>(&parsed)) {
+    const auto parsed = iothub::parse_downlink_topic(device_id_, topic);
+    if (const auto* twin = std::get_if<iothub::TwinResponseTopic>(&parsed)) {
         handle_twin_response(twin->rid, twin->status, twin->version, payload, now);
-    } else if (const auto* patch = std::get_if<DesiredPatchTopic>(&parsed)) {
+    } else if (const auto* patch = std::get_if<iothub::DesiredPatchTopic>(&parsed)) {
         if (!needs_.desired) {
             counters_.downlink_dropped++;
             return;
@@ -396,9 +397,9 @@ void DeviceSession::handle_message(const std::string& topic, const std::string& 
         const auto version = patch->version ? *patch->version : body.value("$version", int64_t{0});
         counters_.desired_received++;
         host_.listener().on_desired(DesiredUpdate{device_id_, std::move(body), version, false});
-    } else if (const auto* method = std::get_if<MethodRequestTopic>(&parsed)) {
+    } else if (const auto* method = std::get_if<iothub::MethodRequestTopic>(&parsed)) {
         handle_method_request(method->name, method->rid, payload, now);
-    } else if (const auto* c2d = std::get_if<C2dTopic>(&parsed)) {
+    } else if (const auto* c2d = std::get_if<iothub::C2dTopic>(&parsed)) {
         if (!needs_.c2d) {
             counters_.downlink_dropped++;
             spdlog::debug("session {}: C2D message but no C2D mapping; dropped", device_id_);
@@ -412,7 +413,7 @@ void DeviceSession::handle_message(const std::string& topic, const std::string& 
     } else {
         counters_.downlink_dropped++;
         spdlog::warn("session {}: {} on '{}'; dropped", device_id_,
-                     std::get<UnknownTopic>(parsed).reason, topic);
+                     std::get<iothub::UnknownTopic>(parsed).reason, topic);
     }
 }
 
@@ -432,7 +433,7 @@ void DeviceSession::handle_method_request(const std::string& name, const std::st
 void DeviceSession::answer_method(const std::string& rid, int status, const std::string& payload) {
     const uint64_t tag = next_tag();
     add_publish(tag, PendingPublish{PublishKind::MethodResponse, 0, nullptr, std::string()});
-    upstream_->publish(method_response_topic(status, rid), payload, 1, tag);
+    upstream_->publish(iothub::method_response_topic(status, rid), payload, 1, tag);
 }
 
 bool DeviceSession::reply_method(const std::string& rid, int status, const std::string& payload,
@@ -463,7 +464,7 @@ void DeviceSession::publish_telemetry(uint64_t handle, Properties properties, st
                 PendingPublish{PublishKind::Telemetry, handle, std::move(done), std::string()});
     counters_.telemetry_sent++;
     last_activity_ = now;
-    upstream_->publish(telemetry_topic(device_id_, properties), std::move(payload),
+    upstream_->publish(iothub::telemetry_topic(device_id_, properties), std::move(payload),
                        std::clamp(options_.telemetry_qos, 0, 1), tag);
 }
 

@@ -7,7 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/session/device_session.hpp"
-#include "gateway/session/iothub_topics.hpp"
+#include "hubgate/iothub/device_topics.hpp"
 
 namespace hubgate::session {
 
@@ -94,8 +94,8 @@ void DeviceSession::pump_twin(SteadyTime now) {
         counters_.twin_requests++;
         const uint64_t tag = next_tag();
         add_publish(tag, PendingPublish{PublishKind::Twin, 0, nullptr, *op.rid});
-        const auto topic = op.kind == TwinOpKind::Get ? twin_get_topic(*op.rid)
-                                                      : twin_patch_reported_topic(*op.rid);
+        const auto topic = op.kind == TwinOpKind::Get ? iothub::twin_get_topic(*op.rid)
+                                                      : iothub::twin_patch_reported_topic(*op.rid);
         last_activity_ = now;
         upstream_->publish(topic, op.body, 1, tag);
         ++it;

@@ -10,10 +10,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/session/iothub_topics.hpp"
 #include "gateway/session/session_state.hpp"
+#include "hubgate/iothub/property_bag.hpp"
 
 namespace hubgate::session {
+
+// Properties as the IoT Hub library decodes and encodes them.
+using Properties = iothub::Properties;
 
 // A cloud-to-device message with its decoded property bag ($.mid etc. and application properties).
 struct C2dMessage {

@@ -8,7 +8,7 @@
 
 #include "gateway/liveness/thread_heartbeat.hpp"
 #include "gateway/session/connect_settings.hpp"
-#include "gateway/session/iothub_topics.hpp"
+#include "hubgate/iothub/hub_topics.hpp"
 
 namespace hubgate::session {
 
@@ -53,8 +53,8 @@ class SessionManager::Relay final : public UpstreamEvents {
     bool on_message(std::string topic, std::string payload) override {
         std::uint64_t ticket = 0;
         if (C2dKeeper* keeper = manager_.c2d_keeper_;
-            keeper != nullptr &&
-            std::holds_alternative<C2dTopic>(parse_downlink_topic(device_id_, topic))) {
+            keeper != nullptr && std::holds_alternative<iothub::C2dTopic>(
+                                     iothub::parse_downlink_topic(device_id_, topic))) {
             const auto kept = keeper->keep(device_id_, topic, payload);
             if (!kept) {
                 return false;

@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/auth/sas_token.hpp"
 #include "gateway/cli/command.hpp"
+#include "hubgate/iothub/encoding.hpp"
 #include "hubsim/cli/service_command.hpp"
 
 namespace hubsim::cli {
@@ -21,13 +21,13 @@ std::string random_key() {
     if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), 32) != 1) {
         throw std::runtime_error("no random bytes for a device key");
     }
-    return hubgate::auth::base64_encode(bytes);
+    return hubgate::iothub::base64_encode(bytes);
 }
 
 std::string checked_key(const std::optional<std::string>& key) {
     if (!key)
         return random_key();
-    if (!hubgate::auth::base64_decode(*key))
+    if (!hubgate::iothub::base64_decode(*key))
         throw UsageError("the key is not valid base64");
     return *key;
 }

@@ -2,13 +2,13 @@
 
 #include <httplib.h>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 
 namespace hubsim::cli {
 
 std::string ServiceClient::token(std::chrono::seconds ttl) const {
-    return hubgate::auth::make_sas_token({endpoint_.hub_hostname, endpoint_.policy_key,
-                                          endpoint_.policy, hubgate::auth::expiry_after(ttl)});
+    return hubgate::iothub::make_sas_token({endpoint_.hub_hostname, endpoint_.policy_key,
+                                            endpoint_.policy, hubgate::iothub::expiry_after(ttl)});
 }
 
 ServiceReply ServiceClient::call(const std::string& method, const std::string& path,

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/common/device_username.hpp"
 
 namespace hubsim {
@@ -52,12 +52,12 @@ DeviceAuthResult authenticate_device(const ConnectAttempt& attempt, const std::s
     if (!attempt.password || attempt.password->empty())
         return authenticate_x509(attempt, *device);
 
-    auto token = hubgate::auth::parse_sas_token(*attempt.password);
+    auto token = hubgate::iothub::parse_sas_token(*attempt.password);
     if (!token)
         return refuse("malformed SAS token");
     if (token->expiry <= now)
         return refuse("SAS token expired");
-    std::string device_uri = lower(hubgate::auth::device_resource_uri(hostname, device->id));
+    std::string device_uri = lower(hubgate::iothub::device_resource_uri(hostname, device->id));
     std::string token_uri = lower(token->resource_uri);
     if (token->policy) {
         auto policy = std::find_if(policies.begin(), policies.end(),
@@ -69,14 +69,14 @@ DeviceAuthResult authenticate_device(const ConnectAttempt& attempt, const std::s
         // A hub-scoped policy token covers every device; a device-scoped one only its device.
         if (token_uri != device_uri && token_uri != lower(hostname))
             return refuse("SAS token for another resource");
-        if (!hubgate::auth::verify_sas_signature(*token, policy->key))
+        if (!hubgate::iothub::verify_sas_signature(*token, policy->key))
             return refuse("SAS signature does not match");
         return DeviceAuthResult{{}, token->expiry};
     }
     if (token_uri != device_uri)
         return refuse("SAS token for another resource");
     for (const auto* key : {&device->primary_key, &device->secondary_key}) {
-        if (!key->empty() && hubgate::auth::verify_sas_signature(*token, *key)) {
+        if (!key->empty() && hubgate::iothub::verify_sas_signature(*token, *key)) {
             return DeviceAuthResult{{}, token->expiry};
         }
     }

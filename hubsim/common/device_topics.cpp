@@ -3,7 +3,7 @@
 
 #include <charconv>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/hub_topics.hpp"
 
 namespace hubsim {
 
@@ -12,9 +12,6 @@ namespace {
 constexpr std::string_view kTwinGet = "$iothub/twin/GET/";
 constexpr std::string_view kTwinPatchReported = "$iothub/twin/PATCH/properties/reported/";
 constexpr std::string_view kMethodResponse = "$iothub/methods/res/";
-constexpr std::string_view kTwinResponses = "$iothub/twin/res/";
-constexpr std::string_view kDesiredPatches = "$iothub/twin/PATCH/properties/desired/";
-constexpr std::string_view kMethodRequests = "$iothub/methods/POST/";
 
 std::string device_prefix(std::string_view device_id, std::string_view rest) {
     std::string out = "devices/";
@@ -109,37 +106,13 @@ std::optional<DeviceSubscription> classify_device_subscription(std::string_view 
 
 bool is_device_downlink_topic(std::string_view device_id, std::string_view topic) {
     return topic.starts_with(device_prefix(device_id, "/messages/devicebound/")) ||
-           topic.starts_with(kTwinResponses) || topic.starts_with(kDesiredPatches) ||
-           topic.starts_with(kMethodRequests);
+           topic.starts_with(hubgate::iothub::kTwinResponsePrefix) ||
+           topic.starts_with(hubgate::iothub::kDesiredPatchPrefix) ||
+           topic.starts_with(hubgate::iothub::kMethodRequestPrefix);
 }
 
 std::string c2d_topic(std::string_view device_id, const PropertyBag& properties) {
-    return device_prefix(device_id, "/messages/devicebound/") + encode_property_bag(properties);
-}
-
-std::string twin_response_topic(int status, std::string_view request_id,
-                                std::optional<int64_t> version) {
-    std::string out(kTwinResponses);
-    out += std::to_string(status);
-    out += "/?$rid=";
-    out += hubgate::auth::url_encode(request_id);
-    if (version) {
-        out += "&$version=";
-        out += std::to_string(*version);
-    }
-    return out;
-}
-
-std::string desired_patch_topic(int64_t version) {
-    return std::string(kDesiredPatches) + "?$version=" + std::to_string(version);
-}
-
-std::string method_request_topic(std::string_view method_name, std::string_view request_id) {
-    std::string out(kMethodRequests);
-    out += method_name;
-    out += "/?$rid=";
-    out += hubgate::auth::url_encode(request_id);
-    return out;
+    return hubgate::iothub::c2d_topic(device_id, to_properties(properties));
 }
 
 }  // namespace hubsim

@@ -32,11 +32,8 @@ std::optional<DeviceSubscription> classify_device_subscription(std::string_view 
 // True when the hub may deliver `topic` to this device (the downlink topic families).
 bool is_device_downlink_topic(std::string_view device_id, std::string_view topic);
 
-// Downlink topic builders.
+// devices/{id}/messages/devicebound/{bag}, every name escaped as IoT Hub writes it. The other
+// downlink topics are built with hubgate/iothub/hub_topics.hpp directly.
 std::string c2d_topic(std::string_view device_id, const PropertyBag& properties);
-std::string twin_response_topic(int status, std::string_view request_id,
-                                std::optional<int64_t> version);
-std::string desired_patch_topic(int64_t version);
-std::string method_request_topic(std::string_view method_name, std::string_view request_id);
 
 }  // namespace hubsim

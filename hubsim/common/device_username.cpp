@@ -1,7 +1,7 @@
 // Username parsing: the query is split generically because SDKs add parameters freely.
 #include "hubsim/common/device_username.hpp"
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/encoding.hpp"
 
 namespace hubsim {
 
@@ -27,7 +27,7 @@ std::optional<DeviceUsername> parse_device_username(std::string_view username) {
         std::string_view value =
             eq == std::string_view::npos ? std::string_view{} : field.substr(eq + 1);
         // model-id is sent unencoded by SDKs and may hold characters that do not decode: keep raw.
-        auto decoded = hubgate::auth::url_decode(value);
+        auto decoded = hubgate::iothub::url_decode(value);
         parsed.query[std::string(name)] = decoded ? *decoded : std::string(value);
     }
     auto version = parsed.query.find("api-version");

@@ -9,7 +9,7 @@
 
 #include <toml++/toml.h>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/encoding.hpp"
 #include "hubsim/common/dps_config_reader.hpp"
 
 namespace hubsim {
@@ -49,7 +49,7 @@ void check_key(const std::string& source, const toml::table& table, const std::s
                const std::string& path) {
     if (const auto* node = table.get(key); node != nullptr) {
         auto value = node->value<std::string>();
-        if (value && !hubgate::auth::base64_decode(*value)) {
+        if (value && !hubgate::iothub::base64_decode(*value)) {
             fail(source, node->source(), path + "." + key + ": not valid base64");
         }
     }

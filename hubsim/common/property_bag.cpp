@@ -1,7 +1,5 @@
-// Property bag parsing and encoding with the SAS module's URL codec.
+// The hub's view of a decoded property bag; decoding and encoding are the IoT Hub library's.
 #include "hubsim/common/property_bag.hpp"
-
-#include "gateway/auth/sas_token.hpp"
 
 namespace hubsim {
 
@@ -10,37 +8,24 @@ bool is_system_property(std::string_view name) {
 }
 
 std::optional<PropertyBag> parse_property_bag(std::string_view bag) {
+    auto decoded = hubgate::iothub::decode_property_bag(bag);
+    if (!decoded)
+        return std::nullopt;
     PropertyBag parsed;
-    while (!bag.empty()) {
-        auto amp = bag.find('&');
-        std::string_view field = bag.substr(0, amp);
-        bag = amp == std::string_view::npos ? std::string_view{} : bag.substr(amp + 1);
-        if (field.empty())
-            continue;
-        auto eq = field.find('=');
-        auto name = hubgate::auth::url_decode(field.substr(0, eq));
-        auto value = hubgate::auth::url_decode(eq == std::string_view::npos ? std::string_view{}
-                                                                            : field.substr(eq + 1));
-        if (!name || !value || name->empty())
-            return std::nullopt;
-        auto& target = is_system_property(*name) ? parsed.system : parsed.application;
-        target[*name] = *value;
+    for (auto& [name, value] : *decoded) {
+        auto& target = is_system_property(name) ? parsed.system : parsed.application;
+        target[std::move(name)] = std::move(value);
     }
     return parsed;
 }
 
-std::string encode_property_bag(const PropertyBag& bag) {
-    std::string out;
+hubgate::iothub::Properties to_properties(const PropertyBag& bag) {
+    hubgate::iothub::Properties properties;
+    properties.reserve(bag.system.size() + bag.application.size());
     for (const auto* part : {&bag.system, &bag.application}) {
-        for (const auto& [name, value] : *part) {
-            if (!out.empty())
-                out += '&';
-            out += hubgate::auth::url_encode(name);
-            out += '=';
-            out += hubgate::auth::url_encode(value);
-        }
+        properties.insert(properties.end(), part->begin(), part->end());
     }
-    return out;
+    return properties;
 }
 
 }  // namespace hubsim

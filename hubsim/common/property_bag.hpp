@@ -1,11 +1,14 @@
 #pragma once
-// IoT Hub MQTT property bags: "name=value&name=value", names and values URL-encoded. Names
-// starting with "$." (and iothub-creation-time-utc) are system properties.
+// Property bags as hubsim keeps them: split into system properties (names starting with "$.", and
+// iothub-creation-time-utc) and application ones, each sorted by name. The codec itself is the
+// IoT Hub library's (hubgate/iothub/property_bag.hpp); this is only the hub's view of its result.
 
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "hubgate/iothub/property_bag.hpp"
 
 namespace hubsim {
 
@@ -17,11 +20,11 @@ struct PropertyBag {
 
 bool is_system_property(std::string_view name);
 
-// nullopt when an escape is malformed or a field has no name.
+// nullopt when an escape is malformed or a field has no name. A name given twice keeps its last
+// value.
 std::optional<PropertyBag> parse_property_bag(std::string_view bag);
 
-// Encodes system properties first, then application ones; each name and value URL-encoded
-// (so '/' becomes %2F, which SDKs need because they split topics on '/').
-std::string encode_property_bag(const PropertyBag& bag);
+// System properties first, then application ones, for encoding (e.g. as a C2D topic's bag).
+hubgate::iothub::Properties to_properties(const PropertyBag& bag);
 
 }  // namespace hubsim

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/encoding.hpp"
 
 namespace hubsim {
 
@@ -42,7 +42,7 @@ nlohmann::json to_json(const TelemetryRecord& record) {
     if (is_valid_utf8(record.payload)) {
         out["payload"] = record.payload;
     } else {
-        out["payloadBase64"] = hubgate::auth::base64_encode(record.payload);
+        out["payloadBase64"] = hubgate::iothub::base64_encode(record.payload);
     }
     return out;
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <thread>
 
+#include "hubgate/iothub/hub_topics.hpp"
 #include "hubsim/plugin/hub.hpp"
 
 namespace hubsim {
@@ -173,7 +174,7 @@ bool Hub::on_deliver_check(const std::string& client_id, std::string_view topic)
 
 void Hub::answer_twin(const std::string& client_id, int status, const std::string& rid,
                       std::optional<int64_t> version, const json& body) {
-    broker_.publish(client_id, twin_response_topic(status, rid, version),
+    broker_.publish(client_id, hubgate::iothub::twin_response_topic(status, rid, version),
                     body.is_null() ? std::string{} : body.dump(), 0, std::nullopt);
 }
 

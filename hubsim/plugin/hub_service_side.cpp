@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <random>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/encoding.hpp"
+#include "hubgate/iothub/hub_topics.hpp"
 #include "hubsim/plugin/hub.hpp"
 
 namespace hubsim {
@@ -26,7 +27,7 @@ std::string random_key() {
     std::string bytes(32, '\0');
     for (auto& byte : bytes)
         byte = static_cast<char>(random() & 0xFF);
-    return hubgate::auth::base64_encode(bytes);
+    return hubgate::iothub::base64_encode(bytes);
 }
 
 std::string text_or_empty(const json& object, const char* key) {
@@ -99,7 +100,7 @@ ServiceResult Hub::put_device(const std::string& id, const json& identity) {
         fresh.secondary_key = text_or_empty(auth["symmetricKey"], "secondaryKey");
     }
     for (const auto* key : {&fresh.primary_key, &fresh.secondary_key}) {
-        if (!key->empty() && !hubgate::auth::base64_decode(*key)) {
+        if (!key->empty() && !hubgate::iothub::base64_decode(*key)) {
             return error(400, "ArgumentInvalid", "symmetric keys must be base64");
         }
     }
@@ -168,7 +169,8 @@ void Hub::push_desired(const std::string& id, int64_t version, const json& patch
             !device->subscriptions.contains(DeviceSubscription::desired_patches)) {
             return;
         }
-        broker_.publish(id, desired_patch_topic(version), payload, 0, std::nullopt);
+        broker_.publish(id, hubgate::iothub::desired_patch_topic(version), payload, 0,
+                        std::nullopt);
     });
 }
 
@@ -262,7 +264,8 @@ ServiceResult Hub::invoke_method(const std::string& id, const json& request) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     tasks_.run(
         [this, id, name, rid, body] {
-            broker_.publish(id, method_request_topic(name, rid), body, 0, std::nullopt);
+            broker_.publish(id, hubgate::iothub::method_request_topic(name, rid), body, 0,
+                            std::nullopt);
         },
         timeout);
     std::unique_lock lock(mutex_);

@@ -7,7 +7,7 @@
 #include <functional>
 #include <memory>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/service/json_reply.hpp"
 #include "hubsim/service/request_parsing.hpp"
 #include "hubsim/service/service_auth.hpp"
@@ -174,7 +174,7 @@ class RouteTable : public std::enable_shared_from_this<RouteTable> {
             ++counters_.unauthorized;
             spdlog::warn("hubsim service: 401 for {} {}: {} (token: {})", request.method,
                          request.path, decision.reason,
-                         authorization ? hubgate::auth::redact_sas_token(*authorization)
+                         authorization ? hubgate::iothub::redact_sas_token(*authorization)
                                        : std::string("none"));
             write_result(error_result(401, "IotHubUnauthorizedAccess", decision.reason), response);
             return;

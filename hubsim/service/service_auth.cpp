@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 
 namespace hubsim {
 
@@ -36,7 +36,7 @@ AuthDecision authorize_service_request(const std::optional<std::string>& authori
     if (!authorization || authorization->empty()) {
         return refuse("missing Authorization header");
     }
-    const auto token = hubgate::auth::parse_sas_token(*authorization);
+    const auto token = hubgate::iothub::parse_sas_token(*authorization);
     if (!token) {
         return refuse("malformed SharedAccessSignature");
     }
@@ -53,7 +53,7 @@ AuthDecision authorize_service_request(const std::optional<std::string>& authori
     if (!key) {
         return refuse("policy '" + *token->policy + "' is unknown or lacks " + right);
     }
-    if (!hubgate::auth::verify_sas_signature(*token, *key)) {
+    if (!hubgate::iothub::verify_sas_signature(*token, *key)) {
         return refuse("signature does not match policy '" + *token->policy + "'");
     }
     return {true, {}};

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "downlink_loader.hpp"
-#include "hubgate/mappings/property_bag.hpp"
+#include "hubgate/iothub/property_bag.hpp"
 #include "toml_checker.hpp"
 
 namespace hubgate::mappings {
@@ -296,7 +296,8 @@ class FileLoader : public TomlChecker {
                 error(key.source(), property_path + ": empty property name");
                 continue;
             }
-            if (is_reserved_property_name(name) && !is_settable_system_property(name)) {
+            if (iothub::is_reserved_property_name(name) &&
+                !iothub::is_settable_system_property(name)) {
                 error(key.source(), property_path + ": " + quoted(name) +
                                         " is reserved (system properties allowed: $.ct, $.ce, "
                                         "$.mid, $.cid, $.uid, iothub-creation-time-utc)");

@@ -1,15 +1,20 @@
 // MappingSet::route_uplink: topic → rule (through the trie) → device id → kind-specific route.
 
 #include <charconv>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
 #include "compiled_rules.hpp"
+#include "hubgate/iothub/property_bag.hpp"
 #include "hubgate/mappings/device_id.hpp"
-#include "hubgate/mappings/property_bag.hpp"
 #include "template_values.hpp"
 
 namespace hubgate::mappings {
+
+// The plugin seam (message_hook.hpp) spells the type out so that plugins need no IoT Hub header;
+// it must stay the type the IoT Hub library encodes.
+static_assert(std::is_same_v<Properties, iothub::Properties>);
 
 namespace {
 
@@ -132,7 +137,7 @@ std::optional<Rejection> check_properties(const Properties& properties, const Up
         if (name.empty()) {
             return reject(RejectReason::invalid_property, "a property has an empty name", rule);
         }
-        if (is_reserved_property_name(name) && !is_settable_system_property(name)) {
+        if (iothub::is_reserved_property_name(name) && !iothub::is_settable_system_property(name)) {
             return reject(RejectReason::invalid_property,
                           "property \"" + name + "\" is reserved by IoT Hub", rule);
         }
@@ -242,7 +247,7 @@ UplinkResult MappingSet::route_uplink(std::string_view topic, std::string_view p
                 if (auto failure = check_properties(route.properties, rule))
                     return *failure;
             }
-            append_property_bag(route.properties, route.property_bag);
+            iothub::append_property_bag(route.property_bag, route.properties);
             break;
         case UplinkKind::reported: {
             // The one parse a reported patch gets on its way (after the plugins, which may

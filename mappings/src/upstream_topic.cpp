@@ -1,32 +1,24 @@
+// Which IoT Hub topic a route goes to, built by the IoT Hub library like the session's publish.
 #include "hubgate/mappings/upstream_topic.hpp"
+
+#include "hubgate/iothub/device_topics.hpp"
 
 namespace hubgate::mappings {
 
 std::string upstream_topic(const UplinkRoute& route, std::string_view hub_rid) {
-    std::string topic;
     switch (route.kind) {
         case UplinkKind::telemetry:
-            topic = "devices/";
-            topic += route.device_id;
-            topic += "/messages/events/";
-            topic += route.property_bag;
-            break;
+            return iothub::telemetry_topic(route.device_id, route.properties);
         case UplinkKind::reported:
-            topic = "$iothub/twin/PATCH/properties/reported/?$rid=";
-            topic += hub_rid;
-            break;
+            return iothub::twin_patch_reported_topic(hub_rid);
         case UplinkKind::twin_get:
-            topic = "$iothub/twin/GET/?$rid=";
-            topic += hub_rid;
-            break;
+            return iothub::twin_get_topic(hub_rid);
         case UplinkKind::method_reply:
-            topic = "$iothub/methods/res/" + std::to_string(route.status) + "/?$rid=";
-            topic += hub_rid;
-            break;
+            return iothub::method_response_topic(route.status, hub_rid);
         case UplinkKind::ignore:
             break;
     }
-    return topic;
+    return {};
 }
 
 }  // namespace hubgate::mappings

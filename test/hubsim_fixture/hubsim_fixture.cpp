@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/cli/service_client.hpp"
 
 namespace hubgate::test {
@@ -109,7 +109,7 @@ std::string HubsimFixture::random_key() {
     if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), 32) != 1) {
         throw std::runtime_error("RAND_bytes failed");
     }
-    return auth::base64_encode(bytes);
+    return iothub::base64_encode(bytes);
 }
 
 HubsimFixture::HubsimFixture(HubsimOptions options)
@@ -259,15 +259,15 @@ std::string HubsimFixture::device_username(const std::string& id) const {
 
 std::string HubsimFixture::device_token(const std::string& id, std::chrono::seconds ttl,
                                         const std::optional<std::string>& key) const {
-    return auth::make_sas_token({auth::device_resource_uri(hostname_, id),
-                                 key ? *key : device(id).primary_key, std::nullopt,
-                                 auth::expiry_after(ttl)});
+    return iothub::make_sas_token({iothub::device_resource_uri(hostname_, id),
+                                   key ? *key : device(id).primary_key, std::nullopt,
+                                   iothub::expiry_after(ttl)});
 }
 
 std::string HubsimFixture::service_token(std::chrono::seconds ttl,
                                          const std::string& policy_name) const {
-    return auth::make_sas_token(
-        {hostname_, policy(policy_name).key, policy_name, auth::expiry_after(ttl)});
+    return iothub::make_sas_token(
+        {hostname_, policy(policy_name).key, policy_name, iothub::expiry_after(ttl)});
 }
 
 std::string HubsimFixture::connection_string(const std::string& id) const {
@@ -345,7 +345,7 @@ HubsimResponse HubsimFixture::telemetry(uint64_t after, std::chrono::seconds wai
     std::string path = "/hubsim/telemetry?after=" + std::to_string(after) +
                        "&wait=" + std::to_string(wait.count());
     if (device_id)
-        path += "&device=" + auth::url_encode(*device_id);
+        path += "&device=" + iothub::url_encode(*device_id);
     return request("GET", path);
 }
 

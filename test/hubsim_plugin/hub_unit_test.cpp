@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/common/session_deadlines.hpp"
 #include "hubsim/plugin/hub.hpp"
 
@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::string kHub = "hubsim.azure-devices.net";
-const std::string kKey = hubgate::auth::base64_encode("device-primary-key-0123456789abc");
+const std::string kKey = hubgate::iothub::base64_encode("device-primary-key-0123456789abc");
 constexpr int kIdleDevices = 1000;
 
 // Records what the hub asks of the broker.
@@ -55,8 +55,8 @@ HubConfig config() {
 }
 
 ConnectAttempt attempt(const std::string& id, std::chrono::seconds ttl) {
-    auto token = hubgate::auth::make_sas_token(
-        {kHub + "/devices/" + id, kKey, std::nullopt, hubgate::auth::expiry_after(ttl)});
+    auto token = hubgate::iothub::make_sas_token(
+        {kHub + "/devices/" + id, kKey, std::nullopt, hubgate::iothub::expiry_after(ttl)});
     return ConnectAttempt{id, kHub + "/" + id + "/?api-version=2021-04-12", token, std::nullopt,
                           std::nullopt};
 }

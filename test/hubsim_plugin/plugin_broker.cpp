@@ -9,8 +9,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "gateway/auth/sas_token.hpp"
 #include "harness/ports.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 
 namespace hubsim::test {
 
@@ -23,7 +23,7 @@ std::string random_key() {
     std::string bytes(32, '\0');
     for (auto& byte : bytes)
         byte = static_cast<char>(random() & 0xFF);
-    return hubgate::auth::base64_encode(bytes);
+    return hubgate::iothub::base64_encode(bytes);
 }
 
 void openssl(const std::vector<std::string>& args) {
@@ -141,9 +141,9 @@ std::string PluginBroker::username(const std::string& id) {
 std::string PluginBroker::token(const std::string& id, std::chrono::seconds ttl,
                                 std::optional<std::string> key, std::optional<std::string> policy,
                                 std::optional<std::string> resource) const {
-    return hubgate::auth::make_sas_token(
-        {resource.value_or(hubgate::auth::device_resource_uri(kHostname, id)),
-         key.value_or(device_key(id)), policy, hubgate::auth::expiry_after(ttl)});
+    return hubgate::iothub::make_sas_token(
+        {resource.value_or(hubgate::iothub::device_resource_uri(kHostname, id)),
+         key.value_or(device_key(id)), policy, hubgate::iothub::expiry_after(ttl)});
 }
 
 std::unique_ptr<RawMqttClient> PluginBroker::connect_device(const std::string& id,
@@ -174,8 +174,8 @@ ServiceReply PluginBroker::call(const std::string& method, const std::string& pa
     client.enable_server_certificate_verification(true);
     client.set_read_timeout(std::chrono::seconds(60));
     std::string auth =
-        hubgate::auth::make_sas_token({kHostname, policy_key_, std::string("iothubowner"),
-                                       hubgate::auth::expiry_after(std::chrono::hours(1))});
+        hubgate::iothub::make_sas_token({kHostname, policy_key_, std::string("iothubowner"),
+                                         hubgate::iothub::expiry_after(std::chrono::hours(1))});
     httplib::Headers headers{{"Authorization", auth}};
     std::string text = body.is_null() ? "" : body.dump();
     auto send = [&]() -> httplib::Result {

@@ -9,10 +9,10 @@
 #include <csignal>
 #include <fstream>
 
-#include "gateway/auth/sas_token.hpp"
 #include "harness/ports.hpp"
 #include "harness/process.hpp"
 #include "harness/temp_dir.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 #include "hubsim_fixture/hubsim_fixture.hpp"
 
 namespace {
@@ -115,7 +115,7 @@ TEST_CASE("the real hub refuses requests without a valid service token, in JSON"
     // The refusals are logged (redacted), never with a signature.
     const auto output = hub.process().output();
     CHECK(output.find("401") != std::string::npos);
-    CHECK(output.find(hubgate::auth::parse_sas_token(expired)->signature) == std::string::npos);
+    CHECK(output.find(hubgate::iothub::parse_sas_token(expired)->signature) == std::string::npos);
     CHECK(output.find("sig=AAAA") == std::string::npos);
 }
 

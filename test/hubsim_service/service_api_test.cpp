@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "fake_hub.hpp"
-#include "gateway/auth/sas_token.hpp"
 #include "harness/ports.hpp"
 #include "harness/temp_dir.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/cli/service_client.hpp"
 #include "hubsim/cli/test_certificates.hpp"
 
@@ -19,7 +19,7 @@ namespace {
 using hubsim::json;
 using hubsim::cli::ServiceClient;
 using hubsim::cli::ServiceReply;
-namespace auth = hubgate::auth;
+namespace iothub = hubgate::iothub;
 using namespace std::chrono_literals;
 
 // A running service API over a FakeHub, with a client signed as iothubowner.
@@ -34,8 +34,8 @@ struct ServiceUnderTest {
         // Captures what the service logs, to check that no secret reaches it.
         auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
         spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
-        hub.owner_key = auth::base64_encode("owner key bytes, 32 of them.....");
-        hub.registry_reader_key = auth::base64_encode("reader key bytes, 32 of them....");
+        hub.owner_key = iothub::base64_encode("owner key bytes, 32 of them.....");
+        hub.registry_reader_key = iothub::base64_encode("reader key bytes, 32 of them....");
         const auto certs =
             hubsim::cli::ensure_test_certificates(dir.path(), "fakehub.azure-devices.net");
         const int port = hubgate::test::free_tcp_port();
@@ -57,7 +57,7 @@ struct ServiceUnderTest {
     }
     std::string token(const std::string& policy, const std::string& key, int64_t expiry,
                       const std::string& resource = "fakehub.azure-devices.net") {
-        return auth::make_sas_token({resource, key, policy, expiry});
+        return iothub::make_sas_token({resource, key, policy, expiry});
     }
 };
 
@@ -74,7 +74,7 @@ void check_error(const ServiceReply& reply, int status, const std::string& code)
 }
 
 int64_t in_an_hour() {
-    return auth::expiry_after(1h);
+    return iothub::expiry_after(1h);
 }
 
 TEST_CASE("a request without an Authorization header is refused with a JSON 401") {
@@ -86,14 +86,14 @@ TEST_CASE("a request without an Authorization header is refused with a JSON 401"
 TEST_CASE("a token signed with the wrong key is refused") {
     ServiceUnderTest s;
     const auto wrong =
-        s.token("iothubowner", auth::base64_encode("not the owner key"), in_an_hour());
+        s.token("iothubowner", iothub::base64_encode("not the owner key"), in_an_hour());
     check_error(s.call("GET", "/twins/dev1", {}, wrong), 401, "IotHubUnauthorizedAccess");
     CHECK(s.hub.calls().empty());
 }
 
 TEST_CASE("an expired token is refused") {
     ServiceUnderTest s;
-    const auto expired = s.token("iothubowner", s.hub.owner_key, auth::expiry_after(-1min));
+    const auto expired = s.token("iothubowner", s.hub.owner_key, iothub::expiry_after(-1min));
     check_error(s.call("GET", "/hubsim/connections", {}, expired), 401, "IotHubUnauthorizedAccess");
     CHECK(s.hub.calls().empty());
 }
@@ -102,7 +102,7 @@ TEST_CASE("a token for another hub, a token without skn and garbage are refused"
     ServiceUnderTest s;
     const auto other_hub = s.token("iothubowner", s.hub.owner_key, in_an_hour(), "otherhub.net");
     check_error(s.call("GET", "/devices", {}, other_hub), 401, "IotHubUnauthorizedAccess");
-    const auto no_policy = auth::make_sas_token(
+    const auto no_policy = iothub::make_sas_token(
         {"fakehub.azure-devices.net", s.hub.owner_key, std::nullopt, in_an_hour()});
     check_error(s.call("GET", "/devices", {}, no_policy), 401, "IotHubUnauthorizedAccess");
     check_error(s.call("GET", "/devices", {}, "Bearer abc"), 401, "IotHubUnauthorizedAccess");
@@ -120,14 +120,14 @@ TEST_CASE("a policy without the endpoint's right is refused, one with it is acce
 TEST_CASE("refusals are logged without the signature") {
     ServiceUnderTest s;
     const auto wrong =
-        s.token("iothubowner", auth::base64_encode("not the owner key"), in_an_hour());
+        s.token("iothubowner", iothub::base64_encode("not the owner key"), in_an_hour());
     s.call("GET", "/twins/dev1", {}, wrong);
-    const auto sig = auth::parse_sas_token(wrong)->signature;
+    const auto sig = iothub::parse_sas_token(wrong)->signature;
     const auto logged = s.log.str();
     CHECK(logged.find("401") != std::string::npos);
     CHECK(logged.find("fakehub.azure-devices.net") != std::string::npos);
     CHECK(logged.find(sig) == std::string::npos);
-    CHECK(logged.find(auth::url_encode(sig)) == std::string::npos);
+    CHECK(logged.find(iothub::url_encode(sig)) == std::string::npos);
 }
 
 TEST_CASE("registry endpoints reach the hub and answer JSON") {

@@ -2,16 +2,16 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/service/service_auth.hpp"
 
 namespace {
 
-namespace auth = hubgate::auth;
+namespace iothub = hubgate::iothub;
 using hubsim::authorize_service_request;
 
 const std::string kHub = "myhub.azure-devices.net";
-const std::string kOwnerKey = auth::base64_encode("an owner key of thirty-two bytes");
+const std::string kOwnerKey = iothub::base64_encode("an owner key of thirty-two bytes");
 constexpr int64_t kNow = 1'800'000'000;
 
 std::optional<std::string> lookup(const std::string& policy, const std::string& right) {
@@ -24,7 +24,7 @@ std::optional<std::string> lookup(const std::string& policy, const std::string& 
 
 std::string token(const std::string& resource, const std::optional<std::string>& policy,
                   int64_t expiry, const std::string& key = kOwnerKey) {
-    return auth::make_sas_token({resource, key, policy, expiry});
+    return iothub::make_sas_token({resource, key, policy, expiry});
 }
 
 hubsim::AuthDecision check(const std::optional<std::string>& header,
@@ -64,7 +64,7 @@ TEST_CASE("refusals, each with its reason") {
         {"unknown policy", token(kHub, "nobody", kNow + 60), "ServiceConnect", "unknown or lacks"},
         {"policy lacks the right", token(kHub, "registryRead", kNow + 60), "RegistryWrite",
          "lacks RegistryWrite"},
-        {"wrong key", token(kHub, "iothubowner", kNow + 60, auth::base64_encode("other key")),
+        {"wrong key", token(kHub, "iothubowner", kNow + 60, iothub::base64_encode("other key")),
          "ServiceConnect", "signature"},
     };
     for (const auto& c : cases) {
@@ -76,8 +76,8 @@ TEST_CASE("refusals, each with its reason") {
 }
 
 TEST_CASE("a refusal reason never contains the signature") {
-    const auto bad = token(kHub, "iothubowner", kNow + 60, auth::base64_encode("other key"));
-    const auto sig = auth::parse_sas_token(bad)->signature;
+    const auto bad = token(kHub, "iothubowner", kNow + 60, iothub::base64_encode("other key"));
+    const auto sig = iothub::parse_sas_token(bad)->signature;
     const auto decision = check(bad);
     CHECK_FALSE(decision.accepted);
     CHECK(decision.reason.find(sig) == std::string::npos);

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "hubgate/iothub/property_bag.hpp"
 #include "hubgate/mappings/device_directory.hpp"
-#include "hubgate/mappings/property_bag.hpp"
 #include "mapping_fixture.hpp"
 
 using namespace hubgate::mappings;
@@ -204,7 +204,8 @@ id = "{site}-{sensor}"
   c2d = "p/{site}/{sensor}/inbox/{properties}"
 )");
     const DeviceDirectory directory = seen(rules, {"p/a/s1/telemetry"});
-    const std::string bag = encode_property_bag({{"cmd", "set/mode"}, {"$.mid", "m#1"}});
+    const std::string bag =
+        hubgate::iothub::encode_property_bag({{"cmd", "set/mode"}, {"$.mid", "m#1"}});
     DownlinkVars vars;
     vars.properties = bag;
     const auto result = rules.render_downlink("a-s1", DownlinkKind::c2d, vars, "x", directory);

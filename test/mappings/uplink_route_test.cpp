@@ -246,4 +246,7 @@ TEST_CASE("routes give their upstream IoT Hub topic") {
     CHECK(upstream("plant/n/s/twin/get/1", "") == "$iothub/twin/GET/?$rid=7");
     CHECK(upstream("plant/n/s/rpc/m/1/reply/404", "") == "$iothub/methods/res/404/?$rid=7");
     CHECK(upstream("plant/n/s/debug/x", "") == "");
+    // Built by the session's own builders: the request id is percent-encoded as on the wire.
+    const auto route = std::get<UplinkRoute>(rules.route_uplink("plant/n/s/twin/get/1", ""));
+    CHECK(upstream_topic(route, "{rid}") == "$iothub/twin/GET/?$rid=%7Brid%7D");
 }

@@ -9,9 +9,9 @@
 #include <sstream>
 
 #include "connect_proxy.hpp"
-#include "gateway/auth/sas_token.hpp"
 #include "harness/process.hpp"
 #include "harness/temp_dir.hpp"
+#include "hubgate/iothub/encoding.hpp"
 #include "hubsim_rig.hpp"
 
 using namespace hubgate::session;

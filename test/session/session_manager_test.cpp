@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "fakes.hpp"
-#include "gateway/auth/sas_token.hpp"
 #include "gateway/session/session_manager.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 
 using namespace hubgate::session;
 using namespace hubgate::session::test;
@@ -40,7 +40,7 @@ struct Rig {
         options.ca_file = "/ca.pem";
         options.auth.mode = AuthMode::Policy;
         options.auth.policy_name = "device";
-        options.auth.policy_key = hubgate::auth::base64_encode("a secret policy key");
+        options.auth.policy_key = hubgate::iothub::base64_encode("a secret policy key");
         options.auth.token_ttl = 100s;
         options.reconnect_backoff = {1000ms, 60000ms, 2.0};
         options.refused_backoff = {300000ms, 1800000ms, 2.0};
@@ -876,10 +876,11 @@ TEST_CASE("the log of a session's life carries no token signature") {
         rig.connack("dev1", false, 4);
         rig.advance(10min);
         for (const auto& request : rig.conn("dev1").connects) {
-            const auto token = hubgate::auth::parse_sas_token(request.password);
+            const auto token = hubgate::iothub::parse_sas_token(request.password);
             REQUIRE(token);
             CHECK(log.str().find(token->signature) == std::string::npos);
-            CHECK(log.str().find(hubgate::auth::url_encode(token->signature)) == std::string::npos);
+            CHECK(log.str().find(hubgate::iothub::url_encode(token->signature)) ==
+                  std::string::npos);
         }
     }
     spdlog::set_default_logger(previous);

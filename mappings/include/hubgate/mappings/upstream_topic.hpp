@@ -1,5 +1,6 @@
 #pragma once
-// The IoT Hub topic an UplinkRoute is published to, given the request id the session picked.
+// The IoT Hub topic an UplinkRoute is published to, given the request id the session picked
+// (percent-encoded in the topic). The same builders as the session's (hubgate/iothub/).
 
 #include <string>
 #include <string_view>

@@ -12,23 +12,13 @@
 #include <string>
 #include <string_view>
 
-namespace hubgate::auth {
+#include "hubgate/iothub/encoding.hpp"  // the encodings a token is built from
+
+namespace hubgate::iothub {
 
 struct SasError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
-
-// Percent-encodes everything but RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~),
-// with upper-case hex. "myhub.azure-devices.net/devices/dev 1" -> "...%2Fdevices%2Fdev%201".
-std::string url_encode(std::string_view text);
-// The same, appended to `out` (for building a topic without a string per part).
-void url_encode_append(std::string& out, std::string_view text);
-// Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt on a malformed escape.
-std::optional<std::string> url_decode(std::string_view text, bool plus_is_space = false);
-
-std::string base64_encode(std::string_view bytes);
-// Strict standard base64 (with padding, whitespace not allowed); nullopt when invalid.
-std::optional<std::string> base64_decode(std::string_view text);
 
 std::string hmac_sha256(std::string_view key, std::string_view message);  // raw 32 bytes
 
@@ -68,4 +58,4 @@ bool verify_sas_signature(const ParsedSasToken& token, std::string_view key_base
 // skn=...".
 std::string redact_sas_token(std::string_view token);
 
-}  // namespace hubgate::auth
+}  // namespace hubgate::iothub

@@ -1,9 +1,9 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 
-using namespace hubgate::auth;
+using namespace hubgate::iothub;
 
 namespace {
 const std::string kKey = base64_encode("0123456789abcdef0123456789abcdef");

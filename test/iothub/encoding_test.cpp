@@ -3,9 +3,9 @@
 #include <string>
 #include <vector>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 
-using namespace hubgate::auth;
+using namespace hubgate::iothub;
 
 TEST_CASE("url_encode keeps only RFC 3986 unreserved characters") {
     struct Row {

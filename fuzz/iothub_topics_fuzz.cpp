@@ -1,8 +1,8 @@
-// The session's parser of the topics IoT Hub delivers (gateway/session/iothub_topics.*), not the
-// mapping library's copy. Input is "topic\nvalue". The topic, as is and behind each downlink
+// The IoT Hub library's topics (iothub/src/*_topics.cpp): the parser of what the hub delivers and
+// the builders on both sides. Input is "topic\nvalue". The topic, as is and behind each downlink
 // prefix, is classified without a crash; `value` as a request id, a method name or a property
-// value survives the session's own topic building and parsing unchanged, and never adds a '#' or
-// '+' or a property to a topic.
+// name or value survives building and parsing unchanged, and never adds a '#' or '+' or a
+// property to a topic.
 
 #include <cstddef>
 #include <cstdint>
@@ -11,10 +11,10 @@
 #include <variant>
 
 #include "fuzz_check.hpp"
-#include "gateway/auth/sas_token.hpp"
-#include "gateway/session/iothub_topics.hpp"
+#include "hubgate/iothub/device_topics.hpp"
+#include "hubgate/iothub/hub_topics.hpp"
 
-using namespace hubgate::session;
+using namespace hubgate::iothub;
 
 namespace {
 
@@ -56,22 +56,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(twin_patch_reported_topic(value).find_first_of("#+") == std::string::npos);
 
     // A twin answer and a method call as the hub writes them parse back to the same values.
-    const std::string encoded_rid = hubgate::auth::url_encode(value);
-    const auto answer =
-        parse_downlink_topic(kDevice, "$iothub/twin/res/204/?$rid=" + encoded_rid + "&$version=7");
+    const auto answer = parse_downlink_topic(kDevice, twin_response_topic(204, value, 7));
     FUZZ_CHECK(std::holds_alternative<TwinResponseTopic>(answer));
     FUZZ_CHECK(std::get<TwinResponseTopic>(answer).rid == value);
     FUZZ_CHECK(std::get<TwinResponseTopic>(answer).version == 7);
     if (!value.empty() && value.find("/?") == std::string::npos) {
-        const auto call = parse_downlink_topic(
-            kDevice, "$iothub/methods/POST/" + value + "/?$rid=" + encoded_rid);
+        const auto call = parse_downlink_topic(kDevice, method_request_topic(value, value));
         FUZZ_CHECK(std::holds_alternative<MethodRequestTopic>(call));
         FUZZ_CHECK(std::get<MethodRequestTopic>(call).name == value);
         FUZZ_CHECK(std::get<MethodRequestTopic>(call).rid == value);
     }
 
-    // Telemetry properties: encoded, so the topic has no wildcard and decodes to what was given.
-    const Properties properties = {{"name", value}, {"$.ct", value}, {value, "v"}};
+    // Telemetry properties: encoded, so the topic has no wildcard and decodes to what was given
+    // (a property needs a name: an empty one is not a property the decoder accepts).
+    Properties properties = {{"name", value}, {"$.ct", value}};
+    if (!value.empty()) {
+        properties.emplace_back(value, "v");
+    }
     const std::string telemetry = telemetry_topic(kDevice, properties);
     FUZZ_CHECK(telemetry.find_first_of("#+") == std::string::npos);
     constexpr std::string_view kEvents = "devices/dev-1/messages/events/";
@@ -79,5 +80,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto decoded = decode_property_bag(std::string_view(telemetry).substr(kEvents.size()));
     FUZZ_CHECK(decoded.has_value());
     FUZZ_CHECK(*decoded == properties);
+
+    // A C2D message as the hub writes it parses back to its properties.
+    const auto c2d = parse_downlink_topic(kDevice, c2d_topic(kDevice, properties));
+    FUZZ_CHECK(std::holds_alternative<C2dTopic>(c2d));
+    FUZZ_CHECK(std::get<C2dTopic>(c2d).properties == properties);
     return 0;
 }

@@ -1,5 +1,5 @@
 // SAS token creation, parsing and verification (docs/iothub-mqtt.md, "SAS token").
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -8,7 +8,7 @@
 #include <charconv>
 #include <vector>
 
-namespace hubgate::auth {
+namespace hubgate::iothub {
 
 namespace {
 constexpr std::string_view kPrefix = "SharedAccessSignature ";
@@ -134,4 +134,4 @@ std::string redact_sas_token(std::string_view token) {
     return out;
 }
 
-}  // namespace hubgate::auth
+}  // namespace hubgate::iothub
