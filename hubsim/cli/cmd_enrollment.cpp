@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/auth/sas_token.hpp"
 #include "gateway/cli/command.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/cli/service_command.hpp"
 #include "hubsim/common/hub_config.hpp"
 
@@ -32,7 +32,7 @@ ServiceClient enrollment_client(const hubgate::cli::Args& args) {
 }
 
 std::optional<std::string> checked_key(const std::optional<std::string>& key) {
-    if (key && !hubgate::auth::base64_decode(*key))
+    if (key && !hubgate::iothub::base64_decode(*key))
         throw UsageError("the key is not valid base64");
     return key;
 }
@@ -42,7 +42,7 @@ int enrollment(const hubgate::cli::Args& args) {
     if (positional.size() != 2)
         throw UsageError("expected `enrollment add|show|delete GROUP`");
     const auto& verb = positional[0];
-    const auto path = "/enrollmentGroups/" + hubgate::auth::url_encode(positional[1]);
+    const auto path = "/enrollmentGroups/" + hubgate::iothub::url_encode(positional[1]);
     if (verb == "show")
         return print_reply(enrollment_client(args).call("GET", path));
     if (verb == "delete")

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 
 namespace hubsim {
 
@@ -47,7 +47,7 @@ std::optional<DpsUsername> parse_dps_username(std::string_view username) {
         if (field.empty() || eq == std::string_view::npos)
             continue;
         const auto value = field.substr(eq + 1);
-        const auto decoded = hubgate::auth::url_decode(value);
+        const auto decoded = hubgate::iothub::url_decode(value);
         parsed.query[std::string(field.substr(0, eq))] = decoded ? *decoded : std::string(value);
     }
     const auto version = parsed.query.find("api-version");
@@ -69,10 +69,11 @@ bool valid_registration_id(std::string_view id) {
 }
 
 std::string derive_device_key(std::string_view group_key_base64, std::string_view registration_id) {
-    const auto group_key = hubgate::auth::base64_decode(group_key_base64);
+    const auto group_key = hubgate::iothub::base64_decode(group_key_base64);
     if (!group_key)
         return {};
-    return hubgate::auth::base64_encode(hubgate::auth::hmac_sha256(*group_key, registration_id));
+    return hubgate::iothub::base64_encode(
+        hubgate::iothub::hmac_sha256(*group_key, registration_id));
 }
 
 DpsAuthResult authenticate_registration(const ConnectAttempt& attempt, const std::string& id_scope,
@@ -88,7 +89,7 @@ DpsAuthResult authenticate_registration(const ConnectAttempt& attempt, const std
         return refuse("invalid registration id");
     if (!attempt.password || attempt.password->empty())
         return refuse("no SAS token (X.509 attestation is not emulated)");
-    const auto token = hubgate::auth::parse_sas_token(*attempt.password);
+    const auto token = hubgate::iothub::parse_sas_token(*attempt.password);
     if (!token)
         return refuse("malformed SAS token");
     if (token->expiry <= now)
@@ -102,7 +103,7 @@ DpsAuthResult authenticate_registration(const ConnectAttempt& attempt, const std
             if (key->empty())
                 continue;
             const auto device_key = derive_device_key(*key, attempt.client_id);
-            if (!device_key.empty() && hubgate::auth::verify_sas_signature(*token, device_key))
+            if (!device_key.empty() && hubgate::iothub::verify_sas_signature(*token, device_key))
                 return DpsAuthResult{{}, group.id};
         }
     }

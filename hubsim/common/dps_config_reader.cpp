@@ -4,7 +4,7 @@
 #include <set>
 #include <sstream>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/common/hub_config.hpp"
 
 namespace hubsim {
@@ -43,7 +43,7 @@ std::string string_at(const std::string& source, const toml::table& table, const
 std::string key_at(const std::string& source, const toml::table& table, const std::string& key,
                    const std::string& path) {
     auto value = string_at(source, table, key, path, false);
-    if (!value.empty() && !hubgate::auth::base64_decode(value))
+    if (!value.empty() && !hubgate::iothub::base64_decode(value))
         fail(source, table.get(key)->source(), path + "." + key + ": not valid base64");
     return value;
 }

@@ -3,7 +3,7 @@
 
 #include <map>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 
 namespace hubsim {
 
@@ -21,7 +21,7 @@ std::map<std::string, std::string> query_fields(std::string_view query) {
         const auto eq = field.find('=');
         if (eq == std::string_view::npos)
             continue;
-        const auto decoded = hubgate::auth::url_decode(field.substr(eq + 1));
+        const auto decoded = hubgate::iothub::url_decode(field.substr(eq + 1));
         if (decoded)
             fields[std::string(field.substr(0, eq))] = *decoded;
     }
@@ -63,7 +63,7 @@ DpsRequest classify_dps_publish(std::string_view topic) {
 std::string dps_response_topic(int status, const std::string& request_id,
                                std::optional<int> retry_after_seconds) {
     std::string topic = "$dps/registrations/res/" + std::to_string(status) + "/?$rid=";
-    hubgate::auth::url_encode_append(topic, request_id);
+    hubgate::iothub::url_encode_append(topic, request_id);
     if (retry_after_seconds)
         topic += "&retry-after=" + std::to_string(*retry_after_seconds);
     return topic;

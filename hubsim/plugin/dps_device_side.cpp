@@ -3,7 +3,7 @@
 // Runs on the broker thread.
 #include <chrono>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/common/dps_auth.hpp"
 #include "hubsim/plugin/dps.hpp"
 

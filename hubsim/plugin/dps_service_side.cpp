@@ -2,7 +2,7 @@
 // 2021-10-01), the emulator's DPS state and faults. Called on HTTPS threads.
 #include <ctime>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/plugin/dps.hpp"
 
 namespace hubsim {
@@ -74,7 +74,7 @@ std::string Dps::random_hex(size_t bytes) {
 
 std::string Dps::new_etag() {
     // DPS etags are base64 of a quoted opaque version.
-    return hubgate::auth::base64_encode("\"" + random_hex(16) + "\"");
+    return hubgate::iothub::base64_encode("\"" + random_hex(16) + "\"");
 }
 
 json Dps::error_json(int code, const std::string& message) {
@@ -134,8 +134,8 @@ ServiceResult Dps::put_enrollment_group(const std::string& id, const json& body)
             std::string bytes(64, '\0');
             for (auto& byte : bytes)
                 byte = static_cast<char>(random_() & 0xFF);
-            *key = hubgate::auth::base64_encode(bytes);
-        } else if (!hubgate::auth::base64_decode(*key)) {
+            *key = hubgate::iothub::base64_encode(bytes);
+        } else if (!hubgate::iothub::base64_decode(*key)) {
             return bad("Symmetric keys must be base64.");
         }
     }

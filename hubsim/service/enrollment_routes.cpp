@@ -7,7 +7,7 @@
 #include <chrono>
 #include <functional>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/service/json_reply.hpp"
 #include "hubsim/service/request_parsing.hpp"
 #include "hubsim/service/service_auth.hpp"
@@ -51,7 +51,7 @@ struct Guard {
                 ++counters->unauthorized;
                 spdlog::warn("hubsim service: 401 for {} {}: {} (token: {})", request.method,
                              request.path, decision.reason,
-                             authorization ? hubgate::auth::redact_sas_token(*authorization)
+                             authorization ? hubgate::iothub::redact_sas_token(*authorization)
                                            : std::string("none"));
                 write_result(error_result(401, "Unauthorized", decision.reason), response);
                 return;

@@ -5,8 +5,8 @@
 
 #include <regex>
 
-#include "gateway/auth/sas_token.hpp"
 #include "harness/process.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 #include "hubsim_fixture/hubsim_fixture.hpp"
 #include "raw_mqtt_client.hpp"
 
@@ -39,8 +39,8 @@ HubsimOptions dps_options() {
 }
 
 std::string derived_key(const std::string& group_key, const std::string& id) {
-    const auto key = hubgate::auth::base64_decode(group_key);
-    return hubgate::auth::base64_encode(hubgate::auth::hmac_sha256(*key, id));
+    const auto key = hubgate::iothub::base64_decode(group_key);
+    return hubgate::iothub::base64_encode(hubgate::iothub::hmac_sha256(*key, id));
 }
 
 std::string dps_username(const std::string& id, const std::string& scope = kScope) {
@@ -48,9 +48,9 @@ std::string dps_username(const std::string& id, const std::string& scope = kScop
 }
 
 std::string dps_token(const std::string& id, const std::string& group_key) {
-    return hubgate::auth::make_sas_token({kScope + "/registrations/" + id,
-                                          derived_key(group_key, id), "registration",
-                                          hubgate::auth::expiry_after(1h)});
+    return hubgate::iothub::make_sas_token({kScope + "/registrations/" + id,
+                                            derived_key(group_key, id), "registration",
+                                            hubgate::iothub::expiry_after(1h)});
 }
 
 // One DPS answer: the status and retry-after from the topic, and the JSON body.
@@ -117,7 +117,8 @@ class DpsClient {
 std::string enrollment_token(const std::string& resource = kDpsHost,
                              const std::string& policy = "provisioningserviceowner",
                              const std::string& key = kEnrollmentKey) {
-    return hubgate::auth::make_sas_token({resource, key, policy, hubgate::auth::expiry_after(1h)});
+    return hubgate::iothub::make_sas_token(
+        {resource, key, policy, hubgate::iothub::expiry_after(1h)});
 }
 
 }  // namespace

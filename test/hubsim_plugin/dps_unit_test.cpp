@@ -2,7 +2,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-#include "gateway/auth/sas_token.hpp"
+#include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/common/dps_auth.hpp"
 #include "hubsim/common/dps_topics.hpp"
 #include "hubsim/common/hub_config.hpp"
@@ -15,7 +15,7 @@ namespace {
 
 const std::string kScope = "0ne0000A1B2";
 const std::string kGroupKey = "kbbwk6MoamJYldA+HSnmfDk5vs4hRA5O7xh2jY3ERUU=";
-const std::string kOtherKey = hubgate::auth::base64_encode("another-group-key-0123456789abcd");
+const std::string kOtherKey = hubgate::iothub::base64_encode("another-group-key-0123456789abcd");
 constexpr int64_t kNow = 1'800'000'000;
 
 std::string username(const std::string& id, const std::string& scope = kScope) {
@@ -26,8 +26,8 @@ std::string username(const std::string& id, const std::string& scope = kScope) {
 std::string token(const std::string& id, const std::string& key, int64_t expiry = kNow + 3600,
                   std::optional<std::string> policy = "registration",
                   std::optional<std::string> resource = std::nullopt) {
-    return hubgate::auth::make_sas_token({resource.value_or(kScope + "/registrations/" + id),
-                                          derive_device_key(key, id), policy, expiry});
+    return hubgate::iothub::make_sas_token({resource.value_or(kScope + "/registrations/" + id),
+                                            derive_device_key(key, id), policy, expiry});
 }
 
 std::vector<EnrollmentGroup> groups() {
@@ -108,7 +108,7 @@ TEST_CASE("bad DPS CONNECTs are refused with a reason that holds no secret") {
          token("sensor-7", kGroupKey, kNow + 60, "registration", kScope + "/registrations/x"),
          "SAS token for another resource"},
         {"key", "sensor-7", username("sensor-7"),
-         token("sensor-7", hubgate::auth::base64_encode("not-a-group-key-0123456789abcdef")),
+         token("sensor-7", hubgate::iothub::base64_encode("not-a-group-key-0123456789abcdef")),
          "SAS signature matches no enrollment group"},
     };
     for (const auto& c : cases) {
