@@ -42,7 +42,7 @@ function(hubgate_unit_test)
   endif()
   add_executable(${T_NAME} ${T_SOURCES})
   hubgate_defaults(${T_NAME})
-  target_link_libraries(${T_NAME} PRIVATE doctest::doctest ${T_LIBS})
+  target_link_libraries(${T_NAME} PRIVATE hubgate_doctest_main ${T_LIBS})
   target_compile_definitions(${T_NAME} PRIVATE
     DOCTEST_CONFIG_SUPER_FAST_ASSERTS
     HUBGATE_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
@@ -65,7 +65,7 @@ function(hubgate_integration_test)
   endif()
   add_executable(${T_NAME} ${T_SOURCES})
   hubgate_defaults(${T_NAME})
-  target_link_libraries(${T_NAME} PRIVATE doctest::doctest hubgate_test_harness ${T_LIBS})
+  target_link_libraries(${T_NAME} PRIVATE hubgate_doctest_main hubgate_test_harness ${T_LIBS})
   target_compile_definitions(${T_NAME} PRIVATE
     HUBGATE_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
     HUBGATE_BIN_DIR="${CMAKE_BINARY_DIR}/bin"
