@@ -4,6 +4,11 @@ BUILD     ?= build
 ASAN      ?= build-asan
 FUZZ      ?= build-fuzz
 CMAKE_GEN := -G Ninja
+# ccache where present (a warm cache makes rebuilds cheap; a machine without it builds cold).
+CCACHE    := $(shell command -v ccache 2>/dev/null)
+ifneq ($(CCACHE),)
+CMAKE_GEN += -DCMAKE_C_COMPILER_LAUNCHER=$(CCACHE) -DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE)
+endif
 
 .PHONY: all deps build asan test fuzz bench chaos format format-check clean
 
@@ -27,7 +32,7 @@ asan: deps
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHUBGATE_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ) -j$(JOBS)
-	@ctest --test-dir $(FUZZ) -L fuzz --output-on-failure
+	@ctest --test-dir $(FUZZ) -L fuzz -j$(JOBS) --output-on-failure
 
 # Every test: sanitizer build of the unit tests, bounded fuzzing, then every test (unit and
 # integration) of the normal build. ctest's last summary line counts the full run.
