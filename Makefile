@@ -4,6 +4,11 @@ BUILD     ?= build
 ASAN      ?= build-asan
 FUZZ      ?= build-fuzz
 CMAKE_GEN := -G Ninja
+# ccache where present (a warm cache makes rebuilds cheap; a machine without it builds cold).
+CCACHE    := $(shell command -v ccache 2>/dev/null)
+ifneq ($(CCACHE),)
+CMAKE_GEN += -DCMAKE_C_COMPILER_LAUNCHER=$(CCACHE) -DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE)
+endif
 
 .PHONY: all deps build asan test fuzz bench chaos format format-check clean
 
@@ -16,15 +21,18 @@ build: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
+# The sanitizer tree builds the unit tests only. -g1 keeps the line tables ASan/UBSan reports
+# need (file:line in every frame) and compiles ~15% faster than full -g.
 asan: deps
-	@cmake -S . -B $(ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DHUBGATE_SANITIZE=ON >/dev/null
-	@cmake --build $(ASAN) -j$(JOBS)
+	@cmake -S . -B $(ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DHUBGATE_SANITIZE=ON \
+		-DCMAKE_C_FLAGS_DEBUG=-g1 -DCMAKE_CXX_FLAGS_DEBUG=-g1 >/dev/null
+	@cmake --build $(ASAN) -j$(JOBS) --target hubgate_unit_tests
 
 # Fuzz targets (clang + libFuzzer), each run for a bounded time.
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHUBGATE_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ) -j$(JOBS)
-	@ctest --test-dir $(FUZZ) -L fuzz --output-on-failure
+	@ctest --test-dir $(FUZZ) -L fuzz -j$(JOBS) --output-on-failure
 
 # Every test: sanitizer build of the unit tests, bounded fuzzing, then every test (unit and
 # integration) of the normal build. ctest's last summary line counts the full run.
@@ -33,8 +41,10 @@ test: asan build
 	@if [ -f fuzz/CMakeLists.txt ]; then $(MAKE) --no-print-directory fuzz; fi
 	@ctest --test-dir $(BUILD) -j$(JOBS) --output-on-failure
 
-# Benchmarks (never part of `make test`): all, or `make bench BENCH='forwarding|sessions'`.
+# Benchmarks (never part of `make test`, so `make build` leaves them out): all, or
+# `make bench BENCH='forwarding|sessions'`.
 bench: build
+	@cmake --build $(BUILD) -j$(JOBS) --target hubgate_benchmarks
 	@bench/run $(BUILD) $(BENCH)
 
 # The chaos soak (never part of `make test`, which runs its 60-second version `chaos_60s`):

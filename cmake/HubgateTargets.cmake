@@ -14,11 +14,15 @@ if(HUBGATE_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+# hubgate_add_subdirectory_if_present(dir [EXCLUDE_FROM_ALL])
 macro(hubgate_add_subdirectory_if_present dir)
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${dir}/CMakeLists.txt)
-    add_subdirectory(${dir})
+    add_subdirectory(${dir} ${ARGN})
   endif()
 endmacro()
+
+# Every unit test executable: what the sanitizer tree builds (`make asan`), nothing more.
+add_custom_target(hubgate_unit_tests)
 
 # Adds every immediate sub-folder of the current folder that has a CMakeLists.txt.
 macro(hubgate_add_all_subdirectories)
@@ -41,8 +45,9 @@ function(hubgate_unit_test)
     return()
   endif()
   add_executable(${T_NAME} ${T_SOURCES})
+  add_dependencies(hubgate_unit_tests ${T_NAME})
   hubgate_defaults(${T_NAME})
-  target_link_libraries(${T_NAME} PRIVATE doctest::doctest ${T_LIBS})
+  target_link_libraries(${T_NAME} PRIVATE hubgate_doctest_main ${T_LIBS})
   target_compile_definitions(${T_NAME} PRIVATE
     DOCTEST_CONFIG_SUPER_FAST_ASSERTS
     HUBGATE_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
@@ -65,7 +70,7 @@ function(hubgate_integration_test)
   endif()
   add_executable(${T_NAME} ${T_SOURCES})
   hubgate_defaults(${T_NAME})
-  target_link_libraries(${T_NAME} PRIVATE doctest::doctest hubgate_test_harness ${T_LIBS})
+  target_link_libraries(${T_NAME} PRIVATE hubgate_doctest_main hubgate_test_harness ${T_LIBS})
   target_compile_definitions(${T_NAME} PRIVATE
     HUBGATE_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
     HUBGATE_BIN_DIR="${CMAKE_BINARY_DIR}/bin"

@@ -1,6 +1,5 @@
 // `hubgate check` as users run it: exit codes, and exactly one file:line:col error per fault at
 // the line each fixture marks with "# <- error".
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>

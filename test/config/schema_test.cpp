@@ -1,5 +1,4 @@
 // The schema table itself, the example config, the generated reference and the validator hook.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <cstdlib>

@@ -1,2 +1,3 @@
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+// main() and doctest's implementation come from test/doctest_main.cpp, compiled once for every
+// test executable (hubgate_doctest_main).
 #include <doctest/doctest.h>

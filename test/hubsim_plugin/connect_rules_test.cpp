@@ -1,5 +1,4 @@
 // CONNECT rules against the real plugin: who may connect, refusal codes, session end.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "plugin_broker.hpp"

@@ -1,5 +1,4 @@
 // Unit tests of hubsim's pure logic (hubsim/common): no broker, no sockets.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "hubgate/iothub/sas_token.hpp"

@@ -1,6 +1,5 @@
 // The emulated Device Provisioning Service through `hubsim run`: the DPS MQTT dialect on its own
 // listener, group enrollments, the registration quota, faults, the enrollment REST API and CLI.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <regex>

@@ -1,5 +1,4 @@
 // Unit tests of hubsim's DPS logic (hubsim/common/dps_*, registration_quota): no broker.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "hubgate/iothub/sas_token.hpp"

@@ -2,7 +2,6 @@
 // devices that need it: these check that every event which makes C2D work or a session deadline
 // due still reaches the tick, with many idle devices around. on_message reuses the topic
 // classification of the ACL check just before it: checked only for the same client and topic.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <chrono>

@@ -1,6 +1,5 @@
 // `hubsim run` and the CLI wrappers end to end: the real hubsim binary, mosquitto and plugin,
 // started through the HubsimFixture that every team's integration tests use.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>

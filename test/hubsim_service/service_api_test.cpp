@@ -1,6 +1,5 @@
 // The HTTPS service API in process, over real TLS, against a FakeHub: authentication, routing,
 // request parsing and the JSON shape of every answer.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>

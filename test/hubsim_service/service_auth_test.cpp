@@ -1,5 +1,4 @@
 // Service SAS authentication of the hubsim HTTPS API: every refusal reason, and acceptance.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "hubgate/iothub/sas_token.hpp"

@@ -1,5 +1,4 @@
 // The generated test PKI: SANs, chain, key pairing, key file permissions, reuse and renewal.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>

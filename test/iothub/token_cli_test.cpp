@@ -1,5 +1,4 @@
 // `hubgate token` against tokens computed by python3's hmac/base64/urllib (independent_sas.py).
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <regex>

@@ -1,5 +1,4 @@
 // Heartbeats and the stall watch that gates the systemd watchdog: pure logic, times given.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -1,6 +1,5 @@
 // LocalLink against a real mosquitto: filters, persistent session, broker restart, downlinks,
 // the PUBACK-after-commit contract, refusals, and sockets above fd 1024.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <sys/resource.h>

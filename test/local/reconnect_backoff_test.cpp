@@ -1,5 +1,4 @@
 // ReconnectBackoff: delays stay within [min, max], grow while failing, and restart after reset().
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "gateway/local/reconnect_backoff.hpp"

@@ -1,5 +1,4 @@
 // Log format: human on a terminal, "<N>" priority prefixes and no timestamps for journald.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>

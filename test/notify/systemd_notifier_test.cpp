@@ -1,6 +1,5 @@
 // The sd_notify exchange against a real NOTIFY_SOCKET datagram socket of our own (systemd is not
 // PID 1 on the build machines).
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <sys/socket.h>
 #include <sys/un.h>

@@ -1,6 +1,5 @@
 // The control socket end to end: a ControlServer with a fake snapshot callback, the client, and
 // the built `hubgate status` binary.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>

@@ -1,5 +1,4 @@
 // The status snapshot's JSON form and the table `hubgate status` prints from it.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "gateway/control/status_snapshot.hpp"

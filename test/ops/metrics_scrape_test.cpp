@@ -1,5 +1,4 @@
 // The metrics endpoint scraped over loopback HTTP, as Prometheus would.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <httplib.h>
 

@@ -1,5 +1,4 @@
 // The metrics registry, histogram and text format, read back with an independent strict parser.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -1,7 +1,6 @@
 // The Debian package: built with cpack from this build tree, its contents and control files
 // checked, then installed into this (throwaway, root) system with dpkg, removed and purged.
 // The install test leaves the system as it found it, including the hubgate user.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <grp.h>
 #include <pwd.h>

@@ -1,7 +1,6 @@
 // The systemd files as systemd itself reads them: `systemd-analyze verify` on copies of the units
 // that run the built binary, the `systemd-analyze security` rating against its threshold, and
 // the sysusers and tmpfiles snippets applied to a scratch root.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 

@@ -1,5 +1,4 @@
 // json-identity.so: device id from a JSON field of the payload, table-driven.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <optional>

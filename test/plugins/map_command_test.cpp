@@ -1,6 +1,5 @@
 // `hubgate map` end to end: the real executable, a config with both example plugins, mapping
 // files in a temp dir; one message per case, checked on exit status and the printed JSON.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>

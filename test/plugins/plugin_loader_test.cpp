@@ -1,6 +1,5 @@
 // The loader against the probe plugin (C, driven by its payload), its deliberately broken builds,
 // and a C++ plugin whose hooks throw.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <unistd.h>
 

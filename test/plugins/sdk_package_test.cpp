@@ -1,6 +1,5 @@
 // The plugin author's path end to end: install the SDK component into a fresh prefix, build a
 // plugin out of tree with find_package(hubgate), and load the result with hubgate's loader.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <filesystem>

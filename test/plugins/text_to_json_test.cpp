@@ -1,5 +1,4 @@
 // text-to-json.so: CSV and key=value payloads to JSON, table-driven.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <string>

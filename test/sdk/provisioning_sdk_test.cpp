@@ -2,7 +2,6 @@
 // azure-iot-provisioning-device-mqtt + azure-iot-security-symmetric-key, pinned in
 // package-lock.json), unmodified, against hubsim's DPS: registration with a key derived from a
 // group enrollment key, then the official device client on the assigned hub sends telemetry.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <filesystem>

@@ -3,7 +3,6 @@
 // connect, telemetry with properties, twin get and reported patch, a desired update, a direct
 // method, a C2D message, and SAS token renewal with a short TTL (the SDK reconnects without
 // re-subscribing, so the hub must keep the session's subscriptions).
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <filesystem>

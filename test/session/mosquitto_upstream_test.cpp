@@ -1,7 +1,6 @@
 // The libmosquitto upstream (MosquittoUpstreamFactory) on its own, against hubsim over real TLS
 // and against sockets that misbehave: every event the session layer relies on, and every way a
 // connect can fail without leaving the loop spinning or waiting forever.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <netinet/in.h>

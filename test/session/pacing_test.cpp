@@ -1,5 +1,4 @@
 // Retry policy, token bucket and renewal timing: pure functions of time and a random draw.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "gateway/session/retry_policy.hpp"

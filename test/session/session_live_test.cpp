@@ -1,6 +1,5 @@
 // Device sessions against hubsim over real TLS: auth modes, transports, proxy, renewal, kicks,
 // take-overs, refusals, twin throttling and late method answers.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <spdlog/sinks/ostream_sink.h>

@@ -1,5 +1,4 @@
 // A thousand device sessions at once: the configured connect rate holds, as the hub recorded it.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <algorithm>

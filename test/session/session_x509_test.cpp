@@ -1,7 +1,6 @@
 // X.509 client-certificate sessions. hubsim's listeners do not ask for client certificates,
 // so this runs against a private mosquitto that requires one (require_certificate), which
 // proves the session presents the device's certificate and key over verified TLS.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "harness/ports.hpp"

@@ -1,6 +1,5 @@
 // kill -9 at random moments while a child process appends (and acknowledges): after reopening,
 // every message the child reported as appended and had not acknowledged is there, with its mid.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/wait.h>

@@ -1,5 +1,4 @@
 // Spool behaviour in one process: ordering, window, acks, bounds, TTL, compaction.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <atomic>
