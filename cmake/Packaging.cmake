@@ -30,8 +30,10 @@ install(DIRECTORY ${_hubgate_root}/config/mappings/
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/mappings COMPONENT service)
 install(FILES ${_hubgate_root}/README.md ${_hubgate_root}/PLUGINS.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT service)
+# hubsim's own pages stay out: the emulator is not part of the gateway's package.
 install(DIRECTORY ${_hubgate_root}/docs/
-        DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT service FILES_MATCHING PATTERN "*.md")
+        DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT service FILES_MATCHING PATTERN "*.md"
+        PATTERN "hubsim*" EXCLUDE)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME hubgate)

@@ -63,7 +63,7 @@ std::set<std::string> take_payloads(hubgate::spool::Spool& spool, std::size_t& t
 
 }  // namespace
 
-TEST_CASE("while a batch syncs the link reads on; its PUBACKs leave once it is synced") {
+TEST_CASE("while a batch syncs the link reads on - its PUBACKs leave once it is synced") {
     LocalBroker broker;
     broker.start();
     hubgate::test::TempDir dir("hubgate-commit");
@@ -131,7 +131,7 @@ TEST_CASE("kill -9 while a batch syncs and later messages were read: the broker 
     CHECK(taken == 3);
 }
 
-TEST_CASE("a sync that fails gives up the messages read meanwhile; all are stored again, once") {
+TEST_CASE("a sync that fails gives up the messages read meanwhile - all are stored again, once") {
     LocalBroker broker;
     broker.start();
     hubgate::test::TempDir dir("hubgate-commit-fail");
