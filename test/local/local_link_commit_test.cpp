@@ -61,6 +61,13 @@ std::set<std::string> take_payloads(hubgate::spool::Spool& spool, std::size_t& t
     return payloads;
 }
 
+// Reading ahead is off by default (local_link_options.hpp); these tests are about it.
+LocalLinkOptions read_ahead_options(int port, std::string client_id) {
+    auto options = plain_options(port, {"dev/#"}, std::move(client_id));
+    options.read_ahead = true;
+    return options;
+}
+
 }  // namespace
 
 TEST_CASE("while a batch syncs the link reads on - its PUBACKs leave once it is synced") {
@@ -70,7 +77,7 @@ TEST_CASE("while a batch syncs the link reads on - its PUBACKs leave once it is 
     SyncGate gate;
     {
         auto spool = open_spool(dir.path() / "spool", gate.hook());
-        LocalLink link(plain_options(broker.port(), {"dev/#"}, "hubgate-commit"),
+        LocalLink link(read_ahead_options(broker.port(), "hubgate-commit"),
                        spool_handlers(*spool, "dev"));
         std::string error;
         REQUIRE(link.start(error));
@@ -92,7 +99,7 @@ TEST_CASE("while a batch syncs the link reads on - its PUBACKs leave once it is 
     // The broker got every PUBACK: a new link on the same session gets nothing again.
     auto spool = open_spool(dir.path() / "spool");
     LinkObserver observer;
-    LocalLink link(plain_options(broker.port(), {"dev/#"}, "hubgate-commit"), observer.handlers());
+    LocalLink link(read_ahead_options(broker.port(), "hubgate-commit"), observer.handlers());
     std::string error;
     REQUIRE(link.start(error));
     REQUIRE(eventually([&] { return link.counters().subscribed > 0; }));
@@ -120,8 +127,7 @@ TEST_CASE("kill -9 while a batch syncs and later messages were read: the broker 
     // No PUBACK left: k1's batch never synced, k2 and k3 came after it. All three come again,
     // and the spool recognises each as the copy it has.
     auto spool = open_spool(spool_dir);
-    LocalLink link(plain_options(broker.port(), {"dev/#"}, "probe-hold"),
-                   spool_handlers(*spool, "dev"));
+    LocalLink link(read_ahead_options(broker.port(), "probe-hold"), spool_handlers(*spool, "dev"));
     std::string error;
     REQUIRE(link.start(error));
     CHECK(eventually([&] { return spool->counters().redeliveries == 3; }));
@@ -149,7 +155,7 @@ TEST_CASE("a sync that fails gives up the messages read meanwhile - all are stor
         return EIO;
     });
     spool_seen = spool.get();
-    LocalLink link(plain_options(broker.port(), {"dev/#"}, "hubgate-commit-fail"),
+    LocalLink link(read_ahead_options(broker.port(), "hubgate-commit-fail"),
                    spool_handlers(*spool, "dev"));
     std::string error;
     REQUIRE(link.start(error));

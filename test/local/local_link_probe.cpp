@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
     options.port = std::stoi(argv[1]);
     options.client_id = argv[2];
     options.filters = {argv[3]};
+    options.read_ahead = true;  // off by default; the kill -9 tests exercise it
     hubgate::local::LocalLinkHandlers handlers;
     handlers.on_message = [&spool](const hubgate::local::InboundMessage& message) {
         hubgate::spool::SpoolMessage stored;
