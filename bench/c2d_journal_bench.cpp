@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_output.hpp"
-#include "gateway/daemon/downlink_journal.hpp"
+#include "gateway/core/downlink_journal.hpp"
 
 namespace {
 

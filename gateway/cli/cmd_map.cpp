@@ -11,7 +11,7 @@
 #include "gateway/cli/args.hpp"
 #include "gateway/cli/command.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/daemon/mapping_loading.hpp"
+#include "gateway/core/mapping_loading.hpp"
 #include "gateway/log/log.hpp"
 #include "hubgate/mappings/device_directory.hpp"
 #include "hubgate/mappings/upstream_topic.hpp"

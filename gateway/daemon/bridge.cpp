@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "gateway/daemon/session_settings.hpp"
+#include "gateway/core/session_settings.hpp"
 #include "hubgate/iothub/hub_topics.hpp"
 
 namespace hubgate::daemon {

@@ -2,7 +2,7 @@
 // The running bridge: every part of hubgate wired together.
 //
 // Threads and what they do:
-//  - local link thread (gateway/local): reads the local broker; for each message calls
+//  - local link thread (gateway/transport): reads the local broker; for each message calls
 //    UplinkPipeline::handle, which routes it (mapping engine) and, for telemetry, appends it to
 //    the spool before returning (reported patches and twin GETs too), so the broker's PUBACK
 //    only follows the spool write. Method replies are handed to the device's session at once.
@@ -28,22 +28,22 @@
 #include <vector>
 
 #include "gateway/config/config.hpp"
-#include "gateway/daemon/active_mappings.hpp"
-#include "gateway/daemon/bridge_counters.hpp"
-#include "gateway/daemon/desired_state_store.hpp"
-#include "gateway/daemon/device_registry.hpp"
-#include "gateway/daemon/downlink_journal.hpp"
-#include "gateway/daemon/hub_actor.hpp"
-#include "gateway/daemon/local_link_publisher.hpp"
-#include "gateway/daemon/mapping_loading.hpp"
-#include "gateway/daemon/poison_guard.hpp"
-#include "gateway/daemon/uplink_pipeline.hpp"
-#include "gateway/daemon/work_queue.hpp"
-#include "gateway/local/local_link.hpp"
-#include "gateway/local/puback_echo.hpp"
-#include "gateway/local/unconfirmed_window.hpp"
+#include "gateway/core/active_mappings.hpp"
+#include "gateway/core/bridge_counters.hpp"
+#include "gateway/core/desired_state_store.hpp"
+#include "gateway/core/device_registry.hpp"
+#include "gateway/core/downlink_journal.hpp"
+#include "gateway/core/hub_actor.hpp"
+#include "gateway/core/local_link_publisher.hpp"
+#include "gateway/core/mapping_loading.hpp"
+#include "gateway/core/poison_guard.hpp"
+#include "gateway/core/uplink_pipeline.hpp"
+#include "gateway/core/work_queue.hpp"
+#include "gateway/transport/local_link.hpp"
+#include "gateway/transport/puback_echo.hpp"
+#include "gateway/transport/unconfirmed_window.hpp"
 #include "gateway/session/clock.hpp"
-#include "gateway/session/upstream_factory.hpp"
+#include "gateway/transport/upstream_factory.hpp"
 #include "gateway/spool/spool.hpp"
 
 namespace hubgate::daemon {

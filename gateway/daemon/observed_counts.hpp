@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/daemon/bridge_counters.hpp"
-#include "gateway/local/link_counters.hpp"
+#include "gateway/core/bridge_counters.hpp"
+#include "gateway/transport/link_counters.hpp"
 #include "gateway/metrics/gateway_metrics.hpp"
 #include "gateway/session/session_state.hpp"
 #include "gateway/spool/spool_counters.hpp"

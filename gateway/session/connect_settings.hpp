@@ -8,7 +8,7 @@
 
 #include "gateway/session/clock.hpp"
 #include "gateway/session/session_options.hpp"
-#include "gateway/session/upstream.hpp"
+#include "gateway/transport/upstream.hpp"
 
 namespace hubgate::session {
 

@@ -22,7 +22,7 @@
 #include "gateway/session/session_listener.hpp"
 #include "gateway/session/session_options.hpp"
 #include "gateway/session/session_state.hpp"
-#include "gateway/session/upstream.hpp"
+#include "gateway/transport/upstream.hpp"
 
 namespace hubgate::session {
 

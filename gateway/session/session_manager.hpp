@@ -23,13 +23,13 @@
 #include "gateway/session/c2d_keeper.hpp"
 #include "gateway/session/clock.hpp"
 #include "gateway/session/device_session.hpp"
-#include "gateway/session/event_batch.hpp"
+#include "gateway/transport/event_batch.hpp"
 #include "gateway/session/hub_close_history.hpp"
 #include "gateway/session/session_host.hpp"
 #include "gateway/session/session_listener.hpp"
 #include "gateway/session/session_options.hpp"
 #include "gateway/session/token_bucket.hpp"
-#include "gateway/session/upstream.hpp"
+#include "gateway/transport/upstream.hpp"
 
 namespace hubgate::session {
 

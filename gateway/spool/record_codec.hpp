@@ -57,7 +57,7 @@ Header decode_header(std::string_view bytes, std::uint64_t max_body);
 // up.
 std::optional<SpooledMessage> decode_body(std::string_view body, std::uint8_t format = 2);
 
-// A format 1 record in full, untyped: the C2D journal (gateway/daemon/downlink_journal.cpp)
+// A format 1 record in full, untyped: the C2D journal (gateway/core/downlink_journal.cpp)
 // keeps its records in this format, with kinds of its own ("c2d", "done") and the local topic.
 struct Format1Record {
     std::uint64_t seq = 0;

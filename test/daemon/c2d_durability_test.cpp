@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "bridge_env.hpp"
-#include "gateway/daemon/downlink_journal.hpp"
+#include "gateway/core/downlink_journal.hpp"
 #include "harness/process.hpp"
 #include "legacy_client.hpp"
 

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "gateway/daemon/desired_state_store.hpp"
+#include "gateway/core/desired_state_store.hpp"
 
 namespace hubgate::test {
 

@@ -4,7 +4,7 @@
 
 #include "../config/scratch_dir.hpp"
 #include "gateway/config/device_files.hpp"
-#include "gateway/daemon/session_settings.hpp"
+#include "gateway/core/session_settings.hpp"
 
 namespace hubgate::test {
 

@@ -10,7 +10,7 @@
 #include <iterator>
 #include <string>
 
-#include "gateway/daemon/downlink_journal.hpp"
+#include "gateway/core/downlink_journal.hpp"
 
 namespace hubgate::test {
 

@@ -14,9 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/daemon/hub_link.hpp"
-#include "gateway/daemon/local_publisher.hpp"
-#include "gateway/daemon/method_calls.hpp"
+#include "gateway/core/hub_link.hpp"
+#include "gateway/core/local_publisher.hpp"
+#include "gateway/core/method_calls.hpp"
 #include "gateway/session/clock.hpp"
 
 namespace hubgate::test {

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/daemon/guarded_hook.hpp"
+#include "gateway/core/guarded_hook.hpp"
 #include "hubgate/plugins/plugin_loader.hpp"
 
 namespace hubgate::daemon {

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "fakes.hpp"
-#include "gateway/daemon/method_calls.hpp"
-#include "gateway/daemon/method_table.hpp"
+#include "gateway/core/method_calls.hpp"
+#include "gateway/core/method_table.hpp"
 
 namespace hubgate::test {
 

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "gateway/daemon/method_table.hpp"
+#include "gateway/core/method_table.hpp"
 #include "gateway/daemon/observed_counts.hpp"
 
 namespace hubgate::test {

@@ -9,8 +9,8 @@
 #include <memory>
 
 #include "fakes.hpp"
-#include "gateway/daemon/downlink_router.hpp"
-#include "gateway/daemon/uplink_pipeline.hpp"
+#include "gateway/core/downlink_router.hpp"
+#include "gateway/core/uplink_pipeline.hpp"
 
 namespace hubgate::test {
 

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/daemon/poison_guard.hpp"
+#include "gateway/core/poison_guard.hpp"
 #include "harness/temp_dir.hpp"
 
 namespace hubgate::daemon {

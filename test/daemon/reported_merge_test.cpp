@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/daemon/reported_merge.hpp"
+#include "gateway/core/reported_merge.hpp"
 
 namespace hubgate::test {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/local/local_link.hpp"
+#include "gateway/transport/local_link.hpp"
 
 namespace hubgate::local::test {
 

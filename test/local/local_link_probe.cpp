@@ -11,7 +11,7 @@
 #include <string>
 #include <thread>
 
-#include "gateway/local/local_link.hpp"
+#include "gateway/transport/local_link.hpp"
 #include "gateway/spool/spool.hpp"
 
 int main(int argc, char** argv) {

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "gateway/local/mqtt_peek.hpp"
+#include "gateway/transport/mqtt_peek.hpp"
 
 using hubgate::local::peek_packet;
 using hubgate::local::PeekedPacket;

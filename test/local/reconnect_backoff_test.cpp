@@ -1,7 +1,7 @@
 // ReconnectBackoff: delays stay within [min, max], grow while failing, and restart after reset().
 #include <doctest/doctest.h>
 
-#include "gateway/local/reconnect_backoff.hpp"
+#include "gateway/transport/reconnect_backoff.hpp"
 
 using hubgate::local::ReconnectBackoff;
 using std::chrono::milliseconds;

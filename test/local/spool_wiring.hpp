@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "gateway/local/local_link.hpp"
+#include "gateway/transport/local_link.hpp"
 #include "gateway/spool/spool.hpp"
 
 namespace hubgate::local::test {

@@ -2,7 +2,7 @@
 // commits, and a silent echo or a lost connection never stalls the link for good.
 #include <doctest/doctest.h>
 
-#include "gateway/local/unconfirmed_window.hpp"
+#include "gateway/transport/unconfirmed_window.hpp"
 
 using hubgate::local::UnconfirmedWindow;
 using namespace std::chrono_literals;

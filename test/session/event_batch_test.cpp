@@ -5,7 +5,7 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/session/event_batch.hpp"
+#include "gateway/transport/event_batch.hpp"
 
 namespace hubgate::session {
 

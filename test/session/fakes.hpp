@@ -9,7 +9,7 @@
 
 #include "gateway/session/clock.hpp"
 #include "gateway/session/session_listener.hpp"
-#include "gateway/session/upstream.hpp"
+#include "gateway/transport/upstream.hpp"
 
 namespace hubgate::session::test {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "gateway/session/session_manager.hpp"
-#include "gateway/session/upstream_factory.hpp"
+#include "gateway/transport/upstream_factory.hpp"
 
 namespace hubgate::session::test {
 

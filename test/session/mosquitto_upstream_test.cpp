@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "gateway/session/connect_settings.hpp"
-#include "gateway/session/mosquitto_upstream.hpp"
+#include "gateway/transport/mosquitto_upstream.hpp"
 #include "harness/ports.hpp"
 #include "hubsim_rig.hpp"
 

@@ -2,7 +2,7 @@
 // back, and a single send (the twin GET at connect) changes nothing.
 #include <doctest/doctest.h>
 
-#include "gateway/session/tls_buffer_keeper.hpp"
+#include "gateway/transport/tls_buffer_keeper.hpp"
 
 using hubgate::session::TlsBufferKeeper;
 using namespace std::chrono_literals;
