@@ -125,7 +125,7 @@ namespace {
 
 using namespace hubgate::bench;
 using hubgate::test::HubsimFixture;
-using hubgate::test::TempDir;
+using hubgate::test::ScratchDir;
 using nlohmann::json;
 
 constexpr int kSmallRun = 500;
@@ -182,7 +182,7 @@ Counts read_counts(const std::filesystem::path& path) {
 
 // One daemon lifetime: start, connect the device, forward `messages` of `payload` bytes, stop.
 Counts run_once(HubsimFixture& hub, int messages, std::size_t payload) {
-    TempDir dir("hubgate-bench-allocations");
+    ScratchDir dir("hubgate-bench-allocations");
     Broker local(dir, "local");
     const auto counts_file = dir.path() / "allocations.counts";
     ::setenv(kPayloadEnv, std::to_string(payload).c_str(), 1);  // inherited by the daemon

@@ -66,7 +66,7 @@ void kill_children_on_signal() {
         ::sigaction(sig, &action, nullptr);
 }
 
-TestCertificate make_test_certificate(const test::TempDir& dir, const std::string& dns_name) {
+TestCertificate make_test_certificate(const test::ScratchDir& dir, const std::string& dns_name) {
     TestCertificate cert{(dir.path() / "server.crt").string(),
                          (dir.path() / "server.key").string()};
     const std::string names =
@@ -81,7 +81,7 @@ TestCertificate make_test_certificate(const test::TempDir& dir, const std::strin
     return cert;
 }
 
-Broker::Broker(const test::TempDir& dir, const std::string& name, const TestCertificate* tls,
+Broker::Broker(const test::ScratchDir& dir, const std::string& name, const TestCertificate* tls,
                const std::string& extra, const std::vector<std::string>& launcher) {
     port_ = test::free_tcp_port();
     std::string conf =
@@ -118,12 +118,12 @@ HubEndpoint hub_endpoint(test::HubsimFixture& hub) {
     return {hub.hostname(), hub.mqtts_port(), hub.ca_file().string(), hub.policy("device").key};
 }
 
-std::unique_ptr<test::Process> start_hubgate(const test::TempDir& dir, test::HubsimFixture& hub,
+std::unique_ptr<test::Process> start_hubgate(const test::ScratchDir& dir, test::HubsimFixture& hub,
                                              const HubgateOptions& options) {
     return start_hubgate(dir, hub_endpoint(hub), options);
 }
 
-std::unique_ptr<test::Process> start_hubgate(const test::TempDir& dir, const HubEndpoint& hub,
+std::unique_ptr<test::Process> start_hubgate(const test::ScratchDir& dir, const HubEndpoint& hub,
                                              const HubgateOptions& options) {
     const auto key_file = dir.write("policy.key", hub.policy_key + "\n");
     ::chmod(key_file.c_str(), 0600);

@@ -1,5 +1,5 @@
 #pragma once
-// The processes a benchmark runs against, each on free loopback ports in one TempDir: plain and
+// The processes a benchmark runs against, each on free loopback ports in one ScratchDir: plain and
 // TLS mosquitto brokers (optionally bridging to another), hubsim (HubsimFixture) and `hubgate
 // run`; plus the measuring helpers every benchmark shares (percentiles, VmRSS, JSON output).
 
@@ -13,7 +13,7 @@
 
 #include "bench_output.hpp"
 #include "harness/process.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 #include "hubsim_fixture/hubsim_fixture.hpp"
 
 namespace hubgate::bench {
@@ -26,15 +26,17 @@ struct TestCertificate {
     std::string cert_file;
     std::string key_file;
 };
-TestCertificate make_test_certificate(const test::TempDir& dir, const std::string& dns_name = {});
+TestCertificate make_test_certificate(const test::ScratchDir& dir,
+                                      const std::string& dns_name = {});
 
 // A private mosquitto. `tls`: the TLS listener's certificate (port tls_port()); `extra`: lines
 // appended to the config (a bridge `connection` block, for instance); `launcher`: prepended to
 // the command (valgrind, to count the broker's instructions).
 class Broker {
   public:
-    Broker(const test::TempDir& dir, const std::string& name, const TestCertificate* tls = nullptr,
-           const std::string& extra = {}, const std::vector<std::string>& launcher = {});
+    Broker(const test::ScratchDir& dir, const std::string& name,
+           const TestCertificate* tls = nullptr, const std::string& extra = {},
+           const std::vector<std::string>& launcher = {});
     int port() const { return port_; }
     int tls_port() const { return tls_port_; }
     pid_t pid() const { return process_->pid(); }
@@ -71,9 +73,9 @@ struct HubgateOptions {
     std::string log_level = "info";       // the start is detected from an info line
     std::vector<std::string> launcher{};  // prepended to the command (e.g. valgrind ...)
 };
-std::unique_ptr<test::Process> start_hubgate(const test::TempDir& dir, const HubEndpoint& hub,
+std::unique_ptr<test::Process> start_hubgate(const test::ScratchDir& dir, const HubEndpoint& hub,
                                              const HubgateOptions& options);
-std::unique_ptr<test::Process> start_hubgate(const test::TempDir& dir, test::HubsimFixture& hub,
+std::unique_ptr<test::Process> start_hubgate(const test::ScratchDir& dir, test::HubsimFixture& hub,
                                              const HubgateOptions& options);
 
 // The local topic a bench device publishes telemetry on, and its hub-side device id.

@@ -30,7 +30,7 @@ namespace {
 
 using namespace hubgate::bench;
 using hubgate::test::HubsimFixture;
-using hubgate::test::TempDir;
+using hubgate::test::ScratchDir;
 using nlohmann::json;
 
 constexpr int kSmallRun = 500;
@@ -72,7 +72,7 @@ void keep_profile(const std::string& out, const std::string& name) {
 // One hubgate lifetime under callgrind: start, connect the device, forward `messages`,
 // idle `extra_idle`, stop.
 Run run_once(HubsimFixture& hub, int messages, std::chrono::milliseconds extra_idle) {
-    TempDir dir("hubgate-bench-cpu");
+    ScratchDir dir("hubgate-bench-cpu");
     Broker local(dir, "local");
     const std::string out = (dir.path() / "callgrind.out").string();
     auto hubgate = start_hubgate(
@@ -112,7 +112,7 @@ Run run_once(HubsimFixture& hub, int messages, std::chrono::milliseconds extra_i
 // (it accepts any CONNECT), counted by a second subscriber, so both pay for the same far end.
 const std::string kFarEndHubName = "far-end.bench.test";
 struct FarEnd {
-    TempDir dir{"hubgate-bench-cpu-far"};
+    ScratchDir dir{"hubgate-bench-cpu-far"};
     TestCertificate cert = make_test_certificate(dir, kFarEndHubName);
     Broker broker{dir, "far", &cert};
     Sink sink{{broker.port(), ""}, {"bench-cpu-far-sink", "far/#", "", ""}};
@@ -123,7 +123,7 @@ struct FarEnd {
 // One hubgate lifetime under callgrind whose session goes to the plain far end: start, forward
 // one message (it arrives once the session is up), then `messages`, stop.
 Run plain_far_end_run(FarEnd& far, int messages) {
-    TempDir dir("hubgate-bench-cpu-plain");
+    ScratchDir dir("hubgate-bench-cpu-plain");
     Broker local(dir, "local");
     const std::string out = (dir.path() / "callgrind.out").string();
     auto hubgate = start_hubgate(
@@ -182,7 +182,7 @@ void probe_until_bridged(PublisherFleet& publisher, FarEnd* far) {
 // `messages` (bridged: until all arrived at the far end; else until all acknowledged), idle until
 // `last_at_least` has passed since the first publish, stop.
 Run broker_run(FarEnd* far, int messages, std::chrono::duration<double> last_at_least) {
-    TempDir dir("hubgate-bench-cpu-broker");
+    ScratchDir dir("hubgate-bench-cpu-broker");
     const std::string out = (dir.path() / "callgrind.out").string();
     Broker local(dir, "local", nullptr,
                  far ? bridge_connection(far->broker.tls_port(), far->cert.cert_file) : "",

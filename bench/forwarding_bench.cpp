@@ -36,7 +36,7 @@ namespace {
 
 using namespace hubgate::bench;
 using hubgate::test::HubsimFixture;
-using hubgate::test::TempDir;
+using hubgate::test::ScratchDir;
 using nlohmann::json;
 
 constexpr int kDeviceCounts[] = {1, 100, 1000};
@@ -233,7 +233,7 @@ int main(int argc, char** argv) {
     kill_children_on_signal();
     raise_open_files_limit();
     try {
-        TempDir dir("hubgate-bench-forwarding");
+        ScratchDir dir("hubgate-bench-forwarding");
         const auto cert = make_test_certificate(dir, kFarEndHubName);
         const int max_devices = kDeviceCounts[std::size(kDeviceCounts) - 1];
 
@@ -270,7 +270,7 @@ int main(int argc, char** argv) {
 
         // A second hubgate whose sessions go to the same plain far end (any key signs tokens
         // there: it checks none). Its sessions come up during its warm-up below.
-        TempDir plain_dir("hubgate-bench-forwarding-plain");
+        ScratchDir plain_dir("hubgate-bench-forwarding-plain");
         Broker local_plain(plain_dir, "local-plain");
         auto hubgate_plain = start_hubgate(
             plain_dir,

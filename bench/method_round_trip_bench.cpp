@@ -20,7 +20,7 @@ namespace {
 
 using namespace hubgate::bench;
 using hubgate::test::HubsimFixture;
-using hubgate::test::TempDir;
+using hubgate::test::ScratchDir;
 using nlohmann::json;
 
 constexpr int kWarmupCalls = 20;
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
     const std::string json_path = json_path_from_args(argc, argv, "bench_method_round_trip");
     kill_children_on_signal();
     try {
-        TempDir dir("hubgate-bench-methods");
+        ScratchDir dir("hubgate-bench-methods");
         hubgate::test::HubsimOptions hub_options{
             .devices = {{.id = kBridgedDevice}, {.id = kDirectDevice}}, .ready_timeout = 30s};
         hub_options.policies.push_back({"device", "", {"DeviceConnect"}});

@@ -20,7 +20,7 @@ namespace {
 
 using namespace hubgate::bench;
 using hubgate::test::HubsimFixture;
-using hubgate::test::TempDir;
+using hubgate::test::ScratchDir;
 using nlohmann::json;
 
 constexpr int kMaxSessions = 10000;
@@ -94,7 +94,7 @@ Phase run_phase(HubsimFixture& hub, int local_port, const std::vector<std::strin
     phase.name = name;
     phase.sessions = sessions;
     phase.connect_rate = rate;
-    TempDir dir("hubgate-bench-sessions");
+    ScratchDir dir("hubgate-bench-sessions");
     const double hubsim_cpu_before = cpu_seconds(hub.process().pid());
     const int64_t start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
@@ -190,7 +190,7 @@ int main(int argc, char** argv) {
         hub_options.policies.push_back({"device", "", {"DeviceConnect"}});
         HubsimFixture hub(hub_options);
         watch_child(hub.process().pid());
-        TempDir broker_dir("hubgate-bench-sessions-broker");
+        ScratchDir broker_dir("hubgate-bench-sessions-broker");
         Broker local(broker_dir, "local");
 
         std::printf("sessions: idle TLS device sessions held by hubgate\n");

@@ -47,7 +47,7 @@ function(hubgate_unit_test)
   add_executable(${T_NAME} ${T_SOURCES})
   add_dependencies(hubgate_unit_tests ${T_NAME})
   hubgate_defaults(${T_NAME})
-  target_link_libraries(${T_NAME} PRIVATE hubgate_doctest_main ${T_LIBS})
+  target_link_libraries(${T_NAME} PRIVATE hubgate_doctest_main hubgate_test_harness ${T_LIBS})
   target_compile_definitions(${T_NAME} PRIVATE
     DOCTEST_CONFIG_SUPER_FAST_ASSERTS
     HUBGATE_SOURCE_DIR="${CMAKE_SOURCE_DIR}"

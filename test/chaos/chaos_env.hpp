@@ -12,7 +12,7 @@
 
 #include "fault_proxy.hpp"
 #include "harness/process.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 #include "hubsim_fixture/hubsim_fixture.hpp"
 
 namespace hubgate::chaos {
@@ -48,7 +48,7 @@ class ChaosEnv {
 
   private:
     ChaosEnvOptions options_;
-    test::TempDir dir_{"hubgate-chaos"};
+    test::ScratchDir dir_{"hubgate-chaos"};
     int local_port_ = 0;
     FaultProxy proxy_;
     std::unique_ptr<test::Process> mosquitto_;

@@ -10,12 +10,12 @@
 #include <sstream>
 
 #include "harness/process.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 
 using hubgate::test::read_file;
 using hubgate::test::run;
 using hubgate::test::RunResult;
-using hubgate::test::TempDir;
+using hubgate::test::ScratchDir;
 
 namespace {
 
@@ -69,7 +69,7 @@ TEST_CASE("the example config passes") {
 }
 
 TEST_CASE("a policy key delivered as a systemd credential") {
-    TempDir dir;
+    ScratchDir dir;
     const auto key = dir.write("credentials/policy.key", "cG9saWN5LWtleQ==\n");
     ::chmod(key.c_str(), 0400);
     const auto config =
@@ -99,7 +99,7 @@ TEST_CASE("a config using every section passes") {
     replace("file = \"csv_to_json.so\"", "file = \"text-to-json.so\"");
     replace("config = { fields = [\"temp\", \"hum\"], types = { temp = \"float\" } }",
             "config = { format = \"csv\", fields = [ { name = \"temp\", type = \"number\" } ] }");
-    TempDir dir;
+    ScratchDir dir;
     std::filesystem::copy(kFixtures, dir.path() / "fixtures",
                           std::filesystem::copy_options::recursive);
     const auto file = dir.write("fixtures/valid-x509.toml", text);
@@ -128,7 +128,7 @@ TEST_CASE("each broken fixture gives one error per marked fault, at the marked l
 }
 
 TEST_CASE("a group-readable key file is refused, showing its mode and not its content") {
-    TempDir dir;
+    ScratchDir dir;
     const std::string secret = "dGhpcy1zZWNyZXQtbXVzdC1uZXZlci1iZS1wcmludGVk";
     const auto key = dir.write("policy.key", secret);
     ::chmod(key.c_str(), 0644);
@@ -165,7 +165,7 @@ TEST_CASE("--print-reference prints the key reference") {
 }
 
 TEST_CASE("mapping files and plugins named by the config are checked too") {
-    TempDir dir;
+    ScratchDir dir;
     const auto mapping = dir.write("mappings/broken.toml",
                                    "[[devices]]\n"
                                    "id = \"{site}-{missing}\"\n"

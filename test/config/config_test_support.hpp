@@ -7,7 +7,7 @@
 #include <string>
 
 #include "gateway/config/config.hpp"
-#include "scratch_dir.hpp"
+#include "harness/scratch_dir.hpp"
 
 namespace hubgate::test {
 

@@ -2,7 +2,7 @@
 // Everything an end-to-end test of `hubgate run` needs, as real processes on free loopback
 // ports: a private local mosquitto (max_queued_messages 0, user root), hubsim (HubsimFixture)
 // with the test's devices and a DeviceConnect policy, and hubgate itself with a config and a
-// mapping file written into a TempDir. Parts can be stopped and started again mid-test.
+// mapping file written into a ScratchDir. Parts can be stopped and started again mid-test.
 
 #include <chrono>
 #include <map>
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "harness/process.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 #include "hubsim_fixture/hubsim_fixture.hpp"
 
 namespace hubgate::test {
@@ -38,7 +38,7 @@ class BridgeEnv {
     int local_port() const { return local_port_; }
     HubsimFixture& hub() { return *hub_; }
     Process& hubgate() { return *hubgate_; }
-    const TempDir& dir() const { return dir_; }
+    const ScratchDir& dir() const { return dir_; }
 
     // Starts hubgate and waits until it subscribed to the local broker.
     void start_hubgate();
@@ -57,7 +57,7 @@ class BridgeEnv {
 
   private:
     BridgeEnvOptions options_;
-    TempDir dir_{"hubgate-daemon-test"};
+    ScratchDir dir_{"hubgate-daemon-test"};
     int local_port_ = 0;
     std::unique_ptr<Process> mosquitto_;
     std::unique_ptr<HubsimFixture> hub_;

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "gateway/core/desired_state_store.hpp"
+#include "harness/scratch_dir.hpp"
 
 namespace hubgate::test {
 
@@ -17,11 +18,8 @@ using daemon::DesiredStateStore;
 using nlohmann::json;
 
 struct StateFolder {
-    std::filesystem::path path =
-        std::filesystem::temp_directory_path() /
-        ("hubgate-desired-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
-    ~StateFolder() { std::filesystem::remove_all(path); }
-    static inline int counter = 0;
+    ScratchDir scratch{"hubgate-desired"};
+    const std::filesystem::path& path = scratch.path();
 };
 
 session::DesiredUpdate patch(const std::string& device, json body, int64_t version) {

@@ -2,9 +2,9 @@
 // rule as every single secret file, and the device ids "." and ".." cannot name a file.
 #include <doctest/doctest.h>
 
-#include "../config/scratch_dir.hpp"
 #include "gateway/config/device_files.hpp"
 #include "gateway/core/session_settings.hpp"
+#include "harness/scratch_dir.hpp"
 
 namespace hubgate::test {
 

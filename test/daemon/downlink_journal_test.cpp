@@ -11,6 +11,7 @@
 #include <string>
 
 #include "gateway/core/downlink_journal.hpp"
+#include "harness/scratch_dir.hpp"
 
 namespace hubgate::test {
 
@@ -20,13 +21,9 @@ using daemon::DownlinkJournal;
 
 // A private folder removed at the end of the test.
 struct JournalFolder {
-    std::filesystem::path path =
-        std::filesystem::temp_directory_path() /
-        ("hubgate-journal-unit-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
-    JournalFolder() { std::filesystem::create_directories(path); }
-    ~JournalFolder() { std::filesystem::remove_all(path); }
+    ScratchDir scratch{"hubgate-journal-unit"};
+    const std::filesystem::path& path = scratch.path();
     std::filesystem::path file() const { return path / "c2d.journal"; }
-    static inline int counter = 0;
 };
 
 std::unique_ptr<DownlinkJournal> open_journal(const std::filesystem::path& file,

@@ -11,6 +11,7 @@
 #include "fakes.hpp"
 #include "gateway/core/downlink_router.hpp"
 #include "gateway/core/uplink_pipeline.hpp"
+#include "harness/scratch_dir.hpp"
 
 namespace hubgate::test {
 
@@ -51,9 +52,8 @@ class SizerHook final : public mappings::MessageHook {
 
 // A private folder, removed after everything in it was closed.
 struct ScratchFolder {
-    std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                 ("hubgate-payload-limits-" + std::to_string(::getpid()));
-    ~ScratchFolder() { std::filesystem::remove_all(path); }
+    ScratchDir scratch{"hubgate-payload-limits"};
+    const std::filesystem::path& path = scratch.path();
 };
 
 // The uplink and downlink sides with the sizer plugin, fakes at the edges.

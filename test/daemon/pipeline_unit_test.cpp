@@ -14,6 +14,7 @@
 #include "fakes.hpp"
 #include "gateway/core/downlink_router.hpp"
 #include "gateway/core/uplink_pipeline.hpp"
+#include "harness/scratch_dir.hpp"
 
 namespace hubgate::test {
 
@@ -45,11 +46,8 @@ id = "mute-{n}"
 
 // A private folder removed at the end of the test.
 struct Folder {
-    std::filesystem::path path =
-        std::filesystem::temp_directory_path() /
-        ("hubgate-daemon-unit-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
-    ~Folder() { std::filesystem::remove_all(path); }
-    static inline int counter = 0;
+    ScratchDir scratch{"hubgate-daemon-unit"};
+    const std::filesystem::path& path = scratch.path();
 };
 
 // The uplink and downlink sides wired as the daemon wires them, with fakes at the edges.

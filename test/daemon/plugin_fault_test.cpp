@@ -110,7 +110,7 @@ TEST_CASE("a plugin that crashes on one message: dead-lettered after the second 
 }
 
 TEST_CASE("a hook that hangs: the watchdog pings stop and the log names the stuck thread") {
-    TempDir sockets("hubgate-notify");
+    ScratchDir sockets("hubgate-notify");
     const auto path = sockets.path() / "notify.sock";
     NotifySocket systemd(path);
     auto options = with_poison_plugin({"plant1-good", "plant1-bad"});

@@ -6,13 +6,13 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/core/poison_guard.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 
 namespace hubgate::daemon {
 
 namespace {
 
-using test::TempDir;
+using test::ScratchDir;
 
 constexpr std::string_view kTopic = "t/plant1/bad/telemetry";
 constexpr std::string_view kPoison = R"({"note":"crash-me"})";
@@ -41,7 +41,7 @@ std::size_t files_in(const std::filesystem::path& dir) {
 }  // namespace
 
 TEST_CASE("poison guard: a message that went through its hooks is not counted") {
-    TempDir state("hubgate-poison");
+    ScratchDir state("hubgate-poison");
     {
         BridgeCounters counters;
         PoisonGuard guard(state.path(), counters);
@@ -61,7 +61,7 @@ TEST_CASE("poison guard: a message that went through its hooks is not counted") 
 }
 
 TEST_CASE("poison guard: two crashes in hooks move the message to the dead-letter folder") {
-    TempDir state("hubgate-poison");
+    ScratchDir state("hubgate-poison");
     run_and_die_in_hooks(state.path(), kTopic, kPoison);
     {
         // One crash: counted, but the message still goes to the plugins (it may be innocent).
@@ -102,7 +102,7 @@ TEST_CASE("poison guard: two crashes in hooks move the message to the dead-lette
 }
 
 TEST_CASE("poison guard: crashes are counted per message") {
-    TempDir state("hubgate-poison");
+    ScratchDir state("hubgate-poison");
     run_and_die_in_hooks(state.path(), kTopic, kPoison);
     run_and_die_in_hooks(state.path(), kTopic, R"({"other":1})");
     BridgeCounters counters;
@@ -114,7 +114,7 @@ TEST_CASE("poison guard: crashes are counted per message") {
 }
 
 TEST_CASE("poison guard: a binary payload is kept as base64") {
-    TempDir state("hubgate-poison");
+    ScratchDir state("hubgate-poison");
     const std::string binary("\xff\x00\xfe", 3);
     run_and_die_in_hooks(state.path(), kTopic, binary);
     run_and_die_in_hooks(state.path(), kTopic, binary);
@@ -131,7 +131,7 @@ TEST_CASE("poison guard: a binary payload is kept as base64") {
 }
 
 TEST_CASE("poison guard: a malformed crash file is moved aside, not fatal") {
-    TempDir state("hubgate-poison");
+    ScratchDir state("hubgate-poison");
     state.write("plugin-crashes.json", "{not json");
     BridgeCounters counters;
     PoisonGuard guard(state.path(), counters);

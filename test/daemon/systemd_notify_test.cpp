@@ -13,7 +13,7 @@
 namespace hubgate::test {
 
 TEST_CASE("under systemd: READY=1 after the local link subscribed, watchdog pings, STOPPING=1") {
-    TempDir sockets("hubgate-notify");
+    ScratchDir sockets("hubgate-notify");
     const auto path = sockets.path() / "notify.sock";
     NotifySocket systemd(path);
     auto options = with_devices({"plant1-s1"});

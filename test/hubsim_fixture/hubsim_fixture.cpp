@@ -116,7 +116,7 @@ HubsimFixture::HubsimFixture(HubsimOptions options)
     : hostname_(options.hostname),
       devices_(std::move(options.devices)),
       policies_(std::move(options.policies)),
-      dir_(std::make_unique<TempDir>("hubsim-fixture")) {
+      dir_(std::make_unique<ScratchDir>("hubsim-fixture")) {
     for (auto& d : devices_) {
         if (d.primary_key.empty())
             d.primary_key = random_key();

@@ -1,6 +1,6 @@
 #pragma once
 // HubsimFixture: one private IoT Hub emulator per test. It writes a hubsim config (the devices
-// and policies the test asks for) into a TempDir, starts `hubsim run`, waits for its ready line,
+// and policies the test asks for) into a ScratchDir, starts `hubsim run`, waits for its ready line,
 // and offers a service client for the HTTPS API (authenticated as iothubowner). Include as
 // "hubsim_fixture/hubsim_fixture.hpp"; link `hubgate_hubsim_fixture`.
 //
@@ -21,7 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/process.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 
 namespace hubgate::test {
 
@@ -182,7 +182,7 @@ class HubsimFixture {
     std::string hostname_;
     std::vector<HubsimDevice> devices_;
     std::vector<HubsimPolicy> policies_;
-    std::unique_ptr<TempDir> dir_;
+    std::unique_ptr<ScratchDir> dir_;
     std::filesystem::path config_file_;
     std::filesystem::path state_dir_;
     std::filesystem::path ca_file_;

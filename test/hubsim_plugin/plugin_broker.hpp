@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/process.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 #include "raw_mqtt_client.hpp"
 
 namespace hubsim::test {
@@ -76,7 +76,7 @@ class PluginBroker {
     json last_event(const std::string& device, const std::string& event) const;
 
   private:
-    hubgate::test::TempDir dir_{"hubsim-plugin-test"};
+    hubgate::test::ScratchDir dir_{"hubsim-plugin-test"};
     std::string ca_file_;
     int mqtt_port_ = 0;
     int https_port_ = 0;

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <random>
 
+#include "harness/scratch_dir.hpp"
 #include "hubsim/cli/hub_config.hpp"
 
 namespace {
@@ -14,14 +15,9 @@ using hubsim::cli::load_hub_config;
 
 // A config file in a scratch folder, removed afterwards.
 struct ConfigFile {
-    fs::path dir = fs::temp_directory_path() /
-                   ("hubsim-config-test-" + std::to_string(std::random_device{}()));
-    fs::path path = dir / "hubsim.toml";
-    explicit ConfigFile(const std::string& text) {
-        fs::create_directories(dir);
-        std::ofstream(path) << text;
-    }
-    ~ConfigFile() { fs::remove_all(dir); }
+    hubgate::test::ScratchDir dir{"hubsim-config-test"};
+    fs::path path;
+    explicit ConfigFile(const std::string& text) : path(dir.write("hubsim.toml", text)) {}
 };
 
 std::string error_of(const std::string& text) {

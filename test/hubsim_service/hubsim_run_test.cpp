@@ -10,7 +10,7 @@
 
 #include "harness/ports.hpp"
 #include "harness/process.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 #include "hubgate/iothub/sas_token.hpp"
 #include "hubsim_fixture/hubsim_fixture.hpp"
 
@@ -214,7 +214,7 @@ TEST_CASE("CLI wrappers: events --follow prints messages as they arrive") {
 }
 
 TEST_CASE("CLI wrappers: bad usage and no running hub exit 2 with a reason") {
-    TempDir dir("hubsim-cli");
+    ScratchDir dir("hubsim-cli");
     const auto config =
         dir.write("hubsim.toml", "[[policies]]\nname = \"iothubowner\"\nkey = \"a2V5\"\n");
     auto result = run({kHubsim, "twin", "dev1", "-c", config.string(), "--state-dir",
@@ -259,7 +259,7 @@ TEST_CASE("hubsim run fails clearly when mosquitto cannot start") {
     REQUIRE(::listen(fd, 1) == 0);
     socklen_t len = sizeof addr;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    TempDir dir("hubsim-run");
+    ScratchDir dir("hubsim-run");
     const auto config = dir.write(
         "hubsim.toml", "[hub]\nmqtts_port = " + std::to_string(ntohs(addr.sin_port)) + "\n");
     const auto result = run({kHubsim, "run", "-c", config.string(), "--state-dir",
@@ -272,7 +272,7 @@ TEST_CASE("hubsim run fails clearly when mosquitto cannot start") {
 }
 
 TEST_CASE("hubsim run starts from a config with no iothubowner policy") {
-    TempDir dir("hubsim-run");
+    ScratchDir dir("hubsim-run");
     const auto config = dir.write("hubsim.toml", "[hub]\nhostname = \"bare.example\"\n");
     Process hubsim({kHubsim, "run", "-c", config.string(), "--state-dir",
                     (dir.path() / "state").string(), "--plugin", kPlugin});
@@ -282,7 +282,7 @@ TEST_CASE("hubsim run starts from a config with no iothubowner policy") {
 }
 
 TEST_CASE("hubsim run refuses a bad config or a missing plugin with exit 2") {
-    TempDir dir("hubsim-run");
+    ScratchDir dir("hubsim-run");
     const auto bad = dir.write("bad.toml", "[hub]\nmqtts_port = -5\n");
     auto result = run({kHubsim, "run", "-c", bad.string(), "--plugin", kPlugin});
     CHECK(result.status == 2);

@@ -8,7 +8,7 @@
 
 #include "fake_hub.hpp"
 #include "harness/ports.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 #include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/cli/service_client.hpp"
 #include "hubsim/cli/test_certificates.hpp"
@@ -24,7 +24,7 @@ using namespace std::chrono_literals;
 // A running service API over a FakeHub, with a client signed as iothubowner.
 struct ServiceUnderTest {
     std::ostringstream log;  // first: outlives the server that writes to it
-    hubgate::test::TempDir dir{"hubsim-service-api"};
+    hubgate::test::ScratchDir dir{"hubsim-service-api"};
     hubsim::test::FakeHub hub;
     std::unique_ptr<hubsim::ServiceApi> api;
     hubsim::cli::ServiceEndpoint endpoint;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <random>
 
+#include "harness/scratch_dir.hpp"
 #include "hubsim/cli/test_certificates.hpp"
 
 namespace {
@@ -16,11 +17,9 @@ namespace {
 namespace fs = std::filesystem;
 using hubsim::cli::ensure_test_certificates;
 
-// A scratch folder (the unit tier has no harness TempDir).
 struct Scratch {
-    fs::path path =
-        fs::temp_directory_path() / ("hubsim-cert-test-" + std::to_string(std::random_device{}()));
-    ~Scratch() { fs::remove_all(path); }
+    hubgate::test::ScratchDir dir{"hubsim-cert-test"};
+    const fs::path& path = dir.path();
 };
 
 struct X509Free {

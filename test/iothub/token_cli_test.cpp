@@ -5,7 +5,7 @@
 #include <string>
 
 #include "harness/process.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 
 using hubgate::test::run;
 
@@ -58,7 +58,7 @@ TEST_CASE("device id with characters that need encoding") {
 }
 
 TEST_CASE("key from a file, trailing newline ignored") {
-    hubgate::test::TempDir dir;
+    hubgate::test::ScratchDir dir;
     auto key_file = dir.write("device.key", kKey + "\n");
     check_against_python({"--key-file", key_file.string()}, "sensor-2");
 }

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "harness/process.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 
 namespace hubgate::local::test {
 
@@ -23,10 +23,10 @@ class LocalBroker {
     void start();  // waits for port() to accept
     void stop();
     int port() const { return port_; }
-    const hubgate::test::TempDir& dir() const { return dir_; }
+    const hubgate::test::ScratchDir& dir() const { return dir_; }
 
   private:
-    hubgate::test::TempDir dir_;
+    hubgate::test::ScratchDir dir_;
     int port_;
     std::string conf_text_;
     std::string conf_;

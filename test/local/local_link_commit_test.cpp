@@ -73,7 +73,7 @@ LocalLinkOptions read_ahead_options(int port, std::string client_id) {
 TEST_CASE("while a batch syncs the link reads on - its PUBACKs leave once it is synced") {
     LocalBroker broker;
     broker.start();
-    hubgate::test::TempDir dir("hubgate-commit");
+    hubgate::test::ScratchDir dir("hubgate-commit");
     SyncGate gate;
     {
         auto spool = open_spool(dir.path() / "spool", gate.hook());
@@ -111,7 +111,7 @@ TEST_CASE("while a batch syncs the link reads on - its PUBACKs leave once it is 
 TEST_CASE("kill -9 while a batch syncs and later messages were read: the broker has them all") {
     LocalBroker broker;
     broker.start();
-    hubgate::test::TempDir dir("hubgate-commit-kill");
+    hubgate::test::ScratchDir dir("hubgate-commit-kill");
     const auto spool_dir = dir.path() / "spool";
     hubgate::test::Process probe({std::string(HUBGATE_BIN_DIR) + "/local_link_probe",
                                   std::to_string(broker.port()), "probe-hold", "dev/#",
@@ -140,7 +140,7 @@ TEST_CASE("kill -9 while a batch syncs and later messages were read: the broker 
 TEST_CASE("a sync that fails gives up the messages read meanwhile - all are stored again, once") {
     LocalBroker broker;
     broker.start();
-    hubgate::test::TempDir dir("hubgate-commit-fail");
+    hubgate::test::ScratchDir dir("hubgate-commit-fail");
     std::atomic<int> syncs{0};
     hubgate::spool::Spool* spool_seen = nullptr;
     // The first sync waits until three messages were stored, then fails like a failing disk.

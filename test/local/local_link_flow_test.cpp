@@ -14,7 +14,7 @@ using namespace hubgate::local::test;
 TEST_CASE("a full spool stops reading, messages stay with the broker and arrive after acks") {
     LocalBroker broker;
     broker.start();
-    hubgate::test::TempDir dir("hubgate-flow");
+    hubgate::test::ScratchDir dir("hubgate-flow");
     hubgate::spool::SpoolOptions spool_options;
     spool_options.dir = dir.path() / "spool";
     spool_options.max_bytes = 16 << 10;

@@ -237,7 +237,7 @@ TEST_CASE("a publish with a ticket is reported once the broker acknowledged it, 
 TEST_CASE("a PUBACK is not released before commit, and the redelivery keeps the stored mid") {
     LocalBroker broker;
     broker.start();
-    hubgate::test::TempDir dir("hubgate-probe");
+    hubgate::test::ScratchDir dir("hubgate-probe");
     const auto spool_dir = dir.path() / "spool";
     hubgate::test::Process probe({std::string(HUBGATE_BIN_DIR) + "/local_link_probe",
                                   std::to_string(broker.port()), "probe-client", "dev/#",

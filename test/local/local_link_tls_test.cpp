@@ -19,7 +19,7 @@ void openssl(const std::filesystem::path& dir, std::vector<std::string> args) {
 }
 
 // A test CA, a server certificate for 127.0.0.1 and a client certificate, all in `dir`.
-void make_certificates(const hubgate::test::TempDir& dir) {
+void make_certificates(const hubgate::test::ScratchDir& dir) {
     const std::string d = dir.path().string() + "/";
     const std::vector<std::string> ec_key = {"-newkey", "ec", "-pkeyopt",
                                              "ec_paramgen_curve:prime256v1", "-nodes"};

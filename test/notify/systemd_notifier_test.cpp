@@ -9,16 +9,14 @@
 #include <string>
 
 #include "gateway/notify/systemd_notifier.hpp"
+#include "harness/scratch_dir.hpp"
 
 namespace {
 // A bound AF_UNIX datagram socket standing in for systemd's notification socket.
 class FakeSystemd {
   public:
     FakeSystemd() {
-        char dir[] = "/tmp/hubgate-notify-XXXXXX";
-        REQUIRE(mkdtemp(dir) != nullptr);
-        dir_ = dir;
-        path_ = dir_ + "/notify.sock";
+        path_ = (dir_.path() / "notify.sock").string();
         fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
@@ -33,8 +31,6 @@ class FakeSystemd {
         unsetenv("WATCHDOG_USEC");
         unsetenv("WATCHDOG_PID");
         close(fd_);
-        unlink(path_.c_str());
-        rmdir(dir_.c_str());
     }
     std::string receive() const {
         char buf[4096];
@@ -43,7 +39,8 @@ class FakeSystemd {
     }
 
   private:
-    std::string dir_, path_;
+    hubgate::test::ScratchDir dir_{"hubgate-notify"};
+    std::string path_;
     int fd_ = -1;
 };
 }  // namespace

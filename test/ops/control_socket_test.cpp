@@ -13,7 +13,7 @@
 #include "gateway/control/control_client.hpp"
 #include "gateway/control/control_server.hpp"
 #include "harness/process.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 
 using namespace hubgate::control;
 using namespace hubgate::test;
@@ -58,7 +58,7 @@ std::string raw_exchange(const fs::path& path, const std::string& request) {
 }  // namespace
 
 TEST_CASE("a status request returns the callback's current snapshot") {
-    TempDir dir("hubgate-control");
+    ScratchDir dir("hubgate-control");
     const fs::path path = dir.path() / "control.sock";
     std::atomic<std::uint64_t> routed{5};
     ControlServer server([&] { return fake_snapshot(routed.load()); });
@@ -76,7 +76,7 @@ TEST_CASE("a status request returns the callback's current snapshot") {
 }
 
 TEST_CASE("the socket is mode 0660 and goes away with the server") {
-    TempDir dir("hubgate-control");
+    ScratchDir dir("hubgate-control");
     const fs::path path = dir.path() / "control.sock";
     {
         ControlServer server([] { return fake_snapshot(0); });
@@ -93,7 +93,7 @@ TEST_CASE("the socket is mode 0660 and goes away with the server") {
 }
 
 TEST_CASE("a stale socket is replaced, a live one or another file is not") {
-    TempDir dir("hubgate-control");
+    ScratchDir dir("hubgate-control");
     const fs::path path = dir.path() / "control.sock";
     {
         // A socket file nobody listens on any more, as a killed daemon leaves it.
@@ -123,7 +123,7 @@ TEST_CASE("a stale socket is replaced, a live one or another file is not") {
 }
 
 TEST_CASE("bad requests and a failing callback get an error answer, and the server goes on") {
-    TempDir dir("hubgate-control");
+    ScratchDir dir("hubgate-control");
     const fs::path path = dir.path() / "control.sock";
     std::atomic<bool> fail{false};
     ControlServer server([&] {
@@ -154,7 +154,7 @@ TEST_CASE("bad requests and a failing callback get an error answer, and the serv
 }
 
 TEST_CASE("hubgate status prints the table and the JSON") {
-    TempDir dir("hubgate-control");
+    ScratchDir dir("hubgate-control");
     const fs::path path = dir.path() / "control.sock";
     ControlServer server([] { return fake_snapshot(41); });
     REQUIRE_FALSE(server.start(path).has_value());
@@ -181,7 +181,7 @@ TEST_CASE("hubgate status prints the table and the JSON") {
 }
 
 TEST_CASE("hubgate status without a running daemon says so and exits 3") {
-    TempDir dir("hubgate-control");
+    ScratchDir dir("hubgate-control");
     auto result = run({kHubgate, "status", "--socket", (dir.path() / "none.sock").string()}, 30s);
     CHECK(result.status == 3);
     CHECK(result.output.find("is the hubgate service running?") != std::string::npos);
@@ -193,7 +193,7 @@ TEST_CASE("hubgate status without a running daemon says so and exits 3") {
 }
 
 TEST_CASE("a socket passed by systemd socket activation is used as it is") {
-    TempDir dir("hubgate-control");
+    ScratchDir dir("hubgate-control");
     const fs::path path = dir.path() / "control.sock";
     // systemd-socket-activate listens, and starts the probe with the socket on the first
     // connection, the way hubgate.socket starts hubgate.service.

@@ -10,7 +10,7 @@
 #include <fstream>
 
 #include "harness/process.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 
 using namespace hubgate::test;
 using namespace std::chrono_literals;
@@ -21,7 +21,7 @@ namespace {
 // One package per test program run (ctest runs each case in its own process): cpack takes a few
 // seconds.
 struct BuiltPackage {
-    TempDir dir{"hubgate-deb"};
+    ScratchDir dir{"hubgate-deb"};
     fs::path deb;
     std::string build_log;
     BuiltPackage() {
@@ -95,7 +95,7 @@ TEST_CASE("control: dependencies, the conffile, and scripts that never start the
     CHECK(dpkg_deb({"-f", package().deb.string(), "Recommends"}).find("mosquitto") !=
           std::string::npos);
 
-    TempDir control("hubgate-control");
+    ScratchDir control("hubgate-control");
     dpkg_deb({"-e", package().deb.string(), (control.path() / "DEBIAN").string()});
     const auto dir = control.path() / "DEBIAN";
     CHECK(read_file(dir / "conffiles") == "/etc/hubgate/hubgate.toml\n");

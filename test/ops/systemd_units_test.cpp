@@ -9,7 +9,7 @@
 
 #include "gateway/config/config.hpp"
 #include "harness/process.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 
 using namespace hubgate::test;
 using namespace std::chrono_literals;
@@ -30,7 +30,7 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 // The units as installed, but starting the hubgate built in this tree (verify checks that the
 // binaries exist).
 struct UnitCopies {
-    TempDir dir{"hubgate-units"};
+    ScratchDir dir{"hubgate-units"};
     fs::path service, socket;
     explicit UnitCopies(const std::string& service_text) {
         service =
@@ -92,7 +92,7 @@ TEST_CASE("systemd-analyze security rates the service at most 2.0") {
     MESSAGE("exposure level: " << *level);
     CHECK(*level <= kMaxExposure);
     // The parser reads a bad rating too: an unhardened service rates far above the threshold.
-    TempDir bare("hubgate-units");
+    ScratchDir bare("hubgate-units");
     auto plain = bare.write("plain.service", "[Service]\nExecStart=" + kHubgate + " run\n");
     auto plain_level = exposure(plain);
     REQUIRE(plain_level.has_value());
@@ -123,7 +123,7 @@ TEST_CASE("the control socket unit matches the default control.socket, root:hubg
 }
 
 TEST_CASE("sysusers creates the user and tmpfiles its private folders in a scratch root") {
-    TempDir root("hubgate-root");
+    ScratchDir root("hubgate-root");
     fs::create_directories(root.path() / "etc");
     auto users = run({SYSTEMD_SYSUSERS, "--root=" + root.path().string(),
                       (kUnits / "hubgate.sysusers").string()},

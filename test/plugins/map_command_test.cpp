@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "harness/process.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 
 using namespace hubgate::test;
 using nlohmann::json;
@@ -63,7 +63,7 @@ id = "meter-{serial}"
 
 // A temp dir holding the config and mapping file, and a way to run `hubgate map` against it.
 struct MapRig {
-    TempDir dir{"hubgate-map"};
+    ScratchDir dir{"hubgate-map"};
     std::string config;
 
     explicit MapRig(const std::string& config_text = kConfig) {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "harness/scratch_dir.hpp"
 #include "hubgate/plugins/plugin_error.hpp"
 #include "hubgate/plugins/plugin_loader.hpp"
 
@@ -178,12 +179,9 @@ TEST_CASE("a relative file is found in the plugin directory, an absolute one whe
 }
 
 TEST_CASE("a file that is not a shared library is a load error, not a crash") {
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("hubgate-plugin-test-" + std::to_string(getpid()));
-    std::filesystem::create_directories(dir);
-    std::ofstream(dir / "garbage.so") << "not an ELF file";
-    const auto message = load_error(dir, "garbage.so");
-    std::filesystem::remove_all(dir);
+    const hubgate::test::ScratchDir dir("hubgate-plugin-test");
+    dir.write("garbage.so", "not an ELF file");
+    const auto message = load_error(dir.path(), "garbage.so");
     CHECK(message.find("garbage.so: cannot load: ") != std::string::npos);
 }
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "harness/process.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 #include "hubgate/plugins/plugin_loader.hpp"
 
 using namespace hubgate::test;
@@ -50,7 +50,7 @@ void require_ok(const RunResult& result) {
 }  // namespace
 
 TEST_CASE("an out-of-tree plugin builds against the installed SDK and loads") {
-    TempDir dir("hubgate-sdk");
+    ScratchDir dir("hubgate-sdk");
     const auto prefix = dir.path() / "prefix";
     for (const char* component : {"plugin_sdk", "plugins"}) {
         require_ok(run({CMAKE_COMMAND, "--install", HUBGATE_BUILD_DIR, "--component", component,

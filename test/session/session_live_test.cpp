@@ -9,7 +9,7 @@
 
 #include "connect_proxy.hpp"
 #include "harness/process.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 #include "hubgate/iothub/encoding.hpp"
 #include "hubsim_rig.hpp"
 
@@ -131,7 +131,7 @@ TEST_CASE("through an HTTP CONNECT proxy") {
 
 TEST_CASE("a server certificate from another CA is refused by TLS verification") {
     HubsimFixture hub(hub_with_devices(1));
-    hubgate::test::TempDir dir;
+    hubgate::test::ScratchDir dir;
     const auto other_ca = dir.path() / "other-ca.pem";
     const auto made = hubgate::test::run(
         {kOpenssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",

@@ -5,13 +5,13 @@
 
 #include "harness/ports.hpp"
 #include "harness/process.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 #include "live_rig.hpp"
 
 using namespace hubgate::session;
 using namespace hubgate::session::test;
 using hubgate::test::Process;
-using hubgate::test::TempDir;
+using hubgate::test::ScratchDir;
 
 namespace {
 
@@ -68,7 +68,7 @@ class TestPki {
         }
     }
 
-    TempDir dir_{"session-pki"};
+    ScratchDir dir_{"session-pki"};
 };
 
 // A mosquitto that accepts only clients with a certificate from the test CA, presenting the
@@ -98,7 +98,7 @@ class CertBroker {
     std::string output() const { return broker_->output(); }
 
   private:
-    TempDir dir_{"session-broker"};
+    ScratchDir dir_{"session-broker"};
     int port_;
     std::unique_ptr<Process> broker_;
 };

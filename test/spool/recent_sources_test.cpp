@@ -5,11 +5,12 @@
 #include <vector>
 
 #include "gateway/spool/recent_sources.hpp"
-#include "scratch_dir.hpp"
+#include "harness/scratch_dir.hpp"
 #include "spool_test_support.hpp"
 
 using namespace hubgate::spool;
 using namespace hubgate::spool::test;
+using hubgate::test::ScratchDir;
 
 namespace {
 

@@ -2,11 +2,12 @@
 // without a real-time clock) neither expire a spool nor keep it forever.
 #include <doctest/doctest.h>
 
-#include "scratch_dir.hpp"
+#include "harness/scratch_dir.hpp"
 #include "spool_test_support.hpp"
 
 using namespace hubgate::spool;
 using namespace hubgate::spool::test;
+using hubgate::test::ScratchDir;
 using namespace std::chrono_literals;
 
 namespace {

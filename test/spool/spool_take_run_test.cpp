@@ -1,11 +1,12 @@
 // Spool::take_run: a run of one kind handed out past the window (merged upstream by the caller).
 #include <doctest/doctest.h>
 
-#include "scratch_dir.hpp"
+#include "harness/scratch_dir.hpp"
 #include "spool_test_support.hpp"
 
 using namespace hubgate::spool;
 using namespace hubgate::spool::test;
+using hubgate::test::ScratchDir;
 
 namespace {
 

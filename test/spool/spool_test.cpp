@@ -5,11 +5,12 @@
 #include <set>
 #include <thread>
 
-#include "scratch_dir.hpp"
+#include "harness/scratch_dir.hpp"
 #include "spool_test_support.hpp"
 
 using namespace hubgate::spool;
 using namespace hubgate::spool::test;
+using hubgate::test::ScratchDir;
 
 TEST_CASE("messages of one device drain in append order, window at a time") {
     ScratchDir dir;
