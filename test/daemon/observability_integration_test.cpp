@@ -170,7 +170,7 @@ TEST_CASE("metrics and hubgate status report traffic, rejections, sessions and m
         CHECK(status["counters"]["local_connected"] == 1);
 
         // Every counter the running daemon lists has its /metrics series (status_metric_names.hpp
-        // holds the naming rule; the unit test metrics_coverage_test.cpp checks the values).
+        // holds the naming rule; the unit test metrics_coverage_unit_test.cpp checks the values).
         const auto parse = scrape_until(metrics_port, [](const PromParse&) { return true; });
         REQUIRE(parse.error == "");
         for (const auto& [name, value] : status["counters"].items()) {
