@@ -14,6 +14,7 @@
 
 #include "gateway/cli/args.hpp"
 #include "gateway/cli/command.hpp"
+#include "hubsim/cli/bind_interface.hpp"
 #include "hubsim/cli/free_ports.hpp"
 #include "hubsim/cli/hub_config.hpp"
 #include "hubsim/cli/mosquitto_child.hpp"
@@ -127,6 +128,13 @@ std::unique_ptr<MosquittoChild> start_broker(const HubConfig& config, const fs::
     MosquittoSetup setup{hub.mqtts_port,   hub.wss_port,     hub.https_port, "127.0.0.1",
                          config.cert_file, config.key_file,  state_dir,      plugin,
                          config.file,      ::geteuid() == 0, hub.dps_port};
+    const auto loopback = interface_with_address(setup.https_bind);
+    if (!loopback) {
+        // Never fall back to every interface: the emulator's keys are test keys.
+        throw std::runtime_error("no network interface holds " + setup.https_bind +
+                                 ": cannot bind the WebSocket listener to it");
+    }
+    setup.wss_interface = *loopback;
     if (config.cert_file.empty()) {
         const auto certs = ensure_test_certificates(state_dir / "tls", config.hostname);
         setup.cert_file = certs.server_cert;
