@@ -39,7 +39,7 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME hubgate)
 set(CPACK_PACKAGE_VENDOR "hubgate")
 set(CPACK_PACKAGE_CONTACT "hubgate maintainers <hubgate@localhost>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+set(CPACK_DEBIAN_HUBGATE_DESCRIPTION  # per package: the shared summary would head hubsim's too
     "gateway from legacy MQTT devices to Azure IoT Hub, one device session each")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
@@ -56,8 +56,13 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${_hubgate_root}/packaging/conffiles ${_hubgate_root}/packaging/postinst ${_hubgate_root}/packaging/prerm
     ${_hubgate_root}/packaging/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
-# One package holding the three components.
-set(CPACK_COMPONENTS_ALL service plugins plugin_sdk)
+# Two packages: hubgate (three components in one group) and hubsim (HubsimPackaging.cmake).
+set(CPACK_COMPONENTS_ALL service plugins plugin_sdk hubsim)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
-set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
+set(CPACK_COMPONENTS_GROUPING ONE_PER_GROUP)
+foreach(_component SERVICE PLUGINS PLUGIN_SDK)
+  set(CPACK_COMPONENT_${_component}_GROUP hubgate)
+endforeach()
+set(CPACK_DEBIAN_HUBGATE_PACKAGE_NAME hubgate)
+include(HubsimPackaging)
 include(CPack)
