@@ -2,7 +2,8 @@
 # plugins are built, or the `make deb` target. The package holds three install components: the
 # plugins' own `plugins` and `plugin_sdk`, and `service` declared here (the hubgate binary, the
 # systemd units, sysusers and tmpfiles snippets, the example configuration and the docs).
-# Everything else with an install rule (hubsim, a test tool) stays out of the package.
+# `make deb` also writes hubsim's own package (cmake/HubsimPackaging.cmake, component `hubsim`);
+# everything else with an install rule stays out of both.
 include(GNUInstallDirs)
 
 set(_hubgate_root ${CMAKE_CURRENT_LIST_DIR}/..)
