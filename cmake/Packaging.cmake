@@ -2,7 +2,8 @@
 # plugins are built, or the `make deb` target. The package holds three install components: the
 # plugins' own `plugins` and `plugin_sdk`, and `service` declared here (the hubgate binary, the
 # systemd units, sysusers and tmpfiles snippets, the example configuration and the docs).
-# Everything else with an install rule (hubsim, a test tool) stays out of the package.
+# `make deb` also writes hubsim's own package (cmake/HubsimPackaging.cmake, component `hubsim`);
+# everything else with an install rule stays out of both.
 include(GNUInstallDirs)
 
 set(_hubgate_root ${CMAKE_CURRENT_LIST_DIR}/..)
@@ -39,7 +40,7 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME hubgate)
 set(CPACK_PACKAGE_VENDOR "hubgate")
 set(CPACK_PACKAGE_CONTACT "hubgate maintainers <hubgate@localhost>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+set(CPACK_DEBIAN_HUBGATE_DESCRIPTION  # per package: the shared summary would head hubsim's too
     "gateway from legacy MQTT devices to Azure IoT Hub, one device session each")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
@@ -56,8 +57,13 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${_hubgate_root}/packaging/conffiles ${_hubgate_root}/packaging/postinst ${_hubgate_root}/packaging/prerm
     ${_hubgate_root}/packaging/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
-# One package holding the three components.
-set(CPACK_COMPONENTS_ALL service plugins plugin_sdk)
+# Two packages: hubgate (three components in one group) and hubsim (HubsimPackaging.cmake).
+set(CPACK_COMPONENTS_ALL service plugins plugin_sdk hubsim)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
-set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
+set(CPACK_COMPONENTS_GROUPING ONE_PER_GROUP)
+foreach(_component SERVICE PLUGINS PLUGIN_SDK)
+  set(CPACK_COMPONENT_${_component}_GROUP hubgate)
+endforeach()
+set(CPACK_DEBIAN_HUBGATE_PACKAGE_NAME hubgate)
+include(HubsimPackaging)
 include(CPack)

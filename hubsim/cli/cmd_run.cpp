@@ -14,6 +14,7 @@
 
 #include "gateway/cli/args.hpp"
 #include "gateway/cli/command.hpp"
+#include "hubsim/cli/bind_interface.hpp"
 #include "hubsim/cli/free_ports.hpp"
 #include "hubsim/cli/hub_config.hpp"
 #include "hubsim/cli/mosquitto_child.hpp"
@@ -35,22 +36,24 @@ using hubgate::cli::kExitUsage;
 constexpr auto kReadyTimeout = 30s;
 constexpr auto kStopGrace = 10s;
 constexpr int kStartAttempts = 3;
+constexpr const char* kPluginFile = "hubsim_plugin.so";
 
-// --plugin, else $HUBSIM_PLUGIN, else next to the binary (build tree: bin/../lib), else the
-// install location.
+// --plugin, else $HUBSIM_PLUGIN, else beside the binary: in the build tree bin/../lib, once
+// installed {prefix}/bin/../{libdir}/hubsim/plugins (the prefix is wherever the binary is, so a
+// package built with any configure-time prefix finds its plugin).
 fs::path find_plugin(const std::optional<std::string>& explicit_path) {
     if (explicit_path)
         return fs::absolute(*explicit_path);
     if (const char* env = std::getenv("HUBSIM_PLUGIN"); env && *env)
         return fs::absolute(env);
     std::error_code ec;
-    const auto self = fs::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-        const auto beside = self.parent_path().parent_path() / "lib" / "hubsim_plugin.so";
-        if (fs::exists(beside))
-            return beside;
-    }
-    return fs::path(HUBSIM_INSTALL_PLUGIN_DIR) / "hubsim_plugin.so";
+    const auto prefix = fs::read_symlink("/proc/self/exe", ec).parent_path().parent_path();
+    if (ec)  // no /proc: the Debian package's prefix
+        return fs::path("/usr") / HUBSIM_PLUGIN_DIR_IN_PREFIX / kPluginFile;
+    const auto in_build_tree = prefix / "lib" / kPluginFile;
+    if (fs::exists(in_build_tree))
+        return in_build_tree;
+    return prefix / HUBSIM_PLUGIN_DIR_IN_PREFIX / kPluginFile;
 }
 
 fs::path prepare_state_dir(const std::optional<std::string>& option, const HubConfig& config) {
@@ -127,6 +130,13 @@ std::unique_ptr<MosquittoChild> start_broker(const HubConfig& config, const fs::
     MosquittoSetup setup{hub.mqtts_port,   hub.wss_port,     hub.https_port, "127.0.0.1",
                          config.cert_file, config.key_file,  state_dir,      plugin,
                          config.file,      ::geteuid() == 0, hub.dps_port};
+    const auto loopback = interface_with_address(setup.https_bind);
+    if (!loopback) {
+        // Never fall back to every interface: the emulator's keys are test keys.
+        throw std::runtime_error("no network interface holds " + setup.https_bind +
+                                 ": cannot bind the WebSocket listener to it");
+    }
+    setup.wss_interface = *loopback;
     if (config.cert_file.empty()) {
         const auto certs = ensure_test_certificates(state_dir / "tls", config.hostname);
         setup.cert_file = certs.server_cert;

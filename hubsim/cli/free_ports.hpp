@@ -6,8 +6,8 @@
 
 namespace hubsim::cli {
 
-// `count` distinct ports that were free on every interface a moment ago (the WebSocket
-// listener binds all interfaces whatever its address, so loopback-only is not enough).
+// `count` distinct ports that were free on every interface a moment ago (stricter than loopback
+// only, so that a port held on another address never makes a listener fail).
 std::vector<int> pick_free_ports(int count);
 
 // True when something accepts a TCP connection on 127.0.0.1:port within `timeout`.

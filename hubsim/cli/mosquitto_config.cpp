@@ -36,9 +36,10 @@ std::string render_mosquitto_config(const MosquittoSetup& s) {
     out << "listener " << s.mqtts_port << " 127.0.0.1\n"
         << "protocol mqtt\n";
     tls(out);
-    // mosquitto's WebSocket listener (libwebsockets) ignores the bind address and accepts any
-    // path, so devices' "/$iothub/websocket" works as is.
-    out << "\nlistener " << s.wss_port << " 127.0.0.1\n"
+    // mosquitto 2.0.11's WebSocket listener (libwebsockets) ignores an IP address here and
+    // listens on every interface; given the loopback interface's name, it binds 127.0.0.1 only.
+    // It accepts any path, so devices' "/$iothub/websocket" works as is.
+    out << "\nlistener " << s.wss_port << " " << s.wss_interface << "\n"
         << "protocol websockets\n";
     tls(out);
     if (s.dps_port != 0) {

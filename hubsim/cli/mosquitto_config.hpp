@@ -19,6 +19,9 @@ struct MosquittoSetup {
     std::filesystem::path hub_config;  // the hubsim TOML the plugin reads its registry from
     bool run_as_root = false;          // keep root: otherwise mosquitto drops to `mosquitto`
     int dps_port = 0;                  // the DPS MQTT listener (TLS); 0: none
+    // The interface holding the listeners' address (127.0.0.1: "lo"): mosquitto's WebSocket
+    // listener binds an interface's address, never an address given as such (bind_interface.hpp).
+    std::string wss_interface = "lo";
 };
 
 std::string render_mosquitto_config(const MosquittoSetup& setup);

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "hubgate/iothub/sas_token.hpp"
+#include "hubsim/common/api_versions.hpp"
 #include "hubsim/common/device_username.hpp"
 
 namespace hubsim {
@@ -45,6 +46,8 @@ DeviceAuthResult authenticate_device(const ConnectAttempt& attempt, const std::s
         return refuse("username names another hub");
     if (username->device_id != attempt.client_id)
         return refuse("username device id differs from client id");
+    if (!is_hub_api_version(username->query.at("api-version")))
+        return refuse("unsupported api-version");
     if (device == nullptr)
         return refuse("unknown device");
     if (!device->enabled)

@@ -4,10 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <ctime>
 #include <functional>
 #include <memory>
+#include <random>
 
 #include "hubgate/iothub/sas_token.hpp"
+#include "hubsim/common/api_versions.hpp"
 #include "hubsim/service/json_reply.hpp"
 #include "hubsim/service/request_parsing.hpp"
 #include "hubsim/service/service_auth.hpp"
@@ -39,6 +42,23 @@ int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+// What IoT Hub answers a missing or unknown api-version: 400, the error code in a header too,
+// and a tracking id in ExceptionMessage.
+void write_invalid_protocol_version(Response& response) {
+    auto result = error_result(400, "InvalidProtocolVersion", "BadRequest");
+    const auto now = std::chrono::system_clock::now();
+    const auto time = std::chrono::system_clock::to_time_t(now);
+    std::tm utc{};
+    ::gmtime_r(&time, &utc);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%m/%d/%Y %H:%M:%S", &utc);
+    result.body["ExceptionMessage"] =
+        fmt::format("Tracking ID:{:016x}{:016x}-G:0-TimeStamp:{}", std::random_device{}(),
+                    static_cast<uint64_t>(now.time_since_epoch().count()), stamp);
+    write_result(result, response);
+    response.set_header("iothub-errorcode", "InvalidProtocolVersion");
 }
 
 ServiceResult bad_request(ServiceCounters& counters, const std::string& text) {
@@ -178,6 +198,15 @@ class RouteTable : public std::enable_shared_from_this<RouteTable> {
                                        : std::string("none"));
             write_result(error_result(401, "IotHubUnauthorizedAccess", decision.reason), response);
             return;
+        }
+        // IoT Hub's own routes need a version it knows; the emulator's /hubsim/ ones do not.
+        if (!request.path.starts_with("/hubsim/")) {
+            const auto version = param(request, "api-version");
+            if (!version || !is_hub_api_version(*version)) {
+                ++counters_.bad_requests;
+                write_invalid_protocol_version(response);
+                return;
+            }
         }
         write_result(body(request), response);
     }

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "hubgate/iothub/sas_token.hpp"
+#include "hubsim/common/api_versions.hpp"
 #include "hubsim/common/c2d_queue.hpp"
 #include "hubsim/common/connect_rate_limiter.hpp"
 #include "hubsim/common/device_auth.hpp"
@@ -49,6 +50,22 @@ std::string refusal(const ConnectAttempt& a, bool enabled = true) {
 }
 
 }  // namespace
+
+TEST_CASE("api-version: a version IoT Hub knows is accepted, any other refused") {
+    for (const char* known : {"2016-11-14", "2018-06-30", "2020-09-30", "2021-04-12"}) {
+        CAPTURE(known);
+        CHECK(is_hub_api_version(known));
+    }
+    for (const char* unknown : {"", "1", "2099-01-01", "2021-04-12x", "2021-4-12", "2019-03-31"}) {
+        CAPTURE(unknown);
+        CHECK_FALSE(is_hub_api_version(unknown));
+    }
+    const auto uri = kHub + "/devices/dev1";
+    CHECK(refusal(attempt(token(uri, kDeviceKey, kNow + 60), "dev1",
+                          kHub + "/dev1/?api-version=2099-01-01")) == "unsupported api-version");
+    CHECK(refusal(attempt(token(uri, kDeviceKey, kNow + 60), "dev1",
+                          kHub + "/dev1/?api-version=2018-06-30&DeviceClientType=x")) == "");
+}
 
 TEST_CASE("username: extra query parameters in any order, model-id unencoded") {
     auto parsed = parse_device_username(

@@ -167,8 +167,14 @@ std::unique_ptr<RawMqttClient> PluginBroker::subscribed_device(
     return client;
 }
 
-ServiceReply PluginBroker::call(const std::string& method, const std::string& path,
+ServiceReply PluginBroker::call(const std::string& method, const std::string& given_path,
                                 const json& body) const {
+    // IoT Hub's routes need an api-version, as on the real hub; tests may name their own.
+    const std::string path =
+        given_path.find("api-version=") != std::string::npos || given_path.starts_with("/hubsim/")
+            ? given_path
+            : given_path + (given_path.find('?') == std::string::npos ? "?" : "&") +
+                  "api-version=2021-04-12";
     httplib::SSLClient client("127.0.0.1", https_port_);
     client.set_ca_cert_path(ca_file_.c_str());
     client.enable_server_certificate_verification(true);

@@ -30,7 +30,9 @@ struct BuiltPackage {
                           300s);
         build_log = result.output;
         for (const auto& entry : fs::directory_iterator(dir.path())) {
-            if (entry.path().extension() == ".deb")
+            // cpack also builds hubsim's package beside it (test/hubsim_package).
+            if (entry.path().filename().string().starts_with("hubgate_") &&
+                entry.path().extension() == ".deb")
                 deb = entry.path();
         }
     }

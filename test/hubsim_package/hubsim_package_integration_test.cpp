@@ -1,0 +1,162 @@
+// The hubsim Debian package: built with cpack from this build tree (beside hubgate's), its
+// contents checked, then installed into this (throwaway, root) system with dpkg, `hubsim run`
+// started from the installed paths until its ready line, and the package removed: nothing of it
+// may be left. Another test may hold dpkg's lock (hubgate's package test): waited for.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <sstream>
+#include <thread>
+
+#include "harness/listening_sockets.hpp"
+#include "harness/process.hpp"
+#include "harness/scratch_dir.hpp"
+
+using namespace hubgate::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kInstalledCli = "/usr/bin/hubsim";
+const fs::path kInstalledPlugin = "/usr/lib/hubsim/plugins/hubsim_plugin.so";
+const fs::path kInstalledExample = "/usr/share/doc/hubsim/examples/hubsim.toml";
+
+// One package per test program run (ctest runs each case in its own process).
+struct BuiltPackage {
+    ScratchDir dir{"hubsim-deb"};
+    fs::path deb;
+    std::string build_log;
+    BuiltPackage() {
+        auto result = run({CPACK_COMMAND, "--config", std::string(BUILD_DIR) + "/CPackConfig.cmake",
+                           "-G", "DEB", "-B", dir.path().string()},
+                          300s);
+        build_log = result.output;
+        for (const auto& entry : fs::directory_iterator(dir.path())) {
+            if (entry.path().filename().string().starts_with("hubsim_") &&
+                entry.path().extension() == ".deb")
+                deb = entry.path();
+        }
+    }
+};
+
+const BuiltPackage& package() {
+    static BuiltPackage built;
+    return built;
+}
+
+std::string dpkg_deb(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{DPKG_DEB};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto result = run(argv, 60s);
+    REQUIRE(result.status == 0);
+    return result.output;
+}
+
+// dpkg refuses at once while another dpkg holds its lock: try again until `timeout`.
+RunResult dpkg(const std::vector<std::string>& args, std::chrono::seconds timeout = 300s) {
+    std::vector<std::string> argv{DPKG};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        auto result = run(argv, timeout);
+        const bool locked = result.status != 0 && result.output.find("lock") != std::string::npos;
+        if (!locked || std::chrono::steady_clock::now() > deadline)
+            return result;
+        std::this_thread::sleep_for(1s);  // a poll of another process's lock, not a readiness wait
+    }
+}
+
+// True when dpkg knows hubsim in any state but "not installed, no config files left".
+bool installed() {
+    auto query = run({DPKG_QUERY, "-W", "-f=${Status}", "hubsim"}, 30s);
+    return query.status == 0 && query.output.find("not-installed") == std::string::npos;
+}
+
+// The files (not folders) the package installs, as absolute paths.
+std::vector<fs::path> packaged_files(const std::string& listing) {
+    std::vector<fs::path> files;
+    std::istringstream lines(listing);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.empty() || line[0] == 'd')
+            continue;
+        const auto dot = line.find(" ./");
+        if (dot != std::string::npos)
+            files.emplace_back(line.substr(dot + 2));
+    }
+    return files;
+}
+
+}  // namespace
+
+TEST_CASE("the hubsim package holds the CLI, its plugin where the CLI looks, an example, docs") {
+    INFO(package().build_log);
+    REQUIRE_FALSE(package().deb.empty());
+    const auto listing = dpkg_deb({"-c", package().deb.string()});
+    CAPTURE(listing);
+    for (const fs::path& path : {kInstalledCli, kInstalledPlugin, kInstalledExample,
+                                 fs::path("/usr/share/doc/hubsim/hubsim.md"),
+                                 fs::path("/usr/share/doc/hubsim/hubsim-dps.md")}) {
+        CAPTURE(path);
+        CHECK(listing.find(" ." + path.string() + "\n") != std::string::npos);
+    }
+    // Nothing of the gateway: the two packages install side by side or alone.
+    CHECK(listing.find("hubgate") == std::string::npos);
+    CHECK(dpkg_deb({"-f", package().deb.string(), "Package"}) == "hubsim\n");
+    CHECK(dpkg_deb({"-f", package().deb.string(), "Depends"}).find("mosquitto") !=
+          std::string::npos);
+    CHECK(dpkg_deb({"-f", package().deb.string(), "Description"}).starts_with("Azure IoT Hub"));
+}
+
+TEST_CASE("dpkg installs hubsim, hubsim run starts from the installed paths, dpkg -r removes it") {
+    if (::geteuid() != 0) {
+        MESSAGE("not root: the install test needs to run dpkg");
+        return;
+    }
+    REQUIRE_FALSE(package().deb.empty());
+    REQUIRE_MESSAGE(!installed(), "a hubsim package is already installed; not touching it");
+    struct Cleanup {  // whatever happens below, leave no package behind
+        ~Cleanup() { dpkg({"--purge", "hubsim"}); }
+    } cleanup;
+
+    auto install = dpkg({"-i", package().deb.string()});
+    INFO(install.output);
+    REQUIRE(install.status == 0);
+
+    {
+        ScratchDir state("hubsim-installed");
+        // The installed example config as is; no --plugin and no HUBSIM_PLUGIN: the installed
+        // CLI finds its plugin by itself.
+        Process hubsim({kInstalledCli.string(), "run", "-c", kInstalledExample.string(),
+                        "--state-dir", (state.path() / "state").string()},
+                       {{"HUBSIM_PLUGIN", ""}});
+        const bool ready = hubsim.wait_for_output("hubsim ready ", 60s);
+        INFO(hubsim.output());
+        REQUIRE(ready);
+        CHECK(read_file(state.path() / "state" / "mosquitto.conf")
+                  .find("plugin " + kInstalledPlugin.string() + "\n") != std::string::npos);
+        const auto sockets = listening_sockets(hubsim.pid());
+        CHECK(sockets.size() == 4);  // MQTT, WebSocket, HTTPS, DPS
+        for (const auto& socket : sockets) {
+            CAPTURE(socket.address);
+            CHECK(is_loopback(socket.address));
+        }
+        hubsim.signal(SIGTERM);
+        CHECK(hubsim.wait_exit(30s) == 0);
+    }
+
+    const auto files = packaged_files(dpkg_deb({"-c", package().deb.string()}));
+    REQUIRE_FALSE(files.empty());
+    auto remove = dpkg({"--remove", "hubsim"});
+    INFO(remove.output);
+    REQUIRE(remove.status == 0);
+    // No conffiles: removing leaves nothing, and dpkg forgets the package.
+    CHECK_FALSE(installed());
+    for (const auto& file : files) {
+        CAPTURE(file);
+        CHECK_FALSE(fs::exists(file));
+    }
+    CHECK_FALSE(fs::exists("/usr/lib/hubsim"));
+    CHECK_FALSE(fs::exists("/usr/share/doc/hubsim"));
+}
