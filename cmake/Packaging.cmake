@@ -37,6 +37,8 @@ install(DIRECTORY ${_hubgate_root}/docs/
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME hubgate)
+# The version `hubgate --version` prints (cmake/Version.cmake: git describe at configure time).
+set(CPACK_PACKAGE_VERSION ${HUBGATE_VERSION})
 set(CPACK_PACKAGE_VENDOR "hubgate")
 set(CPACK_PACKAGE_CONTACT "hubgate maintainers <hubgate@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
