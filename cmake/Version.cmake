@@ -49,6 +49,17 @@ if(GIT_FOUND)
     set_property(DIRECTORY ${CMAKE_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_reflog})
   endif()
 endif()
+# The date of the commit built (the Debian changelog's date: the same source gives the same
+# package), else now (or SOURCE_DATE_EPOCH, which string(TIMESTAMP) honours).
+string(TIMESTAMP HUBGATE_COMMIT_DATE "%a, %d %b %Y %H:%M:%S +0000" UTC)
+if(NOT HUBGATE_GIT_DESCRIPTION STREQUAL "none")
+  execute_process(COMMAND ${GIT_EXECUTABLE} log -1 --format=%aD
+                  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
+                  OUTPUT_VARIABLE _date OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  if(_date)
+    set(HUBGATE_COMMIT_DATE ${_date})
+  endif()
+endif()
 message(STATUS "hubgate version ${HUBGATE_VERSION} (git: ${HUBGATE_GIT_DESCRIPTION})")
 
 # One generated source: a new version recompiles this file alone and relinks the commands.

@@ -67,17 +67,27 @@ TEST_CASE("the package holds the daemon, plugins, SDK, units and example config,
     INFO(package().build_log);
     REQUIRE_FALSE(package().deb.empty());
     const auto listing = dpkg_deb({"-c", package().deb.string()});
-    for (const char* path :
-         {"./usr/bin/hubgate", "./usr/lib/hubgate/plugins/json-identity.so",
-          "./usr/lib/hubgate/plugins/text-to-json.so", "./usr/include/hubgate/plugin.h",
-          "./usr/lib/cmake/hubgate/hubgateConfig.cmake",
-          "./usr/lib/cmake/hubgate/hubgateTargets.cmake",
-          "./usr/lib/cmake/hubgate/HubgatePlugin.cmake", "./usr/lib/systemd/system/hubgate.service",
-          "./usr/lib/systemd/system/hubgate.socket", "./usr/lib/sysusers.d/hubgate.conf",
-          "./usr/lib/tmpfiles.d/hubgate.conf", "./etc/hubgate/hubgate.toml",
-          "./usr/share/doc/hubgate/README.md", "./usr/share/doc/hubgate/PLUGINS.md",
-          "./usr/share/doc/hubgate/operations.md",
-          "./usr/share/doc/hubgate/examples/mappings/line-sensors.toml"}) {
+    for (const char* path : {"./usr/bin/hubgate",
+                             "./usr/lib/hubgate/plugins/json-identity.so",
+                             "./usr/lib/hubgate/plugins/text-to-json.so",
+                             "./usr/include/hubgate/plugin.h",
+                             "./usr/lib/cmake/hubgate/hubgateConfig.cmake",
+                             "./usr/lib/cmake/hubgate/hubgateTargets.cmake",
+                             "./usr/lib/cmake/hubgate/HubgatePlugin.cmake",
+                             "./usr/lib/systemd/system/hubgate.service",
+                             "./usr/lib/systemd/system/hubgate.socket",
+                             "./usr/lib/sysusers.d/hubgate.conf",
+                             "./usr/lib/tmpfiles.d/hubgate.conf",
+                             "./etc/hubgate/hubgate.toml",
+                             "./usr/share/doc/hubgate/README.md",
+                             "./usr/share/doc/hubgate/PLUGINS.md",
+                             "./usr/share/doc/hubgate/operations.md",
+                             "./usr/share/doc/hubgate/examples/mappings/line-sensors.toml",
+                             "./usr/share/doc/hubgate/changelog.Debian.gz",
+                             "./usr/share/man/man8/hubgate.8.gz",
+                             "./usr/share/man/man5/hubgate.toml.5.gz",
+                             "./usr/share/man/man5/hubgate-mappings.5.gz",
+                             "./usr/share/bash-completion/completions/hubgate"}) {
         CAPTURE(path);
         CHECK(listing.find(std::string(path) + "\n") != std::string::npos);
     }
@@ -116,6 +126,26 @@ TEST_CASE("control: dependencies, the conffile, and scripts that never start the
     CHECK(read_file(dir / "postinst").find("adduser --system") != std::string::npos);
 }
 
+TEST_CASE("the version is hubgate --version's and the Debian changelog's") {
+    REQUIRE_FALSE(package().deb.empty());
+    const auto version = dpkg_deb({"-f", package().deb.string(), "Version"});
+    const auto printed = run({std::string(BUILD_DIR) + "/bin/hubgate", "--version"}, 30s).output;
+    CHECK(printed == "hubgate " + version);  // both end in "\n"
+
+    TempDir tree("hubgate-tree");
+    dpkg_deb({"-x", package().deb.string(), tree.path().string()});
+    const auto changelog = tree.path() / "changelog";
+    auto unzipped = run(
+        {GZIP, "-dc", (tree.path() / "usr/share/doc/hubgate/changelog.Debian.gz").string()}, 30s);
+    REQUIRE(unzipped.status == 0);
+    std::ofstream(changelog) << unzipped.output;
+    auto parsed = run({DPKG_PARSECHANGELOG, "-l", changelog.string(), "-S", "Version"}, 30s);
+    CHECK(parsed.status == 0);
+    CHECK(parsed.output == version);
+    CHECK(run({DPKG_PARSECHANGELOG, "-l", changelog.string(), "-S", "Maintainer"}, 30s).output ==
+          dpkg_deb({"-f", package().deb.string(), "Maintainer"}));
+}
+
 TEST_CASE("dpkg installs, removes and purges it cleanly") {
     if (::geteuid() != 0) {
         MESSAGE("not root: the install test needs to run dpkg");
@@ -144,6 +174,24 @@ TEST_CASE("dpkg installs, removes and purges it cleanly") {
     CHECK(fs::exists("/usr/bin/hubgate"));
     auto usage = run({"/usr/bin/hubgate", "status", "--help"}, 30s);
     CHECK(usage.status == 0);
+
+    // man finds the pages; hubgate.toml(5) lists the keys (generated from the schema).
+    CHECK(run({MAN, "-w", "hubgate.toml"}, 30s).output ==
+          "/usr/share/man/man5/hubgate.toml.5.gz\n");
+    CHECK(run({MAN, "-w", "8", "hubgate"}, 30s).output == "/usr/share/man/man8/hubgate.8.gz\n");
+    CHECK(run({MAN, "-w", "hubgate-mappings"}, 30s).output ==
+          "/usr/share/man/man5/hubgate-mappings.5.gz\n");
+    const auto page = run({MAN, "hubgate.toml"}, 60s, {{"MANPAGER", "cat"}, {"MANWIDTH", "120"}});
+    CHECK(page.status == 0);
+    CHECK(page.output.find("hub.hostname") != std::string::npos);
+    CHECK(page.output.find("sessions.connect_rate") != std::string::npos);
+    // The installed completion completes a verb.
+    const auto completed =
+        run({BASH, "--norc", "--noprofile", "-c",
+             "source /usr/share/bash-completion/completions/hubgate && COMP_WORDS=(hubgate ch) && "
+             "COMP_CWORD=1 && _hubgate_family hubgate ch hubgate && echo \"${COMPREPLY[*]}\""},
+            30s);
+    CHECK(completed.output == "check\n");
 
     const passwd* user = ::getpwnam("hubgate");
     REQUIRE(user != nullptr);
