@@ -46,21 +46,22 @@ install(FILES ${_hubgate_root}/packaging/completion/hubgate
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions COMPONENT service)
 
 # The Debian changelog: packaging/debian/changelog.in with this build's version; UNRELEASED
-# unless built at a release tag. gzip -9n, as Debian policy asks.
+# unless built at a release tag. gzip -9n, as Debian policy asks. Named changelog.gz, not
+# changelog.Debian.gz: the version has no Debian revision, so this is a native package.
 if(HUBGATE_GIT_DESCRIPTION MATCHES "^v[0-9.]+$")
   set(HUBGATE_DISTRIBUTION unstable)
 else()
   set(HUBGATE_DISTRIBUTION UNRELEASED)
 endif()
 configure_file(${_hubgate_root}/packaging/debian/changelog.in
-               ${CMAKE_BINARY_DIR}/packaging/changelog.Debian @ONLY)
+               ${CMAKE_BINARY_DIR}/packaging/changelog @ONLY)
 find_program(GZIP_EXECUTABLE gzip REQUIRED)
-add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/packaging/changelog.Debian.gz
-  COMMAND ${GZIP_EXECUTABLE} -9nkf ${CMAKE_BINARY_DIR}/packaging/changelog.Debian
-  DEPENDS ${CMAKE_BINARY_DIR}/packaging/changelog.Debian
+add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/packaging/changelog.gz
+  COMMAND ${GZIP_EXECUTABLE} -9nkf ${CMAKE_BINARY_DIR}/packaging/changelog
+  DEPENDS ${CMAKE_BINARY_DIR}/packaging/changelog
   COMMENT "Debian changelog" VERBATIM)
-add_custom_target(hubgate_changelog ALL DEPENDS ${CMAKE_BINARY_DIR}/packaging/changelog.Debian.gz)
-install(FILES ${CMAKE_BINARY_DIR}/packaging/changelog.Debian.gz DESTINATION ${CMAKE_INSTALL_DOCDIR}
+add_custom_target(hubgate_changelog ALL DEPENDS ${CMAKE_BINARY_DIR}/packaging/changelog.gz)
+install(FILES ${CMAKE_BINARY_DIR}/packaging/changelog.gz DESTINATION ${CMAKE_INSTALL_DOCDIR}
         COMPONENT service)
 
 set(CPACK_GENERATOR DEB)

@@ -83,7 +83,7 @@ TEST_CASE("the package holds the daemon, plugins, SDK, units and example config,
                              "./usr/share/doc/hubgate/PLUGINS.md",
                              "./usr/share/doc/hubgate/operations.md",
                              "./usr/share/doc/hubgate/examples/mappings/line-sensors.toml",
-                             "./usr/share/doc/hubgate/changelog.Debian.gz",
+                             "./usr/share/doc/hubgate/changelog.gz",
                              "./usr/share/man/man8/hubgate.8.gz",
                              "./usr/share/man/man5/hubgate.toml.5.gz",
                              "./usr/share/man/man5/hubgate-mappings.5.gz",
@@ -135,8 +135,8 @@ TEST_CASE("the version is hubgate --version's and the Debian changelog's") {
     TempDir tree("hubgate-tree");
     dpkg_deb({"-x", package().deb.string(), tree.path().string()});
     const auto changelog = tree.path() / "changelog";
-    auto unzipped = run(
-        {GZIP, "-dc", (tree.path() / "usr/share/doc/hubgate/changelog.Debian.gz").string()}, 30s);
+    auto unzipped =
+        run({GZIP, "-dc", (tree.path() / "usr/share/doc/hubgate/changelog.gz").string()}, 30s);
     REQUIRE(unzipped.status == 0);
     std::ofstream(changelog) << unzipped.output;
     auto parsed = run({DPKG_PARSECHANGELOG, "-l", changelog.string(), "-S", "Version"}, 30s);
