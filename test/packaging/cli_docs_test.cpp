@@ -3,6 +3,7 @@
 // is completed and documented, so neither can fall behind the commands.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -59,22 +60,22 @@ std::set<std::string> options(const std::string& command, const std::string& ver
 
 // What the completion offers for `words` (the last one is the word being completed), run the
 // way bash runs it: the function `complete -p` names, with COMP_WORDS and COMP_CWORD set.
+// `command` is hubgate or hubsim from the build, or a path to another executable.
 std::set<std::string> complete(const std::string& command, std::vector<std::string> words) {
+    const std::string path =
+        command.find('/') == std::string::npos ? kBin + "/" + command : command;
+    const std::string name = path.substr(path.rfind('/') + 1);
     const std::string script =
         "source \"$0\" || exit 9\n"
         "COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); COMP_LINE=\"$*\"; COMP_POINT=${#COMP_LINE}\n"
         "fn=$(complete -p " +
-        command +
+        std::string(name == "hubsim" ? "hubsim" : "hubgate") +
         " | sed -E 's/.* -F ([^ ]+) .*/\\1/')\n"
         "\"$fn\" \"$1\" \"${COMP_WORDS[COMP_CWORD]}\" \"${COMP_WORDS[COMP_CWORD - 1]}\"\n"
         "printf '%s\\n' \"${COMPREPLY[@]}\"\n";
-    std::vector<std::string> argv{BASH,
-                                  "--norc",
-                                  "--noprofile",
-                                  "-c",
-                                  script,
-                                  kSource + "/packaging/completion/hubgate",
-                                  kBin + "/" + command};
+    std::vector<std::string> argv{BASH, "--norc", "--noprofile",
+                                  "-c", script,   kSource + "/packaging/completion/hubgate",
+                                  path};
     argv.insert(argv.end(), words.begin(), words.end());
     const auto result = run(argv, 60s);
     REQUIRE(result.status == 0);
@@ -110,6 +111,26 @@ TEST_CASE("bash completes option values the usage names") {
     CHECK(complete("hubsim", {"enrollment", ""}) == std::set<std::string>{"add", "delete", "show"});
     CHECK(complete("hubsim", {"device", ""}) == std::set<std::string>{"add"});
     CHECK(complete("hubgate", {"token", "--device", ""}).empty());  // an ID: nothing to guess
+}
+
+TEST_CASE("a verb's own verbs come from its summary or its usage line") {
+    // A command whose `plugin` verb says "usage: CMD plugin info FILE" (as a verb may that has
+    // no summary starting with its name): `CMD plugin <TAB>` offers info.
+    hubgate::test::TempDir dir("completion");
+    const auto command =
+        dir.write("tool",
+                  "#!/bin/sh\n"
+                  "if [ \"$1\" = --help ]; then\n"
+                  "  printf 'usage: tool <command>\\n\\ncommands:\\n"
+                  "  plugin   show a plugin\\n  other    something else\\n'\n"
+                  "else\n"
+                  "  printf 'usage: tool %s info FILE\\n       tool %s --all\\n' \"$1\" \"$1\"\n"
+                  "fi\n");
+    std::filesystem::permissions(command, std::filesystem::perms::owner_exec,
+                                 std::filesystem::perm_options::add);
+    CHECK(complete(command.string(), {""}) == std::set<std::string>{"other", "plugin"});
+    CHECK(complete(command.string(), {"plugin", ""}) == std::set<std::string>{"info"});
+    CHECK(complete(command.string(), {"plugin", "--"}) == std::set<std::string>{"--all", "--help"});
 }
 
 TEST_CASE("the man pages document every verb and option the commands' help lists") {
