@@ -67,27 +67,26 @@ TEST_CASE("the package holds the daemon, plugins, SDK, units and example config,
     INFO(package().build_log);
     REQUIRE_FALSE(package().deb.empty());
     const auto listing = dpkg_deb({"-c", package().deb.string()});
-    for (const char* path : {"./usr/bin/hubgate",
-                             "./usr/lib/hubgate/plugins/json-identity.so",
-                             "./usr/lib/hubgate/plugins/text-to-json.so",
-                             "./usr/include/hubgate/plugin.h",
-                             "./usr/lib/cmake/hubgate/hubgateConfig.cmake",
-                             "./usr/lib/cmake/hubgate/hubgateTargets.cmake",
-                             "./usr/lib/cmake/hubgate/HubgatePlugin.cmake",
-                             "./usr/lib/systemd/system/hubgate.service",
-                             "./usr/lib/systemd/system/hubgate.socket",
-                             "./usr/lib/sysusers.d/hubgate.conf",
-                             "./usr/lib/tmpfiles.d/hubgate.conf",
-                             "./etc/hubgate/hubgate.toml",
-                             "./usr/share/doc/hubgate/README.md",
-                             "./usr/share/doc/hubgate/PLUGINS.md",
-                             "./usr/share/doc/hubgate/operations.md",
-                             "./usr/share/doc/hubgate/examples/mappings/line-sensors.toml",
-                             "./usr/share/doc/hubgate/changelog.gz",
-                             "./usr/share/man/man8/hubgate.8.gz",
-                             "./usr/share/man/man5/hubgate.toml.5.gz",
-                             "./usr/share/man/man5/hubgate-mappings.5.gz",
-                             "./usr/share/bash-completion/completions/hubgate"}) {
+    for (const char* path :
+         {"./usr/bin/hubgate", "./usr/lib/hubgate/plugins/json-identity.so",
+          "./usr/lib/hubgate/plugins/text-to-json.so", "./usr/include/hubgate/plugin.h",
+          "./usr/lib/cmake/hubgate/hubgateConfig.cmake",
+          "./usr/lib/cmake/hubgate/hubgateTargets.cmake",
+          "./usr/lib/cmake/hubgate/HubgatePlugin.cmake", "./usr/lib/systemd/system/hubgate.service",
+          "./usr/lib/systemd/system/hubgate.socket", "./usr/lib/sysusers.d/hubgate.conf",
+          "./usr/lib/tmpfiles.d/hubgate.conf", "./etc/hubgate/hubgate.toml",
+          "./usr/share/doc/hubgate/README.md", "./usr/share/doc/hubgate/PLUGINS.md",
+          "./usr/share/doc/hubgate/operations.md",
+          "./usr/share/doc/hubgate/examples/mappings/line-sensors.toml"}) {
+        CAPTURE(path);
+        CHECK(listing.find(std::string(path) + "\n") != std::string::npos);
+    }
+    // For operators: man pages, bash completion, the Debian changelog.
+    for (const char* path :
+         {"./usr/share/man/man8/hubgate.8.gz", "./usr/share/man/man5/hubgate.toml.5.gz",
+          "./usr/share/man/man5/hubgate-mappings.5.gz",
+          "./usr/share/bash-completion/completions/hubgate",
+          "./usr/share/doc/hubgate/changelog.gz"}) {
         CAPTURE(path);
         CHECK(listing.find(std::string(path) + "\n") != std::string::npos);
     }
@@ -222,6 +221,7 @@ TEST_CASE("dpkg installs, removes and purges it cleanly") {
     REQUIRE(remove.status == 0);
     CHECK_FALSE(fs::exists("/usr/bin/hubgate"));
     CHECK_FALSE(fs::exists("/usr/lib/systemd/system/hubgate.service"));
+    CHECK_FALSE(fs::exists("/usr/share/man/man5/hubgate.toml.5.gz"));
     CHECK(fs::exists("/etc/hubgate/hubgate.toml"));         // a conffile stays until purge
     CHECK(fs::exists("/var/lib/hubgate/spool/segment-1"));  // state stays until purge
 
