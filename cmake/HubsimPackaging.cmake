@@ -7,6 +7,13 @@ install(DIRECTORY ${_hubgate_root}/docs/ DESTINATION ${_hubsim_docdir} COMPONENT
         FILES_MATCHING PATTERN "hubsim*.md")
 install(FILES ${_hubgate_root}/config/hubsim.toml
         DESTINATION ${_hubsim_docdir}/examples COMPONENT hubsim)
+# hubsim(1), rendered at build time by packaging/man, and the completion script that serves both
+# commands (it asks the command itself for its verbs and options).
+install(FILES ${HUBGATE_MAN_DIR}/hubsim.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
+        COMPONENT hubsim)
+install(FILES ${_hubgate_root}/packaging/completion/hubgate
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME hubsim
+        COMPONENT hubsim)
 
 set(CPACK_COMPONENT_HUBSIM_GROUP hubsim)
 set(CPACK_DEBIAN_HUBSIM_PACKAGE_NAME hubsim)

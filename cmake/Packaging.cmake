@@ -36,8 +36,39 @@ install(DIRECTORY ${_hubgate_root}/docs/
         DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT service FILES_MATCHING PATTERN "*.md"
         PATTERN "hubsim*" EXCLUDE)
 
+# Man pages (rendered at build time by packaging/man) and bash completion. hubsim's page,
+# ${HUBGATE_MAN_DIR}/hubsim.1.gz, and its completion (this same file, as completions/hubsim)
+# belong to the hubsim package.
+install(FILES ${HUBGATE_MAN_DIR}/hubgate.8.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man8
+        COMPONENT service)
+install(FILES ${HUBGATE_MAN_DIR}/hubgate.toml.5.gz ${HUBGATE_MAN_DIR}/hubgate-mappings.5.gz
+        DESTINATION ${CMAKE_INSTALL_MANDIR}/man5 COMPONENT service)
+install(FILES ${_hubgate_root}/packaging/completion/hubgate
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions COMPONENT service)
+
+# The Debian changelog: packaging/debian/changelog.in with this build's version; UNRELEASED
+# unless built at a release tag. gzip -9n, as Debian policy asks. Named changelog.gz, not
+# changelog.Debian.gz: the version has no Debian revision, so this is a native package.
+if(HUBGATE_GIT_DESCRIPTION MATCHES "^v[0-9.]+$")
+  set(HUBGATE_DISTRIBUTION unstable)
+else()
+  set(HUBGATE_DISTRIBUTION UNRELEASED)
+endif()
+configure_file(${_hubgate_root}/packaging/debian/changelog.in
+               ${CMAKE_BINARY_DIR}/packaging/changelog @ONLY)
+find_program(GZIP_EXECUTABLE gzip REQUIRED)
+add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/packaging/changelog.gz
+  COMMAND ${GZIP_EXECUTABLE} -9nkf ${CMAKE_BINARY_DIR}/packaging/changelog
+  DEPENDS ${CMAKE_BINARY_DIR}/packaging/changelog
+  COMMENT "Debian changelog" VERBATIM)
+add_custom_target(hubgate_changelog ALL DEPENDS ${CMAKE_BINARY_DIR}/packaging/changelog.gz)
+install(FILES ${CMAKE_BINARY_DIR}/packaging/changelog.gz DESTINATION ${CMAKE_INSTALL_DOCDIR}
+        COMPONENT service)
+
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME hubgate)
+# The version `hubgate --version` prints (cmake/Version.cmake: git describe at configure time).
+set(CPACK_PACKAGE_VERSION ${HUBGATE_VERSION})
 set(CPACK_PACKAGE_VENDOR "hubgate")
 set(CPACK_PACKAGE_CONTACT "hubgate maintainers <hubgate@localhost>")
 set(CPACK_DEBIAN_HUBGATE_DESCRIPTION  # per package: the shared summary would head hubsim's too

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "gateway/cli/command.hpp"
+#include "gateway/cli/version.hpp"
 
 namespace {
 
@@ -13,7 +14,9 @@ void print_usage() {
         std::fprintf(stderr, "  %-8.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                      static_cast<int>(c.summary.size()), c.summary.data());
     }
-    std::fprintf(stderr, "\nRun `hubgate <command> --help` for a command's options.\n");
+    std::fprintf(stderr,
+                 "\nRun `hubgate <command> --help` for a command's options;\n"
+                 "`hubgate --version` prints the version.\n");
 }
 
 }  // namespace
@@ -23,6 +26,11 @@ int main(int argc, char** argv) {
     std::string name = "run";  // DESIGN.md: `run` is the default when no subcommand is given
     if (!args.empty() && (args[0] == "-h" || args[0] == "--help" || args[0] == "help")) {
         print_usage();
+        return hubgate::cli::kExitOk;
+    }
+    if (!args.empty() && (args[0] == "-V" || args[0] == "--version")) {
+        std::printf("hubgate %.*s\n", static_cast<int>(hubgate::cli::version().size()),
+                    hubgate::cli::version().data());
         return hubgate::cli::kExitOk;
     }
     if (!args.empty() && !args[0].starts_with("-")) {

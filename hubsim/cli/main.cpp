@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gateway/cli/command.hpp"
+#include "gateway/cli/version.hpp"
 
 namespace {
 
@@ -14,6 +15,7 @@ void print_usage() {
         std::fprintf(stderr, "  %-8.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                      static_cast<int>(c.summary.size()), c.summary.data());
     }
+    std::fprintf(stderr, "\n`hubsim --version` prints the version.\n");
 }
 
 }  // namespace
@@ -23,6 +25,11 @@ int main(int argc, char** argv) {
     if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
         print_usage();
         return args.empty() ? hubgate::cli::kExitUsage : hubgate::cli::kExitOk;
+    }
+    if (args[0] == "-V" || args[0] == "--version") {
+        std::printf("hubsim %.*s\n", static_cast<int>(hubgate::cli::version().size()),
+                    hubgate::cli::version().data());
+        return hubgate::cli::kExitOk;
     }
     const auto* command = hubgate::cli::find_command(args[0]);
     if (command == nullptr) {

@@ -97,7 +97,9 @@ TEST_CASE("the hubsim package holds the CLI, its plugin where the CLI looks, an 
     CAPTURE(listing);
     for (const fs::path& path : {kInstalledCli, kInstalledPlugin, kInstalledExample,
                                  fs::path("/usr/share/doc/hubsim/hubsim.md"),
-                                 fs::path("/usr/share/doc/hubsim/hubsim-dps.md")}) {
+                                 fs::path("/usr/share/doc/hubsim/hubsim-dps.md"),
+                                 fs::path("/usr/share/man/man1/hubsim.1.gz"),
+                                 fs::path("/usr/share/bash-completion/completions/hubsim")}) {
         CAPTURE(path);
         CHECK(listing.find(" ." + path.string() + "\n") != std::string::npos);
     }

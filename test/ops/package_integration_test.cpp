@@ -83,10 +83,20 @@ TEST_CASE("the package holds the daemon, plugins, SDK, units and example config,
         CAPTURE(path);
         CHECK(listing.find(std::string(path) + "\n") != std::string::npos);
     }
+    // For operators: man pages, bash completion, the Debian changelog.
+    for (const char* path :
+         {"./usr/share/man/man8/hubgate.8.gz", "./usr/share/man/man5/hubgate.toml.5.gz",
+          "./usr/share/man/man5/hubgate-mappings.5.gz",
+          "./usr/share/bash-completion/completions/hubgate",
+          "./usr/share/doc/hubgate/changelog.gz"}) {
+        CAPTURE(path);
+        CHECK(listing.find(std::string(path) + "\n") != std::string::npos);
+    }
     CHECK(listing.find("hubsim") == std::string::npos);
 }
 
-TEST_CASE("control: dependencies, the conffile, and scripts that never start the service") {
+TEST_CASE(
+    "control: dependencies, the conffile, scripts that never start the service, the version") {
     REQUIRE_FALSE(package().deb.empty());
     const auto depends = dpkg_deb({"-f", package().deb.string(), "Depends"});
     for (const char* dependency : {"libmosquitto1", "libpaho-mqttpp3-1", "libssl3",
@@ -116,6 +126,25 @@ TEST_CASE("control: dependencies, the conffile, and scripts that never start the
     }
     CHECK(read_file(dir / "postinst").find("systemd-sysusers") != std::string::npos);
     CHECK(read_file(dir / "postinst").find("adduser --system") != std::string::npos);
+
+    // The version is `hubgate --version`'s and the Debian changelog's. Checked here, not in a case
+    // of its own: each case builds the package again (about 30 s).
+    const auto version = dpkg_deb({"-f", package().deb.string(), "Version"});
+    const auto printed = run({std::string(BUILD_DIR) + "/bin/hubgate", "--version"}, 30s).output;
+    CHECK(printed == "hubgate " + version);  // both end in "\n"
+
+    ScratchDir tree("hubgate-tree");
+    dpkg_deb({"-x", package().deb.string(), tree.path().string()});
+    const auto changelog = tree.path() / "changelog";
+    auto unzipped =
+        run({GZIP, "-dc", (tree.path() / "usr/share/doc/hubgate/changelog.gz").string()}, 30s);
+    REQUIRE(unzipped.status == 0);
+    std::ofstream(changelog) << unzipped.output;
+    auto parsed = run({DPKG_PARSECHANGELOG, "-l", changelog.string(), "-S", "Version"}, 30s);
+    CHECK(parsed.status == 0);
+    CHECK(parsed.output == version);
+    CHECK(run({DPKG_PARSECHANGELOG, "-l", changelog.string(), "-S", "Maintainer"}, 30s).output ==
+          dpkg_deb({"-f", package().deb.string(), "Maintainer"}));
 }
 
 TEST_CASE("dpkg installs, removes and purges it cleanly") {
@@ -147,6 +176,24 @@ TEST_CASE("dpkg installs, removes and purges it cleanly") {
     auto usage = run({"/usr/bin/hubgate", "status", "--help"}, 30s);
     CHECK(usage.status == 0);
 
+    // man finds the pages; hubgate.toml(5) lists the keys (generated from the schema).
+    CHECK(run({MAN, "-w", "hubgate.toml"}, 30s).output ==
+          "/usr/share/man/man5/hubgate.toml.5.gz\n");
+    CHECK(run({MAN, "-w", "8", "hubgate"}, 30s).output == "/usr/share/man/man8/hubgate.8.gz\n");
+    CHECK(run({MAN, "-w", "hubgate-mappings"}, 30s).output ==
+          "/usr/share/man/man5/hubgate-mappings.5.gz\n");
+    const auto page = run({MAN, "hubgate.toml"}, 60s, {{"MANPAGER", "cat"}, {"MANWIDTH", "120"}});
+    CHECK(page.status == 0);
+    CHECK(page.output.find("hub.hostname") != std::string::npos);
+    CHECK(page.output.find("sessions.connect_rate") != std::string::npos);
+    // The installed completion completes a verb.
+    const auto completed =
+        run({BASH, "--norc", "--noprofile", "-c",
+             "source /usr/share/bash-completion/completions/hubgate && COMP_WORDS=(hubgate ch) && "
+             "COMP_CWORD=1 && _hubgate_family hubgate ch hubgate && echo \"${COMPREPLY[*]}\""},
+            30s);
+    CHECK(completed.output == "check\n");
+
     const passwd* user = ::getpwnam("hubgate");
     REQUIRE(user != nullptr);
     CHECK(std::string(user->pw_dir) == "/var/lib/hubgate");
@@ -176,6 +223,7 @@ TEST_CASE("dpkg installs, removes and purges it cleanly") {
     REQUIRE(remove.status == 0);
     CHECK_FALSE(fs::exists("/usr/bin/hubgate"));
     CHECK_FALSE(fs::exists("/usr/lib/systemd/system/hubgate.service"));
+    CHECK_FALSE(fs::exists("/usr/share/man/man5/hubgate.toml.5.gz"));
     CHECK(fs::exists("/etc/hubgate/hubgate.toml"));         // a conffile stays until purge
     CHECK(fs::exists("/var/lib/hubgate/spool/segment-1"));  // state stays until purge
 
