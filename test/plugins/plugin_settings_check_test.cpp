@@ -101,7 +101,7 @@ config = { label = "x", columns = [ { name = "a" }, { nmae = "b", width = 1.5 } 
           "integer, found a float\n");
 }
 
-TEST_CASE("a required setting without any config table is reported at [plugins.<name>]") {
+TEST_CASE("a required setting without any config table is reported at the plugin's table") {
     const auto result = check("[plugins.p]\nfile = \"p.so\"\n");
     CHECK(messages(result) ==
           "/etc/hubgate/hubgate.toml:4:10: plugins.p.config.label: required key is missing\n");
