@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -144,6 +145,8 @@ struct StateConfig {
     std::filesystem::path dir;
 };
 
+struct ParsedDocument;  // parsed_document.hpp: the TOML tree, private to the config library
+
 // [plugins.<name>]: one plugin to load.
 struct PluginConfig {
     std::string name;
@@ -196,6 +199,10 @@ struct Config {
     // so later validators (mapping files, plugins) can point at the config line they come from.
     std::map<std::string, SourcePos> positions;
     SourcePos position_of(const std::string& key_path) const;  // {source_file, 0, 0} if absent
+
+    // The parsed file, for checks that can only run once a plugin is opened (its declared
+    // settings, plugin_settings.hpp) and still point at lines. Null for defaults().
+    std::shared_ptr<const ParsedDocument> document;
 };
 
 // Every key's documented default, with required keys empty.

@@ -12,6 +12,7 @@
 #include "gateway/config/config.hpp"
 #include "gateway/config/cross_checks.hpp"
 #include "gateway/config/device_keys.hpp"
+#include "gateway/config/parsed_document.hpp"
 #include "gateway/config/schema.hpp"
 #include "gateway/config/value_reader.hpp"
 
@@ -45,10 +46,12 @@ size_t edit_distance(std::string_view a, std::string_view b) {
     return row[b.size()];
 }
 
+// Walks TOML tables against a key table: hubgate's schema, or a plugin's declared settings.
 class Loader {
   public:
-    Loader(std::filesystem::path file, ReadContext context)
-        : file_(std::move(file)), context_(std::move(context)) {
+    Loader(std::filesystem::path file, ReadContext context,
+           const std::vector<KeySpec>& keys = schema())
+        : file_(std::move(file)), context_(std::move(context)), keys_(keys) {
         config.source_file = file_;
         config.base_dir = context_.base_dir;
     }
@@ -83,7 +86,7 @@ class Loader {
             present.insert(key->str());
             read_entry(*key, *node, schema_path, display_path);
         }
-        for (const KeySpec* spec : keys_under(schema_path)) {
+        for (const KeySpec* spec : keys_under(keys_, schema_path)) {
             const auto name = last_segment(spec->path);
             if (name == "*" || present.contains(name))
                 continue;
@@ -120,10 +123,10 @@ class Loader {
         const std::string name(key.str());
         std::string spec_path = join(schema_path, name);
         const std::string display = join(display_path, name);
-        const KeySpec* spec = find_key(spec_path);
+        const KeySpec* spec = find_key(keys_, spec_path);
         if (spec == nullptr) {
             spec_path = join(schema_path, "*");
-            spec = find_key(spec_path);
+            spec = find_key(keys_, spec_path);
         }
         const SourcePos key_pos = position(key.source());
         // A plain value where only named tables may appear is a misspelt key, not a bad table.
@@ -159,6 +162,13 @@ class Loader {
         if (spec->kind == Kind::Table || spec->kind == Kind::NamedTables) {
             walk(*node.as_table(), spec_path, display, key_pos);
         }
+        if (spec->kind == Kind::TableList) {
+            const auto& array = *node.as_array();  // read_value checked: tables only
+            for (size_t i = 0; i < array.size(); ++i) {
+                walk(*array[i].as_table(), spec_path, display + "[" + std::to_string(i) + "]",
+                     position(array[i].source()));
+            }
+        }
     }
 
     void report_unknown(const std::string& name, const std::string& schema_path,
@@ -167,7 +177,7 @@ class Loader {
         std::string suggestion;
         size_t best = 3;  // suggest only close matches
         bool named_tables = false;
-        for (const KeySpec* spec : keys_under(schema_path)) {
+        for (const KeySpec* spec : keys_under(keys_, schema_path)) {
             const auto known = last_segment(spec->path);
             if (known == "*") {
                 named_tables = true;
@@ -187,10 +197,11 @@ class Loader {
             message += "did you mean '" + suggestion + "'? ";
             faulty.insert(join(display_path, suggestion));  // its "missing" would be the same fault
         }
-        message += schema_path.empty() ? "allowed top-level keys: "
-                                       : "allowed keys in [" + display_path + "]: ";
+        message += display_path.empty() ? "allowed top-level keys: "
+                                        : "allowed keys in [" + display_path + "]: ";
         message += allowed;
-        const KeySpec* top_level = find_key(name);
+        // Only hubgate.toml has top-level keys that a [table] header can swallow.
+        const KeySpec* top_level = &keys_ == &schema() ? find_key(keys_, name) : nullptr;
         if (!schema_path.empty() && top_level != nullptr && top_level->kind != Kind::Table) {
             message += " ('" + name + "' is a top-level key: write it before the first [table])";
         }
@@ -205,7 +216,7 @@ class Loader {
             faulty.insert(display);
         }
         if (spec.kind == Kind::Table) {
-            for (const KeySpec* child : keys_under(spec.path)) {
+            for (const KeySpec* child : keys_under(keys_, spec.path)) {
                 report_missing(*child, join(display, last_segment(child->path)), at);
             }
         }
@@ -213,6 +224,7 @@ class Loader {
 
     std::filesystem::path file_;
     ReadContext context_;
+    const std::vector<KeySpec>& keys_;
 };
 
 // In device-keys mode, the keys file is part of the configuration: check its content too.
@@ -243,6 +255,14 @@ std::filesystem::path absolute_path(const std::filesystem::path& file) {
 
 }  // namespace
 
+std::vector<Diagnostic> check_table(const std::vector<KeySpec>& keys, const toml::table& table,
+                                    const std::filesystem::path& file,
+                                    const std::string& display_path, const SourcePos& table_pos) {
+    Loader loader(file, context_for(file), keys);
+    loader.walk(table, "", display_path, table_pos);
+    return std::move(loader.diagnostics);
+}
+
 Config defaults() {
     Loader loader({}, ReadContext{});
     loader.apply_defaults();
@@ -256,11 +276,12 @@ LoadResult parse_config(std::string_view text, const std::filesystem::path& file
     loader.apply_defaults();
     LoadResult result;
     try {
-        const toml::table root = toml::parse(text, path.string());
+        toml::table root = toml::parse(text, path.string());
         loader.walk(root, "", "", SourcePos{path, 1, 1});
         run_cross_checks(loader.config, loader.faulty, loader.diagnostics);
         fill_derived_values(loader.config);
         check_device_keys_file(loader.config, loader.faulty, loader.diagnostics);
+        loader.config.document = std::make_shared<const ParsedDocument>(std::move(root));
     } catch (const toml::parse_error& e) {
         loader.report_syntax_error(e);
     }

@@ -52,6 +52,8 @@ std::string type_text(const KeySpec& spec) {
             return "array of strings";
         case Kind::PathList:
             return "array of paths";
+        case Kind::TableList:
+            return "array of tables";
     }
     return "value";
 }

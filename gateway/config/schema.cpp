@@ -511,7 +511,9 @@ std::vector<KeySpec> build_schema() {
              }},
         {.path = "plugins.*.config",
          .kind = Kind::FreeTable,
-         .description = "The plugin's own settings, handed to it as JSON; checked by the plugin.",
+         .description = "The plugin's own settings, handed to it as JSON; checked against the "
+                        "settings the plugin declares (`hubgate plugin info FILE`), with their "
+                        "defaults filled in.",
          .assign =
              [](Config& c, const Value& v) {
                  c.plugins.plugins.back().config_json = std::get<std::string>(v);
@@ -569,16 +571,25 @@ const std::vector<KeySpec>& schema() {
 }
 
 const KeySpec* find_key(std::string_view path) {
-    for (const auto& spec : schema()) {
+    return find_key(schema(), path);
+}
+
+std::vector<const KeySpec*> keys_under(std::string_view table_path) {
+    return keys_under(schema(), table_path);
+}
+
+const KeySpec* find_key(const std::vector<KeySpec>& keys, std::string_view path) {
+    for (const auto& spec : keys) {
         if (spec.path == path)
             return &spec;
     }
     return nullptr;
 }
 
-std::vector<const KeySpec*> keys_under(std::string_view table_path) {
+std::vector<const KeySpec*> keys_under(const std::vector<KeySpec>& keys,
+                                       std::string_view table_path) {
     std::vector<const KeySpec*> out;
-    for (const auto& spec : schema()) {
+    for (const auto& spec : keys) {
         if (parent_of(spec.path) == table_path)
             out.push_back(&spec);
     }
@@ -619,6 +630,8 @@ std::string_view kind_name(Kind kind) {
             return "an array of strings";
         case Kind::PathList:
             return "an array of path strings";
+        case Kind::TableList:
+            return "an array of tables";
     }
     return "a value";
 }

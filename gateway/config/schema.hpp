@@ -33,6 +33,7 @@ enum class Kind {
     HostPort,       // "host:port", "host" or "port" (meaning of a missing part: per key)
     StringList,     // an array of strings
     PathList,       // an array of Path
+    TableList,      // an array of tables, each with the keys declared under this key's path
 };
 
 // A converted value, before it is stored into Config.
@@ -58,6 +59,10 @@ const std::vector<KeySpec>& schema();
 const KeySpec* find_key(std::string_view path);
 // Declared keys directly under a table path ("" for the root), in declaration order.
 std::vector<const KeySpec*> keys_under(std::string_view table_path);
+// The same two lookups in another key table (a plugin's declared settings, say).
+const KeySpec* find_key(const std::vector<KeySpec>& keys, std::string_view path);
+std::vector<const KeySpec*> keys_under(const std::vector<KeySpec>& keys,
+                                       std::string_view table_path);
 // "a duration string", "an integer", ...: how error messages and the reference name a kind.
 std::string_view kind_name(Kind kind);
 

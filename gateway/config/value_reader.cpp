@@ -307,6 +307,20 @@ ReadResult read_value(const KeySpec& spec, const toml::node& node, const ReadCon
         case Kind::StringList:
         case Kind::PathList:
             return read_string_array(spec, node, context);
+        case Kind::TableList: {
+            // Only the shape here: the loader walks each table against the declared keys.
+            const auto* array = node.as_array();
+            if (array == nullptr)
+                return wrong_type(spec, node);
+            for (const auto& element : *array) {
+                if (!element.is_table()) {
+                    return fail("expected a table in the array, found " +
+                                    std::string(toml_type_name(element)),
+                                &element);
+                }
+            }
+            return ReadResult{std::monostate{}, {}, nullptr};
+        }
     }
     return fail("unsupported kind", &node);
 }

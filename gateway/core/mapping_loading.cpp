@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "gateway/config/plugin_settings.hpp"
 #include "gateway/config/validators.hpp"
 #include "hubgate/plugins/plugin_error.hpp"
 #include "hubgate/plugins/plugin_loader.hpp"
@@ -29,6 +30,45 @@ std::vector<std::string> expand_mapping_globs(const config::Config& config) {
 
 namespace {
 
+// A plugin's declarations in the config library's terms (it does not know plugin.h).
+std::vector<config::DeclaredSetting> declared_settings(
+    const std::vector<plugins::PluginSetting>& settings) {
+    std::vector<config::DeclaredSetting> out;
+    for (const auto& setting : settings) {
+        config::DeclaredSetting declared;
+        declared.name = setting.name;
+        declared.kind = static_cast<config::SettingKind>(setting.type);
+        declared.default_json = setting.default_json;
+        declared.required = setting.required;
+        declared.choices = setting.choices;
+        declared.fields = declared_settings(setting.fields);
+        out.push_back(std::move(declared));
+    }
+    return out;
+}
+static_assert(static_cast<int>(config::SettingKind::TableList) ==
+              static_cast<int>(plugins::SettingType::TableList));
+
+// Opens a plugin, checks its config against the settings it declares (if it declares them) and
+// creates the instance with the declared defaults filled in.
+std::unique_ptr<plugins::PluginHook> create_plugin(const config::Config& config,
+                                                   const config::PluginConfig& plugin,
+                                                   const plugins::PluginSpec& spec,
+                                                   std::vector<config::Diagnostic>& errors) {
+    auto library = plugins::open_plugin(config.plugins.dir, spec);
+    std::string config_json = plugin.config_json;
+    if (const auto& settings = library->info().settings) {
+        auto checked = config::check_plugin_settings(config, plugin, library->info().name,
+                                                     declared_settings(*settings));
+        if (!checked.ok()) {
+            errors.insert(errors.end(), checked.diagnostics.begin(), checked.diagnostics.end());
+            return nullptr;
+        }
+        config_json = std::move(checked.config_json);
+    }
+    return std::make_unique<plugins::PluginHook>(std::move(library), spec.name, config_json);
+}
+
 // Loads the plugins and the mapping files that exist; every error as a config diagnostic.
 // Warnings (overlapping rules) are logged.
 std::vector<config::Diagnostic> load_existing(const config::Config& config, LoadedMappings& loaded,
@@ -37,7 +77,6 @@ std::vector<config::Diagnostic> load_existing(const config::Config& config, Load
     for (const auto& plugin : config.plugins.plugins) {
         plugins::PluginSpec spec;
         spec.name = plugin.name;
-        spec.config_json = plugin.config_json;
         // The loader wants the file relative to the plugin directory (it refuses anything
         // outside it); the config has resolved it to an absolute path.
         spec.file = plugin.file.lexically_relative(config.plugins.dir).string();
@@ -45,7 +84,11 @@ std::vector<config::Diagnostic> load_existing(const config::Config& config, Load
             spec.file = plugin.file.string();
         }
         try {
-            loaded.hooks.push_back(plugins::load_plugin(config.plugins.dir, spec));
+            auto hook = create_plugin(config, plugin, spec, errors);
+            if (hook == nullptr) {
+                continue;
+            }
+            loaded.hooks.push_back(std::move(hook));
             const auto& info = loaded.hooks.back()->info();
             spdlog::info("plugin {}: {} {} ({})", plugin.name, info.name, info.version,
                          info.file.string());

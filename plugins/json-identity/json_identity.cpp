@@ -17,6 +17,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -144,16 +145,55 @@ void destroy(void* instance) {
     delete static_cast<JsonIdentity*>(instance);
 }
 
+// Declared so that `hubgate check` finds config mistakes at their line and `hubgate plugin info`
+// lists them; create() still checks everything itself (a 1.0 host hands the config unchecked).
+const char* const kOnMissingChoices[] = {"reject", "keep", nullptr};
+const hubgate_plugin_setting kSettings[] = {
+    {.struct_size = sizeof(hubgate_plugin_setting),
+     .type = HUBGATE_SETTING_STRING,
+     .name = "field",
+     .description = "a top-level member name (\"serial\") or a JSON pointer (\"/meta/id\")",
+     .default_json = nullptr,
+     .flags = HUBGATE_SETTING_REQUIRED,
+     .choices = nullptr,
+     .fields = nullptr,
+     .field_count = 0},
+    {.struct_size = sizeof(hubgate_plugin_setting),
+     .type = HUBGATE_SETTING_STRING,
+     .name = "prefix",
+     .description = "prepended to the value, e.g. \"plant1-\"",
+     .default_json = "\"\"",
+     .flags = 0,
+     .choices = nullptr,
+     .fields = nullptr,
+     .field_count = 0},
+    {.struct_size = sizeof(hubgate_plugin_setting),
+     .type = HUBGATE_SETTING_STRING,
+     .name = "on_missing",
+     .description = "a payload that is not JSON or lacks the field: reject it, or keep the "
+                    "rule's device id template",
+     .default_json = "\"reject\"",
+     .flags = 0,
+     .choices = kOnMissingChoices,
+     .fields = nullptr,
+     .field_count = 0},
+};
+const int32_t kHooks[] = {HUBGATE_HOOK_DERIVE_DEVICE_ID};
+
 const hubgate_plugin_descriptor kDescriptor = {
     sizeof(hubgate_plugin_descriptor),
     HUBGATE_PLUGIN_ABI_MAJOR,
     HUBGATE_PLUGIN_ABI_MINOR,
     "json-identity",
-    "1.0.0",
+    "1.1.0",
     "device id from a field of a JSON payload (one topic, many devices)",
     "untrusted-input-ok: non-throwing JSON parse of the payload, no state between messages",
     &create,
     &destroy,
+    kSettings,
+    std::size(kSettings),
+    kHooks,
+    std::size(kHooks),
 };
 
 }  // namespace

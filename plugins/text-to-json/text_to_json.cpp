@@ -22,6 +22,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -164,16 +165,94 @@ void destroy(void* instance) {
     delete static_cast<TextToJson*>(instance);
 }
 
+// Declared so that `hubgate check` finds config mistakes at their line and `hubgate plugin info`
+// lists them; configure() still checks everything itself (a 1.0 host hands the config unchecked).
+const char* const kFormats[] = {"csv", "kv", nullptr};
+const char* const kFieldTypes[] = {"string", "number", "integer", "boolean", nullptr};
+const char* const kUnknownKeys[] = {"string", "drop", "reject", nullptr};
+const hubgate_plugin_setting kFieldSettings[] = {
+    {.struct_size = sizeof(hubgate_plugin_setting),
+     .type = HUBGATE_SETTING_STRING,
+     .name = "name",
+     .description = "the JSON member name",
+     .default_json = nullptr,
+     .flags = HUBGATE_SETTING_REQUIRED,
+     .choices = nullptr,
+     .fields = nullptr,
+     .field_count = 0},
+    {.struct_size = sizeof(hubgate_plugin_setting),
+     .type = HUBGATE_SETTING_STRING,
+     .name = "type",
+     .description = "how the text is converted (boolean: true/false/1/0)",
+     .default_json = "\"string\"",
+     .flags = 0,
+     .choices = kFieldTypes,
+     .fields = nullptr,
+     .field_count = 0},
+};
+const hubgate_plugin_setting kSettings[] = {
+    {.struct_size = sizeof(hubgate_plugin_setting),
+     .type = HUBGATE_SETTING_STRING,
+     .name = "format",
+     .description = "CSV lines, or key=value pairs",
+     .default_json = nullptr,
+     .flags = HUBGATE_SETTING_REQUIRED,
+     .choices = kFormats,
+     .fields = nullptr,
+     .field_count = 0},
+    {.struct_size = sizeof(hubgate_plugin_setting),
+     .type = HUBGATE_SETTING_TABLE_LIST,
+     .name = "fields",
+     .description = "csv: one per column, in order (at least one); kv: types for the keys named",
+     .default_json = "[]",
+     .flags = 0,
+     .choices = nullptr,
+     .fields = kFieldSettings,
+     .field_count = std::size(kFieldSettings)},
+    {.struct_size = sizeof(hubgate_plugin_setting),
+     .type = HUBGATE_SETTING_STRING,
+     .name = "separator",
+     .description = "one character between CSV columns or between pairs; newlines always separate",
+     .default_json = "\",\"",
+     .flags = 0,
+     .choices = nullptr,
+     .fields = nullptr,
+     .field_count = 0},
+    {.struct_size = sizeof(hubgate_plugin_setting),
+     .type = HUBGATE_SETTING_STRING,
+     .name = "unknown_keys",
+     .description = "kv only: a key not in fields is kept as a string, dropped or rejected",
+     .default_json = "\"string\"",
+     .flags = 0,
+     .choices = kUnknownKeys,
+     .fields = nullptr,
+     .field_count = 0},
+    {.struct_size = sizeof(hubgate_plugin_setting),
+     .type = HUBGATE_SETTING_BOOLEAN,
+     .name = "content_type",
+     .description = "set $.ct = application/json and $.ce = utf-8",
+     .default_json = "true",
+     .flags = 0,
+     .choices = nullptr,
+     .fields = nullptr,
+     .field_count = 0},
+};
+const int32_t kHooks[] = {HUBGATE_HOOK_TRANSFORM_UPLINK};
+
 const hubgate_plugin_descriptor kDescriptor = {
     sizeof(hubgate_plugin_descriptor),
     HUBGATE_PLUGIN_ABI_MAJOR,
     HUBGATE_PLUGIN_ABI_MINOR,
     "text-to-json",
-    "1.0.0",
+    "1.1.0",
     "CSV lines or key=value text to JSON with configured field names and types",
     "untrusted-input-ok: linear parse, every value type-checked, no state between messages",
     &create,
     &destroy,
+    kSettings,
+    std::size(kSettings),
+    kHooks,
+    std::size(kHooks),
 };
 
 }  // namespace

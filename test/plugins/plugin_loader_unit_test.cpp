@@ -151,14 +151,15 @@ TEST_CASE("hooks a plugin did not register change nothing and are not counted") 
 TEST_CASE("load failures name the plugin and file and say what is wrong") {
     struct Case {
         const char* file;
-        const char* expected;
+        std::string expected;
     };
     const Case cases[] = {
         {"no-such-plugin.so", "plugin file not found"},
         {"test-probe-no-entry.so", "does not export hubgate_plugin_entry()"},
         {"test-null-descriptor.so", "hubgate_plugin_entry() returned NULL"},
-        {"test-probe-wrong-major.so",
-         "built for plugin ABI 2.0, this hubgate supports 1.x: rebuild the plugin"},
+        {"test-probe-wrong-major.so", "built for plugin ABI 2." +
+                                          std::to_string(HUBGATE_PLUGIN_ABI_MINOR) +
+                                          ", this hubgate supports 1.x: rebuild the plugin"},
         {"test-probe-short-struct.so",
          "descriptor struct_size 40 is smaller than the ABI 1.0 descriptor (56 bytes)"},
     };
@@ -216,4 +217,57 @@ TEST_CASE("exceptions from a C++ plugin never escape the loader") {
     CHECK(plugin->counters(Hook::DeriveDeviceId).failures == 1);
     CHECK(plugin->counters(Hook::TransformUplink).failures == 1);
     CHECK(plugin->counters(Hook::TransformDownlink).failures == 1);
+}
+
+TEST_CASE("an ABI 1.1 plugin's declared settings and hooks are read from its descriptor") {
+    const auto plugin = load("test-probe-declared.so");
+    const auto& info = plugin->info();
+    CHECK(info.abi_minor == HUBGATE_PLUGIN_ABI_MINOR);
+    REQUIRE(info.settings);
+    const auto& settings = *info.settings;
+    REQUIRE(settings.size() == 7);
+    CHECK(settings[0].name == "label");
+    CHECK(settings[0].required);
+    CHECK_FALSE(settings[0].default_json);
+    CHECK(settings[1].name == "mode");
+    CHECK(settings[1].choices == std::vector<std::string>{"fast", "slow"});
+    CHECK(settings[1].default_json == "\"fast\"");
+    CHECK(settings[2].type == hubgate::plugins::SettingType::Integer);
+    CHECK(settings[5].type == hubgate::plugins::SettingType::StringList);
+    CHECK(settings[6].type == hubgate::plugins::SettingType::TableList);
+    REQUIRE(settings[6].fields.size() == 2);
+    CHECK(settings[6].fields[0].name == "name");
+    CHECK(settings[6].fields[1].default_json == "8");
+    REQUIRE(info.hooks);
+    CHECK(*info.hooks ==
+          std::vector<int32_t>{HUBGATE_HOOK_DERIVE_DEVICE_ID, HUBGATE_HOOK_TRANSFORM_UPLINK});
+    // create() registers all three; the one it did not declare is refused.
+    CHECK(plugin->implements(Hook::DeriveDeviceId));
+    CHECK(plugin->implements(Hook::TransformUplink));
+    CHECK_FALSE(plugin->implements(Hook::TransformDownlink));
+}
+
+TEST_CASE("a plugin built against the ABI 1.0 header loads, declaring nothing") {
+    const auto plugin = load("test-probe-abi-1-0.so");
+    CHECK(plugin->info().abi_major == 1);
+    CHECK(plugin->info().abi_minor == 0);
+    CHECK_FALSE(plugin->info().settings);
+    CHECK_FALSE(plugin->info().hooks);
+    CHECK(plugin->implements(Hook::DeriveDeviceId));
+    CHECK(plugin->implements(Hook::TransformDownlink));
+    std::string id;
+    CHECK_FALSE(plugin->derive_device_id("t/1", "id=old-7", id));
+    CHECK(id == "old-7");
+}
+
+TEST_CASE("a 1.1 plugin that declares nothing loads like a 1.0 one") {
+    const auto plugin = load("test-probe.so");
+    CHECK_FALSE(plugin->info().settings);
+    CHECK_FALSE(plugin->info().hooks);
+}
+
+TEST_CASE("a malformed setting declaration fails loading, naming the setting") {
+    const auto message = load_error(kLibDir, "test-probe-bad-setting.so");
+    CHECK(message.find("plugin 'broken'") != std::string::npos);
+    CHECK(message.find("declared setting 'future' has unknown type 99") != std::string::npos);
 }

@@ -59,7 +59,11 @@ static const hubgate_plugin_descriptor descriptor = {sizeof(hubgate_plugin_descr
                                                      "crashes or hangs on marker payloads",
                                                      "trusted-input-only: tests only",
                                                      create,
-                                                     destroy};
+                                                     destroy,
+                                                     NULL,
+                                                     0,
+                                                     NULL,
+                                                     0};
 
 HUBGATE_PLUGIN_EXPORT const hubgate_plugin_descriptor* hubgate_plugin_entry(void) {
     return &descriptor;

@@ -8,7 +8,10 @@
  *   "register-late" calls register_hook after create() and sets the id "late-<its code>".
  * transform_uplink: "fail" rejects; "keep" changes nothing; otherwise payload becomes
  *   "<payload>|<device id>", property probe=seen is set and property drop-me removed.
- * transform_downlink: "fail" rejects; otherwise payload becomes "<kind>:<payload>". */
+ * transform_downlink: "fail" rejects; otherwise payload becomes "<kind>:<payload>".
+ * PROBE_DECLARED declares settings (ABI 1.1) and only two of its three hooks, PROBE_BAD_SETTING
+ * a setting of an unknown type; PROBE_ABI_1_0 is compiled against the pinned 1.0 header
+ * (test/plugins/abi-1.0), the descriptor layout of plugins built before settings existed. */
 #include <hubgate/plugin.h>
 
 #include <stdint.h>
@@ -129,6 +132,42 @@ static void destroy(void* instance) {
     (void)instance;
 }
 
+#if defined(PROBE_DECLARED) || defined(PROBE_BAD_SETTING)
+static const char* const probe_modes[] = {"fast", "slow", NULL};
+static const hubgate_plugin_setting probe_columns[] = {
+    {sizeof(hubgate_plugin_setting), HUBGATE_SETTING_STRING, "name", "column name", NULL,
+     HUBGATE_SETTING_REQUIRED, NULL, NULL, 0},
+    {sizeof(hubgate_plugin_setting), HUBGATE_SETTING_INTEGER, "width", "column width", "8", 0, NULL,
+     NULL, 0},
+};
+static const hubgate_plugin_setting probe_settings[] = {
+    {sizeof(hubgate_plugin_setting), HUBGATE_SETTING_STRING, "label", "what to call it", NULL,
+     HUBGATE_SETTING_REQUIRED, NULL, NULL, 0},
+    {sizeof(hubgate_plugin_setting), HUBGATE_SETTING_STRING, "mode", "how fast", "\"fast\"", 0,
+     probe_modes, NULL, 0},
+    {sizeof(hubgate_plugin_setting), HUBGATE_SETTING_INTEGER, "retries", "how often", "3", 0, NULL,
+     NULL, 0},
+    {sizeof(hubgate_plugin_setting), HUBGATE_SETTING_NUMBER, "ratio", "a share", "0.5", 0, NULL,
+     NULL, 0},
+    {sizeof(hubgate_plugin_setting), HUBGATE_SETTING_BOOLEAN, "verbose", "", "false", 0, NULL, NULL,
+     0},
+    {sizeof(hubgate_plugin_setting), HUBGATE_SETTING_STRING_LIST, "tags", "labels", "[\"a\"]", 0,
+     NULL, NULL, 0},
+    {sizeof(hubgate_plugin_setting), HUBGATE_SETTING_TABLE_LIST, "columns", "the columns", "[]", 0,
+     NULL, probe_columns, 2},
+#if defined(PROBE_BAD_SETTING)
+    {sizeof(hubgate_plugin_setting), 99, "future", "a type from a later hubgate", NULL, 0, NULL,
+     NULL, 0},
+#endif
+};
+/* Not transform_downlink: create() registers it anyway, and the host must refuse it. */
+static const int32_t probe_hooks[] = {HUBGATE_HOOK_DERIVE_DEVICE_ID, HUBGATE_HOOK_TRANSFORM_UPLINK};
+#define PROBE_DECLARATIONS \
+    probe_settings, sizeof probe_settings / sizeof probe_settings[0], probe_hooks, 2
+#elif HUBGATE_PLUGIN_ABI_MINOR >= 1
+#define PROBE_DECLARATIONS NULL, 0, NULL, 0
+#endif
+
 /* PROBE_FUTURE_MINOR: a descriptor from a later 1.x with a field this host does not know. */
 static const struct {
     hubgate_plugin_descriptor known;
@@ -152,7 +191,11 @@ static const struct {
                HUBGATE_PLUGIN_ABI_MINOR,
 #endif
                "probe", "0.0.1", "test plugin driven by its payload",
-               "trusted-input-only: tests only", create, destroy},
+               "trusted-input-only: tests only", create, destroy,
+#if defined(PROBE_DECLARATIONS)
+               PROBE_DECLARATIONS
+#endif
+           },
            "appended in a later minor"};
 
 #if defined(PROBE_NO_ENTRY)

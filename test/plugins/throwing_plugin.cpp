@@ -35,6 +35,10 @@ const hubgate_plugin_descriptor kDescriptor = {
     "trusted-input-only: tests only",
     &create,
     &destroy,
+    nullptr,  // settings and hooks not declared
+    0,
+    nullptr,
+    0,
 };
 
 }  // namespace

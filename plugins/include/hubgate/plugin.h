@@ -20,6 +20,10 @@
  * when something is appended (a field at the end of a struct, a new hook id); both sides accept
  * a peer of another minor, check struct_size before reading appended fields (HUBGATE_HAS_FIELD)
  * and get HUBGATE_PLUGIN_UNKNOWN_HOOK for hooks the host does not have.
+ *
+ * History: 1.0 the first release. 1.1 appended `settings`, `setting_count`, `hooks` and
+ * `hook_count` to the descriptor (hubgate_plugin_setting, HUBGATE_SETTING_*): a plugin declares
+ * its config keys and hooks, and hubgate checks the config and prints them (`hubgate plugin info`).
  */
 #ifndef HUBGATE_PLUGIN_H
 #define HUBGATE_PLUGIN_H
@@ -32,7 +36,7 @@ extern "C" {
 #endif
 
 #define HUBGATE_PLUGIN_ABI_MAJOR 1
-#define HUBGATE_PLUGIN_ABI_MINOR 0
+#define HUBGATE_PLUGIN_ABI_MINOR 1
 
 /* The symbol hubgate looks up with dlsym. */
 #define HUBGATE_PLUGIN_ENTRY_SYMBOL "hubgate_plugin_entry"
@@ -65,6 +69,17 @@ extern "C" {
 #define HUBGATE_LOG_INFO 1
 #define HUBGATE_LOG_WARNING 2
 #define HUBGATE_LOG_ERROR 3
+
+/* Types of a declared setting (hubgate_plugin_setting.type; 1.1). */
+#define HUBGATE_SETTING_STRING 1      /* a string; `choices` may list the allowed values */
+#define HUBGATE_SETTING_INTEGER 2     /* a 64-bit integer */
+#define HUBGATE_SETTING_NUMBER 3      /* an integer or a float */
+#define HUBGATE_SETTING_BOOLEAN 4     /* true or false */
+#define HUBGATE_SETTING_STRING_LIST 5 /* an array of strings */
+#define HUBGATE_SETTING_TABLE_LIST 6  /* an array of tables whose keys are declared in `fields` */
+
+/* Flags of a declared setting (1.1). */
+#define HUBGATE_SETTING_REQUIRED 1u /* the key must be present (give no default then) */
 
 /* Size of every error buffer hubgate passes; a longer message is truncated by snprintf. */
 #define HUBGATE_PLUGIN_ERROR_SIZE 512
@@ -142,6 +157,26 @@ typedef struct hubgate_plugin_host {
     void* context; /* hubgate's; do not touch */
 } hubgate_plugin_host;
 
+/* One key of a plugin's config table, declared in its descriptor (1.1). hubgate checks the
+ * instance's `config` table against the declarations before create(), reporting unknown keys,
+ * wrong types, values outside `choices` and missing required keys at the config file's
+ * line:col, and fills in the defaults of absent keys: create() gets the complete config. */
+typedef struct hubgate_plugin_setting {
+    uint32_t struct_size;    /* sizeof(hubgate_plugin_setting) as the plugin was compiled */
+    int32_t type;            /* HUBGATE_SETTING_* */
+    const char* name;        /* the key, e.g. "field" */
+    const char* description; /* one line, shown by `hubgate plugin info` */
+    /* The default as a JSON value ("\"reject\"", "42", "true", "[]"), applied when the key is
+     * absent; NULL: no default (the key is absent from the config create() gets). */
+    const char* default_json;
+    uint32_t flags; /* HUBGATE_SETTING_REQUIRED, or 0 */
+    /* HUBGATE_SETTING_STRING: the allowed values, ended by NULL; NULL: any string. */
+    const char* const* choices;
+    /* HUBGATE_SETTING_TABLE_LIST: the keys of each table in the array; NULL otherwise. */
+    const struct hubgate_plugin_setting* fields;
+    size_t field_count;
+} hubgate_plugin_setting;
+
 /* What a plugin is; returned by hubgate_plugin_entry() and kept static by the plugin. */
 typedef struct hubgate_plugin_descriptor {
     uint32_t struct_size; /* sizeof(hubgate_plugin_descriptor) as the plugin was compiled */
@@ -161,6 +196,16 @@ typedef struct hubgate_plugin_descriptor {
                   void** instance, char* error, size_t error_size);
     /* Frees an instance; hubgate calls no hook of it afterwards. */
     void (*destroy)(void* instance);
+    /* Appended in 1.1 (read them only when HUBGATE_HAS_FIELD says they are there). */
+    /* The config keys the plugin accepts. NULL: not declared, hubgate hands the config over
+     * unchecked (as for a 1.0 plugin). A plugin without settings points this at any
+     * hubgate_plugin_setting and sets setting_count to 0: every key is then refused. */
+    const hubgate_plugin_setting* settings;
+    size_t setting_count;
+    /* The HUBGATE_HOOK_* ids create() registers. NULL: not declared. When declared,
+     * register_hook refuses any other known hook id with HUBGATE_PLUGIN_INVALID. */
+    const int32_t* hooks;
+    size_t hook_count;
 } hubgate_plugin_descriptor;
 
 /* Threading: hubgate never calls the hooks of one instance concurrently; hooks of different

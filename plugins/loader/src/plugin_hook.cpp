@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -102,6 +103,11 @@ int PluginHook::register_hook(const hubgate_plugin_host* host, int32_t hook_id,
     const auto hook = hook_from_id(hook_id);
     if (!hook) {
         return HUBGATE_PLUGIN_UNKNOWN_HOOK;
+    }
+    // A plugin that declares its hooks gets only those: `hubgate plugin info` tells the truth.
+    const auto& declared = self->library_->info().hooks;
+    if (declared && std::find(declared->begin(), declared->end(), hook_id) == declared->end()) {
+        return HUBGATE_PLUGIN_INVALID;
     }
     self->hooks_[index(*hook)] = fn;
     return HUBGATE_PLUGIN_OK;

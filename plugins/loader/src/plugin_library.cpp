@@ -10,6 +10,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "declared_settings.hpp"
 #include "hubgate/plugins/plugin_error.hpp"
 
 namespace hubgate::plugins {
@@ -99,6 +100,11 @@ std::shared_ptr<PluginLibrary> PluginLibrary::open(const std::filesystem::path& 
     library->info_.trust = text_or_empty(d.trust);
     library->info_.abi_major = d.abi_major;
     library->info_.abi_minor = d.abi_minor;
+    try {
+        read_declarations(d, library->info_);
+    } catch (const PluginError& e) {
+        throw PluginError(fmt::format("{}: {}", file, e.what()));
+    }
     return library;
 }
 

@@ -18,16 +18,19 @@ std::filesystem::path resolve(const std::filesystem::path& plugin_dir, const Plu
 
 }  // namespace
 
-std::unique_ptr<PluginHook> load_plugin(const std::filesystem::path& plugin_dir,
-                                        const PluginSpec& spec) {
+std::shared_ptr<PluginLibrary> open_plugin(const std::filesystem::path& plugin_dir,
+                                           const PluginSpec& spec) {
     const auto path = resolve(plugin_dir, spec);
-    std::shared_ptr<PluginLibrary> library;
     try {
-        library = PluginLibrary::open(path);
+        return PluginLibrary::open(path);
     } catch (const PluginError& e) {
         throw PluginError(fmt::format("plugin '{}': {}", spec.name, e.what()));
     }
-    return std::make_unique<PluginHook>(std::move(library), spec.name,
+}
+
+std::unique_ptr<PluginHook> load_plugin(const std::filesystem::path& plugin_dir,
+                                        const PluginSpec& spec) {
+    return std::make_unique<PluginHook>(open_plugin(plugin_dir, spec), spec.name,
                                         spec.config_json.empty() ? "{}" : spec.config_json);
 }
 

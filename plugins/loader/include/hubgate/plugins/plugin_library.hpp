@@ -6,7 +6,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "hubgate/plugins/plugin_setting.hpp"
 
 namespace hubgate::plugins {
 
@@ -19,6 +23,9 @@ struct PluginInfo {
     std::string trust;
     uint16_t abi_major = 0;
     uint16_t abi_minor = 0;
+    // Declared in the descriptor (ABI 1.1); nullopt: not declared (a 1.0 plugin, or NULL).
+    std::optional<std::vector<PluginSetting>> settings;
+    std::optional<std::vector<int32_t>> hooks;  // HUBGATE_HOOK_* ids create() registers
 };
 
 // An open plugin file: dlopen(RTLD_NOW | RTLD_LOCAL) and a validated copy of its descriptor.
@@ -26,7 +33,8 @@ struct PluginInfo {
 class PluginLibrary {
   public:
     // Throws PluginError: file missing or not loadable, no entry point, entry returns NULL,
-    // another major ABI version, struct_size smaller than the 1.0 descriptor, missing fields.
+    // another major ABI version, struct_size smaller than the 1.0 descriptor, missing fields,
+    // declared settings or hooks that are malformed.
     static std::shared_ptr<PluginLibrary> open(const std::filesystem::path& file);
 
     ~PluginLibrary();

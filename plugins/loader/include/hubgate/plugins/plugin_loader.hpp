@@ -16,6 +16,12 @@ struct PluginSpec {
     std::string config_json = "{}";  // the instance's config as a JSON object
 };
 
+// Opens `spec.file` (a relative name is looked up in `plugin_dir`) and checks its descriptor,
+// without creating an instance: what a caller needs to check the config against the plugin's
+// declared settings first. Throws PluginError naming the instance and file.
+std::shared_ptr<PluginLibrary> open_plugin(const std::filesystem::path& plugin_dir,
+                                           const PluginSpec& spec);
+
 // Opens `spec.file` (a relative name is looked up in `plugin_dir`, never on the library search
 // path), checks its descriptor and creates the instance. Throws PluginError naming the instance
 // and file: no file given, file missing or not loadable, no entry point, ABI mismatch, bad
