@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "harness/process.hpp"
-#include "harness/temp_dir.hpp"
+#include "harness/scratch_dir.hpp"
 
 using namespace hubgate::test;
 
@@ -32,7 +32,7 @@ RunResult run_hubgate(std::vector<std::string> args) {
 
 // `hubgate check` on kHead followed by `plugins` (the [plugins.<name>] tables, from line 12).
 RunResult check(const std::string& plugins) {
-    TempDir dir{"hubgate-plugin-check"};
+    ScratchDir dir{"hubgate-plugin-check"};
     const auto config = dir.write("hubgate.toml", kHead + "\n" + plugins).string();
     auto result = run_hubgate({"check", "-c", config});
     // Paths differ per run: keep what follows the file name.
