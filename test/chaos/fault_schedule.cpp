@@ -35,7 +35,8 @@ struct Weighted {
 constexpr Weighted kProcessFaults[] = {
     {FaultKind::KillHubgate, 4},    {FaultKind::ReloadHubgate, 3}, {FaultKind::RestartBroker, 2},
     {FaultKind::HubOutage, 1},      {FaultKind::Kick, 3},          {FaultKind::TwinThrottle, 2},
-    {FaultKind::RefuseConnects, 2},
+    {FaultKind::RefuseConnects, 2}, {FaultKind::PoisonMessage, 1}, {FaultKind::HangingHook, 1},
+    {FaultKind::DiskFull, 2},
 };
 constexpr Weighted kUplinkFaults[] = {
     {FaultKind::Latency, 3},
@@ -70,6 +71,8 @@ milliseconds duration_of(FaultKind kind, Draw& draw, milliseconds blackhole) {
         case FaultKind::TwinThrottle:
         case FaultKind::RefuseConnects:
             return draw.ms_between(2s, 8s);
+        case FaultKind::DiskFull:
+            return draw.ms_between(3s, 15s);
         case FaultKind::Latency:
         case FaultKind::Loss:
             return draw.ms_between(5s, 20s);
@@ -77,6 +80,8 @@ milliseconds duration_of(FaultKind kind, Draw& draw, milliseconds blackhole) {
             return blackhole;
         case FaultKind::ReloadHubgate:
         case FaultKind::Kick:
+        case FaultKind::PoisonMessage:
+        case FaultKind::HangingHook:
             return 0ms;
     }
     return 0ms;
@@ -119,6 +124,12 @@ const char* to_string(FaultKind kind) {
             return "twin-429";
         case FaultKind::RefuseConnects:
             return "refuse-connects";
+        case FaultKind::PoisonMessage:
+            return "poison-message";
+        case FaultKind::HangingHook:
+            return "hanging-hook";
+        case FaultKind::DiskFull:
+            return "spool-disk-full";
         case FaultKind::Latency:
             return "uplink-latency-300ms";
         case FaultKind::Loss:
