@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <random>
 
 namespace hubgate::chaos {
@@ -106,6 +107,38 @@ void fill_lane(Draw& draw, const Weighted (&table)[N], milliseconds length, mill
     }
 }
 
+// Rare by weight but each worth playing in every run, even a 60-second one: a missing kind
+// replaces the lane's last fault of its most frequent kind. Both last no scheduled time, so the
+// replacement never makes faults overlap.
+constexpr FaultKind kEveryRun[] = {FaultKind::PoisonMessage, FaultKind::HangingHook};
+
+void play_each_at_least_once(std::vector<Fault>& lane) {
+    for (const auto kind : kEveryRun) {
+        std::map<FaultKind, int> counts;
+        for (const auto& fault : lane) {
+            ++counts[fault.kind];
+        }
+        if (counts.contains(kind)) {
+            continue;
+        }
+        for (const auto must : kEveryRun) {
+            counts.erase(must);  // never replace one of those
+        }
+        if (counts.empty()) {
+            continue;
+        }
+        const auto most = std::max_element(counts.begin(), counts.end(), [](auto a, auto b) {
+                              return a.second < b.second;
+                          })->first;
+        for (auto fault = lane.rbegin(); fault != lane.rend(); ++fault) {
+            if (fault->kind == most) {
+                *fault = {.at = fault->at, .kind = kind};
+                break;
+            }
+        }
+    }
+}
+
 }  // namespace
 
 const char* to_string(FaultKind kind) {
@@ -151,6 +184,7 @@ std::vector<Fault> make_schedule(const ScheduleOptions& options) {
         std::clamp<milliseconds>(length / 3, 20s, std::max<milliseconds>(options.blackhole, 20s));
     std::vector<Fault> schedule;
     fill_lane(draw, kProcessFaults, length, 3s, 12s, blackhole, schedule);
+    play_each_at_least_once(schedule);
     fill_lane(draw, kUplinkFaults, length, 5s, 30s, blackhole, schedule);
     std::stable_sort(schedule.begin(), schedule.end(),
                      [](const Fault& a, const Fault& b) { return a.at < b.at; });

@@ -52,7 +52,8 @@ struct ScheduleOptions {
     std::chrono::seconds blackhole{60};
 };
 
-// Faults sorted by `at`; each ends before `length`.
+// Faults sorted by `at`; each ends before `length`. Every schedule plays at least one poison
+// message and one hanging hook (when its process lane has two faults at least).
 std::vector<Fault> make_schedule(const ScheduleOptions& options);
 
 bool is_uplink_fault(FaultKind kind);

@@ -77,6 +77,17 @@ TEST_CASE("poison messages, hanging hooks and disk-full windows are process faul
     CHECK(describe(schedule).find("spool-disk-full") != std::string::npos);
 }
 
+TEST_CASE("every 60-second run plays a poison message and a hanging hook") {
+    for (uint64_t seed = 1; seed <= 100; ++seed) {
+        std::set<FaultKind> kinds;
+        for (const auto& fault : make_schedule({.seed = seed, .length = 60s})) {
+            kinds.insert(fault.kind);
+        }
+        CHECK(kinds.contains(FaultKind::PoisonMessage));
+        CHECK(kinds.contains(FaultKind::HangingHook));
+    }
+}
+
 TEST_CASE("a short run gets a blackhole of at least 20 s") {
     for (uint64_t seed = 1; seed <= 50; ++seed) {
         for (const auto& fault : make_schedule({.seed = seed, .length = 60s})) {
