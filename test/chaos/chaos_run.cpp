@@ -469,6 +469,34 @@ std::size_t expired_tokens(const test::HubsimFixture& hub) {
     return expired;
 }
 
+// Every telemetry message the hub received more than once with more than one $.mid, one line
+// each ("device seq mid mid ..."), in the order of their first copy: a failed duplicate row's
+// evidence, next to hubgate's log.
+std::string duplicates_with_new_mid(const Ledger& ledger) {
+    std::map<std::pair<std::string, int64_t>, std::vector<std::string>> mids;
+    std::vector<std::pair<std::string, int64_t>> order;
+    for (const auto& message : ledger.hub_telemetry) {
+        auto& seen = mids[{message.device, message.seq}];
+        if (seen.empty()) {
+            order.emplace_back(message.device, message.seq);
+        }
+        seen.push_back(message.message_id);
+    }
+    std::string text;
+    for (const auto& key : order) {
+        const auto& seen = mids[key];
+        if (std::set<std::string>(seen.begin(), seen.end()).size() < 2) {
+            continue;
+        }
+        text += key.first + " " + std::to_string(key.second);
+        for (const auto& mid : seen) {
+            text += " " + mid;
+        }
+        text += "\n";
+    }
+    return text;
+}
+
 }  // namespace
 
 RunOutcome run_chaos(const RunOptions& options) {
@@ -560,6 +588,10 @@ RunOutcome run_chaos(const RunOptions& options) {
 
     RunOutcome outcome;
     const auto ledger = recorder.snapshot();
+    if (!options.results.empty()) {
+        std::ofstream(options.results.string() + ".new-mid-duplicates.txt")
+            << duplicates_with_new_mid(ledger);
+    }
     outcome.rows = check_invariants(ledger);
     std::string facts;
     facts += "seed " + std::to_string(options.seed) + ", " +

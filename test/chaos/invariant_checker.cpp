@@ -19,6 +19,7 @@ std::vector<InvariantRow> check_uplink(const Ledger& ledger) {
     InvariantRow duplicates{.kind = kUplinkDuplicateNewMid};
     int64_t extra_copies = 0;
     std::string first_lost;
+    std::string first_new_mid;
     for (const auto& [device, entry] : ledger.devices) {
         const auto& seen = copies[device];
         for (const auto seq : entry.telemetry_acked) {
@@ -38,13 +39,18 @@ std::vector<InvariantRow> check_uplink(const Ledger& ledger) {
                 ++duplicates.checked;
                 if (mids[i] != mids.front()) {
                     ++duplicates.violations;
+                    if (first_new_mid.empty()) {
+                        first_new_mid = device + "#" + std::to_string(seq) + " (" + mids.front() +
+                                        ", then " + mids[i] + ")";
+                    }
                 }
             }
         }
     }
     lost.detail = lost.violations == 0 ? "none" : "first " + first_lost;
     duplicates.detail = std::to_string(extra_copies) + " extra copies of " +
-                        std::to_string(ledger.hub_telemetry.size()) + " received";
+                        std::to_string(ledger.hub_telemetry.size()) + " received" +
+                        (first_new_mid.empty() ? "" : "; first " + first_new_mid);
     return {lost, duplicates};
 }
 
