@@ -241,6 +241,14 @@ bool Spool::recover(std::vector<std::uint64_t> acked, std::string& error) {
         remove_segment(id);
     }
     restore_recent_sources();  // before the files of finished segments go
+    // Number on after every seq sources.log still names: a spool the last runs emptied (its
+    // acks.log compacted to nothing) would otherwise count from 1 again, and the window restored
+    // at the next start keeps one message per seq, so a redelivery of the newer one would be
+    // stored again under a new $.mid.
+    for (const auto& entry : recent_.entries()) {
+        next_seq_ = std::max(next_seq_, entry.seq + 1);
+    }
+    next_seq_ = std::max(next_seq_, recent_.floor());
     // Deleted before the rewritten log stops naming their records.
     delete_retired_files(std::exchange(retired_files_, {}));
     // Keep only acks of records that still exist, so the log does not grow across restarts.

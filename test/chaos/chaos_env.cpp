@@ -3,7 +3,12 @@
 #include <sys/stat.h>
 
 #include <csignal>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
+#include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "harness/ports.hpp"
 
@@ -15,6 +20,7 @@ const char* const kChaosMapping = R"toml(
 [[devices]]
 name = "chaos devices"
 id = "{site}-{sensor}"
+plugins = ["poison"]
 
   [devices.uplink]
   "t/{site}/{sensor}/telemetry" = { send = "telemetry", properties = { site = "{site}", "$.ct" = "application/json" } }
@@ -30,6 +36,11 @@ id = "{site}-{sensor}"
 
 ChaosEnv::ChaosEnv(ChaosEnvOptions options) : options_(std::move(options)) {
     local_port_ = test::free_tcp_port();
+    if (options_.spool_disk_bytes > 0) {
+        spool_disk_ =
+            SpoolDisk::mount(dir_.path() / "spool", options_.spool_disk_bytes, spool_disk_refused_);
+    }
+    notify_ = std::make_unique<NotifySink>(dir_.path() / "notify.sock");
     start_local_broker();
 
     test::HubsimOptions hub_options;
@@ -48,23 +59,25 @@ ChaosEnv::ChaosEnv(ChaosEnvOptions options) : options_(std::move(options)) {
     const auto quoted = [](const std::filesystem::path& path) {
         return "\"" + path.string() + "\"";
     };
-    dir_.write("hubgate.toml",
-               "mappings = [" + quoted(d / "mappings" / "*.toml") + "]\n" + "[hub]\nhostname = \"" +
-                   hub_->hostname() + "\"\n" + "connect_host = \"127.0.0.1:" +
-                   std::to_string(proxy_.port()) + "\"\n" + "ca_file = " + quoted(hub_->ca_file()) +
-                   "\n" + "keepalive = \"" + options_.keepalive + "\"\n" +
-                   "[auth]\nmode = \"policy\"\npolicy_name = \"device\"\n" +
-                   "key_file = " + quoted(key_file) + "\n" + "token_ttl = \"" + options_.token_ttl +
-                   "\"\n" + "[local]\nhost = \"127.0.0.1\"\nport = " + std::to_string(local_port_) +
-                   "\n" + "client_id = \"hubgate-chaos\"\n" +
-                   "[sessions]\nconnect_rate = 200\nbackoff = { min = \"200ms\", max = \"5s\" }\n" +
-                   // hubsim can refuse a CONNECT only with CONNACK 5 ("not authorized"), which
-                   // hubgate takes for refused credentials and retries after 10 min; the soak's
-                   // refusals are brief, so a refused session retries within its settling time.
-                   "refused_backoff = \"20s\"\n" + "[spool]\ndir = " + quoted(d / "spool") + "\n" +
-                   "[state]\ndir = " + quoted(d / "state") + "\n" +
-                   "[control]\nsocket = " + quoted(d / "control.sock") + "\n" +
-                   "[log]\nlevel = \"" + options_.log_level + "\"\n");
+    dir_.write(
+        "hubgate.toml",
+        "mappings = [" + quoted(d / "mappings" / "*.toml") + "]\n" + "[hub]\nhostname = \"" +
+            hub_->hostname() + "\"\n" +
+            "connect_host = \"127.0.0.1:" + std::to_string(proxy_.port()) + "\"\n" +
+            "ca_file = " + quoted(hub_->ca_file()) + "\n" + "keepalive = \"" + options_.keepalive +
+            "\"\n" + "[auth]\nmode = \"policy\"\npolicy_name = \"device\"\n" +
+            "key_file = " + quoted(key_file) + "\n" + "token_ttl = \"" + options_.token_ttl +
+            "\"\n" + "[local]\nhost = \"127.0.0.1\"\nport = " + std::to_string(local_port_) + "\n" +
+            "client_id = \"hubgate-chaos\"\n" +
+            "[sessions]\nconnect_rate = 200\nbackoff = { min = \"200ms\", max = \"5s\" }\n" +
+            // hubsim can refuse a CONNECT only with CONNACK 5 ("not authorized"), which
+            // hubgate takes for refused credentials and retries after 10 min; the soak's
+            // refusals are brief, so a refused session retries within its settling time.
+            "refused_backoff = \"20s\"\n" + "[spool]\ndir = " + quoted(d / "spool") + "\n" +
+            "[state]\ndir = " + quoted(d / "state") + "\n" +
+            "[control]\nsocket = " + quoted(d / "control.sock") + "\n" + "[log]\nlevel = \"" +
+            options_.log_level + "\"\n" + "[plugins]\ndir = \"" HUBGATE_LIB_DIR "\"\n" +
+            "[plugins.poison]\nfile = \"test-poison.so\"\n");
 }
 
 ChaosEnv::~ChaosEnv() {
@@ -73,16 +86,65 @@ ChaosEnv::~ChaosEnv() {
     mosquitto_.reset();
 }
 
+std::vector<std::string> ChaosEnv::hubgate_command() const {
+    return {std::string(HUBGATE_BIN_DIR) + "/hubgate", "run", "-c",
+            (dir() / "hubgate.toml").string()};
+}
+
+std::map<std::string, std::string> ChaosEnv::hubgate_environment() const {
+    return {{"NOTIFY_SOCKET", notify_->path().string()}, {"WATCHDOG_USEC", options_.watchdog_usec}};
+}
+
 void ChaosEnv::start_hubgate() {
     if (hubgate_) {
         earlier_output_ += hubgate_->output();
     }
-    hubgate_ = std::make_unique<test::Process>(std::vector<std::string>{
-        std::string(HUBGATE_BIN_DIR) + "/hubgate", "run", "-c", (dir() / "hubgate.toml").string()});
+    hubgate_ = std::make_unique<test::Process>(hubgate_command(), hubgate_environment());
     if (hubgate_->wait_for_output("subscribed to", 60s)) {
         return;
     }
     throw std::runtime_error("hubgate did not start:\n" + hubgate_->output());
+}
+
+bool ChaosEnv::start_hubgate_may_die(const std::string& stuck_log) {
+    if (hubgate_) {
+        earlier_output_ += hubgate_->output();
+    }
+    hubgate_ = std::make_unique<test::Process>(hubgate_command(), hubgate_environment());
+    const auto until = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < until) {
+        if (hubgate_said("subscribed to") || hubgate_said(stuck_log)) {
+            return true;
+        }
+        if (!hubgate_->running()) {
+            return false;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    throw std::runtime_error("hubgate did not start:\n" + hubgate_->output());
+}
+
+bool ChaosEnv::hubgate_said(const std::string& needle) const {
+    return hubgate_ && hubgate_->output().find(needle) != std::string::npos;
+}
+
+std::vector<DeadLetter> ChaosEnv::dead_letters() const {
+    std::vector<DeadLetter> letters;
+    std::error_code error;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(dir_.path() / "state" / "dead-letter", error)) {
+        if (entry.path().extension() != ".json") {
+            continue;  // a temporary file of an atomic write
+        }
+        std::ifstream file(entry.path());
+        std::stringstream text;
+        text << file.rdbuf();
+        const auto kept = nlohmann::json::parse(text.str(), nullptr, false);
+        if (kept.is_object()) {
+            letters.push_back({kept.value("topic", ""), kept.value("payload", "")});
+        }
+    }
+    return letters;
 }
 
 void ChaosEnv::kill_hubgate() {

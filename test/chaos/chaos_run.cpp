@@ -57,6 +57,15 @@ struct Run {
     std::mutex log_mutex;
     std::map<std::string, int> done;  // faults played, by kind
     int hubgate_unexpected_exits = 0;
+    int64_t poison_sent = 0;  // marker messages published (their seqs are -1, -2, ...)
+    // Disk-full windows: played, skipped (no spool filesystem), their length, and how hubgate's
+    // status counters moved over them.
+    int disk_full_windows = 0;
+    int disk_full_skipped = 0;
+    double disk_full_seconds = 0;
+    int64_t status_disk_full = 0;
+    int64_t status_full_events = 0;
+    int64_t status_unreadable = 0;    // windows whose counters could not be read
     std::atomic<bool> broken{false};  // a part could not be (re)started: the run is void
     std::string why;
 
@@ -106,6 +115,119 @@ void hub_outage(Run& run, milliseconds down) {
     run.recorder.end_hub_outage();
 }
 
+// hubgate's status counters (an empty object while it cannot answer).
+nlohmann::json status_counters(ChaosEnv& env) {
+    const auto status = test::run({std::string(HUBGATE_BIN_DIR) + "/hubgate", "status", "--socket",
+                                   (env.dir() / "control.sock").string(), "--json"},
+                                  20s);
+    const auto parsed = nlohmann::json::parse(status.output, nullptr, false);
+    if (parsed.is_discarded() || !parsed.contains("counters") || !parsed["counters"].is_object()) {
+        return nlohmann::json::object();
+    }
+    return parsed["counters"];
+}
+
+// What a thread stuck in a plugin hook makes hubgate log (gateway/liveness/stall_watch.cpp):
+// the message routing thread, where uplink hooks run.
+constexpr const char* kStuckLog = "watchdog: thread 'local link' is stuck";
+// How long hubgate may take to die twice on a poison message and dead-letter it.
+constexpr auto kPoisonCycleBound = 180s;
+
+bool dead_lettered(ChaosEnv& env, const PoisonMessage& poison) {
+    for (const auto& letter : env.dead_letters()) {
+        if (letter.topic == poison.topic && letter.payload == poison.payload) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// A poison-message or hanging-hook fault: a random device publishes one marker message that the
+// poison plugin crashes (or hangs) on. hubgate dies on it (a hang is ended with kill -9 once
+// hubgate logs the stuck thread, as systemd's watchdog would) and is restarted, as systemd
+// would, until the message is in the dead-letter folder; each death is counted for the message.
+void poison_message(Run& run, std::mt19937_64& draw, bool hang) {
+    auto& env = run.env;
+    const auto& ids = run.fleet.device_ids();
+    PoisonMessage poison;
+    poison.device = ids[draw() % ids.size()];
+    poison.seq = -(++run.poison_sent);
+    poison.payload = R"({"seq":)" + std::to_string(poison.seq) + R"(,"note":")" +
+                     (hang ? "hang-me" : "crash-me") + R"("})";
+    const auto dash = poison.device.find('-');
+    poison.topic =
+        "t/" + poison.device.substr(0, dash) + "/" + poison.device.substr(dash + 1) + "/telemetry";
+    // In the ledger before it is published: the broker's acknowledgement marks it there.
+    run.recorder.update([&](Ledger& ledger) { ledger.poison.push_back(poison); });
+    run.fleet.publish_poison(poison.device, poison.seq, poison.payload);
+
+    const auto began = Clock::now();
+    int deaths = 0;
+    bool kept = false;
+    while (!run.broken && Clock::now() < began + kPoisonCycleBound) {
+        if (!env.hubgate_running()) {
+            ++deaths;
+            env.start_hubgate_may_die(kStuckLog);
+            continue;
+        }
+        if (hang && env.hubgate_said(kStuckLog)) {
+            env.kill_hubgate();
+            ++deaths;
+            env.start_hubgate_may_die(kStuckLog);
+            continue;
+        }
+        if (dead_lettered(env, poison)) {
+            kept = true;
+            break;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    run.recorder.update([&](Ledger& ledger) {
+        for (auto& entry : ledger.poison) {
+            if (entry.seq == poison.seq) {
+                entry.deaths = deaths;
+            }
+        }
+    });
+    char line[200];
+    std::snprintf(line, sizeof line, "%7.1fs %s on %s: %d hubgate deaths, %s after %.1fs",
+                  seconds_since(run.start), hang ? "hang-me" : "crash-me", poison.device.c_str(),
+                  deaths, kept ? "dead-lettered" : "NOT dead-lettered",
+                  std::chrono::duration<double>(Clock::now() - began).count());
+    say(line);
+}
+
+// A disk-full window: the spool's filesystem is filled for `length` (kept full: hubgate deleting
+// a finished segment gives space back), then the filler goes and space returns.
+void disk_full(Run& run, milliseconds length) {
+    auto& env = run.env;
+    auto* disk = env.spool_disk();
+    if (disk == nullptr) {
+        ++run.disk_full_skipped;
+        return;
+    }
+    const auto before = status_counters(env);
+    const auto until = Clock::now() + length;
+    const auto began = Clock::now();
+    disk->fill();
+    while (Clock::now() < until) {
+        std::this_thread::sleep_for(200ms);
+        disk->fill();
+    }
+    const auto after = status_counters(env);
+    disk->release();
+    ++run.disk_full_windows;
+    run.disk_full_seconds += std::chrono::duration<double>(Clock::now() - began).count();
+    if (before.empty() || after.empty()) {
+        ++run.status_unreadable;
+        return;
+    }
+    run.status_disk_full +=
+        after.value("spool_disk_full", int64_t{0}) - before.value("spool_disk_full", int64_t{0});
+    run.status_full_events += after.value("spool_full_events", int64_t{0}) -
+                              before.value("spool_full_events", int64_t{0});
+}
+
 void play(Run& run, const Fault& fault, std::mt19937_64& draw) {
     auto& env = run.env;
     auto& hub = env.hub();
@@ -144,6 +266,13 @@ void play(Run& run, const Fault& fault, std::mt19937_64& draw) {
             hub.set_faults({{"refuseConnects", true}});
             std::this_thread::sleep_for(fault.duration);
             hub.set_faults({{"refuseConnects", false}});
+            break;
+        case FaultKind::PoisonMessage:
+        case FaultKind::HangingHook:
+            poison_message(run, draw, fault.kind == FaultKind::HangingHook);
+            break;
+        case FaultKind::DiskFull:
+            disk_full(run, fault.duration);
             break;
         case FaultKind::Latency:
             proxy.set_latency(150ms);  // each way: +300 ms round trip
@@ -340,6 +469,34 @@ std::size_t expired_tokens(const test::HubsimFixture& hub) {
     return expired;
 }
 
+// Every telemetry message the hub received more than once with more than one $.mid, one line
+// each ("device seq mid mid ..."), in the order of their first copy: a failed duplicate row's
+// evidence, next to hubgate's log.
+std::string duplicates_with_new_mid(const Ledger& ledger) {
+    std::map<std::pair<std::string, int64_t>, std::vector<std::string>> mids;
+    std::vector<std::pair<std::string, int64_t>> order;
+    for (const auto& message : ledger.hub_telemetry) {
+        auto& seen = mids[{message.device, message.seq}];
+        if (seen.empty()) {
+            order.emplace_back(message.device, message.seq);
+        }
+        seen.push_back(message.message_id);
+    }
+    std::string text;
+    for (const auto& key : order) {
+        const auto& seen = mids[key];
+        if (std::set<std::string>(seen.begin(), seen.end()).size() < 2) {
+            continue;
+        }
+        text += key.first + " " + std::to_string(key.second);
+        for (const auto& mid : seen) {
+            text += " " + mid;
+        }
+        text += "\n";
+    }
+    return text;
+}
+
 }  // namespace
 
 RunOutcome run_chaos(const RunOptions& options) {
@@ -356,7 +513,14 @@ RunOutcome run_chaos(const RunOptions& options) {
     for (int i = 0; i < options.devices; ++i) {
         ids.push_back("g" + std::to_string(i / 50) + "-s" + std::to_string(i % 50));
     }
-    ChaosEnv env({.devices = ids});
+    ChaosEnv env({.devices = ids,
+                  .spool_disk_bytes = options.private_mounts ? options.spool_disk_bytes : 0});
+    const std::string no_spool_disk =
+        options.private_mounts ? env.spool_disk_refused() : options.private_mounts_refused;
+    if (!no_spool_disk.empty()) {
+        say("no filesystem of its own for the spool (" + no_spool_disk +
+            "): disk-full windows are skipped");
+    }
     env.start_hubgate();
     HubReader reader(env.hub(), recorder);
     DeviceFleet fleet(env.local_port(), options.devices, recorder);
@@ -409,6 +573,7 @@ RunOutcome run_chaos(const RunOptions& options) {
     // spool is empty, or the settle time is up.
     settle([&] { return spooled_messages(env); }, settle_until);
     read_final_twins(env.hub(), ids, recorder);
+    recorder.update([&](Ledger& ledger) { ledger.dead_letters = env.dead_letters(); });
     read_retained_desired(env.local_port(), recorder);
     const auto tokens_expired = expired_tokens(env.hub());
     const auto disconnected_at_end = disconnected_devices(env.hub(), ids);
@@ -423,6 +588,10 @@ RunOutcome run_chaos(const RunOptions& options) {
 
     RunOutcome outcome;
     const auto ledger = recorder.snapshot();
+    if (!options.results.empty()) {
+        std::ofstream(options.results.string() + ".new-mid-duplicates.txt")
+            << duplicates_with_new_mid(ledger);
+    }
     outcome.rows = check_invariants(ledger);
     std::string facts;
     facts += "seed " + std::to_string(options.seed) + ", " +
@@ -445,6 +614,26 @@ RunOutcome run_chaos(const RunOptions& options) {
     facts += "cloud: " + std::to_string(cloud->c2d_accepted()) + " C2D, " +
              std::to_string(cloud->desired_accepted()) + " desired patches accepted, " +
              std::to_string(cloud->calls()) + " method calls\n";
+    std::string deaths;
+    for (const auto& poison : ledger.poison) {
+        deaths += (deaths.empty() ? "" : ",") + std::to_string(poison.deaths);
+    }
+    facts += "poison messages: " + std::to_string(ledger.poison.size()) +
+             ", hubgate deaths each: " + (deaths.empty() ? std::string("-") : deaths) +
+             "; watchdog pings received: " + std::to_string(env.watchdog_pings()) + "\n";
+    char window_seconds[32];
+    std::snprintf(window_seconds, sizeof window_seconds, "%.1f", run.disk_full_seconds);
+    facts += "spool disk-full windows: " + std::to_string(run.disk_full_windows) + ", " +
+             window_seconds + " s in all; hubgate status over them: spool_disk_full +" +
+             std::to_string(run.status_disk_full) + ", spool_full_events +" +
+             std::to_string(run.status_full_events);
+    if (run.status_unreadable > 0) {
+        facts += " (" + std::to_string(run.status_unreadable) + " windows unreadable)";
+    }
+    if (run.disk_full_skipped > 0) {
+        facts += "; " + std::to_string(run.disk_full_skipped) + " skipped: " + no_spool_disk;
+    }
+    facts += "\n";
     facts += "token expiries seen by the last hub: " + std::to_string(tokens_expired) +
              "; proxy connections: " + std::to_string(env.proxy().connections()) + "\n";
     facts +=

@@ -21,6 +21,11 @@ struct RunOptions {
     int messages_per_second = 200;     // telemetry steps of the whole fleet
     std::chrono::seconds settle{120};  // at most, for what is owed to arrive after the faults
     std::filesystem::path results{};   // the table and the run's facts are written here
+    // Disk-full windows need the spool on a tmpfs of its own, mounted in a private mount
+    // namespace (enter_private_mount_namespace()); without one they are skipped, and said so.
+    bool private_mounts = false;
+    std::string private_mounts_refused{};  // why there is no private mount namespace
+    std::uint64_t spool_disk_bytes = std::uint64_t{64} << 20;
 };
 
 struct RunOutcome {

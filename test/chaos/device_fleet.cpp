@@ -59,6 +59,16 @@ void DeviceFleet::step() {
     }
 }
 
+std::string DeviceFleet::publish_poison(const std::string& device, int64_t seq,
+                                        const std::string& payload) {
+    for (std::size_t i = 0; i < ids_.size(); ++i) {
+        if (ids_[i] == device) {
+            return groups_[i / kGroupSize]->publish_poison(sensor_of(device), seq, payload);
+        }
+    }
+    return {};
+}
+
 int DeviceFleet::revive_stalled() {
     int revived = 0;
     for (auto& group : groups_) {

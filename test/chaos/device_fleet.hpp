@@ -31,6 +31,9 @@ class DeviceFleet {
     // One step of traffic from the next device in turn: telemetry always, every 10th step also
     // a reported patch, every 20th a twin GET.
     void step();
+    // `device` publishes one marker message on its telemetry topic (see
+    // DeviceGroup::publish_poison); returns the topic.
+    std::string publish_poison(const std::string& device, int64_t seq, const std::string& payload);
 
     // Restarts the network thread of device clients down for longer than 10 s (see
     // DeviceGroup::revive_if_down); returns how many.

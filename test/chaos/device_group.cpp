@@ -71,6 +71,13 @@ void DeviceGroup::request_twin(const std::string& sensor, const std::string& rid
             {device_id(sensor), Pending::Kind::TwinGet, 0, nullptr, 0});
 }
 
+std::string DeviceGroup::publish_poison(const std::string& sensor, int64_t seq,
+                                        const std::string& payload) {
+    const auto topic = "t/" + site_ + "/" + sensor + "/telemetry";
+    publish(topic, payload, {device_id(sensor), Pending::Kind::Poison, seq, nullptr, 0});
+    return topic;
+}
+
 void DeviceGroup::publish(const std::string& topic, const std::string& payload, Pending pending) {
     // Held across the call so that on_publish (network thread) finds the entry.
     std::lock_guard lock(mutex_);
@@ -166,6 +173,11 @@ void DeviceGroup::on_publish(::mosquitto*, void* self, int mid) {
         auto& device = ledger.devices[done.device];
         if (done.kind == Pending::Kind::Telemetry) {
             device.telemetry_acked.push_back(done.seq);
+        } else if (done.kind == Pending::Kind::Poison) {
+            for (auto& poison : ledger.poison) {
+                poison.acked =
+                    poison.acked || (poison.device == done.device && poison.seq == done.seq);
+            }
         } else {
             device.reported.push_back({done.patch, done.epoch});
         }

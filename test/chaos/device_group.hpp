@@ -29,6 +29,10 @@ class DeviceGroup {
     void publish_telemetry(const std::string& sensor, int64_t seq);
     void publish_reported(const std::string& sensor, const nlohmann::json& patch);
     void request_twin(const std::string& sensor, const std::string& rid);
+    // A marker message on the telemetry topic (a poison fault): the ledger's PoisonMessage of
+    // the device with `seq` (added before this call) is marked acknowledged when the broker
+    // acknowledges it. Returns the topic.
+    std::string publish_poison(const std::string& sensor, int64_t seq, const std::string& payload);
 
     std::size_t unacknowledged() const;
     uint64_t twin_responses() const;
@@ -44,7 +48,7 @@ class DeviceGroup {
     // What a publish was, to record it once the broker acknowledged it.
     struct Pending {
         std::string device{};
-        enum class Kind { Telemetry, Reported, TwinGet } kind{};
+        enum class Kind { Telemetry, Reported, TwinGet, Poison } kind{};
         int64_t seq = 0;
         nlohmann::json patch{};
         int epoch = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <random>
 
 namespace hubgate::chaos {
@@ -35,7 +36,8 @@ struct Weighted {
 constexpr Weighted kProcessFaults[] = {
     {FaultKind::KillHubgate, 4},    {FaultKind::ReloadHubgate, 3}, {FaultKind::RestartBroker, 2},
     {FaultKind::HubOutage, 1},      {FaultKind::Kick, 3},          {FaultKind::TwinThrottle, 2},
-    {FaultKind::RefuseConnects, 2},
+    {FaultKind::RefuseConnects, 2}, {FaultKind::PoisonMessage, 1}, {FaultKind::HangingHook, 1},
+    {FaultKind::DiskFull, 2},
 };
 constexpr Weighted kUplinkFaults[] = {
     {FaultKind::Latency, 3},
@@ -70,6 +72,8 @@ milliseconds duration_of(FaultKind kind, Draw& draw, milliseconds blackhole) {
         case FaultKind::TwinThrottle:
         case FaultKind::RefuseConnects:
             return draw.ms_between(2s, 8s);
+        case FaultKind::DiskFull:
+            return draw.ms_between(3s, 15s);
         case FaultKind::Latency:
         case FaultKind::Loss:
             return draw.ms_between(5s, 20s);
@@ -77,6 +81,8 @@ milliseconds duration_of(FaultKind kind, Draw& draw, milliseconds blackhole) {
             return blackhole;
         case FaultKind::ReloadHubgate:
         case FaultKind::Kick:
+        case FaultKind::PoisonMessage:
+        case FaultKind::HangingHook:
             return 0ms;
     }
     return 0ms;
@@ -101,6 +107,38 @@ void fill_lane(Draw& draw, const Weighted (&table)[N], milliseconds length, mill
     }
 }
 
+// Rare by weight but each worth playing in every run, even a 60-second one: a missing kind
+// replaces the lane's last fault of its most frequent kind. Both last no scheduled time, so the
+// replacement never makes faults overlap.
+constexpr FaultKind kEveryRun[] = {FaultKind::PoisonMessage, FaultKind::HangingHook};
+
+void play_each_at_least_once(std::vector<Fault>& lane) {
+    for (const auto kind : kEveryRun) {
+        std::map<FaultKind, int> counts;
+        for (const auto& fault : lane) {
+            ++counts[fault.kind];
+        }
+        if (counts.contains(kind)) {
+            continue;
+        }
+        for (const auto must : kEveryRun) {
+            counts.erase(must);  // never replace one of those
+        }
+        if (counts.empty()) {
+            continue;
+        }
+        const auto most = std::max_element(counts.begin(), counts.end(), [](auto a, auto b) {
+                              return a.second < b.second;
+                          })->first;
+        for (auto fault = lane.rbegin(); fault != lane.rend(); ++fault) {
+            if (fault->kind == most) {
+                *fault = {.at = fault->at, .kind = kind};
+                break;
+            }
+        }
+    }
+}
+
 }  // namespace
 
 const char* to_string(FaultKind kind) {
@@ -119,6 +157,12 @@ const char* to_string(FaultKind kind) {
             return "twin-429";
         case FaultKind::RefuseConnects:
             return "refuse-connects";
+        case FaultKind::PoisonMessage:
+            return "poison-message";
+        case FaultKind::HangingHook:
+            return "hanging-hook";
+        case FaultKind::DiskFull:
+            return "spool-disk-full";
         case FaultKind::Latency:
             return "uplink-latency-300ms";
         case FaultKind::Loss:
@@ -140,6 +184,7 @@ std::vector<Fault> make_schedule(const ScheduleOptions& options) {
         std::clamp<milliseconds>(length / 3, 20s, std::max<milliseconds>(options.blackhole, 20s));
     std::vector<Fault> schedule;
     fill_lane(draw, kProcessFaults, length, 3s, 12s, blackhole, schedule);
+    play_each_at_least_once(schedule);
     fill_lane(draw, kUplinkFaults, length, 5s, 30s, blackhole, schedule);
     std::stable_sort(schedule.begin(), schedule.end(),
                      [](const Fault& a, const Fault& b) { return a.at < b.at; });

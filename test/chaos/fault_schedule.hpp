@@ -23,6 +23,12 @@ enum class FaultKind {
     Kick,            // hubsim drops `count` random device sessions
     TwinThrottle,    // hubsim answers twin GET/PATCH with 429 for `duration`
     RefuseConnects,  // hubsim refuses every CONNECT for `duration`
+    PoisonMessage,   // one device publishes a message the soak's plugin crashes on: hubgate
+                     // dies, is restarted, dies again and dead-letters it (no duration: the
+                     // fault lasts as long as that takes)
+    HangingHook,     // the same with a message the plugin hangs on: the harness kills hubgate
+                     // (as systemd's watchdog would) once hubgate logs the stuck thread
+    DiskFull,        // the spool's filesystem is full for `duration`, then space returns
     // uplink lane
     Latency,    // +300 ms round trip for `duration`
     Loss,       // 5% of segments delayed as a TCP retransmission would, for `duration`
@@ -46,7 +52,8 @@ struct ScheduleOptions {
     std::chrono::seconds blackhole{60};
 };
 
-// Faults sorted by `at`; each ends before `length`.
+// Faults sorted by `at`; each ends before `length`. Every schedule plays at least one poison
+// message and one hanging hook (when its process lane has two faults at least).
 std::vector<Fault> make_schedule(const ScheduleOptions& options);
 
 bool is_uplink_fault(FaultKind kind);

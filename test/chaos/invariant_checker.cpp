@@ -19,6 +19,7 @@ std::vector<InvariantRow> check_uplink(const Ledger& ledger) {
     InvariantRow duplicates{.kind = kUplinkDuplicateNewMid};
     int64_t extra_copies = 0;
     std::string first_lost;
+    std::string first_new_mid;
     for (const auto& [device, entry] : ledger.devices) {
         const auto& seen = copies[device];
         for (const auto seq : entry.telemetry_acked) {
@@ -38,13 +39,18 @@ std::vector<InvariantRow> check_uplink(const Ledger& ledger) {
                 ++duplicates.checked;
                 if (mids[i] != mids.front()) {
                     ++duplicates.violations;
+                    if (first_new_mid.empty()) {
+                        first_new_mid = device + "#" + std::to_string(seq) + " (" + mids.front() +
+                                        ", then " + mids[i] + ")";
+                    }
                 }
             }
         }
     }
     lost.detail = lost.violations == 0 ? "none" : "first " + first_lost;
     duplicates.detail = std::to_string(extra_copies) + " extra copies of " +
-                        std::to_string(ledger.hub_telemetry.size()) + " received";
+                        std::to_string(ledger.hub_telemetry.size()) + " received" +
+                        (first_new_mid.empty() ? "" : "; first " + first_new_mid);
     return {lost, duplicates};
 }
 
@@ -268,6 +274,60 @@ InvariantRow check_methods(const Ledger& ledger) {
     return row;
 }
 
+// Poison: every message a plugin crashed or hung on that the local broker acknowledged is in the
+// dead-letter folder, never reached the hub, and took hubgate down at most twice. (They are not
+// telemetry: the uplink rows never count them.)
+InvariantRow check_poison(const Ledger& ledger) {
+    InvariantRow row{.kind = kPoisonDeadLettered};
+    std::set<std::pair<std::string, std::string>> kept;
+    for (const auto& letter : ledger.dead_letters) {
+        kept.insert({letter.topic, letter.payload});
+    }
+    std::set<std::pair<std::string, int64_t>> at_hub;
+    for (const auto& message : ledger.hub_telemetry) {
+        at_hub.insert({message.device, message.seq});
+    }
+    std::map<int, int64_t> by_deaths;
+    std::vector<std::string> problems;
+    int64_t unacknowledged = 0;
+    for (const auto& poison : ledger.poison) {
+        if (!poison.acked) {
+            ++unacknowledged;
+            continue;
+        }
+        ++row.checked;
+        ++by_deaths[poison.deaths];
+        std::string why;
+        if (!kept.contains({poison.topic, poison.payload})) {
+            why += " not dead-lettered";
+        }
+        if (at_hub.contains({poison.device, poison.seq})) {
+            why += " reached the hub";
+        }
+        if (poison.deaths > kMaxDeathsPerPoison) {
+            why += " " + std::to_string(poison.deaths) + " deaths";
+        }
+        if (!why.empty()) {
+            ++row.violations;
+            if (problems.size() < 3) {
+                problems.push_back(poison.device + " seq " + std::to_string(poison.seq) + ":" +
+                                   why);
+            }
+        }
+    }
+    row.detail = std::to_string(ledger.dead_letters.size()) + " in the dead-letter folder";
+    for (const auto& [deaths, count] : by_deaths) {
+        row.detail += ", " + std::to_string(count) + " x " + std::to_string(deaths) + " deaths";
+    }
+    if (unacknowledged > 0) {
+        row.detail += ", " + std::to_string(unacknowledged) + " never acknowledged by the broker";
+    }
+    for (const auto& problem : problems) {
+        row.detail += "; " + problem;
+    }
+    return row;
+}
+
 }  // namespace
 
 std::vector<InvariantRow> check_invariants(const Ledger& ledger) {
@@ -279,6 +339,7 @@ std::vector<InvariantRow> check_invariants(const Ledger& ledger) {
     rows.push_back(check_desired_retained(ledger));
     rows.push_back(check_c2d(ledger));
     rows.push_back(check_methods(ledger));
+    rows.push_back(check_poison(ledger));
     return rows;
 }
 

@@ -28,6 +28,11 @@ inline constexpr const char* kDesiredLatest = "desired latest version reached";
 inline constexpr const char* kDesiredRetained = "desired retained = full state";
 inline constexpr const char* kC2dDelivered = "c2d delivered at least once";
 inline constexpr const char* kMethodOutcome = "method answered or failed visibly";
+inline constexpr const char* kPoisonDeadLettered = "poison dead-lettered";
+
+// hubgate exits one poison message may cause: it is dead-lettered at the start after the second
+// (gateway/daemon/poison_guard.hpp); a third is a crash loop.
+inline constexpr int kMaxDeathsPerPoison = 2;
 
 // A call that returns later than its timeout plus this left its caller hanging.
 inline constexpr int64_t kMethodGraceMs = 15000;

@@ -169,4 +169,47 @@ TEST_CASE("the table lists every kind with its counts") {
     CHECK(table.find("first d1#1") != std::string::npos);
 }
 
+TEST_CASE("a poison message must be dead-lettered, never at the hub, after at most 2 deaths") {
+    Ledger ledger;
+    ledger.devices["d1"].telemetry_acked = {1, 2};
+    ledger.hub_telemetry = {{"d1", 1, "m1"}, {"d1", 2, "m2"}};
+    const std::string payload = R"({"seq":-1,"note":"crash-me"})";
+    ledger.poison.push_back({"d1", "t/g0/s1/telemetry", payload, -1, true, 2});
+    ledger.dead_letters.push_back({"t/g0/s1/telemetry", payload});
+    auto poison = row(ledger, kPoisonDeadLettered);
+    CHECK(poison.checked == 1);
+    CHECK(poison.violations == 0);
+    CHECK(poison.detail == "1 in the dead-letter folder, 1 x 2 deaths");
+    // The marker message was acknowledged by the broker and never reached the hub: not "lost".
+    CHECK(row(ledger, kUplinkLost).violations == 0);
+    CHECK(row(ledger, kUplinkLost).checked == 2);
+
+    SUBCASE("not in the dead-letter folder") {
+        ledger.dead_letters.clear();
+        CHECK(row(ledger, kPoisonDeadLettered).violations == 1);
+    }
+    SUBCASE("another payload on the same topic does not count") {
+        ledger.dead_letters = {{"t/g0/s1/telemetry", R"({"seq":-2,"note":"crash-me"})"}};
+        CHECK(row(ledger, kPoisonDeadLettered).violations == 1);
+    }
+    SUBCASE("forwarded to the hub") {
+        ledger.hub_telemetry.push_back({"d1", -1, "m9"});
+        CHECK(row(ledger, kPoisonDeadLettered).violations == 1);
+    }
+    SUBCASE("a crash loop") {
+        ledger.poison.back().deaths = 3;
+        poison = row(ledger, kPoisonDeadLettered);
+        CHECK(poison.violations == 1);
+        CHECK(poison.detail.find("3 deaths") != std::string::npos);
+    }
+    SUBCASE("one the broker never acknowledged is not judged") {
+        ledger.poison.back().acked = false;
+        ledger.dead_letters.clear();
+        poison = row(ledger, kPoisonDeadLettered);
+        CHECK(poison.checked == 0);
+        CHECK(poison.violations == 0);
+        CHECK(poison.detail.find("1 never acknowledged") != std::string::npos);
+    }
+}
+
 }  // namespace hubgate::chaos

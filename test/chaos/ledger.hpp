@@ -69,9 +69,28 @@ struct DeviceLedger {
     std::optional<json> final_twin{};
 };
 
+// A message a device published for a plugin to crash or hang on (a poison-message or
+// hanging-hook fault): hubgate must dead-letter it after at most two deaths, never forward it.
+struct PoisonMessage {
+    std::string device{};
+    std::string topic{};
+    std::string payload{};  // {"seq":-n,"note":"crash-me"|"hang-me"}: negative, so not telemetry
+    int64_t seq = 0;
+    bool acked = false;  // the local broker acknowledged it to the device
+    int deaths = 0;      // hubgate exits (crashes, or the harness's kills of a hung hook) it caused
+};
+
+// A file of hubgate's dead-letter folder, read at the end.
+struct DeadLetter {
+    std::string topic{};
+    std::string payload{};
+};
+
 struct Ledger {
     std::map<std::string, DeviceLedger> devices{};
     std::vector<HubTelemetry> hub_telemetry{};  // every copy the hub recorded, in order
+    std::vector<PoisonMessage> poison{};        // in the order the faults played
+    std::vector<DeadLetter> dead_letters{};
     int final_epoch = 0;
 };
 

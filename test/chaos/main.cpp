@@ -21,6 +21,7 @@
 
 #include "chaos_run.hpp"
 #include "fault_schedule.hpp"
+#include "spool_disk.hpp"
 
 namespace {
 
@@ -113,6 +114,11 @@ int main(int argc, char** argv) {
         }
     }
     const auto required = split_commas(setting(argc, argv, "--require", nullptr, "uplink lost"));
+
+    // Before any thread starts: the spool's own filesystem (disk-full windows) is mounted in a
+    // private namespace, so it vanishes with the run however it ends.
+    options.private_mounts =
+        hubgate::chaos::enter_private_mount_namespace(options.private_mounts_refused);
 
     hubgate::chaos::RunOutcome outcome;
     try {

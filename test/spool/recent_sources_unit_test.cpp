@@ -160,6 +160,42 @@ TEST_CASE("a redelivery is recognised after its record was acknowledged and its 
     CHECK(spool->append(from_source("dev", 5, 5)).redelivery);
 }
 
+TEST_CASE("a spool emptied by earlier runs numbers on after the seqs sources.log names") {
+    // Seen in the chaos soak (seed 86): a run stores and the hub acknowledges everything; the
+    // next run hangs in a plugin before storing anything, and its start compacts acks.log to
+    // nothing; the run after it must not number from 1 again, or its messages share seqs with
+    // the ones sources.log remembers, and the restored window keeps one message per seq: the
+    // broker's redeliveries to the next run were stored again under new $.mids.
+    ScratchDir dir;
+    auto options = options_for(dir.path());
+    AppendResult old_message;
+    {
+        auto spool = open_or_fail(options);
+        old_message = spool->append(from_source("dev", 1, 7));
+        REQUIRE(old_message.status == AppendStatus::ok);
+        REQUIRE(spool->commit());
+        for (const auto& message : spool->take("dev")) {
+            REQUIRE(spool->ack("dev", message.seq));
+        }
+    }
+    open_or_fail(options).reset();  // finds it finished: deletes its segment, empties acks.log
+    AppendResult new_message;
+    {
+        auto spool = open_or_fail(options);
+        new_message = spool->append(from_source("dev", 2, 8));
+        REQUIRE(new_message.status == AppendStatus::ok);
+        CHECK(new_message.seq > old_message.seq);
+    }
+    // The broker resends both (no PUBACK was seen): each keeps its own $.mid.
+    auto spool = open_or_fail(options);
+    const auto again = spool->append(from_source("dev", 2, 8));
+    CHECK(again.redelivery);
+    CHECK(again.mid == new_message.mid);
+    const auto old_again = spool->append(from_source("dev", 1, 7));
+    CHECK(old_again.redelivery);
+    CHECK(old_again.mid == old_message.mid);
+}
+
 TEST_CASE("a new broker session empties the persisted window too") {
     ScratchDir dir;
     const auto options = options_for(dir.path());
