@@ -44,6 +44,9 @@ struct BridgeCounters {
     std::atomic<std::uint64_t> plugin_crashes{0};
     // Local messages kept in the dead-letter folder after crashing plugins, and acknowledged.
     std::atomic<std::uint64_t> dead_lettered{0};
+    // Downlinks (C2D, desired, method calls) kept in the dead-letter folder after crashing
+    // plugins, and let go (journal entry released, method answered with an error).
+    std::atomic<std::uint64_t> downlinks_dead_lettered{0};
     // Desired patches ignored because their $version was not newer than the kept document's.
     std::atomic<std::uint64_t> desired_stale{0};
     // Reported patches that went up merged into the PATCH of an earlier one (each saved a twin

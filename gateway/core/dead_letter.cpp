@@ -28,7 +28,7 @@ void put_payload(nlohmann::json& document, std::string_view payload) {
 
 }  // namespace
 
-bool DeadLetters::keep(std::string_view topic, std::string_view payload, const CrashRecord& crash,
+bool DeadLetters::keep(const HookedMessage& message, const CrashRecord& crash,
                        std::filesystem::path& path, std::string& error) const {
     path = dir_ / fmt::format("{:016x}.json", crash.digest);
     std::error_code ec;
@@ -41,7 +41,9 @@ bool DeadLetters::keep(std::string_view topic, std::string_view payload, const C
         return false;
     }
     nlohmann::json document{
-        {"topic", nlohmann::json(std::string(topic))},
+        {"direction", message.downlink() ? "downlink" : "uplink"},
+        {"kind", std::string(message.kind)},
+        {"topic", nlohmann::json(std::string(message.topic))},
         {"plugin", crash.plugin},
         {"hook", crash.hook},
         {"crashes", crash.crashes},
@@ -50,7 +52,10 @@ bool DeadLetters::keep(std::string_view topic, std::string_view payload, const C
          fmt::format("{:%FT%TZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(
                                       std::chrono::system_clock::now())))},
     };
-    put_payload(document, payload);
+    if (message.downlink()) {
+        document["device_id"] = std::string(message.device_id);
+    }
+    put_payload(document, message.payload);
     return replace_file_atomically(
         path, document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", error);
 }

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hubgate/iothub/hub_topics.hpp"
 #include "hubgate/iothub/property_bag.hpp"
 
 namespace hubgate::daemon {
@@ -32,8 +33,11 @@ void DownlinkRouter::on_c2d(const session::C2dMessage& message) {
     const std::string properties = iothub::encode_property_bag(message.properties);
     mappings::DownlinkVars vars;
     vars.properties = properties;
+    // The hub's topic, as it came, for the dead-letter folder.
+    const std::string hub_topic =
+        "devices/" + message.device_id + "/messages/devicebound/" + properties;
     deliver(message.device_id, mappings::DownlinkKind::c2d, vars, message.payload,
-            message.kept_ticket);
+            message.kept_ticket, hub_topic);
 }
 
 void DownlinkRouter::on_desired(const session::DesiredUpdate& update) {
@@ -64,8 +68,9 @@ void DownlinkRouter::keep_and_publish_desired(const session::DesiredUpdate& upda
     // Devices that want deltas get what the hub sent, as before the desired state was kept.
     mappings::DownlinkVars vars;
     vars.version = update.version;
-    const auto patch_sent = deliver_if_configured(
-        update.device_id, mappings::DownlinkKind::desired_patch, vars, update.desired.dump());
+    const auto patch_sent =
+        deliver_if_configured(update.device_id, mappings::DownlinkKind::desired_patch, vars,
+                              update.desired.dump(), iothub::desired_patch_topic(update.version));
     if (!state_sent && !patch_sent) {
         ++deps_.counters.downlink_failed;
         spdlog::warn("desired properties for {} not delivered: no desired or desired_patch topic",
@@ -93,20 +98,31 @@ std::optional<bool> DownlinkRouter::publish_desired_state(const std::string& dev
                                                           const nlohmann::json& state) {
     mappings::DownlinkVars vars;
     vars.version = desired_version(state);
-    return deliver_if_configured(device_id, mappings::DownlinkKind::desired, vars, state.dump());
+    return deliver_if_configured(device_id, mappings::DownlinkKind::desired, vars, state.dump(),
+                                 iothub::desired_patch_topic(vars.version.value_or(0)));
 }
 
 void DownlinkRouter::on_method(const session::MethodCall& call) {
     mappings::DownlinkVars vars;
     vars.method = call.name;
     vars.rid = call.rid;
-    std::string rendered_payload = call.payload;
-    mappings::DownlinkResult result;
-    const auto rules = deps_.mappings.current();
-    deps_.devices.read([&](const mappings::DeviceDirectory& directory) {
-        result = rules->set->render_downlink(call.device_id, mappings::DownlinkKind::method, vars,
-                                             std::move(rendered_payload), directory);
-    });
+    Screening screening = Screening::pass;
+    const auto rendered = render(call.device_id, mappings::DownlinkKind::method, vars, call.payload,
+                                 iothub::method_request_topic(call.name, call.rid), screening);
+    if (!rendered) {
+        // Answered at once: the caller learns why instead of waiting for its timeout.
+        if (screening == Screening::dead_lettered) {
+            deps_.methods.refuse(call, 500,
+                                 "dead_lettered: a plugin crashed hubgate on this payload; kept "
+                                 "in the gateway's dead-letter folder");
+        } else {
+            deps_.methods.refuse(call, 503,
+                                 "a plugin crashed hubgate on this payload and the gateway "
+                                 "cannot keep it in its dead-letter folder");
+        }
+        return;
+    }
+    const auto& result = *rendered;
     if (const auto* rejection = std::get_if<mappings::Rejection>(&result)) {
         count_downlink_rejection(deps_.counters, *rejection, call.device_id,
                                  mappings::DownlinkKind::method);
@@ -150,16 +166,31 @@ void DownlinkRouter::deliver_twin_answer(const mappings::UplinkRoute& route,
 
 bool DownlinkRouter::deliver(const std::string& device_id, mappings::DownlinkKind kind,
                              const mappings::DownlinkVars& vars, std::string payload,
-                             std::uint64_t kept_ticket) {
-    return publish_rendered(device_id, kind, render(device_id, kind, vars, std::move(payload)),
-                            kept_ticket);
+                             std::uint64_t kept_ticket, std::string_view hub_topic) {
+    Screening screening = Screening::pass;
+    const auto result = render(device_id, kind, vars, std::move(payload), hub_topic, screening);
+    if (!result) {
+        // Dead-lettered: the journal lets it go. Not dead-lettered yet (the folder cannot be
+        // written): the journal keeps it for the next start.
+        if (screening == Screening::dead_lettered) {
+            release_kept(kept_ticket);
+        }
+        return false;
+    }
+    return publish_rendered(device_id, kind, *result, kept_ticket);
 }
 
 std::optional<bool> DownlinkRouter::deliver_if_configured(const std::string& device_id,
                                                           mappings::DownlinkKind kind,
                                                           const mappings::DownlinkVars& vars,
-                                                          std::string payload) {
-    const auto result = render(device_id, kind, vars, std::move(payload));
+                                                          std::string payload,
+                                                          std::string_view hub_topic) {
+    Screening screening = Screening::pass;
+    const auto rendered = render(device_id, kind, vars, std::move(payload), hub_topic, screening);
+    if (!rendered) {
+        return false;  // kept out of the plugins: the kept document is published at a later start
+    }
+    const auto& result = *rendered;
     if (const auto* rejection = std::get_if<mappings::Rejection>(&result);
         rejection != nullptr && rejection->reason == mappings::RejectReason::no_downlink_template) {
         return std::nullopt;
@@ -167,13 +198,22 @@ std::optional<bool> DownlinkRouter::deliver_if_configured(const std::string& dev
     return publish_rendered(device_id, kind, result);
 }
 
-mappings::DownlinkResult DownlinkRouter::render(const std::string& device_id,
-                                                mappings::DownlinkKind kind,
-                                                const mappings::DownlinkVars& vars,
-                                                std::string payload) {
+std::optional<mappings::DownlinkResult> DownlinkRouter::render(
+    const std::string& device_id, mappings::DownlinkKind kind, const mappings::DownlinkVars& vars,
+    std::string payload, std::string_view hub_topic, Screening& screening) {
+    // A copy, as the payload is moved into the rendering (downlinks are rare: IoT Hub sends at
+    // most 100 C2D messages a minute per unit); hashed only when a hook is entered or the crash
+    // table is not empty.
+    const std::string hooked_payload = deps_.guard != nullptr ? payload : std::string();
+    const HookedMessage hooked{mappings::to_string(kind), device_id, hub_topic, hooked_payload};
+    screening = deps_.guard != nullptr ? deps_.guard->screen(hooked) : Screening::pass;
+    if (screening != Screening::pass) {
+        return std::nullopt;
+    }
     mappings::DownlinkResult result;
     const auto rules = deps_.mappings.current();
     deps_.devices.read([&](const mappings::DeviceDirectory& directory) {
+        const HooksScope in_hooks(deps_.guard, hooked);  // plugin hooks run inside
         result = rules->set->render_downlink(device_id, kind, vars, std::move(payload), directory);
     });
     return result;

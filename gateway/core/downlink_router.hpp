@@ -16,6 +16,7 @@
 #include "gateway/core/device_registry.hpp"
 #include "gateway/core/local_publisher.hpp"
 #include "gateway/core/method_calls.hpp"
+#include "gateway/core/poison_guard.hpp"
 #include "gateway/core/work_queue.hpp"
 #include "gateway/session/c2d_keeper.hpp"
 #include "gateway/session/session_listener.hpp"
@@ -45,10 +46,18 @@ struct DownlinkDeps {
     WorkQueue* desired_writer = nullptr;
     // Where kept C2D messages are released when they cannot be published.
     session::C2dKeeper* kept_c2d = nullptr;
+    // Notes each downlink before it enters plugin hooks and keeps one that crashed the process
+    // twice out of them (poison_guard.hpp); none if nullptr.
+    PoisonGuard* guard = nullptr;
 };
 
 // What the sessions hand down, rendered. Every call runs on the session manager's thread (the
-// hub actor, hub_actor.hpp, passes the sessions' callbacks on).
+// hub actor, hub_actor.hpp, passes the sessions' callbacks on), but desired updates (on the
+// deferred work thread) and what is published again at start-up (on the main thread).
+//
+// A downlink the poison guard keeps out of the plugins (it crashed the process twice) goes
+// nowhere: a kept C2D message is released from the journal, a method call is answered 500 at
+// once, a desired update is not published (the document stays kept).
 class DownlinkRouter final : public session::SessionListener {
   public:
     explicit DownlinkRouter(DownlinkDeps deps) : deps_(deps) {}
@@ -71,17 +80,23 @@ class DownlinkRouter final : public session::SessionListener {
     // Renders and publishes one downlink; false (counted and logged) when it went nowhere.
     // `kept_ticket` (nonzero): a kept C2D message, released when it goes nowhere; otherwise
     // the local link reports the ticket once the broker acknowledged it.
+    // `hub_topic`: where the hub sent it, for the dead-letter folder only.
     bool deliver(const std::string& device_id, mappings::DownlinkKind kind,
                  const mappings::DownlinkVars& vars, std::string payload,
-                 std::uint64_t kept_ticket = 0);
+                 std::uint64_t kept_ticket = 0, std::string_view hub_topic = {});
     // Like deliver(), for a kind the device's class may not have: "no template" is not a failure
     // (nothing is counted or logged) and answers nullopt.
     std::optional<bool> deliver_if_configured(const std::string& device_id,
                                               mappings::DownlinkKind kind,
                                               const mappings::DownlinkVars& vars,
-                                              std::string payload);
-    mappings::DownlinkResult render(const std::string& device_id, mappings::DownlinkKind kind,
-                                    const mappings::DownlinkVars& vars, std::string payload);
+                                              std::string payload, std::string_view hub_topic = {});
+    // Renders through the mapping and its plugins, with the downlink noted in the poison guard
+    // while hooks run. nullopt when the guard keeps it out of the plugins (`screening` says how).
+    std::optional<mappings::DownlinkResult> render(const std::string& device_id,
+                                                   mappings::DownlinkKind kind,
+                                                   const mappings::DownlinkVars& vars,
+                                                   std::string payload, std::string_view hub_topic,
+                                                   Screening& screening);
     // Publishes a rendered downlink; a rejection is counted and logged (false).
     bool publish_rendered(const std::string& device_id, mappings::DownlinkKind kind,
                           const mappings::DownlinkResult& result, std::uint64_t kept_ticket = 0);

@@ -20,4 +20,13 @@ std::optional<mappings::HookError> GuardedHook::transform_uplink(std::string_vie
     return plugin_.transform_uplink(device_id, payload, properties);
 }
 
+std::optional<mappings::HookError> GuardedHook::transform_downlink(std::string_view device_id,
+                                                                   std::string_view kind,
+                                                                   std::string& payload) {
+    if (plugin_.implements(plugins::Hook::TransformDownlink)) {
+        listener_.entering(plugin_.name(), "transform_downlink");
+    }
+    return plugin_.transform_downlink(device_id, kind, payload);
+}
+
 }  // namespace hubgate::daemon

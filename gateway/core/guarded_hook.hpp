@@ -1,7 +1,7 @@
 #pragma once
 // A plugin instance seen through a listener that is told, just before the plugin runs, that a
-// message enters one of its uplink hooks (PoisonGuard notes it durably). Only hooks the plugin
-// registered are reported: a route whose plugins do nothing on the uplink costs nothing.
+// message enters one of its hooks, uplink or downlink (PoisonGuard notes it durably). Only hooks
+// the plugin registered are reported: a route whose plugins do nothing costs nothing.
 
 #include <string_view>
 
@@ -13,7 +13,7 @@ namespace hubgate::daemon {
 class HookEntryListener {
   public:
     virtual ~HookEntryListener() = default;
-    // On the thread that routes uplinks, right before `plugin`'s `hook` is called.
+    // On the thread that runs the hook, right before `plugin`'s `hook` is called.
     virtual void entering(std::string_view plugin, std::string_view hook) = 0;
 };
 
@@ -32,9 +32,7 @@ class GuardedHook final : public mappings::MessageHook {
                                                         mappings::Properties& properties) override;
     std::optional<mappings::HookError> transform_downlink(std::string_view device_id,
                                                           std::string_view kind,
-                                                          std::string& payload) override {
-        return plugin_.transform_downlink(device_id, kind, payload);
-    }
+                                                          std::string& payload) override;
 
   private:
     plugins::PluginHook& plugin_;

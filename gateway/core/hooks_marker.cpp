@@ -13,7 +13,8 @@ namespace hubgate::daemon {
 
 namespace {
 
-constexpr char kMagic[8] = {'h', 'g', 'h', 'o', 'o', 'k', 's', '1'};
+// Version 2: one record per thread (version 1 had one record; a file of it reads as empty).
+constexpr char kMagic[8] = {'h', 'g', 'h', 'o', 'o', 'k', 's', '2'};
 constexpr std::size_t kFileSize = 4096;  // one page
 
 // Copies `text` into a fixed field, cut to fit; returns the length kept.
@@ -26,10 +27,9 @@ std::uint32_t put(char (&field)[N], std::string_view text) {
 
 }  // namespace
 
-// The page's layout. `in_hooks` is written last on entry (and alone on leave), so a reader never
+// One slot's layout. `in_hooks` is written last on entry (and alone on leave), so a reader never
 // takes a half-written record for a live one.
 struct HooksMarker::Record {
-    char magic[8];
     std::uint32_t in_hooks;
     std::uint32_t plugin_size;
     std::uint64_t digest;
@@ -38,11 +38,15 @@ struct HooksMarker::Record {
     char plugin[256];
 };
 
+struct HooksMarker::Page {
+    char magic[8];
+    Record slots[kSlots];
+};
+
 std::unique_ptr<HooksMarker> HooksMarker::open(const std::filesystem::path& path,
-                                               std::optional<LeftInHooks>& left,
-                                               std::string& error) {
-    static_assert(sizeof(Record) <= kFileSize);
-    left.reset();
+                                               std::vector<LeftInHooks>& left, std::string& error) {
+    static_assert(sizeof(Page) <= kFileSize);
+    left.clear();
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         error = "cannot open " + path.string() + ": " + std::strerror(errno);
@@ -54,47 +58,56 @@ std::unique_ptr<HooksMarker> HooksMarker::open(const std::filesystem::path& path
         ::close(fd);
         return nullptr;
     }
-    void* page = ::mmap(nullptr, kFileSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (page == MAP_FAILED) {
+    void* mapped = ::mmap(nullptr, kFileSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (mapped == MAP_FAILED) {
         error = "cannot map " + path.string() + ": " + std::strerror(errno);
         ::close(fd);
         return nullptr;
     }
-    auto* record = static_cast<Record*>(page);
-    if (std::memcmp(record->magic, kMagic, sizeof kMagic) == 0 && record->in_hooks != 0) {
-        LeftInHooks found;
-        found.digest = record->digest;
-        found.plugin.assign(record->plugin,
-                            std::min<std::size_t>(record->plugin_size, sizeof record->plugin));
-        found.hook.assign(record->hook,
-                          std::min<std::size_t>(record->hook_size, sizeof record->hook));
-        left = std::move(found);
+    auto* page = static_cast<Page*>(mapped);
+    if (std::memcmp(page->magic, kMagic, sizeof kMagic) == 0) {
+        for (const Record& record : page->slots) {
+            if (record.in_hooks == 0) {
+                continue;
+            }
+            LeftInHooks found;
+            found.digest = record.digest;
+            found.plugin.assign(record.plugin,
+                                std::min<std::size_t>(record.plugin_size, sizeof record.plugin));
+            found.hook.assign(record.hook,
+                              std::min<std::size_t>(record.hook_size, sizeof record.hook));
+            left.push_back(std::move(found));
+        }
     }
-    std::unique_ptr<HooksMarker> marker(new HooksMarker(fd, record));
-    std::memcpy(record->magic, kMagic, sizeof kMagic);
-    marker->leave();
+    std::unique_ptr<HooksMarker> marker(new HooksMarker(fd, page));
+    std::memcpy(page->magic, kMagic, sizeof kMagic);
+    for (std::size_t slot = 0; slot < kSlots; ++slot) {
+        marker->leave(slot);
+    }
     return marker;
 }
 
 HooksMarker::~HooksMarker() {
-    ::munmap(record_, kFileSize);
+    ::munmap(page_, kFileSize);
     ::close(fd_);
 }
 
-void HooksMarker::enter(std::uint64_t digest, std::string_view plugin, std::string_view hook) {
-    record_->in_hooks = 0;
+void HooksMarker::enter(std::size_t slot, std::uint64_t digest, std::string_view plugin,
+                        std::string_view hook) {
+    Record& record = page_->slots[slot];
+    record.in_hooks = 0;
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    record_->digest = digest;
-    record_->plugin_size = put(record_->plugin, plugin);
-    record_->hook_size = put(record_->hook, hook);
+    record.digest = digest;
+    record.plugin_size = put(record.plugin, plugin);
+    record.hook_size = put(record.hook, hook);
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    record_->in_hooks = 1;
+    record.in_hooks = 1;
     // The plugin is called next: these stores must not sink past the call.
     std::atomic_signal_fence(std::memory_order_seq_cst);
 }
 
-void HooksMarker::leave() {
-    record_->in_hooks = 0;
+void HooksMarker::leave(std::size_t slot) {
+    page_->slots[slot].in_hooks = 0;
     std::atomic_signal_fence(std::memory_order_seq_cst);
 }
 

@@ -15,7 +15,7 @@ HubActor::HubActor(HubActorDeps deps)
                          },
                          deps.clock}),
       downlink_(DownlinkDeps{deps.mappings, deps.devices, deps.local, methods_, deps.counters,
-                             &deps.desired, &deps.desired_writer, &deps.kept_c2d}),
+                             &deps.desired, &deps.desired_writer, &deps.kept_c2d, deps.guard}),
       sender_(
           deps.spool, link_, deps.counters,
           [this](std::function<void()> task) { sessions_.execute(std::move(task)); },

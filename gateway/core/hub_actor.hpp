@@ -43,6 +43,8 @@ struct HubActorDeps {
     WorkQueue& desired_writer;
     // Called on the hub thread after acks freed spool space (wakes a paused local reader).
     std::function<void()> space_freed;
+    // Keeps downlinks that crashed plugins out of them (poison_guard.hpp); none if nullptr.
+    PoisonGuard* guard = nullptr;
 };
 
 // The sessions and everything that runs on their thread.

@@ -194,7 +194,7 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
     b.hub_side_ = std::make_unique<HubActor>(
         HubActorDeps{std::move(settings), b.upstream_factory_, b.clock_, *b.c2d_journal_, *b.spool_,
                      b.counters_, rules, *b.devices_, *b.local_publisher_, *b.desired_,
-                     *b.deferred_, [link] { link->wake(); }});
+                     *b.deferred_, [link] { link->wake(); }, b.poison_.get()});
     auto& hub_side = *b.hub_side_;
     b.uplink_ = std::make_unique<UplinkPipeline>(
         UplinkDeps{rules, *b.devices_, *b.spool_, hub_side.sender(), hub_side.hub(),

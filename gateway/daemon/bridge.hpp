@@ -19,8 +19,8 @@
 //  - main thread: waits for signals and does housekeeping (spool TTL and tidy, counters).
 // The local link, session manager, upstream and deferred work threads beat a heartbeat on every
 // loop turn (gateway/liveness); the main thread stops the systemd watchdog pings while one is
-// stuck. A message is noted before it enters a plugin's uplink hook (PoisonGuard), so one that
-// crashes the process twice is dead-lettered instead of crash-looping it.
+// stuck. A message is noted before it enters a plugin hook, uplink or downlink (PoisonGuard), so
+// one that crashes the process twice is dead-lettered instead of crash-looping it.
 
 #include <memory>
 #include <optional>

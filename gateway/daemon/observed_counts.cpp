@@ -85,6 +85,11 @@ constexpr ExportedCount kBeforeRejections[] = {
      {},
      MetricType::Counter,
      [](const BridgeReadings& r) { return r.bridge.dead_lettered.load(); }},
+    {"downlinks_dead_lettered",
+     "Downlinks (C2D, desired, method calls) moved to the dead-letter folder after crashing a "
+     "plugin, and let go.",
+     MetricType::Counter,
+     [](const BridgeReadings& r) { return r.bridge.downlinks_dead_lettered.load(); }},
     {"rejected",
      {},
      MetricType::Counter,

@@ -18,7 +18,12 @@ std::vector<ThreadBeat> ThreadRegistry::beats() const {
     std::lock_guard lock(mutex_);
     std::vector<ThreadBeat> beats;
     beats.reserve(slots_.size());
+    const auto now = Clock::now();
     for (const Slot* slot : slots_) {
+        if (slot->calls_in.load(std::memory_order_acquire) == 0) {
+            beats.push_back({slot->name, now});  // a CallWatch with no call in progress
+            continue;
+        }
         beats.push_back({slot->name, Clock::time_point(Clock::duration(
                                          slot->last_beat.load(std::memory_order_relaxed)))});
     }
@@ -37,6 +42,16 @@ Heartbeat::Heartbeat(std::string name, ThreadRegistry& registry) : registry_(reg
 }
 
 Heartbeat::~Heartbeat() {
+    registry_.retire(slot_);
+}
+
+CallWatch::CallWatch(std::string name, ThreadRegistry& registry) : registry_(registry) {
+    slot_.name = std::move(name);
+    slot_.calls_in = 0;
+    registry_.enlist(slot_);
+}
+
+CallWatch::~CallWatch() {
     registry_.retire(slot_);
 }
 

@@ -35,10 +35,13 @@ struct ThreadBeat {
 // The heartbeats of the threads alive now. Thread-safe.
 class ThreadRegistry {
   public:
-    // One thread's stamp; owned by its Heartbeat, listed here while it lives.
+    // One thread's stamp; owned by its Heartbeat (or CallWatch), listed here while it lives.
     struct Slot {
         std::string name;
         std::atomic<Clock::rep> last_beat{0};
+        // A CallWatch's calls in progress (0: idle, which counts as moving); -1 for a loop's
+        // Heartbeat, which is judged by its last beat alone.
+        std::atomic<int> calls_in{-1};
     };
 
     void enlist(Slot& slot);
@@ -65,6 +68,42 @@ class Heartbeat {
     void beat() {
         slot_.last_beat.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     }
+
+  private:
+    ThreadRegistry& registry_;
+    ThreadRegistry::Slot slot_;
+};
+
+// A watch over work that runs on threads hubgate does not own (Paho's callback threads for
+// sessions over WebSocket or a proxy): they have no loop of ours to beat on, so the calls are
+// watched instead. Listed from construction to destruction; while no call is in progress it
+// counts as moving, and during a call as having beaten when the call began, so a callback stuck
+// longer than the bound (a disk write that never returns) is seen like a stuck loop.
+class CallWatch {
+  public:
+    explicit CallWatch(std::string name, ThreadRegistry& registry = process_threads());
+    ~CallWatch();
+    CallWatch(const CallWatch&) = delete;
+    CallWatch& operator=(const CallWatch&) = delete;
+
+    // A call is in progress for the scope's life. Two atomic operations and a clock read.
+    class Call {
+      public:
+        explicit Call(CallWatch& watch) : slot_(watch.slot_) {
+            if (slot_.calls_in.load(std::memory_order_relaxed) == 0) {
+                // Stamped before it counts as busy: never judged by an older stamp.
+                slot_.last_beat.store(Clock::now().time_since_epoch().count(),
+                                      std::memory_order_relaxed);
+            }
+            slot_.calls_in.fetch_add(1, std::memory_order_release);
+        }
+        ~Call() { slot_.calls_in.fetch_sub(1, std::memory_order_release); }
+        Call(const Call&) = delete;
+        Call& operator=(const Call&) = delete;
+
+      private:
+        ThreadRegistry::Slot& slot_;
+    };
 
   private:
     ThreadRegistry& registry_;

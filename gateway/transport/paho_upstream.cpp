@@ -6,6 +6,8 @@
 #include <mqtt/async_client.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/liveness/thread_heartbeat.hpp"
+
 namespace hubgate::session {
 
 namespace {
@@ -23,15 +25,24 @@ uint64_t context_tag(const mqtt::token& token) {
     return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(token.get_user_context()));
 }
 
-// An iaction_listener from two lambdas (Paho wants an object that outlives the token).
+// An iaction_listener from two lambdas (Paho wants an object that outlives the token). Each
+// call is watched: it runs on Paho's thread, which has no loop of ours to beat on.
 class Listener final : public mqtt::iaction_listener {
   public:
     using Handler = std::function<void(const mqtt::token&, bool ok)>;
-    explicit Listener(Handler handler) : handler_(std::move(handler)) {}
-    void on_success(const mqtt::token& token) override { handler_(token, true); }
-    void on_failure(const mqtt::token& token) override { handler_(token, false); }
+    Listener(liveness::CallWatch& watch, Handler handler)
+        : watch_(watch), handler_(std::move(handler)) {}
+    void on_success(const mqtt::token& token) override {
+        const liveness::CallWatch::Call call(watch_);
+        handler_(token, true);
+    }
+    void on_failure(const mqtt::token& token) override {
+        const liveness::CallWatch::Call call(watch_);
+        handler_(token, false);
+    }
 
   private:
+    liveness::CallWatch& watch_;
     Handler handler_;
 };
 
@@ -40,35 +51,47 @@ class PahoConnection final : public UpstreamConnection {
     PahoConnection(const std::string& server_uri, const std::string& client_id,
                    UpstreamEvents& events)
         : events_(events),
-          connect_listener_([this](const mqtt::token& token, bool ok) {
-              ConnectResult result;
-              result.ok = ok;
-              if (!ok) {
-                  // For a CONNACK refusal Paho reports the CONNACK return code (1..5).
-                  const int rc = token.get_return_code();
-                  result.connack_code = rc >= 1 && rc <= 5 ? rc : -1;
-                  result.message = mqtt::exception::error_str(rc);
-              }
-              events_.on_connect_result(result);
-          }),
-          subscribe_listener_([this](const mqtt::token& token, bool ok) {
-              events_.on_subscribe_result(context_tag(token), ok && granted(token));
-          }),
-          publish_listener_([this](const mqtt::token& token, bool ok) {
-              events_.on_publish_result(
-                  context_tag(token), ok,
-                  ok ? std::string() : mqtt::exception::error_str(token.get_return_code()));
-          }),
-          disconnect_listener_([this](const mqtt::token&, bool) { events_.on_disconnected(); }),
+          callbacks_("upstream callbacks of " + client_id),
+          connect_listener_(callbacks_,
+                            [this](const mqtt::token& token, bool ok) {
+                                ConnectResult result;
+                                result.ok = ok;
+                                if (!ok) {
+                                    // For a CONNACK refusal Paho reports the CONNACK return code
+                                    // (1..5).
+                                    const int rc = token.get_return_code();
+                                    result.connack_code = rc >= 1 && rc <= 5 ? rc : -1;
+                                    result.message = mqtt::exception::error_str(rc);
+                                }
+                                events_.on_connect_result(result);
+                            }),
+          subscribe_listener_(callbacks_,
+                              [this](const mqtt::token& token, bool ok) {
+                                  events_.on_subscribe_result(context_tag(token),
+                                                              ok && granted(token));
+                              }),
+          publish_listener_(
+              callbacks_,
+              [this](const mqtt::token& token, bool ok) {
+                  events_.on_publish_result(
+                      context_tag(token), ok,
+                      ok ? std::string() : mqtt::exception::error_str(token.get_return_code()));
+              }),
+          disconnect_listener_(callbacks_,
+                               [this](const mqtt::token&, bool) { events_.on_disconnected(); }),
           client_(server_uri, client_id, make_create_options(), nullptr) {
         client_.set_connection_lost_handler(
             // Paho does not say who closed it: taken as the hub, as most losses are.
             [this](const std::string& cause) {
+                const liveness::CallWatch::Call call(callbacks_);
                 events_.on_connection_lost(cause, LossOrigin::Hub);
             });
         // Paho has sent the PUBACK before it hands a message over (c2d_keeper.hpp): a message
         // that could not be kept is lost, and said so.
         client_.set_message_callback([this](mqtt::const_message_ptr message) {
+            // Keeping a C2D message waits for the disk (c2d_keeper.hpp): a write that never
+            // returns stops the watchdog pings like a stuck loop.
+            const liveness::CallWatch::Call call(callbacks_);
             if (!events_.on_message(message->get_topic(), message->to_string())) {
                 spdlog::error("upstream: a message on '{}' could not be kept and is lost",
                               message->get_topic());
@@ -184,6 +207,8 @@ class PahoConnection final : public UpstreamConnection {
     }
 
     UpstreamEvents& events_;
+    // Paho's calls into this connection, watched (thread_heartbeat.hpp); outlives the listeners.
+    liveness::CallWatch callbacks_;
     // The listeners are declared before the client so that they outlive it: Paho may still
     // be calling one while the client is being destroyed.
     Listener connect_listener_;

@@ -9,6 +9,8 @@
 #include <charconv>
 #include <chrono>
 
+#include "gateway/liveness/thread_heartbeat.hpp"
+
 namespace hubgate::local {
 namespace {
 
@@ -68,8 +70,13 @@ void PubackEcho::run() {
     sigaddset(&pipe_signal, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
 
+    // The link stops reading while markers do not come back: a stuck echo thread would stall the
+    // uplink as surely as a stuck link, so it is watched like one (its poll waits kPollMs).
+    static_assert(std::chrono::milliseconds(kPollMs) <= liveness::kMaxIdleWait);
+    liveness::Heartbeat heartbeat("puback echo");
     auto next_attempt = std::chrono::steady_clock::now();
     while (!stopping_) {
+        heartbeat.beat();
         if (!client_ && std::chrono::steady_clock::now() >= next_attempt && !connect_client()) {
             next_attempt = std::chrono::steady_clock::now() + kRetryDelay;
         }

@@ -31,7 +31,7 @@ inline constexpr const char* kMethodOutcome = "method answered or failed visibly
 inline constexpr const char* kPoisonDeadLettered = "poison dead-lettered";
 
 // hubgate exits one poison message may cause: it is dead-lettered at the start after the second
-// (gateway/daemon/poison_guard.hpp); a third is a crash loop.
+// (gateway/core/poison_guard.hpp); a third is a crash loop.
 inline constexpr int kMaxDeathsPerPoison = 2;
 
 // A call that returns later than its timeout plus this left its caller hanging.

@@ -1,5 +1,6 @@
 // GuardedHook around a real plugin (test/plugins/poison_plugin.c, which registers only
-// transform_uplink): the listener hears of the uplink hooks the plugin runs, and only of those.
+// transform_uplink and transform_downlink): the listener hears of the hooks the plugin runs, and
+// only of those.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -22,7 +23,7 @@ struct RecordingListener final : HookEntryListener {
 
 }  // namespace
 
-TEST_CASE("guarded hook: only the uplink hooks a plugin registered are reported") {
+TEST_CASE("guarded hook: only the hooks a plugin registered are reported") {
     auto plugin = plugins::load_plugin(HUBGATE_LIB_DIR, {"poison", "test-poison.so", "{}"});
     RecordingListener listener;
     GuardedHook hook(*plugin, listener);
@@ -40,7 +41,10 @@ TEST_CASE("guarded hook: only the uplink hooks a plugin registered are reported"
 
     std::string downlink = "{}";
     CHECK_FALSE(hook.transform_downlink("d1", "c2d", downlink));
-    CHECK(listener.entries.size() == 1);  // downlinks are not acknowledged locally: not noted
+    // Downlinks too: a kept C2D message goes through the hooks again after a restart.
+    REQUIRE(listener.entries.size() == 2);
+    CHECK(listener.entries[1] ==
+          std::pair<std::string, std::string>{"poison", "transform_downlink"});
 }
 
 }  // namespace hubgate::daemon

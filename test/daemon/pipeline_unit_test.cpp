@@ -722,3 +722,57 @@ TEST_CASE("reported patches behind an unanswered PATCH wait for it, then go up m
 }
 
 }  // namespace hubgate::test
+
+namespace hubgate::test {
+
+// What a restart does after a plugin crashed hubgate twice on a kept C2D message and on the kept
+// desired document: both come back (the journal, publish_kept_desired_states) and neither may go
+// to the plugins again.
+TEST_CASE(
+    "downlinks that crashed a plugin twice are dead-lettered, not rendered, after a restart") {
+    Bridge bridge;
+    bridge.uplink->handle("t/a/s1/telemetry", "x");  // the device becomes known
+    const nlohmann::json document = {{"mode", "eco"}, {"$version", 3}};
+    bridge.downlink->on_desired({"a-s1", document, 3, true});
+    REQUIRE(bridge.local.snapshot().size() == 1);
+    const std::string kept_document = bridge.local.snapshot()[0].payload;  // as rendered
+
+    const auto state = bridge.folder.path / "guard";
+    std::filesystem::create_directories(state);
+    {
+        daemon::PluginCrashes crashes(state / "plugin-crashes.json");
+        for (int i = 0; i < daemon::kCrashesToDeadLetter; ++i) {
+            crashes.count_crash(daemon::hooked_digest({"desired", "a-s1", "", kept_document}),
+                                "poison", "transform_downlink");
+            crashes.count_crash(daemon::hooked_digest({"c2d", "a-s1", "", "crash-me"}), "poison",
+                                "transform_downlink");
+        }
+    }
+    daemon::BridgeCounters counters;
+    daemon::PoisonGuard guard(state, counters);
+    std::string error;
+    REQUIRE(guard.open(error));
+    FakeLocal after_restart;
+    ReleaseRecorder keeper;
+    daemon::DownlinkRouter restarted(
+        daemon::DownlinkDeps{*bridge.rules, bridge.devices, after_restart, bridge.methods, counters,
+                             &bridge.desired, nullptr, &keeper, &guard});
+    restarted.publish_kept_desired_states();
+    restarted.on_c2d({"a-s1", "crash-me", {}, 11});
+    restarted.on_c2d({"a-s1", "fine", {}, 12});
+    // Only the innocent message is published; the poison C2D message's journal entry is let go.
+    const auto published = after_restart.snapshot();
+    REQUIRE(published.size() == 1);
+    CHECK(published[0].payload == "fine");
+    CHECK(keeper.released == std::vector<std::uint64_t>{11});
+    CHECK(counters.downlinks_dead_lettered == 2);
+    CHECK(counters.downlink_failed == 0);
+    std::size_t kept = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(state / "dead-letter")) {
+        (void)entry;
+        ++kept;
+    }
+    CHECK(kept == 2);
+}
+
+}  // namespace hubgate::test

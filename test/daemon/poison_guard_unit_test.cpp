@@ -3,6 +3,8 @@
 // routed. A guard destroyed between entering() and end() stands for a process that died there.
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "gateway/core/poison_guard.hpp"
@@ -139,6 +141,82 @@ TEST_CASE("poison guard: a malformed crash file is moved aside, not fatal") {
     REQUIRE(guard.open(error));
     CHECK(std::filesystem::exists(state.path() / "plugin-crashes.json.bad"));
     CHECK(guard.screen(kTopic, kPoison) == Screening::pass);
+}
+
+}  // namespace hubgate::daemon
+
+namespace hubgate::daemon {
+
+namespace {
+
+// One run of the daemon that dies inside a downlink hook on `message`.
+void run_and_die_in_downlink_hook(const std::filesystem::path& state,
+                                  const HookedMessage& message) {
+    BridgeCounters counters;
+    PoisonGuard guard(state, counters);
+    std::string error;
+    REQUIRE(guard.open(error));
+    REQUIRE(guard.screen(message) == Screening::pass);
+    guard.begin(message);
+    guard.entering("poison", "transform_downlink");
+}
+
+}  // namespace
+
+TEST_CASE("poison guard: a downlink that crashed twice is dead-lettered with its kind") {
+    ScratchDir state("hubgate-poison");
+    const HookedMessage c2d{"c2d", "plant1-bad", "devices/plant1-bad/messages/devicebound/",
+                            kPoison};
+    run_and_die_in_downlink_hook(state.path(), c2d);
+    run_and_die_in_downlink_hook(state.path(), c2d);
+    BridgeCounters counters;
+    PoisonGuard guard(state.path(), counters);
+    std::string error;
+    REQUIRE(guard.open(error));
+    CHECK(guard.screen(c2d) == Screening::dead_lettered);
+    CHECK(counters.downlinks_dead_lettered == 1);
+    CHECK(counters.dead_lettered == 0);
+    // What the hook sees is what counts: the same payload for another device, another kind, or
+    // as a local message, is not poison.
+    CHECK(guard.screen(HookedMessage{"c2d", "plant1-good", "", kPoison}) == Screening::pass);
+    CHECK(guard.screen(HookedMessage{"method", "plant1-bad", "", kPoison}) == Screening::pass);
+    CHECK(guard.screen(kTopic, kPoison) == Screening::pass);
+
+    const auto dir = state.path() / "dead-letter";
+    REQUIRE(files_in(dir) == 1);
+    const auto kept = nlohmann::json::parse(
+        test::read_file(std::filesystem::directory_iterator(dir)->path()), nullptr, false);
+    REQUIRE(kept.is_object());
+    CHECK(kept["direction"] == "downlink");
+    CHECK(kept["kind"] == "c2d");
+    CHECK(kept["device_id"] == "plant1-bad");
+    CHECK(kept["topic"] == "devices/plant1-bad/messages/devicebound/");
+    CHECK(kept["payload"] == kPoison);
+    CHECK(kept["plugin"] == "poison");
+    CHECK(kept["hook"] == "transform_downlink");
+}
+
+TEST_CASE("poison guard: messages in hooks on two threads at the death are both counted") {
+    ScratchDir state("hubgate-poison");
+    const HookedMessage desired{"desired", "plant1-bad", "", R"({"hang-me":1})"};
+    {
+        BridgeCounters counters;
+        PoisonGuard guard(state.path(), counters);
+        std::string error;
+        REQUIRE(guard.open(error));
+        guard.begin(kTopic, kPoison);
+        guard.entering("poison", "transform_uplink");
+        // Another thread (the deferred work thread) is inside a downlink hook at the same time.
+        std::thread([&] {
+            guard.begin(desired);
+            guard.entering("poison", "transform_downlink");
+        }).join();
+    }
+    BridgeCounters counters;
+    PoisonGuard guard(state.path(), counters);
+    std::string error;
+    REQUIRE(guard.open(error));
+    CHECK(counters.plugin_crashes == 2);
 }
 
 }  // namespace hubgate::daemon

@@ -65,3 +65,33 @@ TEST_CASE("the process registry lists the heartbeats of every module") {
 }
 
 }  // namespace hubgate::liveness
+
+namespace hubgate::liveness {
+
+TEST_CASE("call watch: idle counts as moving, a call in progress as beating when it began") {
+    ThreadRegistry registry;
+    StallWatch watch(std::chrono::milliseconds(1000));
+    CallWatch callbacks("upstream callbacks of d1", registry);
+    const auto later = Clock::now() + std::chrono::seconds(5);
+    // No call in progress: it beats whenever it is read (a thread we do not own has nothing to
+    // beat on between calls), so no idle time makes it stuck.
+    const auto read_at = Clock::now();
+    auto beats = registry.beats();
+    REQUIRE(beats.size() == 1);
+    CHECK(beats[0].name == "upstream callbacks of d1");
+    CHECK(beats[0].last_beat >= read_at);
+    {
+        const CallWatch::Call call(callbacks);
+        beats = registry.beats();
+        CHECK(watch.all_moving(beats, Clock::now()));
+        // The same call, still in progress five seconds on: stuck, by name.
+        CHECK_FALSE(watch.all_moving(beats, later));
+        CHECK(watch.stuck().contains("upstream callbacks of d1"));
+        // Still in progress when the registry is read again: still stuck.
+        CHECK_FALSE(watch.all_moving(registry.beats(), later));
+    }
+    // The call returned: moving again.
+    CHECK(watch.all_moving(registry.beats(), Clock::now()));
+}
+
+}  // namespace hubgate::liveness

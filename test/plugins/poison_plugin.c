@@ -1,5 +1,5 @@
 /* A test plugin that misbehaves on marker payloads, for the daemon's fault isolation tests
- * (test/daemon/plugin_fault_integration_test.cpp). Its transform_uplink hook:
+ * (test/daemon/plugin_fault_integration_test.cpp). Its transform_uplink and transform_downlink hooks:
  *   - a payload containing "crash-me" kills the process with SIGSEGV (as a plugin bug would),
  *     after turning core dumps off so the test leaves no core file behind;
  *   - a payload containing "hang-me" never returns (as a plugin stuck on a lock would);
@@ -24,27 +24,42 @@ static int contains(hubgate_str payload, const char* marker) {
     return 0;
 }
 
-static int transform_uplink(void* instance, void* event_data, char* error, size_t error_size) {
-    hubgate_uplink_event* event = (hubgate_uplink_event*)event_data;
-    (void)instance, (void)error, (void)error_size;
-    if (contains(event->payload, "crash-me")) {
+/* Crashes or hangs as the payload asks. */
+static void misbehave(hubgate_str payload) {
+    if (contains(payload, "crash-me")) {
         struct rlimit no_core = {0, 0};
         setrlimit(RLIMIT_CORE, &no_core);
         raise(SIGSEGV);
     }
-    if (contains(event->payload, "hang-me")) {
+    if (contains(payload, "hang-me")) {
         for (;;) {
             pause();
         }
     }
+}
+
+static int transform_uplink(void* instance, void* event_data, char* error, size_t error_size) {
+    (void)instance, (void)error, (void)error_size;
+    misbehave(((hubgate_uplink_event*)event_data)->payload);
+    return HUBGATE_PLUGIN_OK;
+}
+
+static int transform_downlink(void* instance, void* event_data, char* error, size_t error_size) {
+    (void)instance, (void)error, (void)error_size;
+    misbehave(((hubgate_downlink_event*)event_data)->payload);
     return HUBGATE_PLUGIN_OK;
 }
 
 static int create(const hubgate_plugin_host* host, const char* config_json, size_t config_size,
                   void** instance, char* error, size_t error_size) {
     (void)config_json, (void)config_size, (void)error, (void)error_size;
+    int rc;
     *instance = NULL;
-    return host->register_hook(host, HUBGATE_HOOK_TRANSFORM_UPLINK, transform_uplink);
+    rc = host->register_hook(host, HUBGATE_HOOK_TRANSFORM_UPLINK, transform_uplink);
+    if (rc != HUBGATE_PLUGIN_OK) {
+        return rc;
+    }
+    return host->register_hook(host, HUBGATE_HOOK_TRANSFORM_DOWNLINK, transform_downlink);
 }
 
 static void destroy(void* instance) {

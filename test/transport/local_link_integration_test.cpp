@@ -10,6 +10,8 @@
 #include <mutex>
 #include <set>
 
+#include "gateway/liveness/thread_heartbeat.hpp"
+#include "gateway/transport/puback_echo.hpp"
 #include "harness/process.hpp"
 #include "link_observer.hpp"
 #include "local_broker.hpp"
@@ -353,4 +355,20 @@ TEST_CASE("unusable settings are reported by start()") {
         LocalLink link(plain_options(1883, {"ok/#"}), LocalLinkHandlers{});
         CHECK_FALSE(link.start(error));
     }
+}
+
+// The link stops reading while the echo's markers do not come back, so a stuck echo thread stalls
+// the uplink: the watchdog must see it like the link's own thread.
+TEST_CASE("the PUBACK echo thread beats a heartbeat the watchdog reads") {
+    LocalBroker broker;
+    broker.start();
+    PubackEcho echo(plain_options(broker.port(), {"plant/#"}), [] {});
+    std::string error;
+    REQUIRE_MESSAGE(echo.start(error), error);
+    REQUIRE(eventually([&] { return echo.ready(); }));
+    const auto beats = hubgate::liveness::process_threads().beats();
+    CHECK(std::any_of(beats.begin(), beats.end(), [](const hubgate::liveness::ThreadBeat& beat) {
+        return beat.name == "puback echo";
+    }));
+    echo.stop();
 }
