@@ -45,7 +45,7 @@ TEST_CASE("provisioning is off by default") {
     CHECK(p.registration_rate * 60 < 200);  // under DPS's per-minute quota
 }
 
-TEST_CASE("dps-symmetric-key: the settings, and no [auth] credentials needed") {
+TEST_CASE("dps-symmetric-key: the settings, and no auth credentials needed") {
     ScratchDir dir;
     dir.write("keys/group.key", kGroupKey, 0600);
     SUBCASE("defaults") {
