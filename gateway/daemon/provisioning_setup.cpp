@@ -54,6 +54,9 @@ void use_provisioned_keys(const config::Config& config, provisioning::Provisione
         }
         return provisioner.device_key(device_id);
     };
+    auth.on_refused = [&provisioner](const std::string& device_id) {
+        provisioner.hub_refused(device_id);
+    };
 }
 
 }  // namespace hubgate::daemon

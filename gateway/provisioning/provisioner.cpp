@@ -74,6 +74,26 @@ void Provisioner::reprovision(const std::string& registration_id) {
     queue_locked(registration_id, Clock::now());
 }
 
+void Provisioner::hub_refused(const std::string& registration_id) {
+    std::lock_guard lock(mutex_);
+    const auto known = devices_.find(registration_id);
+    if (known != devices_.end() && known->second.state != "assigned")
+        return;  // not assigned yet: being provisioned, or failed (tried again on its own)
+    if (!store_.find(registration_id))
+        return;
+    const auto now = Clock::now();
+    if (const auto last = refusals_.find(registration_id);
+        last != refusals_.end() && now - last->second < options_.refused_wait)
+        return;
+    refusals_[registration_id] = now;
+    spdlog::warn(
+        "provisioning {}: the hub refused the device it was assigned as; registering "
+        "it again",
+        registration_id);
+    failures_.erase(registration_id);
+    queue_locked(registration_id, now);
+}
+
 std::optional<std::string> Provisioner::device_key(const std::string& registration_id) const {
     return iothub::derive_device_key(options_.group_key, registration_id);
 }

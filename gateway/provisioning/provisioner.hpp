@@ -62,6 +62,10 @@ class Provisioner {
     // Registers the device again even if it has an assignment (`hubgate provision`, or the hub
     // refused the device it was assigned as).
     void reprovision(const std::string& registration_id);
+    // The hub refused the device's credentials. When the device has an assignment (it was
+    // accepted before: deleted or disabled since, or moved to another hub), it registers again;
+    // at most once per `refused_wait`, so a device the hub keeps refusing does not loop.
+    void hub_refused(const std::string& registration_id);
     // The device key the hub knows the device by (derived from the group key).
     std::optional<std::string> device_key(const std::string& registration_id) const;
 
@@ -83,6 +87,7 @@ class Provisioner {
     std::map<std::string, std::chrono::steady_clock::time_point> due_;  // queued devices
     std::map<std::string, DeviceProvisioning> devices_;
     std::map<std::string, unsigned> failures_;  // consecutive, per device
+    std::map<std::string, std::chrono::steady_clock::time_point> refusals_;  // last hub_refused
     std::atomic<bool> stopping_{false};
     std::thread thread_;
 };

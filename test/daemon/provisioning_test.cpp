@@ -66,3 +66,31 @@ TEST_CASE("a device never registered is provisioned through DPS and its first me
 }
 
 }  // namespace hubgate::test
+
+namespace hubgate::test {
+
+TEST_CASE("a provisioned device the hub no longer knows is provisioned again") {
+    BridgeEnvOptions options;
+    options.dps_group_key = HubsimFixture::random_key();
+    BridgeEnv env(options);
+    env.start_hubgate();
+    LegacyClient device(env.local_port(), "legacy-s7");
+    REQUIRE(device.wait_connected());
+    REQUIRE(device.publish("t/plant1/s7/telemetry", R"({"seq":1})"));
+    REQUIRE(env.hub().wait_for_telemetry("plant1-s7", 1, 60s).size() == 1);
+
+    // Deleted from the registry and disconnected: the hub refuses its next CONNECT (CONNACK 5).
+    REQUIRE(env.hub().delete_device("plant1-s7").ok());
+    env.hub().kick("plant1-s7");
+    REQUIRE(device.publish("t/plant1/s7/telemetry", R"({"seq":2})"));
+    const auto messages = env.hub().wait_for_telemetry("plant1-s7", 2, 60s);
+    INFO(env.hubgate_output());
+    REQUIRE(messages.size() == 2);
+    CHECK(messages.back()["payload"] == R"({"seq":2})");
+    CHECK(dps_counter(env.hub(), "registrations") == 2);
+    CHECK(env.hubgate_output().find("the hub refused the device it was assigned as") !=
+          std::string::npos);
+    CHECK(env.stop_hubgate() == 0);
+}
+
+}  // namespace hubgate::test
