@@ -63,6 +63,13 @@ enum class AuthMode {
     X509,        // one certificate and private key per device
 };
 
+// How devices come to exist in IoT Hub.
+enum class ProvisioningMode {
+    None,             // registered beforehand; [auth] says how they authenticate
+    DpsSymmetricKey,  // registered by the Device Provisioning Service, group enrollment key
+    DpsX509,          // declared, not supported yet (a config error)
+};
+
 // Log output format, see gateway/log/log.hpp.
 enum class LogFormat { Auto, Human, Journal };
 
@@ -89,6 +96,19 @@ struct AuthConfig {
     std::string cert_key_file;               // x509 mode: private key pattern with {device}
     Duration token_ttl{};
     double renew_at = 0;  // fraction of token_ttl after which a token is renewed (0 < x < 1)
+};
+
+// [provisioning]: onboarding devices through the Device Provisioning Service (DPS).
+struct ProvisioningConfig {
+    ProvisioningMode mode = ProvisioningMode::None;
+    std::string id_scope;
+    std::string global_endpoint;    // the DPS host name (TLS name and SNI)
+    Endpoint connect_host;          // always set: the configured value, else global_endpoint:8883
+    std::filesystem::path ca_file;  // empty: the system trust store
+    std::filesystem::path group_key_file;  // the enrollment group's key, base64 text
+    double registration_rate = 0;          // registrations started per second, across devices
+    std::string payload_json;  // custom allocation data, "{device}" rendered; empty: none
+    bool enabled() const { return mode != ProvisioningMode::None; }
 };
 
 // [local.tls]: TLS to the local broker; off when every path is empty.
@@ -185,6 +205,7 @@ struct Config {
 
     HubConfig hub;
     AuthConfig auth;
+    ProvisioningConfig provisioning;
     LocalConfig local;
     SessionsConfig sessions;
     SpoolConfig spool;

@@ -80,6 +80,28 @@ void check_auth(const Config& c, Rules& rules) {
     }
 }
 
+void check_provisioning(const Config& c, Rules& rules) {
+    if (rules.any_faulty({"provisioning.mode"}))
+        return;
+    const auto& p = c.provisioning;
+    if (p.mode == ProvisioningMode::DpsX509) {
+        rules.error("provisioning.mode", "provisioning.mode",
+                    "\"dps-x509\" is not supported yet; use \"dps-symmetric-key\", or register "
+                    "the devices and use auth.mode = \"x509\"");
+        return;
+    }
+    if (p.mode != ProvisioningMode::DpsSymmetricKey)
+        return;
+    auto require = [&](bool present, const std::string& key) {
+        if (!present && !rules.any_faulty({key})) {
+            rules.error("provisioning.mode", key,
+                        "required when provisioning.mode is \"dps-symmetric-key\"");
+        }
+    };
+    require(!p.id_scope.empty(), "provisioning.id_scope");
+    require(!p.group_key_file.empty(), "provisioning.group_key_file");
+}
+
 void check_hub(const Config& c, Rules& rules) {
     if (!c.hub.proxy.empty() && c.hub.transport != Transport::MqttWs &&
         !rules.any_faulty({"hub.transport"})) {
@@ -132,7 +154,10 @@ void run_cross_checks(const Config& config, const std::set<std::string>& faulty,
                       std::vector<Diagnostic>& out) {
     Rules rules(config, faulty, out);
     check_hub(config, rules);
-    check_auth(config, rules);
+    check_provisioning(config, rules);
+    // With DPS the device keys are derived from the group key: [auth] has nothing to require.
+    if (!config.provisioning.enabled())
+        check_auth(config, rules);
     check_local(config, rules);
     check_sessions(config, rules);
 }
@@ -144,6 +169,11 @@ void fill_derived_values(Config& config) {
     if (connect.port == 0) {
         connect.port = config.hub.transport == Transport::MqttWs ? kWebSocketTlsPort : kMqttTlsPort;
     }
+    auto& dps = config.provisioning.connect_host;
+    if (dps.host.empty())
+        dps.host = config.provisioning.global_endpoint;
+    if (dps.port == 0)
+        dps.port = kMqttTlsPort;
     for (auto& plugin : config.plugins.plugins) {
         if (!plugin.file.empty() && plugin.file.is_relative()) {
             plugin.file = (config.plugins.dir / plugin.file).lexically_normal();

@@ -178,6 +178,17 @@ Check device_ids() {
     };
 }
 
+Check id_scope() {
+    return [](const Value& v) -> std::string {
+        const auto& s = std::get<std::string>(v);
+        const bool ok = !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        });
+        return ok ? std::string()
+                  : "must be an ID scope such as \"0ne00000A0A\" (letters and digits)";
+    };
+}
+
 constexpr std::array<std::string_view, 7> kLogLevels{"trace", "debug",    "info", "warn",
                                                      "error", "critical", "off"};
 
@@ -289,6 +300,61 @@ std::vector<KeySpec> build_schema() {
          .description = "Renew a token after this fraction of its lifetime (jittered per session).",
          .check = open_fraction(),
          .assign = to<&Config::auth, &AuthConfig::renew_at>()},
+
+        // [provisioning]
+        {.path = "provisioning",
+         .kind = Kind::Table,
+         .description = "Onboarding through the Device Provisioning Service: devices need not be "
+                        "registered in the hub beforehand."},
+        {.path = "provisioning.mode",
+         .kind = Kind::Enum,
+         .default_literal = R"("none")",
+         .description =
+             "none: devices are registered in the hub beforehand ([auth] applies); "
+             "dps-symmetric-key: each device registers once with DPS, attesting with a key "
+             "derived from an enrollment group's key, and then connects to the hub DPS assigned "
+             "with that key ([auth].mode is not used); dps-x509: not supported yet.",
+         .choices = {"none", "dps-symmetric-key", "dps-x509"},
+         .assign = to<&Config::provisioning, &ProvisioningConfig::mode>()},
+        {.path = "provisioning.id_scope",
+         .kind = Kind::String,
+         .description = "The DPS instance's ID scope (\"0ne...\"); required with DPS.",
+         .check = id_scope(),
+         .assign = to<&Config::provisioning, &ProvisioningConfig::id_scope>()},
+        {.path = "provisioning.global_endpoint",
+         .kind = Kind::String,
+         .default_literal = R"("global.azure-devices-provisioning.net")",
+         .description = "DPS host name; also where to connect, unless connect_host is set.",
+         .check = host_name(),
+         .assign = to<&Config::provisioning, &ProvisioningConfig::global_endpoint>()},
+        {.path = "provisioning.connect_host",
+         .kind = Kind::HostPort,
+         .description = "Where to connect when it differs from global_endpoint (hubsim's DPS "
+                        "port): \"host\" or \"host:port\"; the port defaults to 8883.",
+         .check = endpoint_with_host(),
+         .assign = to<&Config::provisioning, &ProvisioningConfig::connect_host>()},
+        {.path = "provisioning.ca_file",
+         .kind = Kind::FilePath,
+         .description = "CA certificates (PEM) that verify DPS's certificate; unset: the system "
+                        "trust store.",
+         .assign = to<&Config::provisioning, &ProvisioningConfig::ca_file>()},
+        {.path = "provisioning.group_key_file",
+         .kind = Kind::SecretPath,
+         .description = "The enrollment group's primary key as base64 text (mode "
+                        "dps-symmetric-key). A secret file.",
+         .assign = to<&Config::provisioning, &ProvisioningConfig::group_key_file>()},
+        {.path = "provisioning.registration_rate",
+         .kind = Kind::Number,
+         .default_literal = "3",
+         .description = "Registrations started per second, across all devices. The default "
+                        "(180 a minute) stays under DPS's quota of 200 a minute per unit.",
+         .check = positive_number(),
+         .assign = to<&Config::provisioning, &ProvisioningConfig::registration_rate>()},
+        {.path = "provisioning.payload",
+         .kind = Kind::FreeTable,
+         .description = "Custom allocation data sent with each registration (a table, sent as "
+                        "JSON); \"{device}\" in its strings becomes the registration id.",
+         .assign = to<&Config::provisioning, &ProvisioningConfig::payload_json>()},
 
         // [local]
         {.path = "local",

@@ -30,7 +30,21 @@ nlohmann::ordered_json to_json(const StatusSnapshot& snapshot) {
     nlohmann::ordered_json counters = nlohmann::ordered_json::object();
     for (const auto& [name, value] : snapshot.counters)
         counters[name] = value;
-    return {{"version", kStatusFormatVersion}, {"sessions", sessions}, {"counters", counters}};
+    nlohmann::ordered_json out = {
+        {"version", kStatusFormatVersion}, {"sessions", sessions}, {"counters", counters}};
+    if (snapshot.provisioning) {
+        nlohmann::ordered_json devices = nlohmann::ordered_json::array();
+        for (const auto& p : *snapshot.provisioning) {
+            devices.push_back({{"device_id", p.device_id},
+                               {"state", p.state},
+                               {"message", p.message},
+                               {"assigned_hub", p.assigned_hub},
+                               {"attempts", p.attempts},
+                               {"updated", time_or_null(p.updated)}});
+        }
+        out["provisioning"] = std::move(devices);
+    }
+    return out;
 }
 
 }  // namespace hubgate::control

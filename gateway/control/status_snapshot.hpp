@@ -28,9 +28,21 @@ struct SessionStatus {
     std::optional<WallTime> token_expiry;   // SAS token in use (none for X.509)
 };
 
+// One device's provisioning through DPS (only with [provisioning] on).
+struct ProvisioningStatus {
+    std::string device_id;
+    std::string state;    // "queued", "registering", "assigned", "failed", "disabled", "error"
+    std::string message;  // the last registration's outcome, for people
+    std::string assigned_hub;
+    unsigned attempts = 0;  // registrations in this run
+    std::optional<WallTime> updated;
+};
+
 // The daemon at one moment. Counters keep the order the daemon lists them in.
 struct StatusSnapshot {
     std::vector<SessionStatus> sessions;
+    // Devices registered (or being registered) with DPS in this run; absent without DPS.
+    std::optional<std::vector<ProvisioningStatus>> provisioning;
     std::vector<std::pair<std::string, std::uint64_t>> counters;
 };
 
@@ -38,7 +50,8 @@ struct StatusSnapshot {
 inline constexpr int kStatusFormatVersion = 1;
 
 // {"version":1,"sessions":[{"device_id",...,"since":"2026-11-26T12:00:00Z" or null}],
-//  "counters":{"name":n,...}}
+//  "counters":{"name":n,...}}, plus "provisioning":[{"device_id","state","message",
+//  "assigned_hub","attempts","updated"}] when DPS provisions the devices
 nlohmann::ordered_json to_json(const StatusSnapshot& snapshot);
 
 // "2026-11-26T12:00:00Z" (UTC, whole seconds).

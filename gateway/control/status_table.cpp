@@ -62,6 +62,17 @@ std::string format_status_table(const nlohmann::ordered_json& status) {
     }
     out += summary + "\n\n";
 
+    if (status.contains("provisioning") && status["provisioning"].is_array()) {
+        std::vector<Row> devices{
+            {"PROVISIONING", "STATE", "HUB", "ATTEMPTS", "UPDATED", "MESSAGE"}};
+        for (const auto& p : status["provisioning"]) {
+            devices.push_back({field(p, "device_id"), field(p, "state"), field(p, "assigned_hub"),
+                               field(p, "attempts"), field(p, "updated"), field(p, "message")});
+        }
+        append_table(out, devices);
+        out += "\n";
+    }
+
     std::vector<Row> counters{{"COUNTER", "VALUE"}};
     if (status.contains("counters") && status["counters"].is_object()) {
         for (const auto& [name, value] : status["counters"].items())

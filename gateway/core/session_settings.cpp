@@ -44,30 +44,8 @@ std::optional<session::X509Files> device_x509_files(const std::string& cert_patt
     return session::X509Files{cert->string(), key->string()};
 }
 
-}  // namespace
-
-bool session_settings_from(const config::Config& config, SessionSettings& settings,
-                           std::string& error) {
-    auto& s = settings.session;
-    s.hub_hostname = config.hub.hostname;
-    s.connect_host = config.hub.connect_host.to_string();
-    s.transport = config.hub.transport == config::Transport::MqttWs
-                      ? session::Transport::MqttWebSocket
-                      : session::Transport::Mqtt;
-    s.ca_file = config.hub.ca_file.string();
-    s.http_proxy = config.hub.proxy;
-    s.api_version = config.hub.api_version;
-    s.model_id = config.hub.model_id;
-    s.keep_alive = duration_cast<seconds>(config.hub.keepalive);
-    s.reconnect_backoff.min = config.sessions.backoff.min;
-    s.reconnect_backoff.max = config.sessions.backoff.max;
-    s.refused_backoff.min = config.sessions.refused_backoff;
-    s.refused_backoff.max = std::max(config.sessions.refused_backoff, s.refused_backoff.max);
-    s.replaced_retry = config.sessions.replaced_retry;
-    s.renewal.fraction = config.auth.renew_at;
-
-    auto& auth = s.auth;
-    auth.token_ttl = duration_cast<seconds>(config.auth.token_ttl);
+// The credentials [auth] configures. False with `error` when a secret cannot be read.
+bool auth_from(const config::Config& config, session::AuthOptions& auth, std::string& error) {
     switch (config.auth.mode) {
         case config::AuthMode::Policy: {
             auth.mode = session::AuthMode::Policy;
@@ -115,6 +93,39 @@ bool session_settings_from(const config::Config& config, SessionSettings& settin
                 return device_x509_files(cert, key, device_id);
             };
             break;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool session_settings_from(const config::Config& config, SessionSettings& settings,
+                           std::string& error) {
+    auto& s = settings.session;
+    s.hub_hostname = config.hub.hostname;
+    s.connect_host = config.hub.connect_host.to_string();
+    s.transport = config.hub.transport == config::Transport::MqttWs
+                      ? session::Transport::MqttWebSocket
+                      : session::Transport::Mqtt;
+    s.ca_file = config.hub.ca_file.string();
+    s.http_proxy = config.hub.proxy;
+    s.api_version = config.hub.api_version;
+    s.model_id = config.hub.model_id;
+    s.keep_alive = duration_cast<seconds>(config.hub.keepalive);
+    s.reconnect_backoff.min = config.sessions.backoff.min;
+    s.reconnect_backoff.max = config.sessions.backoff.max;
+    s.refused_backoff.min = config.sessions.refused_backoff;
+    s.refused_backoff.max = std::max(config.sessions.refused_backoff, s.refused_backoff.max);
+    s.replaced_retry = config.sessions.replaced_retry;
+    s.renewal.fraction = config.auth.renew_at;
+
+    auto& auth = s.auth;
+    auth.token_ttl = duration_cast<seconds>(config.auth.token_ttl);
+    if (config.provisioning.enabled()) {
+        // With DPS, device keys come from the provisioner (provisioning_setup.hpp), not [auth].
+        auth.mode = session::AuthMode::DeviceKey;
+    } else if (!auth_from(config, auth, error)) {
+        return false;
     }
 
     auto& m = settings.manager;

@@ -124,6 +124,17 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
         return nullptr;
     }
     auto& b = *bridge;
+    if (config.provisioning.enabled()) {
+        // Runs on the provisioner's thread, which stops before the hub side goes.
+        auto assigned = [&b](const std::string& device_id) {
+            b.hub_side_->sessions().restart_session(device_id);
+        };
+        if (!open_provisioning(config, std::move(assigned), b.provisioning_, error)) {
+            errors.push_back(error);
+            return nullptr;
+        }
+        use_provisioned_keys(config, *b.provisioning_.provisioner, settings.session.auth);
+    }
     local::LocalLinkOptions link_options;
     if (!local_options_from(config, b.filters_, link_options, error)) {
         errors.push_back(error);
@@ -223,6 +234,9 @@ bool Bridge::start(std::string& error) {
     hub_side_->downlink().publish_kept_desired_states();
     hub_side_->sender().start();
     hub_side_->sessions().start();
+    if (provisioning_.provisioner) {
+        provisioning_.provisioner->start();
+    }
     // Devices that must receive downlinks get their sessions now; messages recovered from the
     // spool start draining as soon as their sessions connect.
     uplink_->open_startup_sessions(config_.sessions.startup_devices,
@@ -272,6 +286,9 @@ void Bridge::stop() {
     local_->stop();
     if (puback_echo_) {
         puback_echo_->stop();
+    }
+    if (provisioning_.provisioner) {
+        provisioning_.provisioner->stop();  // no session is started again from here on
     }
     hub_side_->sender().stop();
     hub_side_->sessions().stop();

@@ -37,6 +37,7 @@
 #include "gateway/core/local_link_publisher.hpp"
 #include "gateway/core/mapping_loading.hpp"
 #include "gateway/core/poison_guard.hpp"
+#include "gateway/daemon/provisioning_setup.hpp"
 #include "gateway/core/uplink_pipeline.hpp"
 #include "gateway/core/work_queue.hpp"
 #include "gateway/transport/local_link.hpp"
@@ -82,6 +83,8 @@ class Bridge {
         return hub_side_->sessions().snapshot();
     }
     const spool::Spool& spool() const { return *spool_; }
+    // DPS provisioning of the devices; nullptr without [provisioning].
+    const provisioning::Provisioner* provisioner() const { return provisioning_.provisioner.get(); }
     const config::Config& config() const { return config_; }
 
   private:
@@ -116,6 +119,9 @@ class Bridge {
     // through the downlink router when it drains.
     std::unique_ptr<WorkQueue> deferred_;
     std::unique_ptr<UplinkPipeline> uplink_;
+    // DPS (provisioning_setup.hpp); after the hub side: stopped and gone before the sessions its
+    // thread starts again.
+    Provisioning provisioning_;
     // Bounds the local messages taken whose PUBACKs the broker has not processed yet (what it
     // would redeliver after a crash); the window is used on the local link thread only.
     std::unique_ptr<local::PubackEcho> puback_echo_;

@@ -84,6 +84,13 @@ control::StatusSnapshot Observability::status() {
     for (const auto& session : sessions) {
         snapshot.sessions.push_back(control::to_session_status(session));
     }
+    if (const auto* provisioner = bridge_.provisioner()) {
+        auto& devices = snapshot.provisioning.emplace();
+        for (const auto& [device_id, p] : provisioner->snapshot()) {
+            devices.push_back({device_id, p.state, p.message, p.assigned_hub, p.attempts,
+                               control::WallTime(std::chrono::seconds(p.updated_at))});
+        }
+    }
     snapshot.counters = status_counters(
         {bridge_.counters(), bridge_.spool().counters(), bridge_.local_counters(), sessions,
          totals_.update(sessions), c2d_journal_readings(bridge_.c2d_journal())});

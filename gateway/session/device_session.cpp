@@ -162,6 +162,9 @@ void DeviceSession::handle_connect_result(const ConnectResult& result, SteadyTim
         counters_.connect_failures++;
         renewing_ = false;
         if (result.connack_code == 4 || result.connack_code == 5) {
+            if (options_.auth.on_refused) {
+                options_.auth.on_refused(device_id_);
+            }
             refuse(now, describe_connack(result.connack_code));
             return;
         }

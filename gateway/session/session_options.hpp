@@ -31,6 +31,9 @@ struct AuthOptions {
     std::function<std::optional<std::string>(const std::string& device_id)> device_key;
     // Per-device certificate and key, for AuthMode::X509; nullopt when the device has none.
     std::function<std::optional<X509Files>(const std::string& device_id)> device_cert;
+    // Called (on the session manager's thread) when the hub refuses a device's credentials
+    // (CONNACK 4 or 5); optional. DPS provisioning registers the device again.
+    std::function<void(const std::string& device_id)> on_refused;
     std::chrono::seconds token_ttl{3600};
 };
 

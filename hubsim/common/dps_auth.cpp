@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "hubgate/iothub/dps_credentials.hpp"
 #include "hubgate/iothub/sas_token.hpp"
 
 namespace hubsim {
@@ -11,7 +12,6 @@ namespace hubsim {
 namespace {
 
 constexpr std::string_view kRegistrations = "/registrations/";
-constexpr size_t kMaxRegistrationId = 128;
 
 std::string lower(std::string text) {
     std::transform(text.begin(), text.end(), text.begin(),
@@ -56,26 +56,6 @@ std::optional<DpsUsername> parse_dps_username(std::string_view username) {
     return parsed;
 }
 
-bool valid_registration_id(std::string_view id) {
-    if (id.empty() || id.size() > kMaxRegistrationId)
-        return false;
-    const auto allowed = [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
-               c == ':';
-    };
-    const char last = id.back();
-    return std::all_of(id.begin(), id.end(), allowed) &&
-           (std::isalnum(static_cast<unsigned char>(last)) || last == '-');
-}
-
-std::string derive_device_key(std::string_view group_key_base64, std::string_view registration_id) {
-    const auto group_key = hubgate::iothub::base64_decode(group_key_base64);
-    if (!group_key)
-        return {};
-    return hubgate::iothub::base64_encode(
-        hubgate::iothub::hmac_sha256(*group_key, registration_id));
-}
-
 DpsAuthResult authenticate_registration(const ConnectAttempt& attempt, const std::string& id_scope,
                                         const std::vector<EnrollmentGroup>& groups, int64_t now) {
     const auto username = parse_dps_username(attempt.username);
@@ -85,7 +65,7 @@ DpsAuthResult authenticate_registration(const ConnectAttempt& attempt, const std
         return refuse("unknown ID scope");
     if (username->registration_id != attempt.client_id)
         return refuse("username registration id differs from client id");
-    if (!valid_registration_id(attempt.client_id))
+    if (!hubgate::iothub::valid_registration_id(attempt.client_id))
         return refuse("invalid registration id");
     if (!attempt.password || attempt.password->empty())
         return refuse("no SAS token (X.509 attestation is not emulated)");
@@ -102,8 +82,8 @@ DpsAuthResult authenticate_registration(const ConnectAttempt& attempt, const std
         for (const auto* key : {&group.primary_key, &group.secondary_key}) {
             if (key->empty())
                 continue;
-            const auto device_key = derive_device_key(*key, attempt.client_id);
-            if (!device_key.empty() && hubgate::iothub::verify_sas_signature(*token, device_key))
+            const auto device_key = hubgate::iothub::derive_device_key(*key, attempt.client_id);
+            if (device_key && hubgate::iothub::verify_sas_signature(*token, *device_key))
                 return DpsAuthResult{{}, group.id};
         }
     }

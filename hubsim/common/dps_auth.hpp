@@ -2,7 +2,8 @@
 // The DPS MQTT CONNECT (api-version 2019-03-31): client id = registration id, username
 // "{idScope}/registrations/{registrationId}/api-version=2019-03-31&ClientVersion=...", password
 // a SAS token with sr={idScope}/registrations/{registrationId} and skn=registration, signed with
-// the device key derived from a group enrollment's key. Pure: the caller supplies the clock.
+// the device key derived from a group enrollment's key (hubgate/iothub/dps_credentials.hpp builds
+// and derives them). Pure: the caller supplies the clock.
 
 #include <cstdint>
 #include <map>
@@ -24,14 +25,6 @@ struct DpsUsername {
 
 // nullopt when `username` is not a DPS username (wrong shape or no api-version).
 std::optional<DpsUsername> parse_dps_username(std::string_view username);
-
-// DPS registration ids: 1-128 characters, alphanumeric (case-insensitive) and - . _ : , the
-// last one alphanumeric or '-'.
-bool valid_registration_id(std::string_view id);
-
-// base64(HMAC-SHA256(base64-decoded group key, registration id)), as the Azure SDKs derive a
-// device key from a group enrollment key. Empty when the group key is not base64.
-std::string derive_device_key(std::string_view group_key_base64, std::string_view registration_id);
 
 struct DpsAuthResult {
     std::string refusal;   // empty when accepted; safe for logs (never a key or signature)

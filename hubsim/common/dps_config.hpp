@@ -8,7 +8,7 @@
 namespace hubsim {
 
 // A group enrollment with symmetric-key attestation: a device proves membership with a key
-// derived from the group key (see derive_device_key).
+// derived from the group key (see hubgate::iothub::derive_device_key).
 struct EnrollmentGroup {
     std::string id;
     std::string primary_key;    // base64

@@ -15,15 +15,17 @@
 #include <string>
 #include <string_view>
 
+#include "hubgate/iothub/dps_topics.hpp"
 #include "hubsim/common/device_auth.hpp"
 #include "hubsim/common/dps_config.hpp"
 #include "hubsim/common/dps_service.hpp"
-#include "hubsim/common/dps_topics.hpp"
 #include "hubsim/common/registration_quota.hpp"
 #include "hubsim/plugin/broker_actions.hpp"
 #include "hubsim/plugin/hub.hpp"
 
 namespace hubsim {
+
+using hubgate::iothub::DpsRequest;
 
 class Dps final : public DpsService {
   public:

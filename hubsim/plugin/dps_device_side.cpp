@@ -3,11 +3,17 @@
 // Runs on the broker thread.
 #include <chrono>
 
+#include "hubgate/iothub/dps_credentials.hpp"
 #include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/common/dps_auth.hpp"
 #include "hubsim/plugin/dps.hpp"
 
 namespace hubsim {
+
+using hubgate::iothub::classify_dps_publish;
+using hubgate::iothub::dps_response_topic;
+using hubgate::iothub::DpsRequestKind;
+using hubgate::iothub::kDpsResponseFilter;
 
 namespace {
 
@@ -15,6 +21,11 @@ int64_t epoch_seconds() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+// Group keys are checked as base64 when the config is read, so this never yields an empty key.
+std::string derived_key(const std::string& group_key, const std::string& registration_id) {
+    return hubgate::iothub::derive_device_key(group_key, registration_id).value_or("");
 }
 
 }  // namespace
@@ -188,11 +199,11 @@ json Dps::register_device(const Client& client, const std::string& operation_id)
             {"authentication",
              {{"type", "sas"},
               {"symmetricKey",
-               {{"primaryKey", derive_device_key(enrollment.primary_key, client.registration_id)},
-                {"secondaryKey", enrollment.secondary_key.empty()
-                                     ? json(nullptr)
-                                     : json(derive_device_key(enrollment.secondary_key,
-                                                              client.registration_id))}}}}}};
+               {{"primaryKey", derived_key(enrollment.primary_key, client.registration_id)},
+                {"secondaryKey",
+                 enrollment.secondary_key.empty()
+                     ? json(nullptr)
+                     : json(derived_key(enrollment.secondary_key, client.registration_id))}}}}}};
         const auto created = hub_.put_device(client.registration_id, identity);
         if (created.status >= 300) {
             status = "failed";

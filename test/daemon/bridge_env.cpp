@@ -28,7 +28,20 @@ id = "{site}-{sensor}"
   method = { topic = "t/{site}/{sensor}/rpc/{method}/{rid}", reply = "t/{site}/{sensor}/rpc/{method}/{rid}/reply/{status}", timeout = "10s" }
 )toml";
 
+const char* const kTestIdScope = "0ne0000D0E0";
+
 namespace {
+
+// hubgate's [provisioning] through hubsim's DPS, with the group key in a secret file.
+std::string provisioning_config(const ScratchDir& dir, const HubsimFixture& hub,
+                                const std::string& group_key) {
+    const auto key_file = dir.write("group.key", group_key + "\n");
+    ::chmod(key_file.c_str(), 0600);
+    return std::string("[provisioning]\nmode = \"dps-symmetric-key\"\nid_scope = \"") +
+           kTestIdScope + "\"\nconnect_host = \"127.0.0.1:" + std::to_string(hub.dps_port()) +
+           "\"\nca_file = \"" + hub.ca_file().string() + "\"\ngroup_key_file = \"" +
+           key_file.string() + "\"\nregistration_rate = 50\n";
+}
 
 std::vector<HubsimDevice> hub_devices(const std::vector<std::string>& ids) {
     std::vector<HubsimDevice> devices;
@@ -55,6 +68,12 @@ BridgeEnv::BridgeEnv(BridgeEnvOptions options) : options_(std::move(options)) {
     HubsimOptions hub_options;
     hub_options.devices = hub_devices(options_.devices);
     hub_options.policies.push_back({"device", "", {"DeviceConnect"}});
+    if (!options_.dps_group_key.empty()) {
+        hub_options.extra_toml = std::string("[dps]\nid_scope = \"") + kTestIdScope +
+                                 "\"\npoll_after_seconds = 1\n\n[[enrollment_groups]]\n"
+                                 "id = \"sensors\"\nprimary_key = \"" +
+                                 options_.dps_group_key + "\"\n";
+    }
     hub_ = std::make_unique<HubsimFixture>(hub_options);
 
     const auto key_file = dir_.write("policy.key", hub_->policy("device").key + "\n");
@@ -93,7 +112,10 @@ BridgeEnv::BridgeEnv(BridgeEnvOptions options) : options_(std::move(options)) {
                    (d / "control.sock").string() +
                    "\"\n"
                    "[log]\nlevel = \"" +
-                   options_.log_level + "\"\n" + options_.extra_config);
+                   options_.log_level + "\"\n" + options_.extra_config +
+                   (options_.dps_group_key.empty()
+                        ? std::string()
+                        : provisioning_config(dir_, *hub_, options_.dps_group_key)));
 }
 
 BridgeEnv::~BridgeEnv() {

@@ -25,7 +25,12 @@ struct BridgeEnvOptions {
     std::string extra_config;  // appended to hubgate.toml
     std::string log_level = "info";
     std::map<std::string, std::string> hubgate_env;  // added to hubgate's environment
+    // Non-empty: hubsim serves DPS with an enrollment group "sensors" of this key (ID scope
+    // kTestIdScope), and hubgate provisions its devices through it ([provisioning]).
+    std::string dps_group_key;
 };
+
+extern const char* const kTestIdScope;
 
 // Options with only the devices set (the rest as declared above).
 BridgeEnvOptions with_devices(std::vector<std::string> devices);

@@ -1,0 +1,36 @@
+#pragma once
+// With [provisioning] mode = "dps-symmetric-key": the provisioner the daemon runs (group key
+// read here, assignments kept in the state directory), and the sessions' device keys taken
+// from it. A device's session finds no key until its device is assigned (its uplink waits in
+// the spool as for any offline device); `on_assigned` then starts the session again.
+//
+// One hub per daemon: a device DPS assigns to another hub than [hub] hostname is not connected
+// (logged, and shown in `hubgate status`).
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "gateway/config/config.hpp"
+#include "gateway/daemon/assignment_files.hpp"
+#include "gateway/provisioning/provisioner.hpp"
+#include "gateway/session/session_options.hpp"
+
+namespace hubgate::daemon {
+
+struct Provisioning {
+    std::unique_ptr<AssignmentFiles> assignments;
+    std::unique_ptr<provisioning::Provisioner> provisioner;
+};
+
+// False with `error` when the group key or the state folder cannot be read (the message names
+// the file, never its content).
+bool open_provisioning(const config::Config& config,
+                       provisioning::Provisioner::Assigned on_assigned, Provisioning& out,
+                       std::string& error);
+
+// Device sessions sign with the key derived for their device once it is assigned.
+void use_provisioned_keys(const config::Config& config, provisioning::Provisioner& provisioner,
+                          session::AuthOptions& auth);
+
+}  // namespace hubgate::daemon

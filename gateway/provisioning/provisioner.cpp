@@ -1,0 +1,215 @@
+// The provisioner's queue and thread (see provisioner.hpp).
+#include "gateway/provisioning/provisioner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "gateway/session/token_bucket.hpp"
+#include "hubgate/iothub/dps_credentials.hpp"
+
+namespace hubgate::provisioning {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t epoch_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// `text` with every "{device}" replaced by `id` (registration ids need no JSON escaping: they
+// are letters, digits and - . _ :).
+std::string replace_device(std::string text, const std::string& id) {
+    constexpr std::string_view kPlaceholder = "{device}";
+    for (auto at = text.find(kPlaceholder); at != std::string::npos;
+         at = text.find(kPlaceholder, at + id.size())) {
+        text.replace(at, kPlaceholder.size(), id);
+    }
+    return text;
+}
+
+}  // namespace
+
+Provisioner::Provisioner(ProvisionerOptions options,
+                         std::unique_ptr<session::UpstreamFactory> factory, AssignmentStore& store,
+                         Assigned on_assigned)
+    : options_(std::move(options)),
+      factory_(std::move(factory)),
+      store_(store),
+      on_assigned_(std::move(on_assigned)) {}
+
+Provisioner::~Provisioner() {
+    stop();
+}
+
+void Provisioner::start() {
+    if (!thread_.joinable())
+        thread_ = std::thread([this] { run(); });
+}
+
+void Provisioner::stop() {
+    stopping_ = true;
+    wake_.notify_all();
+    if (thread_.joinable())
+        thread_.join();
+}
+
+std::optional<Assignment> Provisioner::assignment_or_request(const std::string& registration_id) {
+    std::lock_guard lock(mutex_);
+    const auto known = devices_.find(registration_id);
+    const bool forced = known != devices_.end() && known->second.state != "assigned";
+    if (!forced) {
+        if (auto kept = store_.find(registration_id))
+            return kept;
+    }
+    if (known == devices_.end())
+        queue_locked(registration_id, Clock::now());
+    return std::nullopt;
+}
+
+void Provisioner::reprovision(const std::string& registration_id) {
+    std::lock_guard lock(mutex_);
+    failures_.erase(registration_id);
+    queue_locked(registration_id, Clock::now());
+}
+
+void Provisioner::hub_refused(const std::string& registration_id) {
+    std::lock_guard lock(mutex_);
+    const auto known = devices_.find(registration_id);
+    if (known != devices_.end() && known->second.state != "assigned")
+        return;  // not assigned yet: being provisioned, or failed (tried again on its own)
+    if (!store_.find(registration_id))
+        return;
+    const auto now = Clock::now();
+    if (const auto last = refusals_.find(registration_id);
+        last != refusals_.end() && now - last->second < options_.refused_wait)
+        return;
+    refusals_[registration_id] = now;
+    spdlog::warn(
+        "provisioning {}: the hub refused the device it was assigned as; registering "
+        "it again",
+        registration_id);
+    failures_.erase(registration_id);
+    queue_locked(registration_id, now);
+}
+
+std::optional<std::string> Provisioner::device_key(const std::string& registration_id) const {
+    return iothub::derive_device_key(options_.group_key, registration_id);
+}
+
+std::map<std::string, DeviceProvisioning> Provisioner::snapshot() const {
+    std::lock_guard lock(mutex_);
+    return devices_;
+}
+
+void Provisioner::queue_locked(const std::string& registration_id, Clock::time_point at) {
+    due_[registration_id] = at;
+    auto& device = devices_[registration_id];
+    device.state = "queued";
+    device.updated_at = epoch_now();
+    wake_.notify_all();
+}
+
+std::string Provisioner::render_payload(const std::string& registration_id) const {
+    return options_.payload_template.empty()
+               ? std::string()
+               : replace_device(options_.payload_template, registration_id);
+}
+
+void Provisioner::run() {
+    session::TokenBucket pace(options_.registration_rate, 1, Clock::now());
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        // The device due first, if it is due.
+        auto next = due_.end();
+        for (auto it = due_.begin(); it != due_.end(); ++it) {
+            if (next == due_.end() || it->second < next->second)
+                next = it;
+        }
+        const auto now = Clock::now();
+        if (next == due_.end()) {
+            wake_.wait(lock);
+            continue;
+        }
+        const auto paced = pace.next_available(now);
+        const auto at = std::max(next->second, paced);
+        if (at > now) {
+            wake_.wait_until(lock, at);
+            continue;
+        }
+        pace.try_take(now);
+        const std::string registration_id = next->first;
+        due_.erase(next);
+        auto& device = devices_[registration_id];
+        device.state = "registering";
+        device.attempts++;
+        device.updated_at = epoch_now();
+        lock.unlock();
+        provision(registration_id);
+        lock.lock();
+    }
+}
+
+void Provisioner::provision(const std::string& registration_id) {
+    const auto key = device_key(registration_id);
+    RegistrationResult result;
+    if (!iothub::valid_registration_id(registration_id)) {
+        result.outcome = RegistrationOutcome::Failed;
+        result.message = "not a valid DPS registration id (1-128 letters, digits and - . _ :)";
+    } else if (!key) {
+        result.outcome = RegistrationOutcome::Error;
+        result.message = "the group key is not base64";
+    } else {
+        spdlog::info("provisioning {}: registering with DPS", registration_id);
+        result =
+            register_device(*factory_, options_.registration,
+                            {registration_id, *key, render_payload(registration_id)}, stopping_);
+    }
+    if (result.outcome == RegistrationOutcome::Stopped)
+        return;
+
+    std::optional<Assignment> assignment;
+    if (result.outcome == RegistrationOutcome::Assigned) {
+        assignment =
+            Assignment{registration_id,         result.answer.assigned_hub, result.answer.device_id,
+                       result.answer.substatus, result.answer.created,      epoch_now()};
+        std::string error;
+        if (!store_.save(*assignment, error)) {
+            // Still usable now; the next start registers again (DPS answers the same hub).
+            spdlog::error("provisioning {}: cannot keep the assignment: {}", registration_id,
+                          error);
+        }
+        spdlog::info("provisioning {}: {} ({})", registration_id, result.message,
+                     result.answer.substatus);
+    } else if (result.outcome == RegistrationOutcome::Error) {
+        spdlog::warn("provisioning {}: {}", registration_id, result.message);
+    } else {
+        spdlog::error("provisioning {}: {}", registration_id, result.message);
+    }
+
+    {
+        std::lock_guard lock(mutex_);
+        auto& device = devices_[registration_id];
+        device.state = std::string(outcome_name(result.outcome));
+        device.message = result.message;
+        device.updated_at = epoch_now();
+        if (assignment) {
+            device.assigned_hub = assignment->assigned_hub;
+            failures_.erase(registration_id);
+        } else if (!due_.contains(registration_id)) {
+            // Not asked for again meanwhile: try again later.
+            const unsigned failures = failures_[registration_id]++;
+            const auto wait =
+                result.outcome == RegistrationOutcome::Error
+                    ? session::RetryPolicy(options_.error_backoff)
+                          .delay(failures, session::default_random()())
+                    : std::chrono::duration_cast<session::Millis>(options_.refused_wait);
+            due_[registration_id] = Clock::now() + wait;
+        }
+    }
+    if (assignment && on_assigned_)
+        on_assigned_(registration_id);
+}
+
+}  // namespace hubgate::provisioning

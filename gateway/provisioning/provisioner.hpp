@@ -1,0 +1,95 @@
+#pragma once
+// Provisions devices through DPS on a thread of its own: a device asked for (the first time its
+// session needs a key) is registered once, at most `registration_rate` registrations a second,
+// and its assignment is kept (AssignmentStore) so later starts need no registration. A
+// registration that does not end assigned is tried again later (back-off for errors, a long wait
+// for failed and disabled). When a device is assigned, `on_assigned` runs (on the provisioner's
+// thread): the daemon connects the device's session then.
+//
+// One registration runs at a time; its connection to DPS is closed when it ends.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "gateway/provisioning/assignment.hpp"
+#include "gateway/provisioning/registration_client.hpp"
+
+namespace hubgate::provisioning {
+
+struct ProvisionerOptions {
+    RegistrationSettings registration;
+    std::string group_key;         // base64; never logged
+    std::string payload_template;  // JSON text with "{device}"; empty: none
+    double registration_rate = 3;  // registrations started per second
+    // Waits before a device whose registration did not end assigned is tried again.
+    session::BackoffOptions error_backoff{std::chrono::seconds(5), std::chrono::minutes(10), 2.0};
+    std::chrono::milliseconds refused_wait{std::chrono::minutes(10)};  // failed, disabled
+};
+
+// What `hubgate status` shows of a device's provisioning.
+struct DeviceProvisioning {
+    std::string state;    // "queued", "registering", "assigned", "failed", "disabled", "error"
+    std::string message;  // the last registration's outcome, or empty
+    std::string assigned_hub;
+    unsigned attempts = 0;
+    int64_t updated_at = 0;  // seconds since the Unix epoch
+};
+
+class Provisioner {
+  public:
+    using Assigned = std::function<void(const std::string& registration_id)>;
+
+    Provisioner(ProvisionerOptions options, std::unique_ptr<session::UpstreamFactory> factory,
+                AssignmentStore& store, Assigned on_assigned);
+    ~Provisioner();  // stops the thread
+    Provisioner(const Provisioner&) = delete;
+    Provisioner& operator=(const Provisioner&) = delete;
+
+    void start();
+    void stop();
+
+    // The device's assignment when it has one. Otherwise nullopt, and its registration is
+    // queued (once: asking again while it is queued or under way changes nothing).
+    std::optional<Assignment> assignment_or_request(const std::string& registration_id);
+    // Registers the device again even if it has an assignment (`hubgate provision`, or the hub
+    // refused the device it was assigned as).
+    void reprovision(const std::string& registration_id);
+    // The hub refused the device's credentials. When the device has an assignment (it was
+    // accepted before: deleted or disabled since, or moved to another hub), it registers again;
+    // at most once per `refused_wait`, so a device the hub keeps refusing does not loop.
+    void hub_refused(const std::string& registration_id);
+    // The device key the hub knows the device by (derived from the group key).
+    std::optional<std::string> device_key(const std::string& registration_id) const;
+
+    std::map<std::string, DeviceProvisioning> snapshot() const;
+
+  private:
+    void run();
+    void provision(const std::string& registration_id);
+    void queue_locked(const std::string& registration_id, std::chrono::steady_clock::time_point at);
+    std::string render_payload(const std::string& registration_id) const;
+
+    const ProvisionerOptions options_;
+    const std::unique_ptr<session::UpstreamFactory> factory_;
+    AssignmentStore& store_;
+    const Assigned on_assigned_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::map<std::string, std::chrono::steady_clock::time_point> due_;  // queued devices
+    std::map<std::string, DeviceProvisioning> devices_;
+    std::map<std::string, unsigned> failures_;  // consecutive, per device
+    std::map<std::string, std::chrono::steady_clock::time_point> refusals_;  // last hub_refused
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+};
+
+}  // namespace hubgate::provisioning
