@@ -32,10 +32,11 @@ void write_device_metrics(TextExposition& out, const std::vector<DeviceSample>& 
                "The device's telemetry messages not delivered on the first try (sent again).",
                MetricType::Counter, devices,
                [](const DeviceSample& d) { return number(d.telemetry_failed); });
-    per_device(out, "hubgate_device_downlinks_total",
-               "C2D messages, desired patches and method calls IoT Hub sent the device.",
-               MetricType::Counter, devices,
-               [](const DeviceSample& d) { return number(d.downlinks); });
+    per_device(
+        out, "hubgate_device_downlinks_total",
+        "C2D messages, desired-property documents and patches, and method calls IoT Hub sent "
+        "the device.",
+        MetricType::Counter, devices, [](const DeviceSample& d) { return number(d.downlinks); });
     per_device(out, "hubgate_device_reconnects_total",
                "The device's lost connections and failed connects.", MetricType::Counter, devices,
                [](const DeviceSample& d) { return number(d.reconnects); });

@@ -17,7 +17,7 @@ struct DeviceSample {
     bool connected = false;
     std::uint64_t telemetry_acked = 0;
     std::uint64_t telemetry_failed = 0;
-    std::uint64_t downlinks = 0;      // C2D messages, desired patches and method calls received
+    std::uint64_t downlinks = 0;      // C2D messages, desired documents and patches, method calls
     std::uint64_t reconnects = 0;     // lost connections and failed connects
     std::uint64_t throttle_hits = 0;  // CONNACK 3 and twin 429 answers
     std::uint64_t spool_messages = 0;
