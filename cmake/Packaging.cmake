@@ -35,6 +35,11 @@ install(DIRECTORY ${_hubgate_root}/docs/
         DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT service FILES_MATCHING PATTERN "*.md"
         PATTERN "hubsim*" EXCLUDE)
 
+# The Grafana dashboard and Prometheus alert rules (docs/operations.md, "Dashboards and alerts").
+install(FILES ${_hubgate_root}/packaging/monitoring/hubgate-dashboard.json
+              ${_hubgate_root}/packaging/monitoring/hubgate-alerts.yml
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/hubgate/monitoring COMPONENT service)
+
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME hubgate)
 set(CPACK_PACKAGE_VENDOR "hubgate")
