@@ -22,7 +22,7 @@ SessionSnapshot session(const std::string& id, SessionState state, std::uint64_t
 
 }  // namespace
 
-TEST_CASE("the first devices seen keep their series; later ones are counted, not exported") {
+TEST_CASE("the first devices seen keep their series, later ones are counted and not exported") {
     DeviceSeries series(2);
     auto samples = series.update({session("b", SessionState::Connected, 1)}, {});
     REQUIRE(samples.size() == 1);

@@ -99,7 +99,7 @@ TEST_CASE("a status without sessions or counters still prints both headers") {
     CHECK(table.find("COUNTER") != std::string::npos);
 }
 
-TEST_CASE("one device's answer carries its counters; the status answer does not") {
+TEST_CASE("one device's answer carries its counters and the status answer does not") {
     auto line = two_sessions().sessions[0];
     line.state_since = kNoon;
     line.last_uplink = kNoon + 5min;
@@ -123,7 +123,7 @@ TEST_CASE("one device's answer carries its counters; the status answer does not"
     const auto detail = format_device_detail(device);
     CHECK(detail.find("connected since 2026-11-26T12:00:00Z") != std::string::npos);
     CHECK(detail.find("3 messages, 420 bytes") != std::string::npos);
-    CHECK(detail.find("LAST-DOWNLINK  -") != std::string::npos);
+    CHECK(detail.find("LAST-DOWNLINK    -\n") != std::string::npos);
     CHECK(detail.find("telemetry_acked  12") != std::string::npos);
 }
 
