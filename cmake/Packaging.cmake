@@ -65,6 +65,11 @@ add_custom_target(hubgate_changelog ALL DEPENDS ${CMAKE_BINARY_DIR}/packaging/ch
 install(FILES ${CMAKE_BINARY_DIR}/packaging/changelog.gz DESTINATION ${CMAKE_INSTALL_DOCDIR}
         COMPONENT service)
 
+# The Grafana dashboard and Prometheus alert rules (docs/operations.md, "Dashboards and alerts").
+install(FILES ${_hubgate_root}/packaging/monitoring/hubgate-dashboard.json
+              ${_hubgate_root}/packaging/monitoring/hubgate-alerts.yml
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/hubgate/monitoring COMPONENT service)
+
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME hubgate)
 # The version `hubgate --version` prints (cmake/Version.cmake: git describe at configure time).

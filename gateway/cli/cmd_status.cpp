@@ -1,12 +1,14 @@
 // `hubgate status`: the running daemon's device sessions and counters, asked over its control
-// socket, as a table for people or as the daemon's JSON for scripts.
+// socket, as a table for people or as the daemon's JSON for scripts; with --device, one device
+// in detail.
 #include <cstdio>
 #include <string>
 
 #include "gateway/cli/args.hpp"
 #include "gateway/cli/command.hpp"
-#include "gateway/config/config.hpp"
+#include "gateway/cli/control_socket_option.hpp"
 #include "gateway/control/control_client.hpp"
+#include "gateway/control/device_view.hpp"
 #include "gateway/control/status_table.hpp"
 
 namespace hubgate::cli {
@@ -16,51 +18,38 @@ namespace {
 constexpr int kExitNotRunning = 3;
 
 constexpr const char* kUsage =
-    "usage: hubgate status [-c FILE | --socket PATH] [--json]\n"
+    "usage: hubgate status [-c FILE | --socket PATH] [--device ID] [--json]\n"
     "Asks the running daemon for its device sessions and counters over the control socket\n"
     "(control.socket in FILE; default /run/hubgate/control.sock) and prints them as a table,\n"
-    "or as JSON with --json. Exit 0 ok, 1 no valid answer or permission denied, 2 usage,\n"
-    "3 the daemon is not running.\n";
-
-// The socket named by the config file. A config that fails validation for other reasons (say a
-// credential only systemd provides) still names its socket.
-std::filesystem::path socket_from_config(const std::string& file) {
-    auto result = config::load_config(file);
-    if (result.status == config::LoadStatus::Unreadable) {
-        std::string why = result.diagnostics.empty()
-                              ? "cannot read " + file
-                              : config::format_diagnostic(result.diagnostics.front());
-        throw UsageError(why);
-    }
-    return result.config.control.socket;
-}
+    "or as JSON with --json. With --device ID: that device's state and since when, last error,\n"
+    "spool backlog, last uplink and downlink, and its session's counters. Exit 0 ok, 1 no valid\n"
+    "answer (or an unknown device) or permission denied, 2 usage, 3 the daemon is not running.\n";
 
 int run_status(std::span<const std::string> argv) {
     std::filesystem::path socket;
+    std::optional<std::string> device;
     bool json = false;
     try {
-        Args args(argv, {"config", "socket"}, {"json", "help"}, {{"c", "config"}, {"h", "help"}});
+        Args args(argv, {"config", "socket", "device"}, {"json", "help"},
+                  {{"c", "config"}, {"h", "help"}});
         if (args.flag("help")) {
             std::fputs(kUsage, stdout);
             return kExitOk;
         }
         if (!args.positional().empty())
             throw UsageError("unexpected argument " + args.positional()[0]);
-        if (args.get("config") && args.get("socket"))
-            throw UsageError("give -c FILE or --socket PATH, not both");
         json = args.flag("json");
-        if (auto path = args.get("socket"))
-            socket = *path;
-        else if (auto file = args.get("config"))
-            socket = socket_from_config(*file);
-        else
-            socket = config::defaults().control.socket;
+        device = args.get("device");
+        if (device && device->empty())
+            throw UsageError("--device needs a device id");
+        socket = control_socket_from(args);
     } catch (const UsageError& e) {
         std::fprintf(stderr, "hubgate status: %s\n%s", e.what(), kUsage);
         return kExitUsage;
     }
 
-    auto reply = control::request_status(socket);
+    auto reply =
+        device ? control::request_device(socket, *device) : control::request_status(socket);
     using Outcome = control::StatusReply::Outcome;
     if (reply.outcome != Outcome::Ok) {
         std::fprintf(stderr, "hubgate status: %s\n", reply.error.c_str());
@@ -68,6 +57,8 @@ int run_status(std::span<const std::string> argv) {
     }
     if (json)
         std::printf("%s\n", reply.json.dump(2).c_str());
+    else if (device)
+        std::fputs(control::format_device_detail(reply.json["device"]).c_str(), stdout);
     else
         std::fputs(control::format_status_table(reply.json).c_str(), stdout);
     return kExitOk;

@@ -195,6 +195,8 @@ struct ControlConfig {
 // [metrics]: the Prometheus endpoint; off unless `listen` is set.
 struct MetricsConfig {
     std::optional<Endpoint> listen;  // a bare port means 127.0.0.1:port
+    bool per_device = false;         // also hubgate_device_* series, labelled by device
+    uint32_t per_device_limit = 0;   // devices with series of their own; the rest are counted
 };
 
 // The whole configuration. Use load_config() or defaults(); a value-initialized Config does not

@@ -621,6 +621,19 @@ std::vector<KeySpec> build_schema() {
          .description = "\"port\" (on 127.0.0.1) or \"host:port\"; unset: no metrics endpoint.",
          .check = endpoint_with_port(),
          .assign = to<&Config::metrics, &MetricsConfig::listen>()},
+        {.path = "metrics.per_device",
+         .kind = Kind::Bool,
+         .default_literal = "false",
+         .description = "Also export hubgate_device_* series with a device label (one set per "
+                        "device, up to metrics.per_device_limit devices).",
+         .assign = to<&Config::metrics, &MetricsConfig::per_device>()},
+        {.path = "metrics.per_device_limit",
+         .kind = Kind::Integer,
+         .default_literal = "1000",
+         .description = "Devices that get series of their own, the first seen first; later ones "
+                        "get none and are counted in hubgate_devices_over_limit.",
+         .check = integer_between(1, 100000),
+         .assign = to<&Config::metrics, &MetricsConfig::per_device_limit>()},
     };
 }
 

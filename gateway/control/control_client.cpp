@@ -28,9 +28,8 @@ StatusReply fail(StatusReply::Outcome outcome, std::string error) {
     return reply;
 }
 
-}  // namespace
-
-StatusReply request_status(const std::filesystem::path& path, std::chrono::milliseconds timeout) {
+StatusReply exchange(const std::filesystem::path& path, const std::string& request,
+                     std::chrono::milliseconds timeout) {
     using Outcome = StatusReply::Outcome;
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
@@ -58,7 +57,6 @@ StatusReply request_status(const std::filesystem::path& path, std::chrono::milli
                         why + " (members of group hubgate and root may ask for the status)");
         return fail(Outcome::Failed, why);
     }
-    const std::string request = kStatusRequest;
     if (::send(socket.fd, request.data(), request.size(), MSG_NOSIGNAL) !=
         static_cast<ssize_t>(request.size()))
         return fail(Outcome::Failed,
@@ -85,6 +83,20 @@ StatusReply request_status(const std::filesystem::path& path, std::chrono::milli
         return fail(Outcome::Failed, "the daemon answered: " + reply.json["error"].dump());
     reply.outcome = Outcome::Ok;
     return reply;
+}
+
+}  // namespace
+
+StatusReply request_status(const std::filesystem::path& path, std::chrono::milliseconds timeout) {
+    return exchange(path, kStatusRequest, timeout);
+}
+
+StatusReply request_device(const std::filesystem::path& path, const std::string& device_id,
+                           std::chrono::milliseconds timeout) {
+    // A line feed would end the request early and let the rest pass for another one.
+    if (device_id.empty() || device_id.find_first_of("\r\n") != std::string::npos)
+        return fail(StatusReply::Outcome::Failed, "a device id is one non-empty line");
+    return exchange(path, kDeviceRequestPrefix + device_id + "\n", timeout);
 }
 
 }  // namespace hubgate::control

@@ -25,4 +25,9 @@ struct StatusReply {
 StatusReply request_status(const std::filesystem::path& path,
                            std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+// The same for one device: `json` holds {"version":1,"device":{...}}. A device the daemon does
+// not know is Failed, with the daemon's words in `error`.
+StatusReply request_device(const std::filesystem::path& path, const std::string& device_id,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
 }  // namespace hubgate::control

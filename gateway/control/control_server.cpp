@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <poll.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -70,7 +71,9 @@ void send_all(int connection, const std::string& text) {
 }
 
 std::string error_answer(const std::string& message) {
-    return nlohmann::json{{"error", message}}.dump() + "\n";
+    return nlohmann::json{{"error", message}}.dump(-1, ' ', false,
+                                                   nlohmann::json::error_handler_t::replace) +
+           "\n";
 }
 
 }  // namespace
@@ -185,13 +188,32 @@ void ControlServer::answer(int connection) {
         return;
     }
     request.resize(end);
-    if (request != "status") {
-        send_all(connection, error_answer("unknown request; the only one is \"status\""));
+    const std::string_view device_prefix = kDeviceRequestPrefix;
+    const bool device_request = request.starts_with(device_prefix);
+    if (request != "status" && !device_request) {
+        send_all(connection,
+                 error_answer("unknown request; they are \"status\" and \"device ID\""));
         return;
     }
     try {
+        nlohmann::ordered_json json;
+        if (device_request) {
+            const std::string id = request.substr(device_prefix.size());
+            const auto snapshot = snapshot_();
+            const auto found =
+                std::find_if(snapshot.sessions.begin(), snapshot.sessions.end(),
+                             [&](const SessionStatus& s) { return s.device_id == id; });
+            if (found == snapshot.sessions.end()) {
+                send_all(connection,
+                         error_answer("no device '" + id +
+                                      "' here: it has no session and nothing in the spool"));
+                return;
+            }
+            json = to_device_json(*found);
+        } else {
+            json = to_json(snapshot_());
+        }
         // Device ids and reasons come from outside: replace invalid UTF-8 rather than fail.
-        auto json = to_json(snapshot_());
         send_all(connection,
                  json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     } catch (const std::exception& e) {

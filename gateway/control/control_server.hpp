@@ -1,6 +1,7 @@
 #pragma once
-// The daemon's control socket: a unix stream socket answering one request per connection
-// ("status\n" -> the JSON snapshot, one line) on its own thread. Used by `hubgate status`.
+// The daemon's control socket: a unix stream socket answering one request per connection on its
+// own thread: "status\n" -> the JSON snapshot, one line (`hubgate status`, `hubgate devices`);
+// "device ID\n" -> that device's session with its counters (`hubgate status --device ID`).
 
 #include <atomic>
 #include <filesystem>
@@ -15,6 +16,8 @@ namespace hubgate::control {
 
 // The request `hubgate status` sends.
 inline constexpr const char* kStatusRequest = "status\n";
+// The request `hubgate status --device ID` sends: this prefix, the id, a line feed.
+inline constexpr const char* kDeviceRequestPrefix = "device ";
 
 // Serves snapshots taken by a callback the daemon provides (called on the server's thread; it
 // must be safe to call from there).

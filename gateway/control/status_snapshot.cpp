@@ -17,15 +17,27 @@ std::string format_utc(WallTime time) {
                        std::chrono::time_point_cast<std::chrono::seconds>(time));
 }
 
+namespace {
+
+nlohmann::ordered_json session_json(const SessionStatus& s) {
+    return {{"device_id", s.device_id},
+            {"state", s.state},
+            {"since", time_or_null(s.since)},
+            {"backoff_until", time_or_null(s.backoff_until)},
+            {"reason", s.reason},
+            {"token_expiry", time_or_null(s.token_expiry)},
+            {"state_since", time_or_null(s.state_since)},
+            {"last_uplink", time_or_null(s.last_uplink)},
+            {"last_downlink", time_or_null(s.last_downlink)},
+            {"spool", {{"messages", s.spool_messages}, {"bytes", s.spool_bytes}}}};
+}
+
+}  // namespace
+
 nlohmann::ordered_json to_json(const StatusSnapshot& snapshot) {
     nlohmann::ordered_json sessions = nlohmann::ordered_json::array();
     for (const auto& s : snapshot.sessions) {
-        sessions.push_back({{"device_id", s.device_id},
-                            {"state", s.state},
-                            {"since", time_or_null(s.since)},
-                            {"backoff_until", time_or_null(s.backoff_until)},
-                            {"reason", s.reason},
-                            {"token_expiry", time_or_null(s.token_expiry)}});
+        sessions.push_back(session_json(s));
     }
     nlohmann::ordered_json counters = nlohmann::ordered_json::object();
     for (const auto& [name, value] : snapshot.counters)
@@ -45,6 +57,15 @@ nlohmann::ordered_json to_json(const StatusSnapshot& snapshot) {
         out["provisioning"] = std::move(devices);
     }
     return out;
+}
+
+nlohmann::ordered_json to_device_json(const SessionStatus& session) {
+    auto device = session_json(session);
+    nlohmann::ordered_json counters = nlohmann::ordered_json::object();
+    for (const auto& [name, value] : session.counters)
+        counters[name] = value;
+    device["counters"] = std::move(counters);
+    return {{"version", kStatusFormatVersion}, {"device", std::move(device)}};
 }
 
 }  // namespace hubgate::control

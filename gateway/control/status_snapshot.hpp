@@ -26,6 +26,14 @@ struct SessionStatus {
     std::optional<WallTime> backoff_until;  // backing off or refused: the next attempt
     std::string reason;                     // last failure or refusal, for people
     std::optional<WallTime> token_expiry;   // SAS token in use (none for X.509)
+    std::optional<WallTime> state_since;    // entered `state` (unset: idle since it was made)
+    std::optional<WallTime> last_uplink;    // the hub last took its telemetry or reported patch
+    std::optional<WallTime> last_downlink;  // the hub last sent it a C2D, desired patch or method
+    std::uint64_t spool_messages = 0;       // its messages in the spool not yet finished
+    std::uint64_t spool_bytes = 0;
+    // The session's own counters (they start again with each new session), in the order the
+    // session module lists them. Only in the answer about one device (`status --device`).
+    std::vector<std::pair<std::string, std::uint64_t>> counters;
 };
 
 // One device's provisioning through DPS (only with [provisioning] on).
@@ -38,6 +46,9 @@ struct ProvisioningStatus {
     std::optional<WallTime> updated;
 };
 
+// The state of a device that has messages in the spool but no session.
+inline constexpr const char* kNoSessionState = "no-session";
+
 // The daemon at one moment. Counters keep the order the daemon lists them in.
 struct StatusSnapshot {
     std::vector<SessionStatus> sessions;
@@ -49,10 +60,16 @@ struct StatusSnapshot {
 // Version of the JSON document; bumped when a field changes meaning or goes away.
 inline constexpr int kStatusFormatVersion = 1;
 
-// {"version":1,"sessions":[{"device_id",...,"since":"2026-11-26T12:00:00Z" or null}],
-//  "counters":{"name":n,...}}, plus "provisioning":[{"device_id","state","message",
-//  "assigned_hub","attempts","updated"}] when DPS provisions the devices
+// {"version":1,"sessions":[{"device_id",...,"since":"2026-11-26T12:00:00Z" or null,...,
+//  "spool":{"messages":n,"bytes":n}}], "counters":{"name":n,...}}, plus "provisioning":
+//  [{"device_id","state","message","assigned_hub","attempts","updated"}] when DPS provisions
+//  the devices. Sessions carry no counters here: with thousands of devices they would make
+//  every status answer large.
 nlohmann::ordered_json to_json(const StatusSnapshot& snapshot);
+
+// One session with its counters: {"version":1,"device":{...the fields above...,
+// "counters":{"connects":n,...}}}, the answer to a device request.
+nlohmann::ordered_json to_device_json(const SessionStatus& session);
 
 // "2026-11-26T12:00:00Z" (UTC, whole seconds).
 std::string format_utc(WallTime time);

@@ -7,9 +7,6 @@
 #include <vector>
 
 namespace hubgate::control {
-namespace {
-
-using Row = std::vector<std::string>;
 
 std::string field(const nlohmann::ordered_json& object, const char* name) {
     if (!object.is_object() || !object.contains(name))
@@ -20,7 +17,6 @@ std::string field(const nlohmann::ordered_json& object, const char* name) {
     return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
-// Left-aligned columns two spaces apart; the last column is not padded.
 void append_table(std::string& out, const std::vector<Row>& rows) {
     if (rows.empty())
         return;
@@ -37,8 +33,6 @@ void append_table(std::string& out, const std::vector<Row>& rows) {
         out += line + "\n";
     }
 }
-
-}  // namespace
 
 std::string format_status_table(const nlohmann::ordered_json& status) {
     std::string out;

@@ -9,10 +9,10 @@
 namespace hubgate::daemon {
 
 Observability::Observability(Bridge& bridge) : bridge_(bridge) {
-    registry_.add_collector([this](metrics::TextExposition& out) {
-        metrics::write_gateway_metrics(out, gateway_counts(),
-                                       bridge_.counters().method_roundtrip.snapshot());
-    });
+    if (bridge_.config().metrics.per_device) {
+        device_series_.emplace(bridge_.config().metrics.per_device_limit);
+    }
+    registry_.add_collector([this](metrics::TextExposition& out) { scrape(out); });
 }
 
 Observability::~Observability() {
@@ -64,26 +64,80 @@ C2dJournalReadings c2d_journal_readings(const DownlinkJournal& journal) {
             counters.keep_failures.load(), counters.write_errors.load(), journal.outstanding()};
 }
 
+// Every session, with its spool backlog, and after them the devices that have messages in the
+// spool and no session (both lists are sorted by device id).
+control::SessionStatus spool_only(const spool::DeviceBacklog& backlog) {
+    control::SessionStatus status;
+    status.device_id = backlog.device_id;
+    status.state = control::kNoSessionState;
+    status.spool_messages = backlog.messages;
+    status.spool_bytes = backlog.bytes;
+    return status;
+}
+
+// Every session, with its spool backlog, and after them the devices that have messages in the
+// spool and no session (both lists are sorted by device id).
+std::vector<control::SessionStatus> device_statuses(
+    const std::vector<session::SessionSnapshot>& sessions,
+    const std::vector<spool::DeviceBacklog>& backlogs) {
+    std::vector<control::SessionStatus> out;
+    out.reserve(sessions.size());
+    std::vector<control::SessionStatus> without_session;
+    auto backlog = backlogs.begin();
+    for (const auto& session : sessions) {
+        for (; backlog != backlogs.end() && backlog->device_id < session.device_id; ++backlog) {
+            without_session.push_back(spool_only(*backlog));
+        }
+        auto status = control::to_session_status(session);
+        if (backlog != backlogs.end() && backlog->device_id == session.device_id) {
+            status.spool_messages = backlog->messages;
+            status.spool_bytes = backlog->bytes;
+            ++backlog;
+        }
+        out.push_back(std::move(status));
+    }
+    for (; backlog != backlogs.end(); ++backlog) {
+        without_session.push_back(spool_only(*backlog));
+    }
+    out.insert(out.end(), std::make_move_iterator(without_session.begin()),
+               std::make_move_iterator(without_session.end()));
+    return out;
+}
+
 }  // namespace
 
-metrics::GatewayCounts Observability::gateway_counts() {
-    // The snapshot is taken under the lock: totals_ must see snapshots in the order they were
-    // taken, or an older one would look like a session that started again.
-    std::lock_guard lock(totals_mutex_);
-    const auto sessions = bridge_.session_snapshots();
+metrics::GatewayCounts Observability::counts_from(
+    const std::vector<session::SessionSnapshot>& sessions) {
     return daemon::gateway_counts({bridge_.counters(), bridge_.spool().counters(),
                                    bridge_.local_counters(), sessions, totals_.update(sessions),
-                                   c2d_journal_readings(bridge_.c2d_journal())});
+                                   c2d_journal_readings(bridge_.c2d_journal()),
+                                   bridge_.spool().options().max_bytes});
+}
+
+metrics::GatewayCounts Observability::gateway_counts() {
+    // The snapshot is taken under the lock: totals_ (and device_series_) must see snapshots in
+    // the order they were taken, or an older one would look like a session that started again.
+    std::lock_guard lock(totals_mutex_);
+    return counts_from(bridge_.session_snapshots());
+}
+
+void Observability::scrape(metrics::TextExposition& out) {
+    std::lock_guard lock(totals_mutex_);  // see gateway_counts()
+    const auto sessions = bridge_.session_snapshots();
+    metrics::write_gateway_metrics(out, counts_from(sessions),
+                                   bridge_.counters().method_roundtrip.snapshot());
+    if (device_series_) {
+        metrics::write_device_metrics(out,
+                                      device_series_->update(sessions, bridge_.spool().backlogs()),
+                                      device_series_->over_limit());
+    }
 }
 
 control::StatusSnapshot Observability::status() {
     std::lock_guard lock(totals_mutex_);  // see gateway_counts()
     const auto sessions = bridge_.session_snapshots();
     control::StatusSnapshot snapshot;
-    snapshot.sessions.reserve(sessions.size());
-    for (const auto& session : sessions) {
-        snapshot.sessions.push_back(control::to_session_status(session));
-    }
+    snapshot.sessions = device_statuses(sessions, bridge_.spool().backlogs());
     if (const auto* provisioner = bridge_.provisioner()) {
         auto& devices = snapshot.provisioning.emplace();
         for (const auto& [device_id, p] : provisioner->snapshot()) {
@@ -93,7 +147,8 @@ control::StatusSnapshot Observability::status() {
     }
     snapshot.counters = status_counters(
         {bridge_.counters(), bridge_.spool().counters(), bridge_.local_counters(), sessions,
-         totals_.update(sessions), c2d_journal_readings(bridge_.c2d_journal())});
+         totals_.update(sessions), c2d_journal_readings(bridge_.c2d_journal()),
+         bridge_.spool().options().max_bytes});
     return snapshot;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "gateway/control/status_snapshot.hpp"
+#include "gateway/daemon/device_series.hpp"
 #include "gateway/daemon/observed_counts.hpp"
 #include "gateway/metrics/registry.hpp"
 
@@ -52,9 +53,15 @@ class Observability {
     control::StatusSnapshot status();
 
   private:
+    // One scrape: the metric set, and the per-device series when metrics.per_device is on.
+    void scrape(metrics::TextExposition& out);
+    // The metric set from `sessions`, a snapshot taken under totals_mutex_ (held by the caller).
+    metrics::GatewayCounts counts_from(const std::vector<session::SessionSnapshot>& sessions);
+
     Bridge& bridge_;
     std::mutex totals_mutex_;  // scrapes and status requests come on different threads
     MonotonicSessionTotals totals_;
+    std::optional<DeviceSeries> device_series_;  // metrics.per_device; under totals_mutex_
     metrics::Registry registry_;
     std::unique_ptr<metrics::MetricsServer> metrics_;
     std::unique_ptr<control::ControlServer> control_;

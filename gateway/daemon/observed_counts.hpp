@@ -63,6 +63,7 @@ struct BridgeReadings {
     const std::vector<session::SessionSnapshot>& sessions;
     SessionTotals session_totals;  // from MonotonicSessionTotals
     C2dJournalReadings c2d{};
+    std::uint64_t spool_max_bytes = 0;  // spool.max_bytes: what spool_bytes is measured against
 };
 
 // Uplink messages the hub took: telemetry it acknowledged, reported patches it accepted, and

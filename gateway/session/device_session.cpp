@@ -105,11 +105,12 @@ void DeviceSession::add_needs(const DeviceNeeds& needs) {
     }
 }
 
-void DeviceSession::set_state(SessionState state, SteadyTime /*now*/) {
+void DeviceSession::set_state(SessionState state, SteadyTime now) {
     if (state_ == state) {
         return;
     }
     state_ = state;
+    state_since_ = now;
     host_.listener().on_state(device_id_, state);
 }
 
@@ -387,6 +388,7 @@ void DeviceSession::handle_message(const std::string& topic, const std::string& 
     if (const auto* twin = std::get_if<iothub::TwinResponseTopic>(&parsed)) {
         handle_twin_response(twin->rid, twin->status, twin->version, payload, now);
     } else if (const auto* patch = std::get_if<iothub::DesiredPatchTopic>(&parsed)) {
+        last_downlink_ = now;
         if (!needs_.desired) {
             counters_.downlink_dropped++;
             return;
@@ -401,8 +403,10 @@ void DeviceSession::handle_message(const std::string& topic, const std::string& 
         counters_.desired_received++;
         host_.listener().on_desired(DesiredUpdate{device_id_, std::move(body), version, false});
     } else if (const auto* method = std::get_if<iothub::MethodRequestTopic>(&parsed)) {
+        last_downlink_ = now;
         handle_method_request(method->name, method->rid, payload, now);
     } else if (const auto* c2d = std::get_if<iothub::C2dTopic>(&parsed)) {
+        last_downlink_ = now;
         if (!needs_.c2d) {
             counters_.downlink_dropped++;
             spdlog::debug("session {}: C2D message but no C2D mapping; dropped", device_id_);
@@ -485,6 +489,7 @@ void DeviceSession::handle_publish_result(uint64_t tag, bool ok, const std::stri
         case PublishKind::Telemetry:
             if (ok) {
                 counters_.telemetry_acked++;
+                last_uplink_ = now;
             } else {
                 counters_.telemetry_failed++;
                 spdlog::debug("session {}: telemetry not acknowledged: {}", device_id_, error);
@@ -558,6 +563,18 @@ SessionSnapshot DeviceSession::snapshot(SteadyTime now, WallTime wall_now) const
     }
     snap.token_expiry = token_expiry_;
     snap.connected_since = connected_wall_;
+    const auto to_wall = [&](SteadyTime at) {
+        return wall_now - std::chrono::duration_cast<WallTime::duration>(now - at);
+    };
+    if (state_since_) {
+        snap.state_since = to_wall(*state_since_);
+    }
+    if (last_uplink_) {
+        snap.last_uplink = to_wall(*last_uplink_);
+    }
+    if (last_downlink_) {
+        snap.last_downlink = to_wall(*last_downlink_);
+    }
     snap.counters = counters_;
     return snap;
 }

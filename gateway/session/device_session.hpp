@@ -130,6 +130,10 @@ class DeviceSession {
     std::unique_ptr<UpstreamConnection> upstream_;
 
     SessionState state_ = SessionState::Idle;
+    std::optional<SteadyTime> state_since_;  // unset while Idle since creation
+    // For `hubgate status --device`: one store per message, on this (the manager's) thread.
+    std::optional<SteadyTime> last_uplink_;
+    std::optional<SteadyTime> last_downlink_;
     std::string reason_;
     std::string logged_refusal_;
     SteadyTime retry_at_{};

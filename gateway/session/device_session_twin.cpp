@@ -159,6 +159,8 @@ void DeviceSession::handle_twin_response(const std::string& rid, int status,
     }
     if (status >= 300) {
         result.error = "hub answered " + std::to_string(status);
+    } else if (op->kind == TwinOpKind::PatchReported) {
+        last_uplink_ = now;
     }
     finish_twin(op, std::move(result));
     pump_twin(now);

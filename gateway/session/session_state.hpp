@@ -57,6 +57,9 @@ struct SessionSnapshot {
     std::string reason;                    // last failure or refusal, for people
     std::optional<WallTime> token_expiry;  // SAS token in use (none for X.509)
     std::optional<WallTime> connected_since;
+    std::optional<WallTime> state_since;    // when it entered `state` (unset: Idle since made)
+    std::optional<WallTime> last_uplink;    // the hub last took telemetry or a reported patch
+    std::optional<WallTime> last_downlink;  // the hub last sent a C2D, desired patch or method
     SessionCounters counters;
 };
 

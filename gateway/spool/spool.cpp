@@ -331,7 +331,10 @@ void Spool::add_recovered(std::uint64_t id, Segment& segment, std::uint64_t offs
     entry.offset = offset;
     entry.size = static_cast<std::uint32_t>(size);
     entry.enqueued_ms = stamp_ms;
-    devices_[message.message.device_id].entries.push_back(std::move(entry));
+    DeviceQueue& queue = devices_[message.message.device_id];
+    ++queue.unfinished;
+    queue.unfinished_bytes += entry.size;
+    queue.entries.push_back(std::move(entry));
     ++segment.live;
     ++counters_.recovered;
     ++counters_.messages;
@@ -488,6 +491,8 @@ AppendResult Spool::append(SpoolMessage&& message) {
             *entry.kept = std::move(stored);
         }
     }
+    ++device->second.unfinished;
+    device->second.unfinished_bytes += entry.size;
     device->second.entries.push_back(std::move(entry));
     ++segment->live;
     ++next_seq_;
@@ -632,7 +637,8 @@ void Spool::give_up_unsynced(std::uint64_t first, std::uint64_t end) {
                 --queue.in_flight;
             }
             given_up_.insert(it->seq);
-            finish(*it);  // also in acks.log: a copy that did reach the disk is not sent later
+            finish(queue,
+                   *it);  // also in acks.log: a copy that did reach the disk is not sent later
             ++given_up;
         }
         auto next = std::next(device);
@@ -757,7 +763,7 @@ void Spool::take(std::string_view device_id, std::vector<SpooledMessage>& out) {
         }
         if (expired(entry, now)) {
             ++counters_.dropped_ttl;
-            finish(entry);
+            finish(queue, entry);
             continue;
         }
         if (auto kept = take_kept(entry)) {
@@ -775,7 +781,7 @@ void Spool::take(std::string_view device_id, std::vector<SpooledMessage>& out) {
             break;  // keep it and everything after it for a later attempt, in order
         }
         if (!message) {
-            finish(entry);
+            finish(queue, entry);
             continue;
         }
         entry.state = EntryState::in_flight;
@@ -804,7 +810,7 @@ std::vector<SpooledMessage> Spool::take_run(std::string_view device_id, RecordKi
         }
         if (expired(entry, now)) {
             ++counters_.dropped_ttl;
-            finish(entry);
+            finish(queue, entry);
             continue;
         }
         if (entry.kept) {
@@ -822,7 +828,7 @@ std::vector<SpooledMessage> Spool::take_run(std::string_view device_id, RecordKi
             break;
         }
         if (!message) {
-            finish(entry);
+            finish(queue, entry);
             continue;
         }
         if (message->message.kind != kind) {
@@ -850,7 +856,7 @@ bool Spool::ack(std::string_view device_id, std::uint64_t seq) {
     }
     --device->second.in_flight;
     ++counters_.acked;
-    finish(*it);
+    finish(device->second, *it);
     pop_finished(device);
     return true;
 }
@@ -876,7 +882,7 @@ std::size_t Spool::expire() {
     for (auto device = devices_.begin(); device != devices_.end();) {
         for (Entry& entry : device->second.entries) {
             if (entry.state == EntryState::waiting && expired(entry, now)) {
-                finish(entry);
+                finish(device->second, entry);
                 ++dropped;
             }
         }
@@ -906,9 +912,19 @@ std::size_t Spool::backlog(std::string_view device_id) const {
     if (device == devices_.end()) {
         return 0;
     }
-    return static_cast<std::size_t>(
-        std::count_if(device->second.entries.begin(), device->second.entries.end(),
-                      [](const Entry& entry) { return entry.state != EntryState::done; }));
+    return device->second.unfinished;
+}
+
+std::vector<DeviceBacklog> Spool::backlogs() const {
+    std::lock_guard lock(mutex_);
+    std::vector<DeviceBacklog> out;
+    out.reserve(devices_.size());
+    for (const auto& [id, queue] : devices_) {
+        if (queue.unfinished > 0) {
+            out.push_back({id, queue.unfinished, queue.unfinished_bytes});
+        }
+    }
+    return out;
 }
 
 std::unique_ptr<SpooledMessage> Spool::take_kept(Entry& entry) {
@@ -934,8 +950,10 @@ void Spool::write_acks() {
     }
 }
 
-void Spool::finish(Entry& entry) {
+void Spool::finish(DeviceQueue& queue, Entry& entry) {
     entry.state = EntryState::done;
+    --queue.unfinished;
+    queue.unfinished_bytes -= entry.size;
     take_kept(entry);  // a copy still kept is not needed any more
     --counters_.messages;
     ack_log_.add(entry.seq);

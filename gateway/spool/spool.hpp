@@ -83,6 +83,13 @@ struct AppendResult {
     bool redelivery = false;
 };
 
+// One device's messages in the spool not yet finished (waiting or in flight).
+struct DeviceBacklog {
+    std::string device_id;
+    std::size_t messages = 0;
+    std::uint64_t bytes = 0;  // their record sizes in the segments
+};
+
 // A crash-safe, bounded, per-device ordered message store (see the top of this file).
 class Spool {
   public:
@@ -148,6 +155,9 @@ class Spool {
     std::vector<std::string> devices_with_backlog() const;
     // Messages of the device not yet finished (waiting or in flight).
     std::size_t backlog(std::string_view device_id) const;
+    // Every device with unfinished messages, by device id. O(devices): kept up to date by
+    // append and finish, so a status request or a scrape does not walk the records.
+    std::vector<DeviceBacklog> backlogs() const;
 
     const SpoolCounters& counters() const { return counters_; }
     const SpoolOptions& options() const { return options_; }
@@ -169,6 +179,8 @@ class Spool {
     struct DeviceQueue {
         std::deque<Entry> entries;  // ordered by seq; finished ones are popped from the front
         std::size_t in_flight = 0;
+        std::size_t unfinished = 0;          // entries not done (waiting or in flight)
+        std::uint64_t unfinished_bytes = 0;  // their record sizes
     };
     struct Segment {
         SegmentFile file;
@@ -194,7 +206,7 @@ class Spool {
     std::optional<SpooledMessage> load(const Entry& entry, bool& io_failure);
     // Moves the entry's kept copy out (null if it has none) and frees its room in the budget.
     std::unique_ptr<SpooledMessage> take_kept(Entry& entry);
-    void finish(Entry& entry);
+    void finish(DeviceQueue& queue, Entry& entry);
     // After a failed sync: gives up the unfinished records with seq in [first, end) and seals
     // the active segment.
     void give_up_unsynced(std::uint64_t first, std::uint64_t end);

@@ -21,8 +21,10 @@ int main(int argc, char** argv) {
     hubgate::control::ControlServer server([&] {
         const bool activated = self->socket_activated();
         hubgate::control::StatusSnapshot snapshot;
-        snapshot.sessions.push_back(
-            {"probe-device", "connected", std::nullopt, std::nullopt, "", std::nullopt});
+        hubgate::control::SessionStatus session;
+        session.device_id = "probe-device";
+        session.state = "connected";
+        snapshot.sessions.push_back(session);
         snapshot.counters = {{"socket_activated", activated ? 1 : 0}};
         return snapshot;
     });

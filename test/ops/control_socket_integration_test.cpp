@@ -24,14 +24,24 @@ namespace {
 
 const std::string kHubgate = std::string(HUBGATE_BIN_DIR) + "/hubgate";
 
+SessionStatus fake_session(std::string id, std::string state, std::optional<WallTime> since,
+                           std::optional<WallTime> backoff_until, std::string reason) {
+    SessionStatus session;
+    session.device_id = std::move(id);
+    session.state = std::move(state);
+    session.since = since;
+    session.backoff_until = backoff_until;
+    session.reason = std::move(reason);
+    return session;
+}
+
 StatusSnapshot fake_snapshot(std::uint64_t routed) {
     StatusSnapshot snapshot;
-    snapshot.sessions.push_back({"line-1", "connected",
-                                 WallTime{} + std::chrono::seconds(1795694400), std::nullopt, "",
-                                 std::nullopt});
-    snapshot.sessions.push_back({"meter-7", "backing-off", std::nullopt,
-                                 WallTime{} + std::chrono::seconds(1795694460),
-                                 "connection refused", std::nullopt});
+    snapshot.sessions.push_back(fake_session(
+        "line-1", "connected", WallTime{} + std::chrono::seconds(1795694400), std::nullopt, ""));
+    snapshot.sessions.push_back(fake_session("meter-7", "backing-off", std::nullopt,
+                                             WallTime{} + std::chrono::seconds(1795694460),
+                                             "connection refused"));
     snapshot.counters = {{"messages_routed", routed}, {"reconnects", 2}};
     return snapshot;
 }
@@ -207,4 +217,27 @@ TEST_CASE("a socket passed by systemd socket activation is used as it is") {
     activator.stop();
     // The socket belongs to the activator; the probe did not create or remove it itself.
     CHECK(activator.output().find("socket activated: yes") != std::string::npos);
+}
+
+TEST_CASE("a device request answers that device with its counters, or says it is unknown") {
+    ScratchDir dir("hubgate-control");
+    const fs::path path = dir.path() / "control.sock";
+    ControlServer server([] {
+        auto snapshot = fake_snapshot(1);
+        snapshot.sessions[1].counters = {{"connect_failures", 4}};
+        return snapshot;
+    });
+    REQUIRE_FALSE(server.start(path).has_value());
+
+    auto reply = request_device(path, "meter-7");
+    REQUIRE(reply.outcome == StatusReply::Outcome::Ok);
+    CHECK(reply.json["device"]["device_id"] == "meter-7");
+    CHECK(reply.json["device"]["reason"] == "connection refused");
+    CHECK(reply.json["device"]["counters"]["connect_failures"] == 4);
+
+    auto unknown = request_device(path, "nobody");
+    CHECK(unknown.outcome == StatusReply::Outcome::Failed);
+    CHECK(unknown.error.find("no device 'nobody'") != std::string::npos);
+    // A line feed cannot smuggle a second request.
+    CHECK(request_device(path, "meter-7\nstatus").outcome == StatusReply::Outcome::Failed);
 }

@@ -79,7 +79,9 @@ TEST_CASE("the package holds the daemon, plugins, SDK, units and example config,
           "./usr/lib/tmpfiles.d/hubgate.conf", "./etc/hubgate/hubgate.toml",
           "./usr/share/doc/hubgate/README.md", "./usr/share/doc/hubgate/PLUGINS.md",
           "./usr/share/doc/hubgate/operations.md",
-          "./usr/share/doc/hubgate/examples/mappings/line-sensors.toml"}) {
+          "./usr/share/doc/hubgate/examples/mappings/line-sensors.toml",
+          "./usr/share/hubgate/monitoring/hubgate-dashboard.json",
+          "./usr/share/hubgate/monitoring/hubgate-alerts.yml"}) {
         CAPTURE(path);
         CHECK(listing.find(std::string(path) + "\n") != std::string::npos);
     }

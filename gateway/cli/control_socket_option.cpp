@@ -1,0 +1,33 @@
+#include "gateway/cli/control_socket_option.hpp"
+
+#include "gateway/config/config.hpp"
+
+namespace hubgate::cli {
+namespace {
+
+// The socket named by the config file. A config that fails validation for other reasons (say a
+// credential only systemd provides) still names its socket.
+std::filesystem::path socket_from_config(const std::string& file) {
+    auto result = config::load_config(file);
+    if (result.status == config::LoadStatus::Unreadable) {
+        std::string why = result.diagnostics.empty()
+                              ? "cannot read " + file
+                              : config::format_diagnostic(result.diagnostics.front());
+        throw UsageError(why);
+    }
+    return result.config.control.socket;
+}
+
+}  // namespace
+
+std::filesystem::path control_socket_from(const Args& args) {
+    if (args.get("config") && args.get("socket"))
+        throw UsageError("give -c FILE or --socket PATH, not both");
+    if (auto path = args.get("socket"))
+        return *path;
+    if (auto file = args.get("config"))
+        return socket_from_config(*file);
+    return config::defaults().control.socket;
+}
+
+}  // namespace hubgate::cli
