@@ -62,8 +62,8 @@ key = "b3duZXI="
     CHECK(config.mqtts_port == 18883);
     CHECK(config.wss_port == 18443);
     CHECK(config.https_port == 18444);
-    CHECK(config.state_dir == file.dir / "state");
-    CHECK(config.cert_file == file.dir / "tls/s.pem");
+    CHECK(config.state_dir == file.dir.path() / "state");
+    CHECK(config.cert_file == file.dir.path() / "tls/s.pem");
     CHECK(config.key_file == "/abs/s.key");
     CHECK(config.owner_key == "b3duZXI=");
 }

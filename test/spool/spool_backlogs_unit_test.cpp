@@ -3,11 +3,12 @@
 // show).
 #include <doctest/doctest.h>
 
-#include "scratch_dir.hpp"
+#include "harness/scratch_dir.hpp"
 #include "spool_test_support.hpp"
 
 using namespace hubgate::spool;
 using namespace hubgate::spool::test;
+using hubgate::test::ScratchDir;
 
 namespace {
 
