@@ -10,6 +10,7 @@ packages=(
   libtomlplusplus-dev libspdlog-dev doctest-dev
   nlohmann-json3-dev libcpp-httplib-dev libsystemd-dev
   python3 clang clang-format libclang-rt-14-dev nodejs npm
+  man-db  # the package tests read the installed man pages
 )
 
 missing=()
