@@ -37,15 +37,15 @@
 #include "gateway/core/local_link_publisher.hpp"
 #include "gateway/core/mapping_loading.hpp"
 #include "gateway/core/poison_guard.hpp"
-#include "gateway/daemon/provisioning_setup.hpp"
 #include "gateway/core/uplink_pipeline.hpp"
 #include "gateway/core/work_queue.hpp"
+#include "gateway/daemon/provisioning_setup.hpp"
+#include "gateway/session/clock.hpp"
+#include "gateway/spool/spool.hpp"
 #include "gateway/transport/local_link.hpp"
 #include "gateway/transport/puback_echo.hpp"
 #include "gateway/transport/unconfirmed_window.hpp"
-#include "gateway/session/clock.hpp"
 #include "gateway/transport/upstream_factory.hpp"
-#include "gateway/spool/spool.hpp"
 
 namespace hubgate::daemon {
 
@@ -81,6 +81,11 @@ class Bridge {
     // from a session callback).
     std::vector<session::SessionSnapshot> session_snapshots() {
         return hub_side_->sessions().snapshot();
+    }
+    // The same, or nothing when the session manager has not answered within `timeout`.
+    std::optional<std::vector<session::SessionSnapshot>> session_snapshots_within(
+        std::chrono::milliseconds timeout) {
+        return hub_side_->sessions().snapshot_within(timeout);
     }
     const spool::Spool& spool() const { return *spool_; }
     // DPS provisioning of the devices; nullptr without [provisioning].

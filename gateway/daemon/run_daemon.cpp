@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <algorithm>
+#include <optional>
 
 #include "gateway/daemon/bridge.hpp"
 #include "gateway/daemon/config_reload.hpp"
@@ -21,9 +22,15 @@ constexpr std::chrono::seconds kHousekeepingEvery{1};
 constexpr std::chrono::seconds kSummaryEvery{60};
 constexpr std::chrono::seconds kStatusEvery{5};
 
-// systemd's STATUS= line (`systemctl status hubgate`): "3/4 device sessions connected; ..."
-std::string status_line(Bridge& bridge) {
-    const auto sessions = bridge.session_snapshots();
+// systemd's STATUS= line (`systemctl status hubgate`): "3/4 device sessions connected; ...".
+// Nothing when the session manager does not answer within a second: the main loop must go on
+// to the watchdog check, which names the stuck thread (a plugin hook holding the hub side).
+std::optional<std::string> status_line(Bridge& bridge) {
+    const auto snapshots = bridge.session_snapshots_within(std::chrono::seconds(1));
+    if (!snapshots) {
+        return std::nullopt;
+    }
+    const auto& sessions = *snapshots;
     const auto connected = std::count_if(sessions.begin(), sessions.end(), [](const auto& s) {
         return s.state == session::SessionState::Connected;
     });
@@ -124,13 +131,13 @@ int run_daemon(const config::Config& config) {
                 last_summary_text = std::move(summary);
             }
         }
-        // Only under systemd: it waits for the session manager's loop.
+        // Only under systemd: it asks the session manager's loop (waiting a second at most).
         if (ready_sent && notifier.enabled() && now - last_status >= kStatusEvery) {
             last_status = now;
             auto status = status_line(*bridge);
-            if (status != last_status_text) {
-                notifier.status(status);
-                last_status_text = std::move(status);
+            if (status && *status != last_status_text) {
+                notifier.status(*status);
+                last_status_text = std::move(*status);
             }
         }
     }

@@ -396,7 +396,8 @@ bool SessionManager::reply_method(const std::string& device_id, const std::strin
     return it != sessions_.end() && it->second->reply_method(rid, status, payload, clock_.now());
 }
 
-std::vector<SessionSnapshot> SessionManager::snapshot() {
+std::optional<std::vector<SessionSnapshot>> SessionManager::snapshot_within(
+    std::optional<std::chrono::milliseconds> within) {
     auto collect = [this] {
         std::vector<SessionSnapshot> all;
         all.reserve(sessions_.size());
@@ -415,10 +416,18 @@ std::vector<SessionSnapshot> SessionManager::snapshot() {
     if (!threaded) {
         return collect();
     }
-    std::promise<std::vector<SessionSnapshot>> promise;
-    auto result = promise.get_future();
-    post([&] { promise.set_value(collect()); });
+    // Shared with the task: a caller that stops waiting (snapshot_within) leaves it behind.
+    auto promise = std::make_shared<std::promise<std::vector<SessionSnapshot>>>();
+    auto result = promise->get_future();
+    post([promise, collect] { promise->set_value(collect()); });
+    if (within && result.wait_for(*within) != std::future_status::ready) {
+        return std::nullopt;
+    }
     return result.get();
+}
+
+std::vector<SessionSnapshot> SessionManager::snapshot() {
+    return *snapshot_within(std::nullopt);
 }
 
 void SessionManager::request_connect_slot(DeviceSession& session) {

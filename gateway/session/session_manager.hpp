@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -23,12 +24,12 @@
 #include "gateway/session/c2d_keeper.hpp"
 #include "gateway/session/clock.hpp"
 #include "gateway/session/device_session.hpp"
-#include "gateway/transport/event_batch.hpp"
 #include "gateway/session/hub_close_history.hpp"
 #include "gateway/session/session_host.hpp"
 #include "gateway/session/session_listener.hpp"
 #include "gateway/session/session_options.hpp"
 #include "gateway/session/token_bucket.hpp"
+#include "gateway/transport/event_batch.hpp"
 #include "gateway/transport/upstream.hpp"
 
 namespace hubgate::session {
@@ -86,6 +87,10 @@ class SessionManager final : private SessionHost, private EventBatchSink {
 
     // Every session's state and counters. Waits for the loop; do not call from a callback.
     std::vector<SessionSnapshot> snapshot();
+    // The same, but nothing when the loop has not answered `within` (a thread that must keep
+    // going, like the main loop that feeds the watchdog, while a plugin hook holds the loop).
+    std::optional<std::vector<SessionSnapshot>> snapshot_within(
+        std::optional<std::chrono::milliseconds> within);
 
     // Without a thread (unit tests): runs queued work, then the timers, at clock.now().
     void run_pending();
