@@ -21,8 +21,8 @@
 #include "gateway/session/c2d_keeper.hpp"
 #include "gateway/session/clock.hpp"
 #include "gateway/session/session_manager.hpp"
-#include "gateway/transport/upstream.hpp"
 #include "gateway/spool/spool.hpp"
+#include "gateway/transport/upstream.hpp"
 
 namespace hubgate::daemon {
 

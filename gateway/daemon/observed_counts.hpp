@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "gateway/core/bridge_counters.hpp"
-#include "gateway/transport/link_counters.hpp"
 #include "gateway/metrics/gateway_metrics.hpp"
 #include "gateway/session/session_state.hpp"
 #include "gateway/spool/spool_counters.hpp"
+#include "gateway/transport/link_counters.hpp"
 
 namespace hubgate::daemon {
 

@@ -10,8 +10,8 @@
 #include <cstring>
 
 #include "gateway/transport/mosquitto_client.hpp"
-#include "gateway/transport/wakeup_pair_guard.hpp"
 #include "gateway/transport/upstream_tls.hpp"
+#include "gateway/transport/wakeup_pair_guard.hpp"
 
 namespace hubgate::session {
 

@@ -12,9 +12,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include "gateway/transport/wakeup_fd.hpp"
 #include "gateway/transport/mosquitto_link.hpp"
 #include "gateway/transport/upstream_tls.hpp"
+#include "gateway/transport/wakeup_fd.hpp"
 
 namespace hubgate::session {
 

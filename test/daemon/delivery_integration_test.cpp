@@ -1,6 +1,6 @@
 // End to end, at least once under load and failures: many devices, a killed hubgate and a
-// restarted local broker (a real hub outage: outage_integration_test.cpp). Messages are counted by device and
-// payload "seq", and by the $.mid hubgate gave them.
+// restarted local broker (a real hub outage: outage_integration_test.cpp). Messages are counted by
+// device and payload "seq", and by the $.mid hubgate gave them.
 #include <doctest/doctest.h>
 
 #include <csignal>

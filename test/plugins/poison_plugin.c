@@ -1,5 +1,6 @@
 /* A test plugin that misbehaves on marker payloads, for the daemon's fault isolation tests
- * (test/daemon/plugin_fault_integration_test.cpp). Its transform_uplink and transform_downlink hooks:
+ * (test/daemon/plugin_fault_integration_test.cpp). Its transform_uplink and transform_downlink
+ * hooks:
  *   - a payload containing "crash-me" kills the process with SIGSEGV (as a plugin bug would),
  *     after turning core dumps off so the test leaves no core file behind;
  *   - a payload containing "hang-me" never returns (as a plugin stuck on a lock would);

@@ -11,8 +11,8 @@
 #include <string>
 #include <thread>
 
-#include "gateway/transport/local_link.hpp"
 #include "gateway/spool/spool.hpp"
+#include "gateway/transport/local_link.hpp"
 
 int main(int argc, char** argv) {
     if (argc != 5 && argc != 6) {

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "gateway/transport/local_link.hpp"
 #include "gateway/spool/spool.hpp"
+#include "gateway/transport/local_link.hpp"
 
 namespace hubgate::local::test {
 
