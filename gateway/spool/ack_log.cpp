@@ -1,6 +1,8 @@
 #include "gateway/spool/ack_log.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <limits>
 #include <system_error>
 
 #include "gateway/spool/crc32.hpp"
@@ -30,10 +32,11 @@ std::uint64_t load_le(const char* bytes, int width) {
 }  // namespace
 
 std::optional<AckLog> AckLog::open(const std::filesystem::path& path, Contents& contents,
-                                   std::string& error) {
+                                   std::string& error, FaultHook fault) {
     std::error_code ec;
-    auto file = std::filesystem::exists(path, ec) ? SegmentFile::open(path, error)
-                                                  : SegmentFile::create(path, error);
+    auto file = std::filesystem::exists(path, ec)
+                    ? SegmentFile::open(path, error, std::move(fault))
+                    : SegmentFile::create(path, error, std::move(fault));
     if (!file) {
         return std::nullopt;
     }
@@ -67,9 +70,24 @@ bool AckLog::flush(std::string& error) {
     if (pending_.empty()) {
         return true;
     }
-    const bool written = file_.append(pending_, error);
+    if (!file_.append(pending_, error)) {
+        return false;  // kept: SegmentFile::append cut the file back to whole entries
+    }
     pending_.clear();
-    return written;
+    keep_reserve();
+    return true;
+}
+
+void AckLog::keep_reserve() {
+    if (file_.size() + kReserveBytes / 2 > reserved_to_) {
+        // Best effort: without it a full disk fails the write, and the entries wait in pending_.
+        // A file system that cannot reserve is not asked again.
+        if (file_.reserve(file_.size() + kReserveBytes)) {
+            reserved_to_ = file_.size() + kReserveBytes;
+        } else if (errno == EOPNOTSUPP) {
+            reserved_to_ = std::numeric_limits<std::uint64_t>::max();
+        }
+    }
 }
 
 bool AckLog::rewrite(const std::vector<std::uint64_t>& seqs, std::string& error) {
@@ -116,6 +134,8 @@ bool AckLog::install(SegmentFile fresh, const std::vector<std::uint64_t>& late,
     }
     file_ = std::move(fresh);
     pending_.clear();
+    reserved_to_ = 0;
+    keep_reserve();
     return true;
 }
 

@@ -28,14 +28,20 @@ class AckLog {
     };
 
     // Opens (or creates) the log at `path` and reads every valid entry.
+    // `fault` (tests) may fail its writes.
     static std::optional<AckLog> open(const std::filesystem::path& path, Contents& contents,
-                                      std::string& error);
+                                      std::string& error, FaultHook fault = {});
 
     // Gathers one entry; nothing is written until flush().
     void add(std::uint64_t seq);
-    // Writes the gathered entries in one write. On failure they are dropped (and the error
-    // returned): they only cost duplicates after a restart, and retrying could write them twice.
+    // Writes the gathered entries in one write. On failure (a full disk) the file is cut back
+    // and they stay gathered, in order, for the next flush: the log on disk always holds the
+    // acks in the order they were given, up to some point. A crash while some are unwritten then
+    // sends again a tail of what the hub acknowledged, oldest first, never an older message
+    // after a newer one (which, for reported properties, would leave the twin at the old value).
     bool flush(std::string& error);
+    // Entries gathered and not yet written.
+    std::size_t unwritten() const { return pending_.size() / kEntrySize; }
     // Replaces the whole log with exactly `seqs` (both steps below, then a directory sync).
     bool rewrite(const std::vector<std::uint64_t>& seqs, std::string& error);
     // A rewrite in two steps, so that the slow part can run while appends go on to the current
@@ -43,6 +49,10 @@ class AckLog {
     // install() adds `late` (entries appended meanwhile) to it and renames it over the log, which
     // appends then go to. The caller syncs the directory afterwards. Entries gathered but not
     // yet flushed are dropped: the caller's `seqs` and `late` must cover them.
+    // Keeps about this many bytes allocated past the log's end (SegmentFile::reserve): a full
+    // disk then does not stop the acks of the next few thousand messages from being written.
+    static constexpr std::uint64_t kReserveBytes = 64 * 1024;
+
     std::optional<SegmentFile> write_compacted(const std::vector<std::uint64_t>& seqs,
                                                std::string& error) const;
     bool install(SegmentFile fresh, const std::vector<std::uint64_t>& late, std::string& error);
@@ -52,12 +62,18 @@ class AckLog {
 
   private:
     AckLog(std::filesystem::path path, SegmentFile file)
-        : path_(std::move(path)), file_(std::move(file)) {}
+        : path_(std::move(path)), file_(std::move(file)) {
+        keep_reserve();
+    }
 
     std::filesystem::path
         path_;  // the file's name (file_ may have been opened under a temporary one)
     SegmentFile file_;
-    std::string pending_;  // encoded entries gathered by add()
+    std::string pending_;            // encoded entries gathered by add()
+    std::uint64_t reserved_to_ = 0;  // the file's blocks are allocated up to here
+
+    // Moves the reserve on once less than half of it is left.
+    void keep_reserve();
 };
 
 }  // namespace hubgate::spool

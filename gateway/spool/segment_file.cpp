@@ -162,6 +162,10 @@ bool SegmentFile::truncate(std::uint64_t size, std::string& error) {
     return true;
 }
 
+bool SegmentFile::reserve(std::uint64_t bytes) {
+    return ::fallocate(fd_, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(bytes)) == 0;
+}
+
 bool sync_directory(const std::filesystem::path& dir, std::string& error) {
     const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {

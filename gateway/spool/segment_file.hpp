@@ -42,6 +42,10 @@ class SegmentFile {
     // after the owner closed or deleted it.
     std::optional<SegmentFile> duplicate(std::string& error) const;
     bool truncate(std::uint64_t size, std::string& error);
+    // Allocates the file's blocks up to `bytes` without changing its size (fallocate with
+    // FALLOC_FL_KEEP_SIZE), so that appends up to there need no new blocks: they succeed on a
+    // full disk. False where the file system cannot do it (then appends work as before).
+    bool reserve(std::uint64_t bytes);
     // errno of the last failed append or sync (ENOSPC: the disk is full).
     int last_errno() const { return last_errno_; }
 

@@ -149,7 +149,7 @@ std::unique_ptr<Spool> Spool::open(SpoolOptions options, std::string& error) {
         return nullptr;
     }
     AckLog::Contents acked;
-    auto ack_log = AckLog::open(options.dir / "acks.log", acked, error);
+    auto ack_log = AckLog::open(options.dir / "acks.log", acked, error, options.fault);
     if (!ack_log) {
         ::close(lock_fd);
         return nullptr;
@@ -567,9 +567,10 @@ void Spool::write_recent_sources(bool sync) {
     } else if (pending.count > 0) {
         written = source_log_->write(pending, error) && (!sync || source_log_->sync(error));
     }
-    if (!written) {
-        ++counters_.io_errors;
-        spdlog::error("spool: {}", error);
+    if (written) {
+        write_succeeded(sources_failing_, "sources.log written");
+    } else {
+        write_failed(sources_failing_, error);
     }
 }
 
@@ -941,12 +942,28 @@ void Spool::write_acks() {
         return;
     }
     std::lock_guard lock(mutex_);
-    acks_unwritten_.store(false, std::memory_order_relaxed);
     std::string error;
-    if (!ack_log_.flush(error)) {
-        // Only costs duplicates after a restart.
-        ++counters_.io_errors;
+    if (ack_log_.flush(error)) {
+        acks_unwritten_.store(false, std::memory_order_relaxed);
+        write_succeeded(acks_failing_, "acknowledgements written to acks.log");
+        return;
+    }
+    // Kept for the next call, in order (ack_log.hpp): a crash meanwhile only sends the unwritten
+    // tail again.
+    write_failed(acks_failing_, error + "; " + std::to_string(ack_log_.unwritten()) +
+                                    " acknowledgements kept in memory until it can be written");
+}
+
+void Spool::write_failed(bool& failing, const std::string& error) {
+    ++counters_.io_errors;
+    if (!std::exchange(failing, true)) {
         spdlog::error("spool: {}", error);
+    }
+}
+
+void Spool::write_succeeded(bool& failing, std::string_view what) {
+    if (std::exchange(failing, false)) {
+        spdlog::info("spool: {} again", what);
     }
 }
 
@@ -1055,9 +1072,10 @@ void Spool::compact_ack_log(const std::vector<std::uint64_t>& still_needed) {
     if (installed) {
         installed = sync_directory(ack_log_.path().parent_path(), error);
     }
-    if (!installed) {
-        ++counters_.io_errors;
-        spdlog::error("spool: {}", error);
+    if (installed) {
+        write_succeeded(compaction_failing_, "acks.log compacted");
+    } else {
+        write_failed(compaction_failing_, error);
     }
 }
 

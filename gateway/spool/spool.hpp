@@ -218,6 +218,8 @@ class Spool {
     void delete_retired_files(std::vector<std::filesystem::path> files);
     std::vector<std::uint64_t> acks_still_needed() const;
     void compact_ack_log(const std::vector<std::uint64_t>& still_needed);
+    void write_failed(bool& failing, const std::string& error);
+    void write_succeeded(bool& failing, std::string_view what);
     void pop_finished(std::map<std::string, DeviceQueue, std::less<>>::iterator device);
     // Recovery: merges sources.log into the window the segments gave and rewrites the log, so
     // that it holds the sources of the finished segments recovery is about to delete.
@@ -255,6 +257,12 @@ class Spool {
     bool ack_compaction_due_ = false;
     // finish() recorded acks that write_acks() has not written yet.
     std::atomic<bool> acks_unwritten_{false};
+    // A write that keeps failing (a full disk fails every attempt) is logged once until it
+    // succeeds again, and counted every time: write_failed(), write_succeeded(). Each flag is
+    // guarded by what serializes its write (mutex_, tidy_mutex_, sources_mutex_).
+    bool acks_failing_ = false;
+    bool compaction_failing_ = false;
+    bool sources_failing_ = false;
     // While tidy() writes the compacted acks.log: the acks made meanwhile, which it adds.
     std::optional<std::vector<std::uint64_t>> acks_during_compaction_;
     std::mutex tidy_mutex_;  // one tidy() at a time

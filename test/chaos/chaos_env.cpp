@@ -164,6 +164,10 @@ std::string ChaosEnv::hubgate_output() const {
     return earlier_output_ + (hubgate_ ? hubgate_->output() : std::string());
 }
 
+std::string ChaosEnv::broker_output() const {
+    return earlier_broker_output_ + (mosquitto_ ? mosquitto_->output() : std::string());
+}
+
 void ChaosEnv::start_local_broker() {
     const auto conf = dir_.write("mosquitto.conf", "listener " + std::to_string(local_port_) +
                                                        " 127.0.0.1\n"
@@ -184,6 +188,7 @@ void ChaosEnv::start_local_broker() {
 
 void ChaosEnv::stop_local_broker() {
     mosquitto_->stop(10s);
+    earlier_broker_output_ += mosquitto_->output();
     mosquitto_.reset();
 }
 

@@ -61,6 +61,8 @@ class ChaosEnv {
     void reload_hubgate();  // SIGHUP
     bool hubgate_running();
     std::string hubgate_output() const;  // every run so far
+    // Everything the local broker wrote, over all its restarts.
+    std::string broker_output() const;
     // Whether the running (or last) hubgate process printed `needle`.
     bool hubgate_said(const std::string& needle) const;
 
@@ -90,6 +92,7 @@ class ChaosEnv {
     std::unique_ptr<test::HubsimFixture> hub_;
     std::unique_ptr<test::Process> hubgate_;
     std::string earlier_output_{};
+    std::string earlier_broker_output_{};  // the local brokers' before the last restart
 };
 
 }  // namespace hubgate::chaos

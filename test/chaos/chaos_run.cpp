@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <random>
@@ -315,12 +317,7 @@ void play_lane(Run& run, const std::vector<Fault>& schedule, bool uplink_lane) {
 void publish_loop(DeviceFleet& fleet, int per_second, const std::atomic<bool>& stop) {
     const auto period = std::chrono::duration_cast<Clock::duration>(1s) / std::max(per_second, 1);
     auto next = Clock::now();
-    auto next_check = next;
     while (!stop) {
-        if (Clock::now() >= next_check) {
-            fleet.revive_stalled();
-            next_check += 1s;
-        }
         fleet.step();
         next += period;
         std::this_thread::sleep_until(next);
@@ -424,10 +421,20 @@ std::size_t spooled_messages(ChaosEnv& env) {
 }
 
 // The retained desired message of every device, as a fresh subscriber of the local broker sees.
-void read_retained_desired(int local_port, Recorder& recorder) {
+// With `dump` set, every message as received and hubgate's kept documents are written beside
+// the results, for diagnosis.
+void read_retained_desired(int local_port, Recorder& recorder, const std::filesystem::path& dump,
+                           const std::filesystem::path& kept_dir) {
     test::LegacyClient fresh(local_port, "chaos-fresh-subscriber");
-    fresh.wait_connected(10s);
-    fresh.subscribe("t/+/+/config");
+    const bool connected = fresh.wait_connected(10s);
+    const bool subscribed = fresh.subscribe("t/+/+/config");
+    if (!connected || !subscribed) {
+        // Read nothing, every device would count as missing its document: the run is void.
+        throw std::runtime_error(
+            "the fresh subscriber could not read the retained desired "
+            "messages (connected " +
+            std::to_string(connected) + ", subscribed " + std::to_string(subscribed) + ")");
+    }
     std::size_t count = 0;
     for (int quiet = 0; quiet < 3;) {
         std::this_thread::sleep_for(500ms);
@@ -446,6 +453,21 @@ void read_retained_desired(int local_port, Recorder& recorder) {
                 nlohmann::json::parse(message.payload, nullptr, false);
         }
     });
+    if (dump.empty()) {
+        return;
+    }
+    std::ofstream out(dump);
+    out << "fresh subscriber: connected " << connected << ", subscribed " << subscribed << ", "
+        << fresh.received().size() << " messages\n";
+    for (const auto& message : fresh.received()) {
+        out << message.topic << (message.retain ? " retained " : " live ") << message.payload
+            << "\n";
+    }
+    std::error_code ec;
+    for (const auto& file : std::filesystem::directory_iterator(kept_dir, ec)) {
+        std::ifstream in(file.path());
+        out << "kept " << file.path().filename().string() << " " << in.rdbuf() << "\n";
+    }
 }
 
 void read_final_twins(const test::HubsimFixture& hub, const std::vector<std::string>& ids,
@@ -561,12 +583,8 @@ RunOutcome run_chaos(const RunOptions& options) {
     const auto settle_until = Clock::now() + options.settle;
     // Publishes the local broker has not acknowledged yet count as owed too: once it does,
     // they must reach the hub.
-    const auto uplink_owed = settle(
-        [&] {
-            fleet.revive_stalled();
-            return fleet.unacknowledged() + owed_uplink(recorder);
-        },
-        settle_until);
+    const auto uplink_owed =
+        settle([&] { return fleet.unacknowledged() + owed_uplink(recorder); }, settle_until);
     const auto downlink_owed = settle([&] { return owed_downlink(recorder); }, settle_until);
     // Reported patches wait in the spool until the hub answered them, paced by the twin-update
     // limit (1,000 devices after a hub restart take a while): the twins are read once hubgate's
@@ -574,7 +592,18 @@ RunOutcome run_chaos(const RunOptions& options) {
     settle([&] { return spooled_messages(env); }, settle_until);
     read_final_twins(env.hub(), ids, recorder);
     recorder.update([&](Ledger& ledger) { ledger.dead_letters = env.dead_letters(); });
-    read_retained_desired(env.local_port(), recorder);
+    read_retained_desired(env.local_port(), recorder,
+                          options.results.empty()
+                              ? std::filesystem::path()
+                              : std::filesystem::path(options.results.string() + ".retained.txt"),
+                          env.dir() / "state" / "desired");
+    if (const char* hold = std::getenv("HUBGATE_CHAOS_HOLD_SECONDS")) {
+        // Diagnosis by hand: the processes stay up (local broker on env.local_port()).
+        std::cerr << "chaos: holding for " << hold
+                  << " s; local broker on 127.0.0.1:" << env.local_port() << ", work dir "
+                  << env.dir().string() << std::endl;
+        std::this_thread::sleep_for(std::chrono::seconds(std::atoi(hold)));
+    }
     const auto tokens_expired = expired_tokens(env.hub());
     const auto disconnected_at_end = disconnected_devices(env.hub(), ids);
     // The gateway's own view of its sessions, kept next to the results for diagnosis.
@@ -584,6 +613,7 @@ RunOutcome run_chaos(const RunOptions& options) {
     if (!options.results.empty()) {
         std::ofstream(options.results.string() + ".status.json") << status.output;
         std::ofstream(options.results.string() + ".hubgate.log") << env.hubgate_output();
+        std::ofstream(options.results.string() + ".broker.log") << env.broker_output();
     }
 
     RunOutcome outcome;

@@ -69,14 +69,6 @@ std::string DeviceFleet::publish_poison(const std::string& device, int64_t seq,
     return {};
 }
 
-int DeviceFleet::revive_stalled() {
-    int revived = 0;
-    for (auto& group : groups_) {
-        revived += group->revive_if_down(std::chrono::seconds(10)) ? 1 : 0;
-    }
-    return revived;
-}
-
 std::size_t DeviceFleet::unacknowledged() const {
     std::size_t total = 0;
     for (const auto& group : groups_) {

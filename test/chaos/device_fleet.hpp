@@ -35,9 +35,6 @@ class DeviceFleet {
     // DeviceGroup::publish_poison); returns the topic.
     std::string publish_poison(const std::string& device, int64_t seq, const std::string& payload);
 
-    // Restarts the network thread of device clients down for longer than 10 s (see
-    // DeviceGroup::revive_if_down); returns how many.
-    int revive_stalled();
     // Publishes still waiting for the broker's PUBACK.
     std::size_t unacknowledged() const;
     // "g3: 120 (connected, 2 disconnects); ..." for the groups with unacknowledged publishes

@@ -44,14 +44,13 @@ DeviceGroup::DeviceGroup(int local_port, std::string site, Recorder& recorder)
     // sends them (the whole client's stream stalls after the first broker restart).
     mosquitto_int_option(client_, MOSQ_OPT_SEND_MAXIMUM, 1000);
     mosquitto_max_inflight_messages_set(client_, 1000);
-    mosquitto_reconnect_delay_set(client_, 1, 2, false);
     mosquitto_connect_async(client_, "127.0.0.1", local_port, 30);
-    mosquitto_loop_start(client_);
+    network_ = std::make_unique<test::MosquittoPollThread>(client_);
 }
 
 DeviceGroup::~DeviceGroup() {
     mosquitto_disconnect(client_);
-    mosquitto_loop_stop(client_, true);
+    network_.reset();
     mosquitto_destroy(client_);
 }
 
@@ -102,38 +101,15 @@ uint64_t DeviceGroup::twin_responses() const {
 
 std::string DeviceGroup::link_state() const {
     std::lock_guard lock(mutex_);
-    return "revived " + std::to_string(revivals_) + "x, " +
-           (connected_ ? std::string("connected")
+    return (connected_ ? std::string("connected")
                        : "down (last rc " + std::to_string(last_disconnect_rc_) + ")") +
            ", " + std::to_string(disconnects_) + " disconnects";
-}
-
-bool DeviceGroup::revive_if_down(std::chrono::seconds grace) {
-    {
-        std::lock_guard lock(mutex_);
-        if (connected_ || disconnects_ == 0 ||
-            std::chrono::steady_clock::now() - down_since_ < grace) {
-            return false;
-        }
-        down_since_ = std::chrono::steady_clock::now();  // next attempt after another grace
-        ++revivals_;
-    }
-    mosquitto_loop_stop(client_, true);
-    mosquitto_reconnect_async(client_);
-    mosquitto_loop_start(client_);
-    return true;
-}
-
-int DeviceGroup::revivals() const {
-    std::lock_guard lock(mutex_);
-    return revivals_;
 }
 
 void DeviceGroup::on_disconnect(::mosquitto*, void* self, int rc) {
     auto* me = static_cast<DeviceGroup*>(self);
     std::lock_guard lock(me->mutex_);
     me->connected_ = false;
-    me->down_since_ = std::chrono::steady_clock::now();
     me->last_disconnect_rc_ = rc;
     ++me->disconnects_;
 }

@@ -7,11 +7,13 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "mosquitto_poll_thread.hpp"
 #include "recorder.hpp"
 
 struct mosquitto;
@@ -36,11 +38,6 @@ class DeviceGroup {
 
     std::size_t unacknowledged() const;
     uint64_t twin_responses() const;
-    // When the client has been down longer than `grace`, restarts its network thread: under load
-    // libmosquitto's thread sometimes ends after a lost connection (rc 7) during a broker restart
-    // and never reconnects. Returns true when it did.
-    bool revive_if_down(std::chrono::seconds grace);
-    int revivals() const;
     // "connected", or "down since rc N" with the reason of its last disconnect (for the facts).
     std::string link_state() const;
 
@@ -66,14 +63,13 @@ class DeviceGroup {
     std::string site_{};
     Recorder& recorder_;
     ::mosquitto* client_ = nullptr;
+    std::unique_ptr<test::MosquittoPollThread> network_;
     mutable std::mutex mutex_;  // pending_ and the counters
     std::map<int, Pending> pending_{};
     uint64_t twin_responses_ = 0;
     bool connected_ = false;
     int last_disconnect_rc_ = 0;
     int disconnects_ = 0;
-    std::chrono::steady_clock::time_point down_since_{};
-    int revivals_ = 0;
 };
 
 }  // namespace hubgate::chaos

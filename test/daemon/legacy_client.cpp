@@ -26,14 +26,13 @@ LegacyClient::LegacyClient(int port, std::string client_id) {
     // Unlimited in-flight and queued messages: the tests publish thousands at once.
     mosquitto_int_option(client_, MOSQ_OPT_SEND_MAXIMUM, 1000);
     mosquitto_max_inflight_messages_set(client_, 0);
-    mosquitto_reconnect_delay_set(client_, 1, 2, false);
     mosquitto_connect_async(client_, "127.0.0.1", port, 30);
-    mosquitto_loop_start(client_);
+    network_ = std::make_unique<MosquittoPollThread>(client_);
 }
 
 LegacyClient::~LegacyClient() {
     mosquitto_disconnect(client_);
-    mosquitto_loop_stop(client_, true);
+    network_.reset();
     mosquitto_destroy(client_);
 }
 

@@ -6,10 +6,13 @@
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "mosquitto_poll_thread.hpp"
 
 struct mosquitto;
 struct mosquitto_message;
@@ -25,7 +28,8 @@ struct LegacyMessage {
     bool retain = false;
 };
 
-// A connected libmosquitto client (its own network thread). Reconnects by itself.
+// A connected libmosquitto client (its own network thread, mosquitto_poll_thread.hpp).
+// Reconnects by itself.
 class LegacyClient {
   public:
     LegacyClient(int port, std::string client_id);
@@ -51,6 +55,7 @@ class LegacyClient {
     static void on_message(::mosquitto*, void* self, const ::mosquitto_message* message);
 
     ::mosquitto* client_ = nullptr;
+    std::unique_ptr<MosquittoPollThread> network_;
     mutable std::mutex mutex_;
     std::condition_variable changed_;
     bool connected_ = false;

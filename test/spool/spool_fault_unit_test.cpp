@@ -3,11 +3,14 @@
 #include <doctest/doctest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <map>
 #include <sstream>
 
+#include "gateway/spool/ack_log.hpp"
+#include "gateway/spool/segment_file.hpp"
 #include "harness/scratch_dir.hpp"
 #include "spool_test_support.hpp"
 
@@ -164,4 +167,57 @@ TEST_CASE("a full disk stops the spool, logged once and counted, until space ret
     REQUIRE(spool->commit());
     CHECK(spool->backlog("dev") == 2);
     CHECK(spool->counters().disk_full == 1);
+}
+
+TEST_CASE("acks a full disk refuses are written by a later batch, in order, and logged once") {
+    LogCapture log;
+    ScratchDir dir;
+    auto options = options_for(dir.path());
+    bool acks_full = false;
+    options.fault = [&](FileOp op, const std::filesystem::path& path) {
+        return acks_full && op == FileOp::write && path.filename() == "acks.log" ? ENOSPC : 0;
+    };
+    {
+        auto spool = open_or_fail(options);
+        for (int n = 0; n < 3; ++n) {
+            REQUIRE(spool->append(message_for("dev", n)).status == AppendStatus::ok);
+        }
+        REQUIRE(spool->commit());
+        const auto taken = spool->take("dev");
+        REQUIRE(taken.size() == 3);
+        acks_full = true;
+        REQUIRE(spool->ack("dev", taken[0].seq));
+        spool->write_acks();
+        REQUIRE(spool->ack("dev", taken[1].seq));
+        spool->write_acks();
+        CHECK(spool->counters().io_errors == 2);
+        CHECK(log.lines_with("acknowledgements kept in memory") == 1);
+        acks_full = false;
+        spool->write_acks();
+        CHECK(log.lines_with("acknowledgements written to acks.log again") == 1);
+        // What follows is as after kill -9: the acks must already be in the file.
+        acks_full = true;
+    }
+    acks_full = false;
+    auto reopened = open_or_fail(options);
+    const auto left = reopened->take("dev");
+    REQUIRE(left.size() == 1);  // the two the hub acknowledged are not sent again
+    CHECK(left[0].message.payload == message_for("dev", 2).payload);
+}
+
+TEST_CASE("acks.log keeps blocks allocated past its end, for acks during a full disk") {
+    ScratchDir dir;
+    const auto probe_path = dir.path() / "probe";
+    std::string error;
+    auto probe = SegmentFile::create(probe_path, error);
+    REQUIRE(probe);
+    if (!probe->reserve(AckLog::kReserveBytes)) {
+        MESSAGE("this file system cannot reserve blocks (fallocate): nothing to check");
+        return;
+    }
+    auto spool = open_or_fail(options_for(dir.path()));
+    struct stat info {};
+    REQUIRE(::stat((dir.path() / "acks.log").c_str(), &info) == 0);
+    CHECK(info.st_size == 0);
+    CHECK(static_cast<std::uint64_t>(info.st_blocks) * 512 >= AckLog::kReserveBytes);
 }
