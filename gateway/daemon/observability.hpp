@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "gateway/control/control_server.hpp"
 #include "gateway/control/status_snapshot.hpp"
 #include "gateway/daemon/device_series.hpp"
 #include "gateway/daemon/observed_counts.hpp"
@@ -15,9 +16,6 @@
 
 namespace hubgate::metrics {
 class MetricsServer;
-}
-namespace hubgate::control {
-class ControlServer;
 }
 
 namespace hubgate::daemon {
@@ -55,6 +53,10 @@ class Observability {
   private:
     // One scrape: the metric set, and the per-device series when metrics.per_device is on.
     void scrape(metrics::TextExposition& out);
+    // DPS registrations started again (0 without DPS).
+    std::uint64_t reprovisions() const;
+    // The control socket's provisioning requests (only with DPS on).
+    control::ProvisioningAnswer provisioning_of(const std::string& device_id, bool register_again);
     // The metric set from `sessions`, a snapshot taken under totals_mutex_ (held by the caller).
     metrics::GatewayCounts counts_from(const std::vector<session::SessionSnapshot>& sessions);
 

@@ -9,6 +9,7 @@ nlohmann::json to_json(const Assignment& a) {
             {"deviceId", a.device_id},
             {"substatus", a.substatus},
             {"createdDateTimeUtc", a.created},
+            {"etag", a.etag},
             {"provisionedAt", a.provisioned_at}};
 }
 
@@ -22,6 +23,7 @@ std::optional<Assignment> assignment_from_json(const nlohmann::json& document) {
         a.device_id = document.at("deviceId").get<std::string>();
         a.substatus = document.value("substatus", std::string());
         a.created = document.value("createdDateTimeUtc", std::string());
+        a.etag = document.value("etag", std::string());  // absent in files of earlier versions
         a.provisioned_at = document.value("provisionedAt", int64_t{0});
     } catch (const nlohmann::json::exception&) {
         return std::nullopt;

@@ -17,6 +17,7 @@ struct Assignment {
     std::string substatus;
     std::string created;         // createdDateTimeUtc from DPS
     int64_t provisioned_at = 0;  // when hubgate received it, seconds since the Unix epoch
+    std::string etag;            // the registration state's etag: a new one at each registration
 };
 
 nlohmann::json to_json(const Assignment& assignment);

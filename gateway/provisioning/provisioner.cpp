@@ -68,10 +68,16 @@ std::optional<Assignment> Provisioner::assignment_or_request(const std::string& 
     return std::nullopt;
 }
 
-void Provisioner::reprovision(const std::string& registration_id) {
+std::optional<DeviceProvisioning> Provisioner::reprovision(const std::string& registration_id) {
     std::lock_guard lock(mutex_);
+    if (!devices_.contains(registration_id) && !store_.find(registration_id))
+        return std::nullopt;
+    spdlog::info("provisioning {}: registering it again, as asked (hubgate provision)",
+                 registration_id);
+    reprovisions_++;
     failures_.erase(registration_id);
     queue_locked(registration_id, Clock::now());
+    return devices_[registration_id];
 }
 
 void Provisioner::hub_refused(const std::string& registration_id) {
@@ -81,17 +87,31 @@ void Provisioner::hub_refused(const std::string& registration_id) {
         return;  // not assigned yet: being provisioned, or failed (tried again on its own)
     if (!store_.find(registration_id))
         return;
-    const auto now = Clock::now();
-    if (const auto last = refusals_.find(registration_id);
-        last != refusals_.end() && now - last->second < options_.refused_wait)
-        return;
-    refusals_[registration_id] = now;
+    switch (episodes_.refused(registration_id)) {
+        case RefusalVerdict::register_again:
+            break;
+        case RefusalVerdict::refused_anew:
+            spdlog::warn(
+                "provisioning {}: the hub refuses the device with the assignment DPS has just "
+                "given it (disabled in the hub?); not registering it again before the hub has "
+                "accepted it once",
+                registration_id);
+            return;
+        case RefusalVerdict::still_refused:
+            return;
+    }
     spdlog::warn(
-        "provisioning {}: the hub refused the device it was assigned as; registering "
-        "it again",
+        "provisioning {}: the hub refused the device it was assigned as (deleted, disabled "
+        "or moved since it connected); registering it again",
         registration_id);
+    reprovisions_++;
     failures_.erase(registration_id);
-    queue_locked(registration_id, now);
+    queue_locked(registration_id, Clock::now());
+}
+
+void Provisioner::hub_accepted(const std::string& registration_id) {
+    std::lock_guard lock(mutex_);
+    episodes_.accepted(registration_id);
 }
 
 std::optional<std::string> Provisioner::device_key(const std::string& registration_id) const {
@@ -101,6 +121,14 @@ std::optional<std::string> Provisioner::device_key(const std::string& registrati
 std::map<std::string, DeviceProvisioning> Provisioner::snapshot() const {
     std::lock_guard lock(mutex_);
     return devices_;
+}
+
+std::optional<DeviceProvisioning> Provisioner::device(const std::string& registration_id) const {
+    std::lock_guard lock(mutex_);
+    const auto found = devices_.find(registration_id);
+    if (found == devices_.end())
+        return std::nullopt;
+    return found->second;
 }
 
 void Provisioner::queue_locked(const std::string& registration_id, Clock::time_point at) {
@@ -173,7 +201,8 @@ void Provisioner::provision(const std::string& registration_id) {
     if (result.outcome == RegistrationOutcome::Assigned) {
         assignment =
             Assignment{registration_id,         result.answer.assigned_hub, result.answer.device_id,
-                       result.answer.substatus, result.answer.created,      epoch_now()};
+                       result.answer.substatus, result.answer.created,      epoch_now(),
+                       result.answer.etag};
         std::string error;
         if (!store_.save(*assignment, error)) {
             // Still usable now; the next start registers again (DPS answers the same hub).
@@ -197,6 +226,7 @@ void Provisioner::provision(const std::string& registration_id) {
         if (assignment) {
             device.assigned_hub = assignment->assigned_hub;
             failures_.erase(registration_id);
+            episodes_.assigned(registration_id);
         } else if (!due_.contains(registration_id)) {
             // Not asked for again meanwhile: try again later.
             const unsigned failures = failures_[registration_id]++;
