@@ -1,6 +1,7 @@
 #pragma once
 // What operators can ask a running daemon: the Prometheus endpoint (when metrics.listen is set)
-// and the control socket of `hubgate status`. Both read the bridge when asked, on their own
+// and the control socket of `hubgate status` (and of `hubgate provision`, which asks the DPS
+// provisioner to register a device again). Both read the bridge when asked, on their own
 // threads; nothing is counted twice.
 
 #include <memory>
