@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 #include "gateway/session/token_bucket.hpp"
 #include "hubgate/iothub/dps_credentials.hpp"
 
@@ -85,16 +87,17 @@ void Provisioner::hub_refused(const std::string& registration_id) {
     const auto known = devices_.find(registration_id);
     if (known != devices_.end() && known->second.state != "assigned")
         return;  // not assigned yet: being provisioned, or failed (tried again on its own)
-    if (!store_.find(registration_id))
+    const auto kept = store_.find(registration_id);
+    if (!kept)
         return;
-    switch (episodes_.refused(registration_id)) {
+    switch (episodes_.refused(registration_id, kept->accepted_by_hub)) {
         case RefusalVerdict::register_again:
             break;
         case RefusalVerdict::refused_anew:
             spdlog::warn(
-                "provisioning {}: the hub refuses the device with the assignment DPS has just "
-                "given it (disabled in the hub?); not registering it again before the hub has "
-                "accepted it once",
+                "provisioning {}: the hub refuses the device with the assignment DPS gave it, "
+                "and has never accepted it (disabled in the hub?); not registering it again "
+                "before the hub has accepted it once",
                 registration_id);
             return;
         case RefusalVerdict::still_refused:
@@ -112,6 +115,25 @@ void Provisioner::hub_refused(const std::string& registration_id) {
 void Provisioner::hub_accepted(const std::string& registration_id) {
     std::lock_guard lock(mutex_);
     episodes_.accepted(registration_id);
+    if (const auto kept = store_.find(registration_id); kept && !kept->accepted_by_hub) {
+        // Written on the provisioner's thread: this one (the sessions') must not wait for a disk.
+        to_note_.insert(registration_id);
+        wake_.notify_all();
+    }
+}
+
+void Provisioner::note_accepted(const std::string& registration_id) {
+    // On the provisioner's thread, which also saves new assignments: none is saved meanwhile.
+    auto kept = store_.find(registration_id);
+    if (!kept || kept->accepted_by_hub)
+        return;
+    kept->accepted_by_hub = true;
+    std::string error;
+    if (!store_.save(*kept, error)) {
+        // Only what a later start knows: it would take a refusal for a first one.
+        spdlog::warn("provisioning {}: cannot note that the hub accepted the device: {}",
+                     registration_id, error);
+    }
 }
 
 std::optional<std::string> Provisioner::device_key(const std::string& registration_id) const {
@@ -149,6 +171,14 @@ void Provisioner::run() {
     session::TokenBucket pace(options_.registration_rate, 1, Clock::now());
     std::unique_lock lock(mutex_);
     while (!stopping_) {
+        if (!to_note_.empty()) {
+            const auto accepted = std::exchange(to_note_, {});
+            lock.unlock();
+            for (const auto& registration_id : accepted)
+                note_accepted(registration_id);
+            lock.lock();
+            continue;
+        }
         // The device due first, if it is due.
         auto next = due_.end();
         for (auto it = due_.begin(); it != due_.end(); ++it) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -70,7 +71,8 @@ class Provisioner {
     // worked (deleted or disabled in the hub since, or moved to another hub), it registers
     // again: once per refusal episode (refusal_episodes.hpp), never in a loop.
     void hub_refused(const std::string& registration_id);
-    // The hub accepted the device: its assignment works (ends a refusal episode).
+    // The hub accepted the device: its assignment works (ends a refusal episode). The first time
+    // for an assignment, this is noted in its file (on the provisioner's thread).
     void hub_accepted(const std::string& registration_id);
     // The device key the hub knows the device by (derived from the group key).
     std::optional<std::string> device_key(const std::string& registration_id) const;
@@ -85,6 +87,8 @@ class Provisioner {
   private:
     void run();
     void provision(const std::string& registration_id);
+    // Notes in the kept assignment that the hub accepted the device with it.
+    void note_accepted(const std::string& registration_id);
     void queue_locked(const std::string& registration_id, std::chrono::steady_clock::time_point at);
     std::string render_payload(const std::string& registration_id) const;
 
@@ -99,6 +103,7 @@ class Provisioner {
     std::map<std::string, DeviceProvisioning> devices_;
     std::map<std::string, unsigned> failures_;  // consecutive, per device
     RefusalEpisodes episodes_;
+    std::set<std::string> to_note_;  // accepted assignments whose files do not say so yet
     std::atomic<std::uint64_t> reprovisions_{0};
     std::atomic<bool> stopping_{false};
     std::thread thread_;

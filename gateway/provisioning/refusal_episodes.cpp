@@ -3,22 +3,28 @@
 namespace hubgate::provisioning {
 
 void RefusalEpisodes::assigned(const std::string& registration_id) {
-    unproven_[registration_id] = false;
+    devices_[registration_id] = Assignment::unproven;
 }
 
 void RefusalEpisodes::accepted(const std::string& registration_id) {
-    unproven_.erase(registration_id);
+    devices_[registration_id] = Assignment::works;
 }
 
-RefusalVerdict RefusalEpisodes::refused(const std::string& registration_id) {
-    // Inserted now: the registration this starts ends in an assignment not yet accepted.
-    const auto [entry, inserted] = unproven_.try_emplace(registration_id, false);
-    if (inserted)
-        return RefusalVerdict::register_again;
-    if (entry->second)
-        return RefusalVerdict::still_refused;
-    entry->second = true;
-    return RefusalVerdict::refused_anew;
+RefusalVerdict RefusalEpisodes::refused(const std::string& registration_id, bool kept_worked) {
+    const auto [entry, inserted] = devices_.try_emplace(
+        registration_id, kept_worked ? Assignment::works : Assignment::unproven);
+    switch (entry->second) {
+        case Assignment::works:
+            // The registration this starts ends in an assignment not yet accepted.
+            entry->second = Assignment::unproven;
+            return RefusalVerdict::register_again;
+        case Assignment::unproven:
+            entry->second = Assignment::unproven_said;
+            return RefusalVerdict::refused_anew;
+        case Assignment::unproven_said:
+            break;
+    }
+    return RefusalVerdict::still_refused;
 }
 
 }  // namespace hubgate::provisioning

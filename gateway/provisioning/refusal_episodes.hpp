@@ -4,12 +4,10 @@
 // assignment that had worked and ends when the hub accepts the device again. A new assignment
 // has to be accepted once before a refusal of it registers the device again: DPS can assign a
 // device its hub still refuses (disabled there; DPS does not enable it), and registering again
-// at every refusal would loop. Such a device waits as any refused device does
-// (sessions.refused_backoff).
+// at every refusal would loop. Such a device, like one the hub never accepted, waits as any
+// refused device does (sessions.refused_backoff).
 //
-// Only this run is known: an assignment kept from an earlier run counts as one that worked (it
-// was kept when DPS assigned it, and the device connected with it then unless the hub refused it
-// at once). Pure and not thread-safe: the provisioner calls it under its lock.
+// Pure and not thread-safe: the provisioner calls it under its lock.
 
 #include <map>
 #include <string>
@@ -18,7 +16,7 @@ namespace hubgate::provisioning {
 
 enum class RefusalVerdict {
     register_again,  // the assignment had worked: register the device again
-    refused_anew,    // the hub refuses the assignment DPS has just given: say so (once)
+    refused_anew,    // the hub refuses an assignment it never accepted: say so (once)
     still_refused,   // refused again, already said: wait for the hub to accept the device
 };
 
@@ -28,13 +26,13 @@ class RefusalEpisodes {
     void assigned(const std::string& registration_id);
     // The hub accepted the device: the assignment works, and any episode is over.
     void accepted(const std::string& registration_id);
-    // The hub refused the device.
-    RefusalVerdict refused(const std::string& registration_id);
+    // The hub refused the device. `kept_worked`: for a device not seen in this run, whether its
+    // kept assignment had been accepted (in an earlier run).
+    RefusalVerdict refused(const std::string& registration_id, bool kept_worked);
 
   private:
-    // Devices whose assignment the hub has not accepted since it was made (or since the hub
-    // refused it and the device registered again), each with whether a refusal of it was said.
-    std::map<std::string, bool, std::less<>> unproven_;
+    enum class Assignment { works, unproven, unproven_said };
+    std::map<std::string, Assignment, std::less<>> devices_;
 };
 
 }  // namespace hubgate::provisioning

@@ -202,9 +202,8 @@ TEST_CASE(
         std::this_thread::sleep_for(50ms);
     CHECK(session_counter(env, "plant1-s6", "refusals") >= refusals + 2);
     CHECK(dps_counter(env.hub(), "registrations") == 2);
-    CHECK(env.hubgate_output().find(
-              "the hub refuses the device with the assignment DPS has just given it") !=
-          std::string::npos);
+    CHECK(env.hubgate_output().find("the hub refuses the device with the assignment DPS gave it, "
+                                    "and has never accepted it") != std::string::npos);
 
     // Enabled again: the device connects with the assignment it has, and nothing was lost.
     identity = env.hub().get_device("plant1-s6").body;
@@ -214,6 +213,51 @@ TEST_CASE(
     CHECK(payloads(messages) == std::vector<std::string>{R"({"seq":1})", R"({"seq":2})"});
     CHECK(dps_counter(env.hub(), "registrations") == 2);
     CHECK(status_json(env)["counters"]["provisioning_reprovisions"] == 1);
+    CHECK(env.stop_hubgate() == 0);
+}
+
+TEST_CASE("a device its hub never accepted is not registered again after a restart either") {
+    BridgeEnvOptions options;
+    options.dps_group_key = HubsimFixture::random_key();
+    BridgeEnv env(options);
+    add_session_setting(env, "refused_backoff = \"1s\"");
+    // Disabled in the hub before DPS assigns it: DPS keeps it disabled, the hub refuses it.
+    REQUIRE(env.hub()
+                .put_device("plant1-s3", {{"deviceId", "plant1-s3"}, {"status", "disabled"}})
+                .ok());
+    env.start_hubgate();
+    LegacyClient device(env.local_port(), "legacy-s3");
+    REQUIRE(device.wait_connected());
+    REQUIRE(device.publish("t/plant1/s3/telemetry", R"({"seq":1})"));
+    const std::string never_accepted =
+        "the hub refuses the device with the assignment DPS gave it, and has never accepted it";
+    INFO(env.hubgate_output());
+    REQUIRE(env.wait_for_log(never_accepted, 60s));
+    CHECK(assignment_file(env, "plant1-s3")["acceptedByHub"] == false);
+    CHECK(dps_counter(env.hub(), "registrations") == 1);
+
+    // Restarted, hubgate knows from the kept assignment that the hub never accepted the device:
+    // its refusals are the ordinary refused path, with no registration.
+    CHECK(env.stop_hubgate() == 0);
+    env.start_hubgate();
+    REQUIRE(device.publish("t/plant1/s3/telemetry", R"({"seq":2})"));
+    REQUIRE(env.wait_for_log(never_accepted, 60s));
+    const auto refusals = session_counter(env, "plant1-s3", "refusals");
+    for (int i = 0; i < 600 && session_counter(env, "plant1-s3", "refusals") < refusals + 1; ++i)
+        std::this_thread::sleep_for(50ms);
+    CHECK(session_counter(env, "plant1-s3", "refusals") >= refusals + 1);
+    CHECK(dps_counter(env.hub(), "registrations") == 1);
+
+    // Enabled: it connects with the assignment it has, nothing lost, and its file says so.
+    auto identity = env.hub().get_device("plant1-s3").body;
+    identity["status"] = "enabled";
+    REQUIRE(env.hub().put_device("plant1-s3", identity).ok());
+    const auto messages = env.hub().wait_for_telemetry("plant1-s3", 2, 60s);
+    CHECK(payloads(messages) == std::vector<std::string>{R"({"seq":1})", R"({"seq":2})"});
+    for (int i = 0; i < 200 && assignment_file(env, "plant1-s3")["acceptedByHub"] != true; ++i)
+        std::this_thread::sleep_for(50ms);
+    CHECK(assignment_file(env, "plant1-s3")["acceptedByHub"] == true);
+    CHECK(dps_counter(env.hub(), "registrations") == 1);
     CHECK(env.stop_hubgate() == 0);
 }
 

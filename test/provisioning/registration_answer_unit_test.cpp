@@ -79,6 +79,13 @@ TEST_CASE("an assignment survives its JSON form, and incomplete ones are refused
     CHECK(back->created == "2026-12-05T13:00:00Z");
     CHECK(back->provisioned_at == 1'800'000'000);
     CHECK(back->etag == "IjE4MDAwMDAwMDAi");
+    CHECK_FALSE(back->accepted_by_hub);
+    auto accepted = kept;
+    accepted.accepted_by_hub = true;
+    CHECK(assignment_from_json(to_json(accepted))->accepted_by_hub);
+    auto older = to_json(kept);  // a file of an earlier version: its device had connected
+    older.erase("acceptedByHub");
+    CHECK(assignment_from_json(older)->accepted_by_hub);
     auto partial = to_json(kept);
     partial.erase("assignedHub");
     CHECK_FALSE(assignment_from_json(partial));
