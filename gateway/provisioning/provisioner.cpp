@@ -130,7 +130,7 @@ void Provisioner::note_accepted(const std::string& registration_id) {
     kept->accepted_by_hub = true;
     std::string error;
     if (!store_.save(*kept, error)) {
-        // Only what a later start knows: it would take a refusal for a first one.
+        // This run knows; a later start would take the device for one the hub never accepted.
         spdlog::warn("provisioning {}: cannot note that the hub accepted the device: {}",
                      registration_id, error);
     }
