@@ -1,6 +1,7 @@
 #pragma once
 // The control socket a client command talks to: `--socket PATH`, or control.socket of the config
-// file `-c FILE`, or the default. Shared by `hubgate status` and `hubgate devices`.
+// file `-c FILE`, or the default. Shared by `hubgate status`, `hubgate devices` and
+// `hubgate provision`.
 
 #include <filesystem>
 

@@ -91,12 +91,29 @@ StatusReply request_status(const std::filesystem::path& path, std::chrono::milli
     return exchange(path, kStatusRequest, timeout);
 }
 
+namespace {
+
+bool one_line(const std::string& device_id) {
+    // A line feed would end the request early and let the rest pass for another one.
+    return !device_id.empty() && device_id.find_first_of("\r\n") == std::string::npos;
+}
+
+}  // namespace
+
 StatusReply request_device(const std::filesystem::path& path, const std::string& device_id,
                            std::chrono::milliseconds timeout) {
-    // A line feed would end the request early and let the rest pass for another one.
-    if (device_id.empty() || device_id.find_first_of("\r\n") != std::string::npos)
+    if (!one_line(device_id))
         return fail(StatusReply::Outcome::Failed, "a device id is one non-empty line");
     return exchange(path, kDeviceRequestPrefix + device_id + "\n", timeout);
+}
+
+StatusReply request_provisioning(const std::filesystem::path& path, const std::string& device_id,
+                                 bool register_again, std::chrono::milliseconds timeout) {
+    if (!one_line(device_id))
+        return fail(StatusReply::Outcome::Failed, "a device id is one non-empty line");
+    const std::string prefix =
+        register_again ? kProvisionRequestPrefix : kProvisioningRequestPrefix;
+    return exchange(path, prefix + device_id + "\n", timeout);
 }
 
 }  // namespace hubgate::control

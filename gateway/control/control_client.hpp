@@ -30,4 +30,11 @@ StatusReply request_status(const std::filesystem::path& path,
 StatusReply request_device(const std::filesystem::path& path, const std::string& device_id,
                            std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+// Asks the daemon to register the device with DPS again (`register_again`), or only for its
+// provisioning state: `json` holds {"version":1,"provisioning":{...}}. A daemon that does not
+// provision devices, or does not know the device, is Failed with the daemon's words in `error`.
+StatusReply request_provisioning(const std::filesystem::path& path, const std::string& device_id,
+                                 bool register_again,
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
 }  // namespace hubgate::control

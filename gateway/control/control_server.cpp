@@ -78,7 +78,8 @@ std::string error_answer(const std::string& message) {
 
 }  // namespace
 
-ControlServer::ControlServer(SnapshotFn snapshot) : snapshot_(std::move(snapshot)) {}
+ControlServer::ControlServer(SnapshotFn snapshot, ProvisioningFn provisioning)
+    : snapshot_(std::move(snapshot)), provisioning_(std::move(provisioning)) {}
 
 ControlServer::~ControlServer() {
     stop();
@@ -190,9 +191,16 @@ void ControlServer::answer(int connection) {
     request.resize(end);
     const std::string_view device_prefix = kDeviceRequestPrefix;
     const bool device_request = request.starts_with(device_prefix);
+    for (const std::string_view prefix : {kProvisionRequestPrefix, kProvisioningRequestPrefix}) {
+        if (request.starts_with(prefix)) {
+            send_all(connection, provisioning_answer(request.substr(prefix.size()),
+                                                     prefix == kProvisionRequestPrefix));
+            return;
+        }
+    }
     if (request != "status" && !device_request) {
-        send_all(connection,
-                 error_answer("unknown request; they are \"status\" and \"device ID\""));
+        send_all(connection, error_answer("unknown request; they are \"status\", \"device ID\", "
+                                          "\"provision ID\" and \"provisioning ID\""));
         return;
     }
     try {
@@ -219,6 +227,23 @@ void ControlServer::answer(int connection) {
     } catch (const std::exception& e) {
         spdlog::warn("control socket: snapshot failed: {}", e.what());
         send_all(connection, error_answer(std::string("snapshot failed: ") + e.what()));
+    }
+}
+
+std::string ControlServer::provisioning_answer(const std::string& device_id, bool register_again) {
+    if (!provisioning_)
+        return error_answer(
+            "this daemon does not provision devices ([provisioning] mode is \"none\")");
+    try {
+        const auto answer = provisioning_(device_id, register_again);
+        if (!answer.device)
+            return error_answer(answer.error);
+        return to_provisioning_json(*answer.device)
+                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+               "\n";
+    } catch (const std::exception& e) {
+        spdlog::warn("control socket: provisioning request failed: {}", e.what());
+        return error_answer(std::string("provisioning request failed: ") + e.what());
     }
 }
 

@@ -32,6 +32,12 @@ nlohmann::ordered_json session_json(const SessionStatus& s) {
             {"spool", {{"messages", s.spool_messages}, {"bytes", s.spool_bytes}}}};
 }
 
+nlohmann::ordered_json provisioning_json(const ProvisioningStatus& p) {
+    return {{"device_id", p.device_id}, {"state", p.state},
+            {"message", p.message},     {"assigned_hub", p.assigned_hub},
+            {"attempts", p.attempts},   {"updated", time_or_null(p.updated)}};
+}
+
 }  // namespace
 
 nlohmann::ordered_json to_json(const StatusSnapshot& snapshot) {
@@ -47,16 +53,15 @@ nlohmann::ordered_json to_json(const StatusSnapshot& snapshot) {
     if (snapshot.provisioning) {
         nlohmann::ordered_json devices = nlohmann::ordered_json::array();
         for (const auto& p : *snapshot.provisioning) {
-            devices.push_back({{"device_id", p.device_id},
-                               {"state", p.state},
-                               {"message", p.message},
-                               {"assigned_hub", p.assigned_hub},
-                               {"attempts", p.attempts},
-                               {"updated", time_or_null(p.updated)}});
+            devices.push_back(provisioning_json(p));
         }
         out["provisioning"] = std::move(devices);
     }
     return out;
+}
+
+nlohmann::ordered_json to_provisioning_json(const ProvisioningStatus& device) {
+    return {{"version", kStatusFormatVersion}, {"provisioning", provisioning_json(device)}};
 }
 
 nlohmann::ordered_json to_device_json(const SessionStatus& session) {

@@ -71,6 +71,10 @@ nlohmann::ordered_json to_json(const StatusSnapshot& snapshot);
 // "counters":{"connects":n,...}}}, the answer to a device request.
 nlohmann::ordered_json to_device_json(const SessionStatus& session);
 
+// One device's provisioning: {"version":1,"provisioning":{"device_id","state","message",
+// "assigned_hub","attempts","updated"}}, the answer to a provisioning request.
+nlohmann::ordered_json to_provisioning_json(const ProvisioningStatus& device);
+
 // "2026-11-26T12:00:00Z" (UTC, whole seconds).
 std::string format_utc(WallTime time);
 

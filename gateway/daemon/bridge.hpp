@@ -90,6 +90,7 @@ class Bridge {
     const spool::Spool& spool() const { return *spool_; }
     // DPS provisioning of the devices; nullptr without [provisioning].
     const provisioning::Provisioner* provisioner() const { return provisioning_.provisioner.get(); }
+    provisioning::Provisioner* provisioner() { return provisioning_.provisioner.get(); }
     const config::Config& config() const { return config_; }
 
   private:

@@ -21,7 +21,13 @@ Observability::~Observability() {
 
 std::optional<std::string> Observability::start() {
     const auto& config = bridge_.config();
-    control_ = std::make_unique<control::ControlServer>([this] { return status(); });
+    control::ControlServer::ProvisioningFn provisioning;
+    if (bridge_.provisioner() != nullptr) {
+        provisioning = [this](const std::string& device_id, bool register_again) {
+            return provisioning_of(device_id, register_again);
+        };
+    }
+    control_ = std::make_unique<control::ControlServer>([this] { return status(); }, provisioning);
     if (auto why = control_->start(config.control.socket)) {
         spdlog::error("control socket: {}; `hubgate status` will not reach this daemon", *why);
         control_.reset();
@@ -111,7 +117,7 @@ metrics::GatewayCounts Observability::counts_from(
     return daemon::gateway_counts({bridge_.counters(), bridge_.spool().counters(),
                                    bridge_.local_counters(), sessions, totals_.update(sessions),
                                    c2d_journal_readings(bridge_.c2d_journal()),
-                                   bridge_.spool().options().max_bytes});
+                                   bridge_.spool().options().max_bytes, reprovisions()});
 }
 
 metrics::GatewayCounts Observability::gateway_counts() {
@@ -133,6 +139,34 @@ void Observability::scrape(metrics::TextExposition& out) {
     }
 }
 
+std::uint64_t Observability::reprovisions() const {
+    const auto* provisioner = bridge_.provisioner();
+    return provisioner != nullptr ? provisioner->reprovisions() : 0;
+}
+
+namespace {
+
+control::ProvisioningStatus provisioning_status(const std::string& device_id,
+                                                const provisioning::DeviceProvisioning& p) {
+    return {device_id,      p.state,    p.message,
+            p.assigned_hub, p.attempts, control::WallTime(std::chrono::seconds(p.updated_at))};
+}
+
+}  // namespace
+
+control::ProvisioningAnswer Observability::provisioning_of(const std::string& device_id,
+                                                           bool register_again) {
+    auto& provisioner = *bridge_.provisioner();
+    const auto device =
+        register_again ? provisioner.reprovision(device_id) : provisioner.device(device_id);
+    if (!device) {
+        return {std::nullopt, "no device '" + device_id +
+                                  "' here: it was not provisioned in this run and has no kept "
+                                  "assignment"};
+    }
+    return {provisioning_status(device_id, *device), {}};
+}
+
 control::StatusSnapshot Observability::status() {
     std::lock_guard lock(totals_mutex_);  // see gateway_counts()
     const auto sessions = bridge_.session_snapshots();
@@ -141,14 +175,13 @@ control::StatusSnapshot Observability::status() {
     if (const auto* provisioner = bridge_.provisioner()) {
         auto& devices = snapshot.provisioning.emplace();
         for (const auto& [device_id, p] : provisioner->snapshot()) {
-            devices.push_back({device_id, p.state, p.message, p.assigned_hub, p.attempts,
-                               control::WallTime(std::chrono::seconds(p.updated_at))});
+            devices.push_back(provisioning_status(device_id, p));
         }
     }
     snapshot.counters = status_counters(
         {bridge_.counters(), bridge_.spool().counters(), bridge_.local_counters(), sessions,
          totals_.update(sessions), c2d_journal_readings(bridge_.c2d_journal()),
-         bridge_.spool().options().max_bytes});
+         bridge_.spool().options().max_bytes, reprovisions()});
     return snapshot;
 }
 

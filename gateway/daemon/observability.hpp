@@ -1,6 +1,7 @@
 #pragma once
 // What operators can ask a running daemon: the Prometheus endpoint (when metrics.listen is set)
-// and the control socket of `hubgate status`. Both read the bridge when asked, on their own
+// and the control socket of `hubgate status` (and of `hubgate provision`, which asks the DPS
+// provisioner to register a device again). Both read the bridge when asked, on their own
 // threads; nothing is counted twice.
 
 #include <memory>
@@ -8,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "gateway/control/control_server.hpp"
 #include "gateway/control/status_snapshot.hpp"
 #include "gateway/daemon/device_series.hpp"
 #include "gateway/daemon/observed_counts.hpp"
@@ -15,9 +17,6 @@
 
 namespace hubgate::metrics {
 class MetricsServer;
-}
-namespace hubgate::control {
-class ControlServer;
 }
 
 namespace hubgate::daemon {
@@ -55,6 +54,10 @@ class Observability {
   private:
     // One scrape: the metric set, and the per-device series when metrics.per_device is on.
     void scrape(metrics::TextExposition& out);
+    // DPS registrations started again (0 without DPS).
+    std::uint64_t reprovisions() const;
+    // The control socket's provisioning requests (only with DPS on).
+    control::ProvisioningAnswer provisioning_of(const std::string& device_id, bool register_again);
     // The metric set from `sessions`, a snapshot taken under totals_mutex_ (held by the caller).
     metrics::GatewayCounts counts_from(const std::vector<session::SessionSnapshot>& sessions);
 

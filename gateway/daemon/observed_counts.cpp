@@ -141,6 +141,10 @@ constexpr ExportedCount kAfterRejections[] = {
     {"c2d_journal_outstanding",
      "C2D messages journaled and not yet acknowledged by the local broker.", MetricType::Gauge,
      [](const BridgeReadings& r) { return r.c2d.outstanding; }},
+    {"provisioning_reprovisions",
+     "DPS registrations of devices that had an assignment: their hub refused an assignment that "
+     "had worked (deleted, disabled or moved), or `hubgate provision` asked.",
+     MetricType::Counter, [](const BridgeReadings& r) { return r.provisioning_reprovisions; }},
     {"local_connected", "1 while connected to the local broker.", MetricType::Gauge,
      [](const BridgeReadings& r) -> std::uint64_t { return r.local.connected.load() ? 1 : 0; }},
     {"local_reconnects", "Connections to the local broker after the first.", MetricType::Counter,

@@ -64,6 +64,8 @@ struct BridgeReadings {
     SessionTotals session_totals;  // from MonotonicSessionTotals
     C2dJournalReadings c2d{};
     std::uint64_t spool_max_bytes = 0;  // spool.max_bytes: what spool_bytes is measured against
+    // DPS registrations started again for devices that had an assignment (0 without DPS).
+    std::uint64_t provisioning_reprovisions = 0;
 };
 
 // Uplink messages the hub took: telemetry it acknowledged, reported patches it accepted, and

@@ -57,6 +57,9 @@ void use_provisioned_keys(const config::Config& config, provisioning::Provisione
     auth.on_refused = [&provisioner](const std::string& device_id) {
         provisioner.hub_refused(device_id);
     };
+    auth.on_accepted = [&provisioner](const std::string& device_id) {
+        provisioner.hub_accepted(device_id);
+    };
 }
 
 }  // namespace hubgate::daemon

@@ -29,7 +29,9 @@ bool open_provisioning(const config::Config& config,
                        provisioning::Provisioner::Assigned on_assigned, Provisioning& out,
                        std::string& error);
 
-// Device sessions sign with the key derived for their device once it is assigned.
+// Device sessions sign with the key derived for their device once it is assigned, and tell the
+// provisioner when the hub refuses or accepts a device (a refused assignment that had worked
+// registers again).
 void use_provisioned_keys(const config::Config& config, provisioning::Provisioner& provisioner,
                           session::AuthOptions& auth);
 

@@ -9,6 +9,8 @@ nlohmann::json to_json(const Assignment& a) {
             {"deviceId", a.device_id},
             {"substatus", a.substatus},
             {"createdDateTimeUtc", a.created},
+            {"etag", a.etag},
+            {"acceptedByHub", a.accepted_by_hub},
             {"provisionedAt", a.provisioned_at}};
 }
 
@@ -22,6 +24,9 @@ std::optional<Assignment> assignment_from_json(const nlohmann::json& document) {
         a.device_id = document.at("deviceId").get<std::string>();
         a.substatus = document.value("substatus", std::string());
         a.created = document.value("createdDateTimeUtc", std::string());
+        // Both absent in files of earlier versions (whose devices, as a rule, connected).
+        a.etag = document.value("etag", std::string());
+        a.accepted_by_hub = document.value("acceptedByHub", true);
         a.provisioned_at = document.value("provisionedAt", int64_t{0});
     } catch (const nlohmann::json::exception&) {
         return std::nullopt;

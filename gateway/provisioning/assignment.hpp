@@ -17,6 +17,10 @@ struct Assignment {
     std::string substatus;
     std::string created;         // createdDateTimeUtc from DPS
     int64_t provisioned_at = 0;  // when hubgate received it, seconds since the Unix epoch
+    std::string etag;            // the registration state's etag: a new one at each registration
+    // The hub has accepted the device with this assignment (a refusal of it then means the device
+    // was deleted, disabled or moved: it registers again; refusal_episodes.hpp).
+    bool accepted_by_hub = false;
 };
 
 nlohmann::json to_json(const Assignment& assignment);

@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 #include "gateway/session/token_bucket.hpp"
 #include "hubgate/iothub/dps_credentials.hpp"
 
@@ -68,10 +70,16 @@ std::optional<Assignment> Provisioner::assignment_or_request(const std::string& 
     return std::nullopt;
 }
 
-void Provisioner::reprovision(const std::string& registration_id) {
+std::optional<DeviceProvisioning> Provisioner::reprovision(const std::string& registration_id) {
     std::lock_guard lock(mutex_);
+    if (!devices_.contains(registration_id) && !store_.find(registration_id))
+        return std::nullopt;
+    spdlog::info("provisioning {}: registering it again, as asked (hubgate provision)",
+                 registration_id);
+    reprovisions_++;
     failures_.erase(registration_id);
     queue_locked(registration_id, Clock::now());
+    return devices_[registration_id];
 }
 
 void Provisioner::hub_refused(const std::string& registration_id) {
@@ -79,19 +87,53 @@ void Provisioner::hub_refused(const std::string& registration_id) {
     const auto known = devices_.find(registration_id);
     if (known != devices_.end() && known->second.state != "assigned")
         return;  // not assigned yet: being provisioned, or failed (tried again on its own)
-    if (!store_.find(registration_id))
+    const auto kept = store_.find(registration_id);
+    if (!kept)
         return;
-    const auto now = Clock::now();
-    if (const auto last = refusals_.find(registration_id);
-        last != refusals_.end() && now - last->second < options_.refused_wait)
-        return;
-    refusals_[registration_id] = now;
+    switch (episodes_.refused(registration_id, kept->accepted_by_hub)) {
+        case RefusalVerdict::register_again:
+            break;
+        case RefusalVerdict::refused_anew:
+            spdlog::warn(
+                "provisioning {}: the hub refuses the device with the assignment DPS gave it, "
+                "and has never accepted it (disabled in the hub?); not registering it again "
+                "before the hub has accepted it once",
+                registration_id);
+            return;
+        case RefusalVerdict::still_refused:
+            return;
+    }
     spdlog::warn(
-        "provisioning {}: the hub refused the device it was assigned as; registering "
-        "it again",
+        "provisioning {}: the hub refused the device it was assigned as (deleted, disabled "
+        "or moved since it connected); registering it again",
         registration_id);
+    reprovisions_++;
     failures_.erase(registration_id);
-    queue_locked(registration_id, now);
+    queue_locked(registration_id, Clock::now());
+}
+
+void Provisioner::hub_accepted(const std::string& registration_id) {
+    std::lock_guard lock(mutex_);
+    episodes_.accepted(registration_id);
+    if (const auto kept = store_.find(registration_id); kept && !kept->accepted_by_hub) {
+        // Written on the provisioner's thread: this one (the sessions') must not wait for a disk.
+        to_note_.insert(registration_id);
+        wake_.notify_all();
+    }
+}
+
+void Provisioner::note_accepted(const std::string& registration_id) {
+    // On the provisioner's thread, which also saves new assignments: none is saved meanwhile.
+    auto kept = store_.find(registration_id);
+    if (!kept || kept->accepted_by_hub)
+        return;
+    kept->accepted_by_hub = true;
+    std::string error;
+    if (!store_.save(*kept, error)) {
+        // This run knows; a later start would take the device for one the hub never accepted.
+        spdlog::warn("provisioning {}: cannot note that the hub accepted the device: {}",
+                     registration_id, error);
+    }
 }
 
 std::optional<std::string> Provisioner::device_key(const std::string& registration_id) const {
@@ -101,6 +143,14 @@ std::optional<std::string> Provisioner::device_key(const std::string& registrati
 std::map<std::string, DeviceProvisioning> Provisioner::snapshot() const {
     std::lock_guard lock(mutex_);
     return devices_;
+}
+
+std::optional<DeviceProvisioning> Provisioner::device(const std::string& registration_id) const {
+    std::lock_guard lock(mutex_);
+    const auto found = devices_.find(registration_id);
+    if (found == devices_.end())
+        return std::nullopt;
+    return found->second;
 }
 
 void Provisioner::queue_locked(const std::string& registration_id, Clock::time_point at) {
@@ -121,6 +171,14 @@ void Provisioner::run() {
     session::TokenBucket pace(options_.registration_rate, 1, Clock::now());
     std::unique_lock lock(mutex_);
     while (!stopping_) {
+        if (!to_note_.empty()) {
+            const auto accepted = std::exchange(to_note_, {});
+            lock.unlock();
+            for (const auto& registration_id : accepted)
+                note_accepted(registration_id);
+            lock.lock();
+            continue;
+        }
         // The device due first, if it is due.
         auto next = due_.end();
         for (auto it = due_.begin(); it != due_.end(); ++it) {
@@ -173,7 +231,8 @@ void Provisioner::provision(const std::string& registration_id) {
     if (result.outcome == RegistrationOutcome::Assigned) {
         assignment =
             Assignment{registration_id,         result.answer.assigned_hub, result.answer.device_id,
-                       result.answer.substatus, result.answer.created,      epoch_now()};
+                       result.answer.substatus, result.answer.created,      epoch_now(),
+                       result.answer.etag};
         std::string error;
         if (!store_.save(*assignment, error)) {
             // Still usable now; the next start registers again (DPS answers the same hub).
@@ -197,6 +256,7 @@ void Provisioner::provision(const std::string& registration_id) {
         if (assignment) {
             device.assigned_hub = assignment->assigned_hub;
             failures_.erase(registration_id);
+            episodes_.assigned(registration_id);
         } else if (!due_.contains(registration_id)) {
             // Not asked for again meanwhile: try again later.
             const unsigned failures = failures_[registration_id]++;

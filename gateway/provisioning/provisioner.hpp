@@ -11,15 +11,18 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "gateway/provisioning/assignment.hpp"
+#include "gateway/provisioning/refusal_episodes.hpp"
 #include "gateway/provisioning/registration_client.hpp"
 
 namespace hubgate::provisioning {
@@ -59,21 +62,33 @@ class Provisioner {
     // The device's assignment when it has one. Otherwise nullopt, and its registration is
     // queued (once: asking again while it is queued or under way changes nothing).
     std::optional<Assignment> assignment_or_request(const std::string& registration_id);
-    // Registers the device again even if it has an assignment (`hubgate provision`, or the hub
-    // refused the device it was assigned as).
-    void reprovision(const std::string& registration_id);
-    // The hub refused the device's credentials. When the device has an assignment (it was
-    // accepted before: deleted or disabled since, or moved to another hub), it registers again;
-    // at most once per `refused_wait`, so a device the hub keeps refusing does not loop.
+    // `hubgate provision`: registers a device this provisioner knows (asked for in this run, or
+    // with a kept assignment) again. Its kept assignment is not used from now on; the file is
+    // replaced when DPS assigns it anew, and its session connects again then. Returns the
+    // device's state now ("queued"), or nullopt for a device it does not know.
+    std::optional<DeviceProvisioning> reprovision(const std::string& registration_id);
+    // The hub refused the device's credentials (CONNACK 4/5). When the device's assignment had
+    // worked (deleted or disabled in the hub since, or moved to another hub), it registers
+    // again: once per refusal episode (refusal_episodes.hpp), never in a loop.
     void hub_refused(const std::string& registration_id);
+    // The hub accepted the device: its assignment works (ends a refusal episode). The first time
+    // for an assignment, this is noted in its file (on the provisioner's thread).
+    void hub_accepted(const std::string& registration_id);
     // The device key the hub knows the device by (derived from the group key).
     std::optional<std::string> device_key(const std::string& registration_id) const;
 
     std::map<std::string, DeviceProvisioning> snapshot() const;
+    // One device's provisioning in this run, or nullopt when it was not asked for.
+    std::optional<DeviceProvisioning> device(const std::string& registration_id) const;
+    // Registrations started again for devices that had an assignment (hub refusals and
+    // `hubgate provision`), since start.
+    std::uint64_t reprovisions() const { return reprovisions_.load(); }
 
   private:
     void run();
     void provision(const std::string& registration_id);
+    // Notes in the kept assignment that the hub accepted the device with it.
+    void note_accepted(const std::string& registration_id);
     void queue_locked(const std::string& registration_id, std::chrono::steady_clock::time_point at);
     std::string render_payload(const std::string& registration_id) const;
 
@@ -87,7 +102,9 @@ class Provisioner {
     std::map<std::string, std::chrono::steady_clock::time_point> due_;  // queued devices
     std::map<std::string, DeviceProvisioning> devices_;
     std::map<std::string, unsigned> failures_;  // consecutive, per device
-    std::map<std::string, std::chrono::steady_clock::time_point> refusals_;  // last hub_refused
+    RefusalEpisodes episodes_;
+    std::set<std::string> to_note_;  // accepted assignments whose files do not say so yet
+    std::atomic<std::uint64_t> reprovisions_{0};
     std::atomic<bool> stopping_{false};
     std::thread thread_;
 };

@@ -79,6 +79,7 @@ std::optional<RegistrationAnswer> parse_registration_answer(std::string_view bod
         answer.device_id = text_of(*state, "deviceId");
         answer.substatus = text_of(*state, "substatus");
         answer.created = text_of(*state, "createdDateTimeUtc");
+        answer.etag = text_of(*state, "etag");
         if (const long code = number_of(*state, "errorCode"); code != 0)
             answer.error_code = code;
         if (auto message = text_of(*state, "errorMessage"); !message.empty())

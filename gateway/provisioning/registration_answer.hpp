@@ -2,7 +2,7 @@
 // The bodies DPS answers a registration with (api-version 2019-03-31), read into one shape:
 //   202 {"operationId", "status": "assigning"}
 //   200 {"operationId", "status": "assigned"|"failed"|"disabled", "registrationState": {
-//        "assignedHub", "deviceId", "substatus", "createdDateTimeUtc", "errorCode",
+//        "assignedHub", "deviceId", "substatus", "createdDateTimeUtc", "etag", "errorCode",
 //        "errorMessage", ...}}
 //   4xx/5xx {"errorCode", "message", ...}
 // Pure: no I/O.
@@ -24,6 +24,7 @@ struct RegistrationAnswer {
     std::string device_id;
     std::string substatus;
     std::string created;        // createdDateTimeUtc, as DPS wrote it
+    std::string etag;           // of this registration state: a new one for each registration
     std::string error_message;  // errorMessage or message; may be empty
     long error_code = 0;
 };

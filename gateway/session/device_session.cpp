@@ -131,6 +131,20 @@ void DeviceSession::start(SteadyTime now) {
     }
 }
 
+void DeviceSession::reconnect(SteadyTime now) {
+    if (state_ != SessionState::Connected) {
+        start(now);
+        return;
+    }
+    // As a token renewal does (and counted as one): the next CONNECT signs afresh.
+    spdlog::info("session {}: reconnecting with new credentials", device_id_);
+    renew_at_.reset();
+    renewing_ = true;
+    disconnect_pending_ = true;
+    set_state(SessionState::Connecting, now);
+    upstream_->disconnect();
+}
+
 void DeviceSession::begin_connect(SteadyTime now) {
     if (state_ != SessionState::WaitingToConnect) {
         return;
@@ -178,6 +192,9 @@ void DeviceSession::handle_connect_result(const ConnectResult& result, SteadyTim
         return;
     }
     counters_.connects++;
+    if (options_.auth.on_accepted) {
+        options_.auth.on_accepted(device_id_);
+    }
     if (renewing_) {
         counters_.renewals++;
         renewing_ = false;

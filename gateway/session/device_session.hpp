@@ -44,7 +44,10 @@ class DeviceSession {
     // Widens what the session subscribes to (takes effect at the next connect).
     void add_needs(const DeviceNeeds& needs);
 
-    void start(SteadyTime now);          // Idle/Closed/Replaced -> WaitingToConnect
+    void start(SteadyTime now);  // Idle/Closed/Replaced -> WaitingToConnect
+    // Connects again now with fresh credentials: a connected session disconnects and connects
+    // again (as for a token renewal); any other starts as start() does.
+    void reconnect(SteadyTime now);
     void begin_connect(SteadyTime now);  // the host granted a connect slot
     void close(SteadyTime now);          // graceful: DISCONNECT, fail what is pending
     void tick(SteadyTime now);           // timers: retry, renewal, twin deadlines

@@ -331,7 +331,7 @@ void SessionManager::close_session(const std::string& device_id) {
 void SessionManager::restart_session(const std::string& device_id) {
     post([this, device_id] {
         if (const auto it = sessions_.find(device_id); it != sessions_.end()) {
-            it->second->start(clock_.now());
+            it->second->reconnect(clock_.now());
         }
     });
 }

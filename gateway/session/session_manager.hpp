@@ -54,7 +54,8 @@ class SessionManager final : private SessionHost, private EventBatchSink {
     // Opens (or widens the needs of) a device's session; it connects when the rate allows.
     void ensure_session(const std::string& device_id, const DeviceNeeds& needs);
     void close_session(const std::string& device_id);
-    // Starts a session again after it was refused or replaced (the operator's decision).
+    // Starts a session again after it was refused or replaced (the operator's decision), or
+    // connects a connected one again: its credentials changed (a new DPS assignment).
     void restart_session(const std::string& device_id);
 
     // Sends telemetry; `done` reports Acked once the hub acknowledged it, anything else when it

@@ -34,6 +34,9 @@ struct AuthOptions {
     // Called (on the session manager's thread) when the hub refuses a device's credentials
     // (CONNACK 4 or 5); optional. DPS provisioning registers the device again.
     std::function<void(const std::string& device_id)> on_refused;
+    // Called (on the same thread) when the hub accepted a device's connection; optional. DPS
+    // provisioning learns that the device's assignment works.
+    std::function<void(const std::string& device_id)> on_accepted;
     std::chrono::seconds token_ttl{3600};
 };
 

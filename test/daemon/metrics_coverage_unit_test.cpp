@@ -58,7 +58,9 @@ TEST_CASE("every counter of the status JSON has a /metrics series with its value
                                           local,
                                           sessions,
                                           daemon::SessionTotals{7, 8, 9},
-                                          daemon::C2dJournalReadings{11, 12, 13, 14, 15, 16}};
+                                          daemon::C2dJournalReadings{11, 12, 13, 14, 15, 16},
+                                          1 << 20,
+                                          17};
 
     control::StatusSnapshot snapshot;
     snapshot.counters = daemon::status_counters(readings);
@@ -78,9 +80,10 @@ TEST_CASE("every counter of the status JSON has a /metrics series with its value
         CHECK(*metric == doctest::Approx(value.get<double>()));
     }
     // The counters the issue found missing are among them.
-    for (const char* name : {"spool_dropped_ttl", "spool_corrupt", "spool_io_errors",
-                             "spool_full_events", "local_publish_dropped", "downlink_failed",
-                             "c2d_journaled", "c2d_journal_failures", "c2d_journal_outstanding"}) {
+    for (const char* name :
+         {"spool_dropped_ttl", "spool_corrupt", "spool_io_errors", "spool_full_events",
+          "local_publish_dropped", "downlink_failed", "c2d_journaled", "c2d_journal_failures",
+          "c2d_journal_outstanding", "provisioning_reprovisions"}) {
         CAPTURE(name);
         CHECK(status["counters"].contains(name));
     }

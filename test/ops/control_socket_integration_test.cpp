@@ -241,3 +241,86 @@ TEST_CASE("a device request answers that device with its counters, or says it is
     // A line feed cannot smuggle a second request.
     CHECK(request_device(path, "meter-7\nstatus").outcome == StatusReply::Outcome::Failed);
 }
+
+namespace {
+
+ProvisioningStatus fake_provisioning(std::string state, unsigned attempts) {
+    ProvisioningStatus device;
+    device.device_id = "s1";
+    device.state = std::move(state);
+    device.attempts = attempts;
+    if (device.state == "assigned") {
+        device.assigned_hub = "hub.example";
+        device.message = "assigned to hub.example as s1";
+    }
+    return device;
+}
+
+}  // namespace
+
+TEST_CASE("provisioning requests reach the daemon's callback, or say provisioning is off") {
+    ScratchDir dir("hubgate-control");
+    const fs::path path = dir.path() / "control.sock";
+    std::vector<std::string> calls;
+    ControlServer server(
+        [] { return fake_snapshot(1); },
+        [&](const std::string& id, bool register_again) -> ProvisioningAnswer {
+            calls.push_back((register_again ? "provision " : "query ") + id);
+            if (id != "s1")
+                return {std::nullopt, "no device '" + id + "' here"};
+            return {fake_provisioning(register_again ? "queued" : "assigned", 2), {}};
+        });
+    REQUIRE_FALSE(server.start(path).has_value());
+
+    auto reply = request_provisioning(path, "s1", true);
+    REQUIRE(reply.outcome == StatusReply::Outcome::Ok);
+    CHECK(reply.json["provisioning"]["device_id"] == "s1");
+    CHECK(reply.json["provisioning"]["state"] == "queued");
+    reply = request_provisioning(path, "s1", false);
+    REQUIRE(reply.outcome == StatusReply::Outcome::Ok);
+    CHECK(reply.json["provisioning"]["state"] == "assigned");
+    CHECK(reply.json["provisioning"]["assigned_hub"] == "hub.example");
+    CHECK(reply.json["provisioning"]["attempts"] == 2);
+
+    const auto unknown = request_provisioning(path, "nobody", true);
+    CHECK(unknown.outcome == StatusReply::Outcome::Failed);
+    CHECK(unknown.error.find("no device 'nobody' here") != std::string::npos);
+    // A line feed cannot smuggle a second request.
+    CHECK(request_provisioning(path, "s1\nstatus", true).outcome == StatusReply::Outcome::Failed);
+    CHECK(calls == std::vector<std::string>{"provision s1", "query s1", "provision nobody"});
+    server.stop();
+
+    ControlServer without([] { return fake_snapshot(1); });
+    REQUIRE_FALSE(without.start(path).has_value());
+    const auto off = request_provisioning(path, "s1", true);
+    CHECK(off.outcome == StatusReply::Outcome::Failed);
+    CHECK(off.error.find("does not provision devices") != std::string::npos);
+}
+
+TEST_CASE("hubgate provision waits for the registration its request started, then prints it") {
+    ScratchDir dir("hubgate-control");
+    const fs::path path = dir.path() / "control.sock";
+    // A registration was under way when the request came (attempt 1): its end is not the answer.
+    std::atomic<int> polls{0};
+    ControlServer server([] { return fake_snapshot(1); },
+                         [&](const std::string&, bool register_again) -> ProvisioningAnswer {
+                             if (register_again)
+                                 return {fake_provisioning("queued", 1), {}};
+                             const int poll = ++polls;
+                             if (poll == 1)
+                                 return {fake_provisioning("assigned", 1), {}};
+                             if (poll == 2)
+                                 return {fake_provisioning("registering", 2), {}};
+                             return {fake_provisioning("assigned", 2), {}};
+                         });
+    REQUIRE_FALSE(server.start(path).has_value());
+    const auto printed =
+        run({kHubgate, "provision", "--device", "s1", "--socket", path.string()}, 30s);
+    CHECK(printed.status == 0);
+    CHECK(printed.output == "s1: assigned to hub.example as s1\n");
+    CHECK(polls == 3);
+
+    const auto usage = run({kHubgate, "provision", "--socket", path.string()}, 30s);
+    CHECK(usage.status == 2);
+    CHECK(usage.output.find("--device") != std::string::npos);
+}

@@ -17,7 +17,7 @@ TEST_CASE("the answers of a registration: assigning, assigned, failed, disabled"
     answer = parse_registration_answer(R"({"operationId":"4.abc","status":"assigned",
         "registrationState":{"registrationId":"s1","assignedHub":"h.azure-devices.net",
         "deviceId":"s1","status":"assigned","substatus":"initialAssignment",
-        "createdDateTimeUtc":"2026-12-05T13:00:00Z"}})",
+        "createdDateTimeUtc":"2026-12-05T13:00:00Z","etag":"IjE4MDAwMDAwMDAi"}})",
                                        error);
     REQUIRE(answer);
     CHECK(answer->status == RegistrationStatus::Assigned);
@@ -25,6 +25,7 @@ TEST_CASE("the answers of a registration: assigning, assigned, failed, disabled"
     CHECK(answer->device_id == "s1");
     CHECK(answer->substatus == "initialAssignment");
     CHECK(answer->created == "2026-12-05T13:00:00Z");
+    CHECK(answer->etag == "IjE4MDAwMDAwMDAi");
 
     answer = parse_registration_answer(
         R"({"operationId":"x","status":"failed","registrationState":{"errorCode":400209,
@@ -67,8 +68,8 @@ TEST_CASE("answers that cannot be used are refused with a reason, never a crash"
 
 TEST_CASE("an assignment survives its JSON form, and incomplete ones are refused") {
     const Assignment kept{
-        "s1",         "h.azure-devices.net", "s1", "initialAssignment", "2026-12-05T13:00:00Z",
-        1'800'000'000};
+        "s1",          "h.azure-devices.net", "s1", "initialAssignment", "2026-12-05T13:00:00Z",
+        1'800'000'000, "IjE4MDAwMDAwMDAi"};
     const auto back = assignment_from_json(to_json(kept));
     REQUIRE(back);
     CHECK(back->registration_id == "s1");
@@ -77,6 +78,14 @@ TEST_CASE("an assignment survives its JSON form, and incomplete ones are refused
     CHECK(back->substatus == "initialAssignment");
     CHECK(back->created == "2026-12-05T13:00:00Z");
     CHECK(back->provisioned_at == 1'800'000'000);
+    CHECK(back->etag == "IjE4MDAwMDAwMDAi");
+    CHECK_FALSE(back->accepted_by_hub);
+    auto accepted = kept;
+    accepted.accepted_by_hub = true;
+    CHECK(assignment_from_json(to_json(accepted))->accepted_by_hub);
+    auto older = to_json(kept);  // a file of an earlier version: its device had connected
+    older.erase("acceptedByHub");
+    CHECK(assignment_from_json(older)->accepted_by_hub);
     auto partial = to_json(kept);
     partial.erase("assignedHub");
     CHECK_FALSE(assignment_from_json(partial));

@@ -288,6 +288,41 @@ TEST_CASE("a device without credentials is refused without connecting") {
     CHECK(rig.state_of("dev1").state == SessionState::Refused);
 }
 
+TEST_CASE("the hub accepting and refusing a device is reported through the auth callbacks") {
+    std::vector<std::string> events;
+    auto session = Rig::session_defaults();
+    session.auth.on_accepted = [&](const std::string& id) { events.push_back("accepted " + id); };
+    session.auth.on_refused = [&](const std::string& id) { events.push_back("refused " + id); };
+    Rig rig(Rig::defaults(), session);
+    rig.open("dev1", {});
+    rig.lose("dev1");
+    rig.advance(1s);
+    rig.connack("dev1", false, 5);
+    CHECK(events == std::vector<std::string>{"accepted dev1", "refused dev1"});
+}
+
+TEST_CASE("a connected session restarted for new credentials connects again with them") {
+    std::string key = hubgate::iothub::base64_encode("the first device key");
+    auto session = Rig::session_defaults();
+    session.auth.mode = AuthMode::DeviceKey;
+    session.auth.device_key = [&](const std::string&) { return std::optional<std::string>(key); };
+    Rig rig(Rig::defaults(), session);
+    rig.open("dev1", downlink_needs());
+    const auto first_password = rig.conn("dev1").connects[0].password;
+
+    key = hubgate::iothub::base64_encode("the key of a new assignment");
+    rig.sessions.restart_session("dev1");
+    rig.pump();
+    CHECK(rig.conn("dev1").disconnects == 1);
+    rig.conn("dev1").events->on_disconnected();
+    rig.pump();
+    REQUIRE(rig.conn("dev1").connects.size() == 2);
+    CHECK(rig.conn("dev1").connects[1].password != first_password);
+    rig.connack("dev1", true);
+    rig.suback("dev1");
+    CHECK(rig.state_of("dev1").state == SessionState::Connected);
+}
+
 TEST_CASE("the token is renewed at about 80% of its life by reconnecting with a fresh one") {
     Rig rig;
     rig.open("dev1", downlink_needs());
