@@ -35,14 +35,10 @@ int run_devices(std::span<const std::string> argv) {
     std::optional<std::string> state;
     bool json = false;
     try {
-        Args args(argv, {"config", "socket", "state"}, {"json", "help"},
-                  {{"c", "config"}, {"h", "help"}});
-        if (args.flag("help")) {
-            std::fputs(kUsage, stdout);
+        const auto parsed = control_verb_args(argv, {"state"}, kUsage);
+        if (!parsed)
             return kExitOk;
-        }
-        if (!args.positional().empty())
-            throw UsageError("unexpected argument " + args.positional()[0]);
+        const Args& args = *parsed;
         json = args.flag("json");
         state = args.get("state");
         const auto states = control::device_states();

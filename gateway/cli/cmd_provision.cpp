@@ -43,14 +43,10 @@ int run_provision(std::span<const std::string> argv) {
     std::string device_id;
     bool json = false;
     try {
-        Args args(argv, {"config", "socket", "device"}, {"json", "help"},
-                  {{"c", "config"}, {"h", "help"}});
-        if (args.flag("help")) {
-            std::fputs(kUsage, stdout);
+        const auto parsed = control_verb_args(argv, {"device"}, kUsage);
+        if (!parsed)
             return kExitOk;
-        }
-        if (!args.positional().empty())
-            throw UsageError("unexpected argument " + args.positional()[0]);
+        const Args& args = *parsed;
         device_id = args.require("device");
         if (device_id.empty())
             throw UsageError("--device needs a device id");

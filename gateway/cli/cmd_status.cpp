@@ -30,14 +30,10 @@ int run_status(std::span<const std::string> argv) {
     std::optional<std::string> device;
     bool json = false;
     try {
-        Args args(argv, {"config", "socket", "device"}, {"json", "help"},
-                  {{"c", "config"}, {"h", "help"}});
-        if (args.flag("help")) {
-            std::fputs(kUsage, stdout);
+        const auto parsed = control_verb_args(argv, {"device"}, kUsage);
+        if (!parsed)
             return kExitOk;
-        }
-        if (!args.positional().empty())
-            throw UsageError("unexpected argument " + args.positional()[0]);
+        const Args& args = *parsed;
         json = args.flag("json");
         device = args.get("device");
         if (device && device->empty())

@@ -1,5 +1,7 @@
 #include "gateway/cli/control_socket_option.hpp"
 
+#include <cstdio>
+
 #include "gateway/config/config.hpp"
 
 namespace hubgate::cli {
@@ -28,6 +30,20 @@ std::filesystem::path control_socket_from(const Args& args) {
     if (auto file = args.get("config"))
         return socket_from_config(*file);
     return config::defaults().control.socket;
+}
+
+std::optional<Args> control_verb_args(std::span<const std::string> argv,
+                                      const std::vector<std::string>& own, const char* usage) {
+    std::vector<std::string> with_value{"config", "socket"};
+    with_value.insert(with_value.end(), own.begin(), own.end());
+    Args args(argv, with_value, {"json", "help"}, {{"c", "config"}, {"h", "help"}});
+    if (args.flag("help")) {
+        std::fputs(usage, stdout);
+        return std::nullopt;
+    }
+    if (!args.positional().empty())
+        throw UsageError("unexpected argument " + args.positional()[0]);
+    return args;
 }
 
 }  // namespace hubgate::cli
