@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "harness/debian_package.hpp"
 #include "harness/listening_sockets.hpp"
 #include "harness/process.hpp"
 #include "harness/scratch_dir.hpp"
@@ -23,55 +24,12 @@ const fs::path kInstalledCli = "/usr/bin/hubsim";
 const fs::path kInstalledPlugin = "/usr/lib/hubsim/plugins/hubsim_plugin.so";
 const fs::path kInstalledExample = "/usr/share/doc/hubsim/examples/hubsim.toml";
 
-// One package per test program run (ctest runs each case in its own process).
-struct BuiltPackage {
-    ScratchDir dir{"hubsim-deb"};
-    fs::path deb;
-    std::string build_log;
-    BuiltPackage() {
-        auto result = run({CPACK_COMMAND, "--config", std::string(BUILD_DIR) + "/CPackConfig.cmake",
-                           "-G", "DEB", "-B", dir.path().string()},
-                          300s);
-        build_log = result.output;
-        for (const auto& entry : fs::directory_iterator(dir.path())) {
-            if (entry.path().filename().string().starts_with("hubsim_") &&
-                entry.path().extension() == ".deb")
-                deb = entry.path();
-        }
-    }
-};
-
 const BuiltPackage& package() {
-    static BuiltPackage built;
-    return built;
+    return built_package("hubsim");
 }
 
-std::string dpkg_deb(const std::vector<std::string>& args) {
-    std::vector<std::string> argv{DPKG_DEB};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto result = run(argv, 60s);
-    REQUIRE(result.status == 0);
-    return result.output;
-}
-
-// dpkg refuses at once while another dpkg holds its lock: try again until `timeout`.
-RunResult dpkg(const std::vector<std::string>& args, std::chrono::seconds timeout = 300s) {
-    std::vector<std::string> argv{DPKG};
-    argv.insert(argv.end(), args.begin(), args.end());
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        auto result = run(argv, timeout);
-        const bool locked = result.status != 0 && result.output.find("lock") != std::string::npos;
-        if (!locked || std::chrono::steady_clock::now() > deadline)
-            return result;
-        std::this_thread::sleep_for(1s);  // a poll of another process's lock, not a readiness wait
-    }
-}
-
-// True when dpkg knows hubsim in any state but "not installed, no config files left".
 bool installed() {
-    auto query = run({DPKG_QUERY, "-W", "-f=${Status}", "hubsim"}, 30s);
-    return query.status == 0 && query.output.find("not-installed") == std::string::npos;
+    return dpkg_knows("hubsim");
 }
 
 // The files (not folders) the package installs, as absolute paths.

@@ -9,6 +9,7 @@
 
 #include <fstream>
 
+#include "harness/debian_package.hpp"
 #include "harness/process.hpp"
 #include "harness/scratch_dir.hpp"
 
@@ -18,43 +19,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// One package per test program run (ctest runs each case in its own process): cpack takes a few
-// seconds.
-struct BuiltPackage {
-    ScratchDir dir{"hubgate-deb"};
-    fs::path deb;
-    std::string build_log;
-    BuiltPackage() {
-        auto result = run({CPACK_COMMAND, "--config", std::string(BUILD_DIR) + "/CPackConfig.cmake",
-                           "-G", "DEB", "-B", dir.path().string()},
-                          300s);
-        build_log = result.output;
-        for (const auto& entry : fs::directory_iterator(dir.path())) {
-            // cpack also builds hubsim's package beside it (test/hubsim_package).
-            if (entry.path().filename().string().starts_with("hubgate_") &&
-                entry.path().extension() == ".deb")
-                deb = entry.path();
-        }
-    }
-};
-
 const BuiltPackage& package() {
-    static BuiltPackage built;
-    return built;
+    return built_package("hubgate");
 }
 
-std::string dpkg_deb(const std::vector<std::string>& args) {
-    std::vector<std::string> argv{DPKG_DEB};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto result = run(argv, 60s);
-    REQUIRE(result.status == 0);
-    return result.output;
-}
-
-// True when dpkg knows hubgate in any state but "not installed, no config files left".
 bool installed() {
-    auto query = run({DPKG_QUERY, "-W", "-f=${Status}", "hubgate"}, 30s);
-    return query.status == 0 && query.output.find("not-installed") == std::string::npos;
+    return dpkg_knows("hubgate");
 }
 
 struct stat stat_of(const fs::path& path) {

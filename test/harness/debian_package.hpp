@@ -1,0 +1,81 @@
+#pragma once
+// The Debian packages this build tree makes, for the package tests (hubgate's in test/ops,
+// hubsim's in test/hubsim_package). Header-only: each test target defines CPACK_COMMAND,
+// BUILD_DIR, DPKG, DPKG_DEB and DPKG_QUERY.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "harness/process.hpp"
+#include "harness/scratch_dir.hpp"
+
+namespace hubgate::test {
+
+// The package `name` ("hubgate", "hubsim") as cpack builds it from this tree; `deb` stays empty
+// when cpack made none (`build_log` says why).
+struct BuiltPackage {
+    ScratchDir dir;
+    std::filesystem::path deb;
+    std::string build_log;
+
+    explicit BuiltPackage(const std::string& name) : dir(name + "-deb") {
+        using namespace std::chrono_literals;
+        auto result = run({CPACK_COMMAND, "--config", std::string(BUILD_DIR) + "/CPackConfig.cmake",
+                           "-G", "DEB", "-B", dir.path().string()},
+                          300s);
+        build_log = result.output;
+        // cpack builds every package of the tree in one go: pick ours.
+        for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+            if (entry.path().filename().string().starts_with(name + "_") &&
+                entry.path().extension() == ".deb")
+                deb = entry.path();
+        }
+    }
+};
+
+// Built once per test program (ctest runs each case in its own process; cpack takes seconds).
+// A program tests one package: the first call's `name` is the one built.
+inline const BuiltPackage& built_package(const std::string& name) {
+    static const BuiltPackage built(name);
+    return built;
+}
+
+// dpkg-deb's output; a failure fails the test.
+inline std::string dpkg_deb(const std::vector<std::string>& args) {
+    using namespace std::chrono_literals;
+    std::vector<std::string> argv{DPKG_DEB};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto result = run(argv, 60s);
+    REQUIRE(result.status == 0);
+    return result.output;
+}
+
+// dpkg refuses at once while another dpkg holds its lock (the other package test): tried again
+// until `timeout`.
+inline RunResult dpkg(const std::vector<std::string>& args,
+                      std::chrono::seconds timeout = std::chrono::seconds(300)) {
+    std::vector<std::string> argv{DPKG};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        auto result = run(argv, timeout);
+        const bool locked = result.status != 0 && result.output.find("lock") != std::string::npos;
+        if (!locked || std::chrono::steady_clock::now() > deadline)
+            return result;
+        // A poll of another process's lock, not a readiness wait.
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+}
+
+// True when dpkg knows the package in any state but "not installed, no config files left".
+inline bool dpkg_knows(const std::string& name) {
+    using namespace std::chrono_literals;
+    auto query = run({DPKG_QUERY, "-W", "-f=${Status}", name}, 30s);
+    return query.status == 0 && query.output.find("not-installed") == std::string::npos;
+}
+
+}  // namespace hubgate::test
