@@ -27,6 +27,10 @@ class AckLog {
         std::uint64_t torn_bytes = 0;   // a partial entry at the end (cut off)
     };
 
+    // Keeps about this many bytes allocated past the log's end (SegmentFile::reserve): a full
+    // disk then does not stop the acks of the next few thousand messages from being written.
+    static constexpr std::uint64_t kReserveBytes = 64 * 1024;
+
     // Opens (or creates) the log at `path` and reads every valid entry.
     // `fault` (tests) may fail its writes.
     static std::optional<AckLog> open(const std::filesystem::path& path, Contents& contents,
@@ -49,10 +53,6 @@ class AckLog {
     // install() adds `late` (entries appended meanwhile) to it and renames it over the log, which
     // appends then go to. The caller syncs the directory afterwards. Entries gathered but not
     // yet flushed are dropped: the caller's `seqs` and `late` must cover them.
-    // Keeps about this many bytes allocated past the log's end (SegmentFile::reserve): a full
-    // disk then does not stop the acks of the next few thousand messages from being written.
-    static constexpr std::uint64_t kReserveBytes = 64 * 1024;
-
     std::optional<SegmentFile> write_compacted(const std::vector<std::uint64_t>& seqs,
                                                std::string& error) const;
     bool install(SegmentFile fresh, const std::vector<std::uint64_t>& late, std::string& error);

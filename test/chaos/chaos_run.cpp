@@ -442,8 +442,9 @@ void read_retained_desired(int local_port, Recorder& recorder, const std::filesy
         quiet = now == count ? quiet + 1 : 0;
         count = now;
     }
+    const auto received = fresh.received();
     recorder.update([&](Ledger& ledger) {
-        for (const auto& message : fresh.received()) {
+        for (const auto& message : received) {
             // t/{site}/{sensor}/config
             const auto second = message.topic.find('/', 2);
             const auto third = message.topic.find('/', second + 1);
@@ -457,9 +458,8 @@ void read_retained_desired(int local_port, Recorder& recorder, const std::filesy
         return;
     }
     std::ofstream out(dump);
-    out << "fresh subscriber: connected " << connected << ", subscribed " << subscribed << ", "
-        << fresh.received().size() << " messages\n";
-    for (const auto& message : fresh.received()) {
+    out << "fresh subscriber: " << received.size() << " messages\n";
+    for (const auto& message : received) {
         out << message.topic << (message.retain ? " retained " : " live ") << message.payload
             << "\n";
     }
