@@ -45,6 +45,10 @@ MosquittoPtr make_mosquitto_client(const LocalLinkOptions& options, void* userda
     // libmosquitto documents for that, and it keeps PUBACKs queued until loop_write.
     mosquitto_threaded_set(client.get(), true);
     mosquitto_int_option(client.get(), MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    // The PUBACKs of a batch go out in one write after its commit; with Nagle on, the next
+    // batch's write waits for the broker's delayed ACK (up to 40 ms) while the broker holds
+    // back further messages for want of those PUBACKs (its inflight window to us is full).
+    mosquitto_int_option(client.get(), MOSQ_OPT_TCP_NODELAY, 1);
 
     if (options.username) {
         const int rc =

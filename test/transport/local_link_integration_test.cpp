@@ -1,12 +1,17 @@
 // LocalLink against a real mosquitto: filters, persistent session, broker restart, downlinks,
 // the PUBACK-after-commit contract, refusals, and sockets above fd 1024.
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <mutex>
 #include <set>
 
@@ -32,6 +37,25 @@ std::unique_ptr<LocalLink> start_link(const LocalLinkOptions& options, LinkObser
     REQUIRE_MESSAGE(link->start(error), error);
     REQUIRE(eventually([&] { return link->counters().subscribed > 0; }));
     return link;
+}
+
+// TCP_NODELAY of every socket of this process connected to 127.0.0.1:`port`.
+std::vector<int> nodelay_of_sockets_to(int port) {
+    std::vector<int> found;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+        const int fd = std::stoi(entry.path().filename().string());
+        sockaddr_in peer{};
+        socklen_t length = sizeof peer;
+        if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0 ||
+            peer.sin_family != AF_INET || ntohs(peer.sin_port) != port) {
+            continue;
+        }
+        int nodelay = 0;
+        socklen_t size = sizeof nodelay;
+        REQUIRE(::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &size) == 0);
+        found.push_back(nodelay);
+    }
+    return found;
 }
 
 }  // namespace
@@ -334,6 +358,19 @@ TEST_CASE("works when its sockets are above fd 1024 (no select())") {
     for (int fd : dummies) {
         ::close(fd);
     }
+}
+
+TEST_CASE("its socket to the broker sends at once (TCP_NODELAY), without waiting for an ACK") {
+    // A batch's PUBACKs go out in one write after its commit. With Nagle's algorithm on, the
+    // next batch's write waits for the broker's delayed ACK (up to 40 ms), while the broker,
+    // its inflight window to us full, holds back further messages: tens of ms added per message.
+    LocalBroker broker;
+    broker.start();
+    LinkObserver observer;
+    auto link = start_link(plain_options(broker.port(), {"dev/#"}), observer);
+    const std::vector<int> nodelay = nodelay_of_sockets_to(broker.port());
+    REQUIRE(nodelay.size() == 1);
+    CHECK(nodelay[0] != 0);
 }
 
 TEST_CASE("unusable settings are reported by start()") {
