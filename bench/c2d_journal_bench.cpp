@@ -21,7 +21,7 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using hubgate::daemon::DownlinkJournal;
+using hubgate::core::DownlinkJournal;
 
 constexpr int kMessages = 300;
 // IoT Hub sends at most 100 C2D messages a minute per S1 unit.

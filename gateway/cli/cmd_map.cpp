@@ -235,9 +235,9 @@ int run_map(std::span<const std::string> argv) {
             }
             return kExitUsage;
         }
-        daemon::LoadedMappings loaded;
+        core::LoadedMappings loaded;
         std::vector<std::string> errors;
-        if (!daemon::load_mappings(loaded_config.config, loaded, errors)) {
+        if (!core::load_mappings(loaded_config.config, loaded, errors)) {
             for (const auto& error : errors) {
                 std::fprintf(stderr, "%s\n", error.c_str());
             }

@@ -9,7 +9,7 @@
 
 #include "gateway/core/mapping_loading.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // One loaded rule set (LoadedMappings always holds a compiled set here).
 using MappingsSnapshot = std::shared_ptr<const LoadedMappings>;
@@ -41,4 +41,4 @@ class ActiveMappings {
     std::uint64_t generation_ = 0;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 namespace {
 
@@ -62,4 +62,4 @@ bool replace_file_atomically(const std::filesystem::path& path, std::string_view
     return true;
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -5,11 +5,11 @@
 #include <string>
 #include <string_view>
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // Writes `content` to a temporary file next to `path`, fsyncs it, renames it over `path` and
 // fsyncs the folder. False with `error` on any failure (the old file is then untouched).
 bool replace_file_atomically(const std::filesystem::path& path, std::string_view content,
                              std::string& error);
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 namespace {
 
@@ -101,4 +101,4 @@ void count_downlink_rejection(BridgeCounters& counters, const mappings::Rejectio
     }
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -12,7 +12,7 @@
 #include "gateway/metrics/histogram.hpp"
 #include "hubgate/mappings/route.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // Why the bridge itself (not the mapping engine) refused an uplink message.
 enum class BridgeReject : std::uint8_t {
@@ -74,4 +74,4 @@ void count_rejection(BridgeCounters& counters, BridgeReject reason, std::string_
 void count_downlink_rejection(BridgeCounters& counters, const mappings::Rejection& rejection,
                               std::string_view device_id, mappings::DownlinkKind kind);
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -11,7 +11,7 @@
 #include "gateway/core/atomic_file.hpp"
 #include "hubgate/iothub/encoding.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 namespace {
 
@@ -60,4 +60,4 @@ bool DeadLetters::keep(const HookedMessage& message, const CrashRecord& crash,
         path, document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", error);
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -10,7 +10,7 @@
 
 #include "gateway/core/plugin_crashes.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // A message that goes through plugin hooks: a local message (uplink), or a downlink from the hub
 // (C2D message, desired properties, method call), which the downlink hook sees as device id,
@@ -49,4 +49,4 @@ class DeadLetters {
     std::filesystem::path dir_;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

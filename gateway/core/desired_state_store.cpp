@@ -8,7 +8,7 @@
 
 #include "gateway/core/atomic_file.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 namespace {
 
@@ -193,4 +193,4 @@ std::optional<json> DesiredStateStore::state_of(std::string_view device_id) cons
     return found->second;
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -23,7 +23,7 @@
 
 #include "gateway/session/session_listener.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // What apply() did with an update.
 enum class DesiredOutcome : std::uint8_t {
@@ -71,4 +71,4 @@ class DesiredStateStore {
 // The $version of a desired document or patch (0 when it has none).
 std::int64_t desired_version(const nlohmann::json& document);
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -1,6 +1,6 @@
 #include "gateway/core/device_needs.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 session::DeviceNeeds DeviceNeedsCache::needs_of(const std::string& device_id,
                                                 std::string_view device_class) {
@@ -53,4 +53,4 @@ session::DeviceNeeds DeviceNeedsCache::probe(const std::string& device_id) {
     return needs;
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -11,7 +11,7 @@
 #include "gateway/core/device_registry.hpp"
 #include "gateway/session/session_options.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // Per device class, what its downlink templates need (computed once per class, and again after
 // a reload replaced the rules).
@@ -36,4 +36,4 @@ class DeviceNeedsCache {
     std::map<std::string, session::DeviceNeeds, std::less<>> by_class_;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -11,7 +11,7 @@
 
 #include "gateway/core/atomic_file.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 DeviceRegistry::DeviceRegistry(std::filesystem::path state_dir)
     : dir_(std::move(state_dir)), file_(dir_ / "devices.json") {}
@@ -126,4 +126,4 @@ std::size_t DeviceRegistry::size() const {
     return directory_.size();
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -12,7 +12,7 @@
 
 #include "hubgate/mappings/device_directory.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // A thread-safe DeviceDirectory backed by `<state dir>/devices.json` (written atomically).
 class DeviceRegistry {
@@ -54,4 +54,4 @@ class DeviceRegistry {
     std::string last_save_error_;  // save()'s thread only: a failing save is logged once per error
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

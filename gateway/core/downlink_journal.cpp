@@ -12,7 +12,7 @@
 #include "gateway/spool/crc32.hpp"
 #include "gateway/spool/record_codec.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 namespace {
 
@@ -264,4 +264,4 @@ std::uint64_t DownlinkJournal::file_size() const {
     return file_.size();
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

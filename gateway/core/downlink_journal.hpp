@@ -32,7 +32,7 @@
 #include "gateway/session/c2d_keeper.hpp"
 #include "gateway/spool/segment_file.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 class DownlinkJournal final : public session::C2dKeeper {
   public:
@@ -90,4 +90,4 @@ class DownlinkJournal final : public session::C2dKeeper {
     Counters counters_;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -7,7 +7,7 @@
 #include "hubgate/iothub/hub_topics.hpp"
 #include "hubgate/iothub/property_bag.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 namespace {
 
@@ -270,4 +270,4 @@ void DownlinkRouter::release_kept(std::uint64_t kept_ticket) {
     }
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

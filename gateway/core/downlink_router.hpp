@@ -22,7 +22,7 @@
 #include "gateway/session/session_listener.hpp"
 #include "hubgate/mappings/mapping_set.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // The largest downlink payload handed to the local broker, checked after the downlink plugins:
 // the same bound as uplinks (IoT Hub itself sends at most 128 KB), so a plugin that inflates a
@@ -114,4 +114,4 @@ class DownlinkRouter final : public session::SessionListener {
     DownlinkDeps deps_;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -1,6 +1,6 @@
 #include "gateway/core/guarded_hook.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 std::optional<mappings::HookError> GuardedHook::derive_device_id(std::string_view local_topic,
                                                                  std::string_view payload,
@@ -29,4 +29,4 @@ std::optional<mappings::HookError> GuardedHook::transform_downlink(std::string_v
     return plugin_.transform_downlink(device_id, kind, payload);
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

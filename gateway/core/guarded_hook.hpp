@@ -8,7 +8,7 @@
 #include "hubgate/mappings/message_hook.hpp"
 #include "hubgate/plugins/plugin_hook.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 class HookEntryListener {
   public:
@@ -39,4 +39,4 @@ class GuardedHook final : public mappings::MessageHook {
     HookEntryListener& listener_;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

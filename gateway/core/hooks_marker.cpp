@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 namespace {
 
@@ -111,4 +111,4 @@ void HooksMarker::leave(std::size_t slot) {
     std::atomic_signal_fence(std::memory_order_seq_cst);
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // The message a previous process was running plugin hooks on when it died.
 struct LeftInHooks {
@@ -59,4 +59,4 @@ class HooksMarker {
     Page* page_ = nullptr;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 HubActor::HubActor(HubActorDeps deps)
     : sessions_(deps.settings.session, deps.settings.manager, deps.upstream, *this, deps.clock,
@@ -37,4 +37,4 @@ void HubActor::on_state(const std::string& device_id, session::SessionState stat
     }
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -24,12 +24,12 @@
 #include "gateway/spool/spool.hpp"
 #include "gateway/transport/upstream.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // What the hub side works with; all must outlive it.
 struct HubActorDeps {
     SessionSettings settings;
-    session::UpstreamFactory& upstream;
+    transport::UpstreamFactory& upstream;
     const session::Clock& clock;
     // Where C2D messages are kept before the hub has their PUBACK (the C2D journal).
     session::C2dKeeper& kept_c2d;
@@ -76,4 +76,4 @@ class HubActor final : private session::SessionListener {
     SpoolSender sender_;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -9,7 +9,7 @@
 #include "gateway/session/session_listener.hpp"
 #include "gateway/session/session_options.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // The device sessions, seen from the bridge.
 class HubLink {
@@ -35,4 +35,4 @@ class HubLink {
                               const std::string& payload) = 0;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -4,12 +4,12 @@
 #include "gateway/core/local_publisher.hpp"
 #include "gateway/transport/local_link.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // Queues downlinks on the local link (sent in order once connected).
 class LocalLinkPublisher final : public LocalPublisher {
   public:
-    explicit LocalLinkPublisher(local::LocalLink& link) : link_(link) {}
+    explicit LocalLinkPublisher(transport::LocalLink& link) : link_(link) {}
 
     bool publish(const std::string& topic, const std::string& payload, int qos, bool retain,
                  std::string& error) override {
@@ -27,7 +27,7 @@ class LocalLinkPublisher final : public LocalPublisher {
     }
 
   private:
-    local::LocalLink& link_;
+    transport::LocalLink& link_;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // Publishes to the local broker.
 class LocalPublisher {
@@ -21,4 +21,4 @@ class LocalPublisher {
                               bool retain, std::uint64_t ticket, std::string& error) = 0;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

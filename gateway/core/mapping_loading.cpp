@@ -10,7 +10,7 @@
 #include "hubgate/plugins/plugin_error.hpp"
 #include "hubgate/plugins/plugin_loader.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 std::vector<std::string> expand_mapping_globs(const config::Config& config) {
     std::vector<std::string> files;
@@ -162,4 +162,4 @@ bool load_mappings(const config::Config& config, LoadedMappings& loaded,
     return loaded.set.has_value();
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -13,7 +13,7 @@
 
 #include "gateway/core/guarded_hook.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // The compiled rules and the plugin instances their hooks point into (kept alive together).
 struct LoadedMappings {
@@ -32,4 +32,4 @@ std::vector<std::string> expand_mapping_globs(const config::Config& config);
 bool load_mappings(const config::Config& config, LoadedMappings& loaded,
                    std::vector<std::string>& errors, HookEntryListener* listener = nullptr);
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

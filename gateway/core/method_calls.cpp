@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 namespace {
 
@@ -100,4 +100,4 @@ void MethodCalls::answer(const std::string& device_id, const std::string& rid, i
     }
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

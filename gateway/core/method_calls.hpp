@@ -19,7 +19,7 @@
 #include "gateway/session/session_listener.hpp"
 #include "hubgate/mappings/route.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // The hub thread, as the method calls use it: run a task there now, or at a time.
 struct HubThread {
@@ -76,4 +76,4 @@ class MethodCalls {
     std::uint64_t timer_generation_ = 0;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

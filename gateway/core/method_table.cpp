@@ -1,6 +1,6 @@
 #include "gateway/core/method_table.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 bool MethodTable::add(PendingCall call) {
     Key key{call.device_id, call.rid};
@@ -70,4 +70,4 @@ PendingCall MethodTable::remove(std::map<Key, Entry, std::less<>>::iterator it) 
     return call;
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

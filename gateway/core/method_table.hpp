@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
@@ -67,4 +67,4 @@ class MethodTable {
     std::uint64_t last_order_ = 0;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

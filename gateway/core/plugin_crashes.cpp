@@ -11,7 +11,7 @@
 
 #include "gateway/core/atomic_file.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 namespace {
 
@@ -111,4 +111,4 @@ bool PluginCrashes::save(std::string& error) const {
         error);
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

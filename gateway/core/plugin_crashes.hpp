@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string>
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 struct CrashRecord {
     std::uint64_t digest = 0;  // spool::source_digest(topic, payload)
@@ -41,4 +41,4 @@ class PluginCrashes {
     std::deque<CrashRecord> records_;  // oldest first
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

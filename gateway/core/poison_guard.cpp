@@ -8,7 +8,7 @@
 
 #include "gateway/spool/spool_message.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 namespace {
 
@@ -160,4 +160,4 @@ void PoisonGuard::end() {
     current.noted = false;
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

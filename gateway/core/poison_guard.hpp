@@ -43,7 +43,7 @@
 #include "gateway/core/hooks_marker.hpp"
 #include "gateway/core/plugin_crashes.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // Crashes inside hooks a message may cause before it is dead-lettered.
 inline constexpr int kCrashesToDeadLetter = 2;
@@ -123,4 +123,4 @@ class HooksScope {
     PoisonGuard* guard_;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

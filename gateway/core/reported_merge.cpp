@@ -1,6 +1,6 @@
 #include "gateway/core/reported_merge.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 namespace {
 
@@ -61,4 +61,4 @@ bool ReportedMerge::add(std::uint64_t seq, const json& patch) {
     return true;
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // Composes `next` after `merged`: afterwards, applying `merged` once has the effect of applying
 // the old `merged` and then `next`. False, with `merged` untouched, when no single merge patch
@@ -42,4 +42,4 @@ class ReportedMerge {
     std::vector<std::uint64_t> seqs_;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -1,6 +1,6 @@
 #include "gateway/core/session_manager_link.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 void SessionManagerLink::ensure_session(const std::string& device_id,
                                         const session::DeviceNeeds& needs) {
@@ -29,4 +29,4 @@ bool SessionManagerLink::reply_method(const std::string& device_id, const std::s
     return manager_.reply_method(device_id, rid, status, payload);
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -4,7 +4,7 @@
 #include "gateway/core/hub_link.hpp"
 #include "gateway/session/session_manager.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // Forwards to session::SessionManager; the spool's seq is carried as the publish handle.
 class SessionManagerLink final : public HubLink {
@@ -25,4 +25,4 @@ class SessionManagerLink final : public HubLink {
     session::SessionManager& manager_;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

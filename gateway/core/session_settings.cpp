@@ -9,7 +9,7 @@
 #include "gateway/config/device_keys.hpp"
 #include "gateway/config/secret_file.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 namespace {
 
@@ -139,4 +139,4 @@ bool session_settings_from(const config::Config& config, SessionSettings& settin
     return true;
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

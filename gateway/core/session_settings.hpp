@@ -7,7 +7,7 @@
 #include "gateway/config/config.hpp"
 #include "gateway/session/session_options.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 struct SessionSettings {
     session::SessionOptions session;
@@ -19,4 +19,4 @@ struct SessionSettings {
 bool session_settings_from(const config::Config& config, SessionSettings& settings,
                            std::string& error);
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -9,7 +9,7 @@
 
 #include "gateway/core/reported_merge.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 namespace {
 
@@ -385,4 +385,4 @@ void SpoolSender::retry_waiting_devices() {
     }
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -34,7 +34,7 @@
 #include "gateway/spool/spool.hpp"
 #include "hubgate/mappings/route.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // Where the hub's answer to a spooled twin GET goes (the downlink router, in the daemon).
 using TwinAnswerFn =
@@ -158,4 +158,4 @@ class SpoolSender {
     std::chrono::steady_clock::time_point next_retry_check_{};
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

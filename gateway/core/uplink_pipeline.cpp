@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 UplinkOutcome UplinkPipeline::handle(std::string_view topic, std::string_view payload,
                                      uint32_t packet_id) {
@@ -185,4 +185,4 @@ void UplinkPipeline::open_startup_sessions(const std::vector<std::string>& confi
     }
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

@@ -25,7 +25,7 @@
 #include "gateway/spool/spool.hpp"
 #include "hubgate/mappings/mapping_set.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // What became of one local message.
 enum class UplinkOutcome {
@@ -92,4 +92,4 @@ class UplinkPipeline {
     PoisonGuard* const guard_;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

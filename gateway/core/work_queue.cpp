@@ -2,7 +2,7 @@
 
 #include "gateway/liveness/thread_heartbeat.hpp"
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 WorkQueue::WorkQueue() : thread_([this] { run(); }) {}
 
@@ -43,4 +43,4 @@ void WorkQueue::run() {
     }
 }
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

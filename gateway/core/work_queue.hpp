@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-namespace hubgate::daemon {
+namespace hubgate::core {
 
 // A single-threaded task runner.
 class WorkQueue {
@@ -30,4 +30,4 @@ class WorkQueue {
     std::thread thread_;
 };
 
-}  // namespace hubgate::daemon
+}  // namespace hubgate::core

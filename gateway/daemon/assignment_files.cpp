@@ -70,7 +70,8 @@ bool AssignmentFiles::save(const provisioning::Assignment& assignment, std::stri
     }
     const auto path = dir_ / (assignment.registration_id + std::string(kSuffix));
     std::lock_guard lock(mutex_);
-    if (!replace_file_atomically(path, provisioning::to_json(assignment).dump(2) + "\n", error))
+    if (!core::replace_file_atomically(path, provisioning::to_json(assignment).dump(2) + "\n",
+                                       error))
         return false;
     kept_[assignment.registration_id] = assignment;
     return true;

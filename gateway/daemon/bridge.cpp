@@ -30,7 +30,7 @@ spool::SpoolOptions spool_options_from(const config::Config& config) {
 }
 
 bool local_options_from(const config::Config& config, std::vector<std::string> filters,
-                        local::LocalLinkOptions& options, std::string& error) {
+                        transport::LocalLinkOptions& options, std::string& error) {
     options.host = config.local.host;
     options.port = config.local.port;
     options.client_id = config.local.client_id;
@@ -56,7 +56,7 @@ bool local_options_from(const config::Config& config, std::vector<std::string> f
         }
     }
     if (config.local.tls.enabled()) {
-        local::LocalTlsOptions tls;
+        transport::LocalTlsOptions tls;
         tls.ca_file = config.local.tls.ca_file.string();
         tls.cert_file = config.local.tls.cert_file.string();
         tls.key_file = config.local.tls.key_file.string();
@@ -78,27 +78,27 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
                                      std::vector<std::string>& errors) {
     std::unique_ptr<Bridge> bridge(new Bridge(config));
     std::string error;
-    bridge->poison_ = std::make_unique<PoisonGuard>(config.state.dir, bridge->counters_);
+    bridge->poison_ = std::make_unique<core::PoisonGuard>(config.state.dir, bridge->counters_);
     if (!bridge->poison_->open(error)) {
         errors.push_back(error);
         return nullptr;
     }
-    auto loaded = std::make_shared<LoadedMappings>();
-    if (!load_mappings(config, *loaded, errors, bridge->poison_.get())) {
+    auto loaded = std::make_shared<core::LoadedMappings>();
+    if (!core::load_mappings(config, *loaded, errors, bridge->poison_.get())) {
         return nullptr;
     }
     bridge->filters_ = loaded->set->local_subscriptions();
     spdlog::info("mappings: {} rules from {} files; local subscriptions: {}",
                  loaded->set->rule_count(), loaded->files.size(), fmt::join(bridge->filters_, " "));
-    bridge->mappings_ = std::make_unique<ActiveMappings>(std::move(loaded));
+    bridge->mappings_ = std::make_unique<core::ActiveMappings>(std::move(loaded));
     const auto& rules = *bridge->mappings_;
 
-    bridge->devices_ = std::make_unique<DeviceRegistry>(config.state.dir);
+    bridge->devices_ = std::make_unique<core::DeviceRegistry>(config.state.dir);
     if (!bridge->devices_->load(error)) {
         errors.push_back(error);
         return nullptr;
     }
-    bridge->desired_ = std::make_unique<DesiredStateStore>(config.state.dir);
+    bridge->desired_ = std::make_unique<core::DesiredStateStore>(config.state.dir);
     if (!bridge->desired_->load(error)) {
         errors.push_back("state: " + error);
         return nullptr;
@@ -109,17 +109,17 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
         return nullptr;
     }
 
-    DownlinkJournal::Recovered recovered;
+    core::DownlinkJournal::Recovered recovered;
     const auto journal_path = config.state.dir / "c2d.journal";
-    bridge->c2d_journal_ = DownlinkJournal::open(journal_path, recovered, error);
+    bridge->c2d_journal_ = core::DownlinkJournal::open(journal_path, recovered, error);
     if (!bridge->c2d_journal_) {
         errors.push_back("c2d journal " + journal_path.string() + ": " + error);
         return nullptr;
     }
     bridge->c2d_leftovers_ = std::move(recovered.outstanding);
 
-    SessionSettings settings;
-    if (!session_settings_from(config, settings, error)) {
+    core::SessionSettings settings;
+    if (!core::session_settings_from(config, settings, error)) {
         errors.push_back(error);
         return nullptr;
     }
@@ -136,27 +136,28 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
         }
         use_provisioned_keys(config, *b.provisioning_.provisioner, settings.session.auth);
     }
-    local::LocalLinkOptions link_options;
+    transport::LocalLinkOptions link_options;
     if (!local_options_from(config, b.filters_, link_options, error)) {
         errors.push_back(error);
         return nullptr;
     }
-    b.unconfirmed_ = std::make_unique<local::UnconfirmedWindow>(config.local.max_unconfirmed);
+    b.unconfirmed_ = std::make_unique<transport::UnconfirmedWindow>(config.local.max_unconfirmed);
     if (config.local.max_unconfirmed > 0) {
         b.puback_echo_ =
-            std::make_unique<local::PubackEcho>(link_options, [&b] { b.local_->wake(); });
+            std::make_unique<transport::PubackEcho>(link_options, [&b] { b.local_->wake(); });
     }
-    local::LocalLinkHandlers handlers;
+    transport::LocalLinkHandlers handlers;
     spool::Spool* spool = b.spool_.get();
-    local::UnconfirmedWindow* unconfirmed = b.unconfirmed_.get();
+    transport::UnconfirmedWindow* unconfirmed = b.unconfirmed_.get();
     // The uplink pipeline is built below, before start() runs the link.
-    handlers.on_message = [&b, unconfirmed, spool](const local::InboundMessage& message) {
+    handlers.on_message = [&b, unconfirmed, spool](const transport::InboundMessage& message) {
         const auto packet_id = static_cast<uint32_t>(message.packet_id);
         // This thread is the only one that appends: a count that did not move means not stored.
         const auto& counts = spool->counters();
         const auto stored_before = counts.appended.load() + counts.redeliveries.load();
-        if (b.uplink_->handle(message.topic, message.payload, packet_id) == UplinkOutcome::retry) {
-            return local::InboundVerdict::refused;
+        if (b.uplink_->handle(message.topic, message.payload, packet_id) ==
+            core::UplinkOutcome::retry) {
+            return transport::InboundVerdict::refused;
         }
         if (packet_id != 0 &&
             counts.appended.load() + counts.redeliveries.load() == stored_before) {
@@ -165,9 +166,9 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
         if (message.qos > 0) {
             unconfirmed->taken();
         }
-        return local::InboundVerdict::taken;
+        return transport::InboundVerdict::taken;
     };
-    DeviceRegistry* devices = b.devices_.get();
+    core::DeviceRegistry* devices = b.devices_.get();
     Bridge* self = &b;
     // On the link's syncer thread, while the link reads on (local_link.hpp).
     handlers.commit = [spool, devices] {
@@ -178,7 +179,7 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
     handlers.on_released = [self](std::uint64_t acknowledged) {
         // Queued behind this batch's PUBACKs (which the link writes after we return).
         self->publish_puback_marker(self->unconfirmed_->marker_after_commit(
-            local::UnconfirmedWindow::Clock::now(), acknowledged));
+            transport::UnconfirmedWindow::Clock::now(), acknowledged));
     };
     handlers.can_accept = [self, spool] { return spool->has_room() && self->may_read_local(); };
     // Packet ids only identify a redelivery within one broker session: a session the broker
@@ -189,7 +190,7 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
         if (up && !resumed)
             spool->forget_recent_sources();
     };
-    DownlinkJournal* journal = b.c2d_journal_.get();
+    core::DownlinkJournal* journal = b.c2d_journal_.get();
     handlers.on_publish_done = [journal](std::uint64_t ticket, bool delivered) {
         if (delivered) {
             journal->published(ticket);
@@ -197,20 +198,20 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
             journal->release(ticket);  // libmosquitto refused it for good
         }
     };
-    b.local_ = std::make_unique<local::LocalLink>(std::move(link_options), std::move(handlers));
-    b.local_publisher_ = std::make_unique<LocalLinkPublisher>(*b.local_);
-    b.deferred_ = std::make_unique<WorkQueue>();
-    local::LocalLink* link = b.local_.get();
+    b.local_ = std::make_unique<transport::LocalLink>(std::move(link_options), std::move(handlers));
+    b.local_publisher_ = std::make_unique<core::LocalLinkPublisher>(*b.local_);
+    b.deferred_ = std::make_unique<core::WorkQueue>();
+    transport::LocalLink* link = b.local_.get();
     // A C2D message is journaled before the hub has its PUBACK, and forgotten once the local
     // broker acknowledged its local publish.
-    b.hub_side_ = std::make_unique<HubActor>(
-        HubActorDeps{std::move(settings), b.upstream_factory_, b.clock_, *b.c2d_journal_, *b.spool_,
-                     b.counters_, rules, *b.devices_, *b.local_publisher_, *b.desired_,
-                     *b.deferred_, [link] { link->wake(); }, b.poison_.get()});
+    b.hub_side_ = std::make_unique<core::HubActor>(
+        core::HubActorDeps{std::move(settings), b.upstream_factory_, b.clock_, *b.c2d_journal_,
+                           *b.spool_, b.counters_, rules, *b.devices_, *b.local_publisher_,
+                           *b.desired_, *b.deferred_, [link] { link->wake(); }, b.poison_.get()});
     auto& hub_side = *b.hub_side_;
-    b.uplink_ = std::make_unique<UplinkPipeline>(
-        UplinkDeps{rules, *b.devices_, *b.spool_, hub_side.sender(), hub_side.hub(),
-                   hub_side.methods(), b.counters_, b.poison_.get()});
+    b.uplink_ = std::make_unique<core::UplinkPipeline>(
+        core::UplinkDeps{rules, *b.devices_, *b.spool_, hub_side.sender(), hub_side.hub(),
+                         hub_side.methods(), b.counters_, b.poison_.get()});
     return bridge;
 }
 
@@ -221,7 +222,7 @@ void Bridge::publish_puback_marker(std::optional<std::uint64_t> marker) {
 }
 
 bool Bridge::may_read_local() {
-    const auto now = local::UnconfirmedWindow::Clock::now();
+    const auto now = transport::UnconfirmedWindow::Clock::now();
     const bool ready = puback_echo_ && puback_echo_->ready();
     if (unconfirmed_->allows(ready, ready ? puback_echo_->confirmed() : 0, now)) {
         return true;
@@ -302,8 +303,8 @@ void Bridge::stop() {
 }
 
 bool Bridge::reload_mappings(const config::Config& next, std::vector<std::string>& errors) {
-    auto loaded = std::make_shared<LoadedMappings>();
-    if (!load_mappings(next, *loaded, errors, poison_.get())) {
+    auto loaded = std::make_shared<core::LoadedMappings>();
+    if (!core::load_mappings(next, *loaded, errors, poison_.get())) {
         return false;
     }
     auto filters = loaded->set->local_subscriptions();

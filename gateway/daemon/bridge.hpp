@@ -67,15 +67,15 @@ class Bridge {
     void stop();
     // Periodic work (main thread, about once a second).
     void housekeeping();
-    const DownlinkJournal& c2d_journal() const { return *c2d_journal_; }
+    const core::DownlinkJournal& c2d_journal() const { return *c2d_journal_; }
     // Hot reload: loads the mapping files and plugins `next` names and, when all of them load,
     // routes every later message with them and changes the local subscriptions to match;
     // device sessions and messages in flight are not touched. False with every problem in
     // `errors` (file:line:col): the rules in force stay.
     bool reload_mappings(const config::Config& next, std::vector<std::string>& errors);
 
-    const BridgeCounters& counters() const { return counters_; }
-    const local::LinkCounters& local_counters() const { return local_->counters(); }
+    const core::BridgeCounters& counters() const { return counters_; }
+    const transport::LinkCounters& local_counters() const { return local_->counters(); }
     std::size_t subscription_count() const { return filters_.size(); }
     // Every device session's state and counters (waits for the session manager's loop: not
     // from a session callback).
@@ -103,35 +103,35 @@ class Bridge {
     void publish_c2d_leftovers();
 
     config::Config config_;
-    BridgeCounters counters_;
+    core::BridgeCounters counters_;
     // Before the rules: their plugin hooks report to it until they are gone.
-    std::unique_ptr<PoisonGuard> poison_;
-    std::unique_ptr<ActiveMappings> mappings_;
+    std::unique_ptr<core::PoisonGuard> poison_;
+    std::unique_ptr<core::ActiveMappings> mappings_;
     std::vector<std::string> filters_;
-    std::unique_ptr<DeviceRegistry> devices_;
-    std::unique_ptr<DesiredStateStore> desired_;
+    std::unique_ptr<core::DeviceRegistry> devices_;
+    std::unique_ptr<core::DesiredStateStore> desired_;
     std::unique_ptr<spool::Spool> spool_;
-    std::unique_ptr<DownlinkJournal> c2d_journal_;
-    std::vector<DownlinkJournal::Entry> c2d_leftovers_;  // published again by start()
+    std::unique_ptr<core::DownlinkJournal> c2d_journal_;
+    std::vector<core::DownlinkJournal::Entry> c2d_leftovers_;  // published again by start()
     session::SystemClock clock_;
-    session::DefaultUpstreamFactory upstream_factory_;
+    transport::DefaultUpstreamFactory upstream_factory_;
     // Built in open() each from the parts before it; destroyed in reverse order of declaration.
     // The local link's handlers call the uplink pipeline, built after the link: they run only
     // once start() has started the link.
-    std::unique_ptr<local::LocalLink> local_;
-    std::unique_ptr<LocalLinkPublisher> local_publisher_;
-    std::unique_ptr<HubActor> hub_side_;
+    std::unique_ptr<transport::LocalLink> local_;
+    std::unique_ptr<core::LocalLinkPublisher> local_publisher_;
+    std::unique_ptr<core::HubActor> hub_side_;
     // Built before the hub side, declared after it: its queued desired updates still go
     // through the downlink router when it drains.
-    std::unique_ptr<WorkQueue> deferred_;
-    std::unique_ptr<UplinkPipeline> uplink_;
+    std::unique_ptr<core::WorkQueue> deferred_;
+    std::unique_ptr<core::UplinkPipeline> uplink_;
     // DPS (provisioning_setup.hpp); after the hub side: stopped and gone before the sessions its
     // thread starts again.
     Provisioning provisioning_;
     // Bounds the local messages taken whose PUBACKs the broker has not processed yet (what it
     // would redeliver after a crash); the window is used on the local link thread only.
-    std::unique_ptr<local::PubackEcho> puback_echo_;
-    std::unique_ptr<local::UnconfirmedWindow> unconfirmed_;
+    std::unique_ptr<transport::PubackEcho> puback_echo_;
+    std::unique_ptr<transport::UnconfirmedWindow> unconfirmed_;
     bool started_ = false;
     bool stopped_ = false;
 };

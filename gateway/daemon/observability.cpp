@@ -64,7 +64,7 @@ void Observability::stop() {
 
 namespace {
 
-C2dJournalReadings c2d_journal_readings(const DownlinkJournal& journal) {
+C2dJournalReadings c2d_journal_readings(const core::DownlinkJournal& journal) {
     const auto& counters = journal.counters();
     return {counters.kept.load(),          counters.published.load(),    counters.released.load(),
             counters.keep_failures.load(), counters.write_errors.load(), journal.outstanding()};

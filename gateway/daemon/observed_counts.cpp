@@ -210,7 +210,7 @@ SessionTotals MonotonicSessionTotals::update(
     return sum;
 }
 
-std::uint64_t messages_routed(const BridgeCounters& counters) {
+std::uint64_t messages_routed(const core::BridgeCounters& counters) {
     return counters.telemetry_acked.load() + counters.reported_sent.load() +
            counters.method_replies.load();
 }
@@ -224,8 +224,9 @@ metrics::GatewayCounts gateway_counts(const BridgeReadings& readings) {
             readings.bridge.mapping_rejected[i].load());
     }
     for (std::size_t i = 0; i < readings.bridge.bridge_rejected.size(); ++i) {
-        counts.rejected_by_reason.emplace_back(std::string(to_string(static_cast<BridgeReject>(i))),
-                                               readings.bridge.bridge_rejected[i].load());
+        counts.rejected_by_reason.emplace_back(
+            std::string(to_string(static_cast<core::BridgeReject>(i))),
+            readings.bridge.bridge_rejected[i].load());
     }
     counts.messages_spooled = readings.spool.appended.load();
     counts.spool_bytes = readings.spool.bytes.load();
@@ -267,7 +268,7 @@ std::vector<std::pair<std::string, std::uint64_t>> status_counters(const BridgeR
     for (std::size_t i = 0; i < b.bridge_rejected.size(); ++i) {
         if (const auto n = b.bridge_rejected[i].load(); n > 0) {
             counters.emplace_back(
-                "rejected_" + std::string(to_string(static_cast<BridgeReject>(i))), n);
+                "rejected_" + std::string(to_string(static_cast<core::BridgeReject>(i))), n);
         }
     }
     add_all(kAfterRejections);

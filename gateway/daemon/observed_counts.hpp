@@ -57,9 +57,9 @@ struct C2dJournalReadings {
 };
 
 struct BridgeReadings {
-    const BridgeCounters& bridge;
+    const core::BridgeCounters& bridge;
     const spool::SpoolCounters& spool;
-    const local::LinkCounters& local;
+    const transport::LinkCounters& local;
     const std::vector<session::SessionSnapshot>& sessions;
     SessionTotals session_totals;  // from MonotonicSessionTotals
     C2dJournalReadings c2d{};
@@ -70,7 +70,7 @@ struct BridgeReadings {
 
 // Uplink messages the hub took: telemetry it acknowledged, reported patches it accepted, and
 // method replies handed to it.
-std::uint64_t messages_routed(const BridgeCounters& counters);
+std::uint64_t messages_routed(const core::BridgeCounters& counters);
 
 // The metric set. Every rejection reason and session state is listed, zero or not, so that a
 // series exists before its first event.

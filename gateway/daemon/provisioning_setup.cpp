@@ -32,8 +32,8 @@ bool open_provisioning(const config::Config& config,
     options.registration_rate = p.registration_rate;
     options.refused_wait = config.sessions.refused_backoff;
     out.provisioner = std::make_unique<provisioning::Provisioner>(
-        std::move(options), std::make_unique<session::MosquittoUpstreamFactory>(), *out.assignments,
-        std::move(on_assigned));
+        std::move(options), std::make_unique<transport::MosquittoUpstreamFactory>(),
+        *out.assignments, std::move(on_assigned));
     return true;
 }
 

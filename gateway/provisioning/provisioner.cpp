@@ -34,8 +34,8 @@ std::string replace_device(std::string text, const std::string& id) {
 }  // namespace
 
 Provisioner::Provisioner(ProvisionerOptions options,
-                         std::unique_ptr<session::UpstreamFactory> factory, AssignmentStore& store,
-                         Assigned on_assigned)
+                         std::unique_ptr<transport::UpstreamFactory> factory,
+                         AssignmentStore& store, Assigned on_assigned)
     : options_(std::move(options)),
       factory_(std::move(factory)),
       store_(store),

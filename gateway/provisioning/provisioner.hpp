@@ -50,7 +50,7 @@ class Provisioner {
   public:
     using Assigned = std::function<void(const std::string& registration_id)>;
 
-    Provisioner(ProvisionerOptions options, std::unique_ptr<session::UpstreamFactory> factory,
+    Provisioner(ProvisionerOptions options, std::unique_ptr<transport::UpstreamFactory> factory,
                 AssignmentStore& store, Assigned on_assigned);
     ~Provisioner();  // stops the thread
     Provisioner(const Provisioner&) = delete;
@@ -93,7 +93,7 @@ class Provisioner {
     std::string render_payload(const std::string& registration_id) const;
 
     const ProvisionerOptions options_;
-    const std::unique_ptr<session::UpstreamFactory> factory_;
+    const std::unique_ptr<transport::UpstreamFactory> factory_;
     AssignmentStore& store_;
     const Assigned on_assigned_;
 

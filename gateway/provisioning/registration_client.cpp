@@ -25,7 +25,7 @@ constexpr uint64_t kSubscribeTag = 1;
 constexpr milliseconds kWaitSlice{200};  // how often a wait looks at `stopping`
 
 struct ConnectEvent {
-    session::ConnectResult result;
+    transport::ConnectResult result;
 };
 struct LostEvent {
     std::string cause;
@@ -40,12 +40,12 @@ struct SubscribeEvent {
 using Event = std::variant<ConnectEvent, LostEvent, MessageEvent, SubscribeEvent>;
 
 // Hands the connection's events (from its I/O thread) to the registration's thread.
-class EventQueue final : public session::UpstreamEvents {
+class EventQueue final : public transport::UpstreamEvents {
   public:
-    void on_connect_result(const session::ConnectResult& result) override {
+    void on_connect_result(const transport::ConnectResult& result) override {
         push(ConnectEvent{result});
     }
-    void on_connection_lost(const std::string& cause, session::LossOrigin) override {
+    void on_connection_lost(const std::string& cause, transport::LossOrigin) override {
         push(LostEvent{cause});
     }
     bool on_message(std::string topic, std::string payload) override {
@@ -85,7 +85,7 @@ class EventQueue final : public session::UpstreamEvents {
 
 class Registration {
   public:
-    Registration(session::UpstreamFactory& factory, const RegistrationSettings& settings,
+    Registration(transport::UpstreamFactory& factory, const RegistrationSettings& settings,
                  const RegistrationRequest& request, const std::atomic<bool>& stopping)
         : settings_(settings),
           request_(request),
@@ -125,7 +125,7 @@ class Registration {
 
   private:
     bool connect() {
-        session::ConnectRequest connect;
+        transport::ConnectRequest connect;
         connect.username = iothub::dps_username(settings_.id_scope, request_.registration_id,
                                                 settings_.client_version);
         try {
@@ -292,7 +292,7 @@ class Registration {
     session::Backoff backoff_;
     session::UniformRandom random_;
     EventQueue events_;
-    std::unique_ptr<session::UpstreamConnection> connection_;
+    std::unique_ptr<transport::UpstreamConnection> connection_;
     RegistrationResult result_;
     std::string rid_;           // the request whose answer is awaited; empty while waiting
     std::string operation_id_;  // from the 202 answer to the register request
@@ -318,7 +318,7 @@ std::string_view outcome_name(RegistrationOutcome outcome) {
     return "unknown";
 }
 
-RegistrationResult register_device(session::UpstreamFactory& factory,
+RegistrationResult register_device(transport::UpstreamFactory& factory,
                                    const RegistrationSettings& settings,
                                    const RegistrationRequest& request,
                                    const std::atomic<bool>& stopping) {

@@ -57,7 +57,7 @@ struct RegistrationResult {
 };
 
 // Runs one registration to its end. `stopping` ends it early (checked while waiting).
-RegistrationResult register_device(session::UpstreamFactory& factory,
+RegistrationResult register_device(transport::UpstreamFactory& factory,
                                    const RegistrationSettings& settings,
                                    const RegistrationRequest& request,
                                    const std::atomic<bool>& stopping);

@@ -32,7 +32,7 @@ std::variant<DeviceConnect, std::string> make_device_connect(const SessionOption
                                                              const std::string& device_id,
                                                              WallTime now) {
     DeviceConnect connect;
-    ConnectRequest& request = connect.request;
+    transport::ConnectRequest& request = connect.request;
     request.username = iothub::mqtt_username(options.hub_hostname, device_id, options.api_version,
                                              options.model_id);
     request.tls.ca_file = options.ca_file;

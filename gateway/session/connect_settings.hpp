@@ -18,7 +18,7 @@ std::string server_uri(const SessionOptions& options);
 
 // A CONNECT for one device, with the expiry of its token (none for X.509).
 struct DeviceConnect {
-    ConnectRequest request;
+    transport::ConnectRequest request;
     std::optional<WallTime> token_expiry;
 };
 

@@ -52,8 +52,8 @@ std::string error_body(int code, std::string_view message) {
 
 DeviceSession::DeviceSession(std::string device_id, DeviceNeeds needs,
                              const SessionOptions& options, SessionHost& host, uint64_t serial,
-                             std::unique_ptr<UpstreamEvents> relay,
-                             std::unique_ptr<UpstreamConnection> upstream)
+                             std::unique_ptr<transport::UpstreamEvents> relay,
+                             std::unique_ptr<transport::UpstreamConnection> upstream)
     : device_id_(std::move(device_id)),
       needs_(needs),
       options_(options),
@@ -169,7 +169,7 @@ void DeviceSession::begin_connect(SteadyTime now) {
     upstream_->connect(connect.request);
 }
 
-void DeviceSession::handle_connect_result(const ConnectResult& result, SteadyTime now) {
+void DeviceSession::handle_connect_result(const transport::ConnectResult& result, SteadyTime now) {
     if (state_ != SessionState::Connecting) {
         return;  // a late answer to an attempt that was given up (closed meanwhile)
     }
@@ -281,7 +281,7 @@ void DeviceSession::on_link_down(SteadyTime /*now*/, PublishStatus publish_statu
     }
 }
 
-void DeviceSession::handle_connection_lost(const std::string& cause, LossOrigin origin,
+void DeviceSession::handle_connection_lost(const std::string& cause, transport::LossOrigin origin,
                                            SteadyTime now) {
     if (state_ != SessionState::Connected) {
         return;
@@ -294,7 +294,7 @@ void DeviceSession::handle_connection_lost(const std::string& cause, LossOrigin 
         retry_later(now, "connection closed at token expiry");
         return;
     }
-    if (origin == LossOrigin::Hub) {
+    if (origin == transport::LossOrigin::Hub) {
         host_.note_hub_close(now);
         hub_closes_.push_back(now);
         while (now - hub_closes_.front() >= options_.replaced_window) {
@@ -302,7 +302,7 @@ void DeviceSession::handle_connection_lost(const std::string& cause, LossOrigin 
         }
     }
     retry_later(now, "connection lost" + (cause.empty() ? std::string() : ": " + cause));
-    if (origin == LossOrigin::Hub && hub_closes_.size() >= options_.replaced_losses) {
+    if (origin == transport::LossOrigin::Hub && hub_closes_.size() >= options_.replaced_losses) {
         // Whether this close hit the whole fleet is known only once the other sessions' closes
         // of the same moment have arrived: decide then, before trying again.
         replaced_check_at_ = now + options_.shared_close_radius;

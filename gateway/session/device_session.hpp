@@ -31,8 +31,9 @@ class DeviceSession {
   public:
     // `relay` receives the upstream's events and must outlive `upstream`; both are owned here.
     DeviceSession(std::string device_id, DeviceNeeds needs, const SessionOptions& options,
-                  SessionHost& host, uint64_t serial, std::unique_ptr<UpstreamEvents> relay,
-                  std::unique_ptr<UpstreamConnection> upstream);
+                  SessionHost& host, uint64_t serial,
+                  std::unique_ptr<transport::UpstreamEvents> relay,
+                  std::unique_ptr<transport::UpstreamConnection> upstream);
     ~DeviceSession();
     DeviceSession(const DeviceSession&) = delete;
     DeviceSession& operator=(const DeviceSession&) = delete;
@@ -57,8 +58,9 @@ class DeviceSession {
     bool fully_closed() const { return state_ == SessionState::Closed && !disconnect_pending_; }
 
     // Upstream events, relayed onto the manager's thread.
-    void handle_connect_result(const ConnectResult& result, SteadyTime now);
-    void handle_connection_lost(const std::string& cause, LossOrigin origin, SteadyTime now);
+    void handle_connect_result(const transport::ConnectResult& result, SteadyTime now);
+    void handle_connection_lost(const std::string& cause, transport::LossOrigin origin,
+                                SteadyTime now);
     // `c2d_ticket`: the C2D message was kept under it (c2d_keeper.hpp).
     void handle_message(const std::string& topic, const std::string& payload, SteadyTime now,
                         std::uint64_t c2d_ticket = 0);
@@ -129,8 +131,9 @@ class DeviceSession {
     const SessionOptions& options_;
     SessionHost& host_;
     uint64_t serial_;
-    std::unique_ptr<UpstreamEvents> relay_;  // declared before upstream_: destroyed after it
-    std::unique_ptr<UpstreamConnection> upstream_;
+    std::unique_ptr<transport::UpstreamEvents>
+        relay_;  // declared before upstream_: destroyed after it
+    std::unique_ptr<transport::UpstreamConnection> upstream_;
 
     SessionState state_ = SessionState::Idle;
     std::optional<SteadyTime> state_since_;  // unset while Idle since creation

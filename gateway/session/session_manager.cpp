@@ -35,16 +35,16 @@ constexpr auto kCloseGrace = std::chrono::seconds(5);
 
 // Carries one session's upstream events onto the manager's thread. Events for a session that
 // is gone (or a newer session of the same device) are dropped there.
-class SessionManager::Relay final : public UpstreamEvents {
+class SessionManager::Relay final : public transport::UpstreamEvents {
   public:
     Relay(SessionManager& manager, std::string device_id, uint64_t serial)
         : manager_(manager), device_id_(std::move(device_id)), serial_(serial) {}
 
-    void on_connect_result(const ConnectResult& result) override {
+    void on_connect_result(const transport::ConnectResult& result) override {
         forward(
             [result](DeviceSession& s, SteadyTime now) { s.handle_connect_result(result, now); });
     }
-    void on_connection_lost(const std::string& cause, LossOrigin origin) override {
+    void on_connection_lost(const std::string& cause, transport::LossOrigin origin) override {
         forward([cause, origin](DeviceSession& s, SteadyTime now) {
             s.handle_connection_lost(cause, origin, now);
         });
@@ -90,8 +90,8 @@ class SessionManager::Relay final : public UpstreamEvents {
                 handler(*session, manager.clock_.now());
             }
         };
-        EventBatchSink& sink = manager_;
-        if (!EventBatch::defer(sink, task)) {
+        transport::EventBatchSink& sink = manager_;
+        if (!transport::EventBatch::defer(sink, task)) {
             manager_.post(std::move(task));
         }
     }
@@ -102,7 +102,7 @@ class SessionManager::Relay final : public UpstreamEvents {
 };
 
 SessionManager::SessionManager(SessionOptions session_options, ManagerOptions manager_options,
-                               UpstreamFactory& upstream, SessionListener& listener,
+                               transport::UpstreamFactory& upstream, SessionListener& listener,
                                const Clock& clock, C2dKeeper* c2d_keeper, UniformRandom random)
     : session_options_(std::move(session_options)),
       manager_options_(manager_options),

@@ -35,13 +35,14 @@
 namespace hubgate::session {
 
 // The set of device sessions of one gateway process.
-class SessionManager final : private SessionHost, private EventBatchSink {
+class SessionManager final : private SessionHost, private transport::EventBatchSink {
   public:
     // `c2d_keeper`: where C2D messages are kept before the hub gets their PUBACK
     // (c2d_keeper.hpp); nullptr: none are kept. It must outlive the manager.
     SessionManager(SessionOptions session_options, ManagerOptions manager_options,
-                   UpstreamFactory& upstream, SessionListener& listener, const Clock& clock,
-                   C2dKeeper* c2d_keeper = nullptr, UniformRandom random = default_random());
+                   transport::UpstreamFactory& upstream, SessionListener& listener,
+                   const Clock& clock, C2dKeeper* c2d_keeper = nullptr,
+                   UniformRandom random = default_random());
     ~SessionManager() override;
     SessionManager(const SessionManager&) = delete;
     SessionManager& operator=(const SessionManager&) = delete;
@@ -131,7 +132,7 @@ class SessionManager final : private SessionHost, private EventBatchSink {
 
     const SessionOptions session_options_;
     const ManagerOptions manager_options_;
-    UpstreamFactory& upstream_;
+    transport::UpstreamFactory& upstream_;
     SessionListener& listener_;
     const Clock& clock_;
     UniformRandom random_;

@@ -6,7 +6,7 @@
 
 #include "gateway/liveness/thread_heartbeat.hpp"
 
-namespace hubgate::local {
+namespace hubgate::transport {
 
 CommitSyncer::CommitSyncer(std::function<bool()> commit, std::function<void()> on_done)
     : commit_(std::move(commit)), on_done_(std::move(on_done)) {}
@@ -91,4 +91,4 @@ void CommitSyncer::run() {
     }
 }
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

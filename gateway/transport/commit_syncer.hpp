@@ -14,7 +14,7 @@
 #include <optional>
 #include <thread>
 
-namespace hubgate::local {
+namespace hubgate::transport {
 
 class CommitSyncer {
   public:
@@ -53,4 +53,4 @@ class CommitSyncer {
     std::thread thread_;
 };
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace hubgate::session {
+namespace hubgate::transport {
 
 namespace {
 
@@ -52,4 +52,4 @@ void EventBatch::hand_over() {
     }
 }
 
-}  // namespace hubgate::session
+}  // namespace hubgate::transport

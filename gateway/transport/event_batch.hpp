@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace hubgate::session {
+namespace hubgate::transport {
 
 // Where deferred events go: the session manager.
 class EventBatchSink {
@@ -44,4 +44,4 @@ class EventBatch {
     std::vector<std::pair<EventBatchSink*, std::vector<std::function<void()>>>> pending_;
 };
 
-}  // namespace hubgate::session
+}  // namespace hubgate::transport

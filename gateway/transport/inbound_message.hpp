@@ -3,7 +3,7 @@
 
 #include <string_view>
 
-namespace hubgate::local {
+namespace hubgate::transport {
 
 // One message read from the local broker. The views are valid only during the handler call.
 struct InboundMessage {
@@ -27,4 +27,4 @@ enum class InboundVerdict {
     refused,
 };
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

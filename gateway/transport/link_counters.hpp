@@ -4,7 +4,7 @@
 #include <atomic>
 #include <cstdint>
 
-namespace hubgate::local {
+namespace hubgate::transport {
 
 // Monotonic counters plus the `connected` gauge.
 struct LinkCounters {
@@ -23,4 +23,4 @@ struct LinkCounters {
     std::atomic<bool> connected{false};
 };
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

@@ -14,7 +14,7 @@
 
 #include "gateway/liveness/thread_heartbeat.hpp"
 
-namespace hubgate::local {
+namespace hubgate::transport {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -805,4 +805,4 @@ void LocalLink::publish_done(std::uint64_t ticket, bool delivered) {
     }
 }
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

@@ -66,7 +66,7 @@
 
 struct mosquitto_message;
 
-namespace hubgate::local {
+namespace hubgate::transport {
 
 // Callbacks into the owner; all but `commit` run on the link thread, one at a time.
 struct LocalLinkHandlers {
@@ -213,4 +213,4 @@ class LocalLink {
     std::optional<std::vector<std::string>> new_filters_;  // set_filters(), not applied yet
 };
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

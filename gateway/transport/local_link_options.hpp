@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace hubgate::local {
+namespace hubgate::transport {
 
 // TLS towards the local broker. The server certificate is always verified against ca_file /
 // ca_dir, including its host name (or IP address SAN) against `host`.
@@ -47,4 +47,4 @@ struct LocalLinkOptions {
     bool read_ahead = false;
 };
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

@@ -6,7 +6,7 @@
 
 #include "gateway/transport/wakeup_pair_guard.hpp"
 
-namespace hubgate::local {
+namespace hubgate::transport {
 namespace {
 
 const char* or_null(const std::string& text) {
@@ -80,4 +80,4 @@ MosquittoPtr make_mosquitto_client(const LocalLinkOptions& options, void* userda
     return client;
 }
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

@@ -8,7 +8,7 @@
 
 struct mosquitto;
 
-namespace hubgate::local {
+namespace hubgate::transport {
 
 struct MosquittoDeleter {
     void operator()(mosquitto* client) const;
@@ -26,4 +26,4 @@ void init_mosquitto_library();
 MosquittoPtr make_mosquitto_client(const LocalLinkOptions& options, void* userdata,
                                    std::string& error);
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

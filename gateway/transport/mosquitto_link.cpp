@@ -13,7 +13,7 @@
 #include "gateway/transport/upstream_tls.hpp"
 #include "gateway/transport/wakeup_pair_guard.hpp"
 
-namespace hubgate::session {
+namespace hubgate::transport {
 
 namespace {
 
@@ -55,7 +55,7 @@ struct LinkCallbacks {
 MosquittoLink::MosquittoLink(std::string host, int port, std::string client_id,
                              UpstreamEvents& events)
     : host_(std::move(host)), port_(port), client_id_(std::move(client_id)), events_(events) {
-    local::init_mosquitto_library();
+    transport::init_mosquitto_library();
 }
 
 MosquittoLink::~MosquittoLink() {
@@ -78,7 +78,7 @@ void MosquittoLink::connect(const ConnectRequest& request, TlsContextCache& tls)
     // Clean session off: IoT Hub keeps the device's subscriptions and C2D queue across
     // connections (docs/iothub-mqtt.md).
     {
-        const local::WakeupPairGuard no_wakeup_pair;
+        const transport::WakeupPairGuard no_wakeup_pair;
         client_ = mosquitto_new(client_id_.c_str(), false, this);
     }
     if (client_ == nullptr) {
@@ -442,4 +442,4 @@ void MosquittoLink::handle_message(const mosquitto_message* message) {
     unkept_ = !kept;
 }
 
-}  // namespace hubgate::session
+}  // namespace hubgate::transport

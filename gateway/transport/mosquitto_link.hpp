@@ -16,7 +16,7 @@
 struct mosquitto;
 struct mosquitto_message;
 
-namespace hubgate::session {
+namespace hubgate::transport {
 
 class TlsContextCache;
 
@@ -100,4 +100,4 @@ class MosquittoLink {
     TlsBufferKeeper tls_buffers_;
 };
 
-}  // namespace hubgate::session
+}  // namespace hubgate::transport

@@ -14,7 +14,7 @@
 #include "gateway/liveness/thread_heartbeat.hpp"
 #include "gateway/transport/event_batch.hpp"
 
-namespace hubgate::session {
+namespace hubgate::transport {
 
 namespace {
 
@@ -207,4 +207,4 @@ void MosquittoLoop::unregister(MosquittoLink& link) {
     link.registered = {};
 }
 
-}  // namespace hubgate::session
+}  // namespace hubgate::transport

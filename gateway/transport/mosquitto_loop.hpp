@@ -16,7 +16,7 @@
 #include "gateway/transport/upstream_tls.hpp"
 #include "gateway/transport/wakeup_fd.hpp"
 
-namespace hubgate::session {
+namespace hubgate::transport {
 
 // One request for a link, made on another thread and carried out on the loop's.
 struct LinkCommand {
@@ -52,7 +52,7 @@ class MosquittoLoop {
     void unregister(MosquittoLink& link);
 
     int epoll_fd_ = -1;
-    local::WakeupFd wakeup_;
+    transport::WakeupFd wakeup_;
     std::mutex mutex_;
     std::vector<LinkCommand> queue_;            // guarded by mutex_
     std::vector<LinkCommand> running_;          // loop thread only
@@ -62,4 +62,4 @@ class MosquittoLoop {
     std::thread thread_;
 };
 
-}  // namespace hubgate::session
+}  // namespace hubgate::transport

@@ -4,7 +4,7 @@
 
 #include "gateway/transport/mosquitto_loop.hpp"
 
-namespace hubgate::session {
+namespace hubgate::transport {
 
 namespace {
 
@@ -85,4 +85,4 @@ std::unique_ptr<UpstreamConnection> MosquittoUpstreamFactory::create(const std::
         *loop_, std::make_unique<MosquittoLink>(host, port, client_id, events));
 }
 
-}  // namespace hubgate::session
+}  // namespace hubgate::transport

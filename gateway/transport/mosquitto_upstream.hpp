@@ -9,7 +9,7 @@
 
 #include "gateway/transport/upstream.hpp"
 
-namespace hubgate::session {
+namespace hubgate::transport {
 
 class MosquittoLoop;
 
@@ -27,4 +27,4 @@ class MosquittoUpstreamFactory final : public UpstreamFactory {
     std::unique_ptr<MosquittoLoop> loop_;
 };
 
-}  // namespace hubgate::session
+}  // namespace hubgate::transport

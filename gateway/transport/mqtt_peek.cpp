@@ -1,6 +1,6 @@
 #include "gateway/transport/mqtt_peek.hpp"
 
-namespace hubgate::local {
+namespace hubgate::transport {
 namespace {
 
 constexpr std::size_t kMaxLengthBytes = 4;  // the remaining length is at most 4 bytes long
@@ -76,4 +76,4 @@ PeekedPacket peek_packet(std::string_view bytes) {
     return parse_publish(first, bytes.substr(header, remaining), packet);
 }
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace hubgate::local {
+namespace hubgate::transport {
 
 inline constexpr std::uint8_t kMqttPublish = 3;
 
@@ -31,4 +31,4 @@ struct PeekedPacket {
 
 PeekedPacket peek_packet(std::string_view bytes);
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

@@ -8,7 +8,7 @@
 
 #include "gateway/liveness/thread_heartbeat.hpp"
 
-namespace hubgate::session {
+namespace hubgate::transport {
 
 namespace {
 
@@ -233,4 +233,4 @@ std::unique_ptr<UpstreamConnection> PahoUpstreamFactory::create(const std::strin
     return std::make_unique<PahoConnection>(server_uri, client_id, events);
 }
 
-}  // namespace hubgate::session
+}  // namespace hubgate::transport

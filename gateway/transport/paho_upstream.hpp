@@ -7,7 +7,7 @@
 
 #include "gateway/transport/upstream.hpp"
 
-namespace hubgate::session {
+namespace hubgate::transport {
 
 // Creates Paho connections.
 class PahoUpstreamFactory final : public UpstreamFactory {
@@ -17,4 +17,4 @@ class PahoUpstreamFactory final : public UpstreamFactory {
                                                UpstreamEvents& events) override;
 };
 
-}  // namespace hubgate::session
+}  // namespace hubgate::transport

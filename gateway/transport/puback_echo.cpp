@@ -11,7 +11,7 @@
 
 #include "gateway/liveness/thread_heartbeat.hpp"
 
-namespace hubgate::local {
+namespace hubgate::transport {
 namespace {
 
 constexpr int kPollMs = 100;
@@ -165,4 +165,4 @@ void PubackEcho::handle_message(const void* payload, int size) {
     on_echo_();
 }
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

@@ -27,7 +27,7 @@
 #include "gateway/transport/local_link_options.hpp"
 #include "gateway/transport/mosquitto_client.hpp"
 
-namespace hubgate::local {
+namespace hubgate::transport {
 
 class PubackEcho {
   public:
@@ -69,4 +69,4 @@ class PubackEcho {
     std::thread thread_;
 };
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace hubgate::local {
+namespace hubgate::transport {
 
 ReconnectBackoff::ReconnectBackoff(std::chrono::milliseconds min, std::chrono::milliseconds max)
     : min_(std::max(min, std::chrono::milliseconds{1})),
@@ -18,4 +18,4 @@ std::chrono::milliseconds ReconnectBackoff::next() {
     return previous_;
 }
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <random>
 
-namespace hubgate::local {
+namespace hubgate::transport {
 
 // The delay before the next connection attempt; reset() after a successful connection.
 class ReconnectBackoff {
@@ -23,4 +23,4 @@ class ReconnectBackoff {
     std::minstd_rand random_;
 };
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

@@ -10,7 +10,7 @@
 
 #include <chrono>
 
-namespace hubgate::session {
+namespace hubgate::transport {
 
 class TlsBufferKeeper {
   public:
@@ -54,4 +54,4 @@ class TlsBufferKeeper {
     Clock::time_point last_traffic_{};
 };
 
-}  // namespace hubgate::session
+}  // namespace hubgate::transport

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-namespace hubgate::local {
+namespace hubgate::transport {
 
 std::optional<std::uint64_t> UnconfirmedWindow::marker_after_commit(Clock::time_point now,
                                                                     std::uint64_t acknowledged) {
@@ -57,4 +57,4 @@ bool UnconfirmedWindow::allows(bool echo_ready, std::uint64_t confirmed, Clock::
     return false;
 }
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <optional>
 
-namespace hubgate::local {
+namespace hubgate::transport {
 
 class UnconfirmedWindow {
   public:
@@ -51,4 +51,4 @@ class UnconfirmedWindow {
     bool holding_ = false;
 };
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

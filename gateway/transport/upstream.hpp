@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace hubgate::session {
+namespace hubgate::transport {
 
 // TLS material for one connection. The server is always verified.
 struct TlsSettings {
@@ -78,4 +78,4 @@ class UpstreamFactory {
                                                        UpstreamEvents& events) = 0;
 };
 
-}  // namespace hubgate::session
+}  // namespace hubgate::transport

@@ -8,7 +8,7 @@
 #include "gateway/transport/mosquitto_upstream.hpp"
 #include "gateway/transport/paho_upstream.hpp"
 
-namespace hubgate::session {
+namespace hubgate::transport {
 
 class DefaultUpstreamFactory final : public UpstreamFactory {
   public:
@@ -30,4 +30,4 @@ class DefaultUpstreamFactory final : public UpstreamFactory {
     PahoUpstreamFactory paho_;
 };
 
-}  // namespace hubgate::session
+}  // namespace hubgate::transport

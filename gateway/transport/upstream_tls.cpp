@@ -8,7 +8,7 @@
 
 #include <array>
 
-namespace hubgate::session {
+namespace hubgate::transport {
 
 namespace {
 
@@ -140,4 +140,4 @@ ssl_ctx_st* TlsContextCache::get(const TlsSettings& settings, std::string& error
     return ctx;
 }
 
-}  // namespace hubgate::session
+}  // namespace hubgate::transport

@@ -11,7 +11,7 @@
 
 struct ssl_ctx_st;
 
-namespace hubgate::session {
+namespace hubgate::transport {
 
 // Owns one context per distinct TlsSettings. The hub's certificate chain is verified against
 // `ca_file` (the system's trust store when empty) and its name against the host the
@@ -34,4 +34,4 @@ class TlsContextCache {
     std::map<std::string, std::unique_ptr<Entry>> entries_;
 };
 
-}  // namespace hubgate::session
+}  // namespace hubgate::transport

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <system_error>
 
-namespace hubgate::local {
+namespace hubgate::transport {
 
 WakeupFd::WakeupFd() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
     if (fd_ < 0) {
@@ -30,4 +30,4 @@ void WakeupFd::drain() {
     [[maybe_unused]] const auto ignored = ::read(fd_, &count, sizeof count);
 }
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

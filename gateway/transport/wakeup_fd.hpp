@@ -1,7 +1,7 @@
 #pragma once
 // An eventfd that other threads signal to wake the link thread out of poll().
 
-namespace hubgate::local {
+namespace hubgate::transport {
 
 // Signal from any thread; the owning thread polls fd() for POLLIN and then drains it.
 class WakeupFd {
@@ -19,4 +19,4 @@ class WakeupFd {
     int fd_ = -1;
 };
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

@@ -5,7 +5,7 @@
 
 #include <cerrno>
 
-namespace hubgate::local {
+namespace hubgate::transport {
 
 namespace {
 thread_local int refusing = 0;
@@ -19,12 +19,12 @@ WakeupPairGuard::~WakeupPairGuard() {
     --refusing;
 }
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport
 
 // Interposes the C library's socketpair() for the whole process (the executable's definition
 // comes first in symbol lookup); see wakeup_pair_guard.hpp for why.
 extern "C" int socketpair(int domain, int type, int protocol, int fds[2]) noexcept {
-    if (hubgate::local::refusing > 0) {
+    if (hubgate::transport::refusing > 0) {
         errno = EMFILE;
         return -1;
     }

@@ -9,7 +9,7 @@
 // no log callback on these clients) and skips the wake-up writes. Every other socketpair() call, on
 // any thread, goes to the C library unchanged.
 
-namespace hubgate::local {
+namespace hubgate::transport {
 
 class WakeupPairGuard {
   public:
@@ -19,4 +19,4 @@ class WakeupPairGuard {
     WakeupPairGuard& operator=(const WakeupPairGuard&) = delete;
 };
 
-}  // namespace hubgate::local
+}  // namespace hubgate::transport

@@ -54,10 +54,9 @@ bool wait_for_journal_done(const std::filesystem::path& file) {
     const auto deadline = std::chrono::steady_clock::now() + 20s;
     while (std::chrono::steady_clock::now() < deadline) {
         std::filesystem::copy_file(file, copy, std::filesystem::copy_options::overwrite_existing);
-        daemon::DownlinkJournal::Recovered recovered;
+        core::DownlinkJournal::Recovered recovered;
         std::string error;
-        if (daemon::DownlinkJournal::open(copy, recovered, error) &&
-            recovered.outstanding.empty()) {
+        if (core::DownlinkJournal::open(copy, recovered, error) && recovered.outstanding.empty()) {
             return true;
         }
         std::this_thread::sleep_for(100ms);  // polling interval of a bounded wait, not a delay

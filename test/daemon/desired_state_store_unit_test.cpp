@@ -13,8 +13,8 @@ namespace hubgate::test {
 
 namespace {
 
-using daemon::DesiredOutcome;
-using daemon::DesiredStateStore;
+using core::DesiredOutcome;
+using core::DesiredStateStore;
 using nlohmann::json;
 
 struct StateFolder {

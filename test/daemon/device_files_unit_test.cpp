@@ -13,28 +13,28 @@ namespace {
 constexpr const char* kKey = "c2VjcmV0LWtleS1ieXRlcy0xMjM0NTY3ODkwMTI=";
 
 // Sessions' settings for device keys in per-device files under `dir`/keys.
-daemon::SessionSettings device_key_settings(const ScratchDir& dir) {
+core::SessionSettings device_key_settings(const ScratchDir& dir) {
     config::Config config;
     config.hub.hostname = "hub.example";
     config.auth.mode = config::AuthMode::DeviceKeys;
     config.auth.device_key_file = (dir.path() / "keys" / "{device}.key").string();
-    daemon::SessionSettings settings;
+    core::SessionSettings settings;
     std::string error;
-    REQUIRE_MESSAGE(daemon::session_settings_from(config, settings, error), error);
+    REQUIRE_MESSAGE(core::session_settings_from(config, settings, error), error);
     REQUIRE(settings.session.auth.device_key);
     return settings;
 }
 
 // The same for x509: certificates and keys in `dir`/pki.
-daemon::SessionSettings x509_settings(const ScratchDir& dir) {
+core::SessionSettings x509_settings(const ScratchDir& dir) {
     config::Config config;
     config.hub.hostname = "hub.example";
     config.auth.mode = config::AuthMode::X509;
     config.auth.cert_file = (dir.path() / "pki" / "{device}.pem").string();
     config.auth.cert_key_file = (dir.path() / "pki" / "{device}.key").string();
-    daemon::SessionSettings settings;
+    core::SessionSettings settings;
     std::string error;
-    REQUIRE_MESSAGE(daemon::session_settings_from(config, settings, error), error);
+    REQUIRE_MESSAGE(core::session_settings_from(config, settings, error), error);
     REQUIRE(settings.session.auth.device_cert);
     return settings;
 }
@@ -76,9 +76,9 @@ TEST_CASE("the device ids . and .. cannot name a file in a pattern") {
     config.hub.hostname = "hub.example";
     config.auth.mode = config::AuthMode::DeviceKeys;
     config.auth.device_key_file = (dir.path() / "keys" / "x" / "{device}key").string();
-    daemon::SessionSettings settings;
+    core::SessionSettings settings;
     std::string error;
-    REQUIRE(daemon::session_settings_from(config, settings, error));
+    REQUIRE(core::session_settings_from(config, settings, error));
     // "{device}key" with id "." would be ".key", a file that exists and passes the mode rule.
     CHECK_FALSE(settings.session.auth.device_key("."));
 

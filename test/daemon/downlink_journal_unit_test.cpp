@@ -17,7 +17,7 @@ namespace hubgate::test {
 
 namespace {
 
-using daemon::DownlinkJournal;
+using core::DownlinkJournal;
 
 // A private folder removed at the end of the test.
 struct JournalFolder {

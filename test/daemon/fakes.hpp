@@ -22,7 +22,7 @@
 namespace hubgate::test {
 
 // Records every call; telemetry is answered by `answer` (Acked by default) at once.
-class FakeHub final : public daemon::HubLink {
+class FakeHub final : public core::HubLink {
   public:
     struct Sent {
         std::string device_id;
@@ -118,7 +118,7 @@ class FakeHub final : public daemon::HubLink {
 };
 
 // Records local publishes; `accept` = false makes them fail.
-class FakeLocal final : public daemon::LocalPublisher {
+class FakeLocal final : public core::LocalPublisher {
   public:
     struct Published {
         std::string topic, payload;
@@ -158,7 +158,7 @@ class HandThread final : public session::Clock {
     session::SteadyTime now() const override { return now_; }
     session::WallTime wall_now() const override { return std::chrono::system_clock::now(); }
 
-    daemon::HubThread thread() {
+    core::HubThread thread() {
         return {[](std::function<void()> task) { task(); },
                 [this](session::SteadyTime when, std::function<void()> task) {
                     timers_.emplace(when, std::move(task));

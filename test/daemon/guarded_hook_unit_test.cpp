@@ -14,7 +14,7 @@ namespace hubgate::daemon {
 
 namespace {
 
-struct RecordingListener final : HookEntryListener {
+struct RecordingListener final : core::HookEntryListener {
     std::vector<std::pair<std::string, std::string>> entries;
     void entering(std::string_view plugin, std::string_view hook) override {
         entries.emplace_back(plugin, hook);
@@ -26,7 +26,7 @@ struct RecordingListener final : HookEntryListener {
 TEST_CASE("guarded hook: only the hooks a plugin registered are reported") {
     auto plugin = plugins::load_plugin(HUBGATE_LIB_DIR, {"poison", "test-poison.so", "{}"});
     RecordingListener listener;
-    GuardedHook hook(*plugin, listener);
+    core::GuardedHook hook(*plugin, listener);
     CHECK(hook.name() == "poison");
 
     std::string device_id = "d1";

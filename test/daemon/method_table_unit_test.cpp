@@ -14,11 +14,11 @@ namespace hubgate::test {
 namespace {
 
 using namespace std::chrono_literals;
-using daemon::BridgeReject;
-using daemon::MethodTable;
-using daemon::ReplyKey;
+using core::BridgeReject;
+using core::MethodTable;
+using core::ReplyKey;
 
-const daemon::SteadyTime kStart = daemon::SteadyTime{} + std::chrono::hours(1);
+const core::SteadyTime kStart = core::SteadyTime{} + std::chrono::hours(1);
 
 MethodTable three_calls() {
     MethodTable table;
@@ -39,16 +39,16 @@ mappings::UplinkRoute reply(const std::string& device_id, const std::string& rid
     return route;
 }
 
-std::uint64_t unmatched(const daemon::BridgeCounters& counters) {
+std::uint64_t unmatched(const core::BridgeCounters& counters) {
     return counters.bridge_rejected[static_cast<std::size_t>(BridgeReject::unmatched_reply)];
 }
 
 // MethodCalls as the hub actor runs it, with the fake hub answering.
 struct Calls {
     FakeHub hub;
-    daemon::BridgeCounters counters;
+    core::BridgeCounters counters;
     HandThread thread;
-    daemon::MethodCalls calls{hub, counters, thread.thread()};
+    core::MethodCalls calls{hub, counters, thread.thread()};
 
     std::vector<FakeHub::Reply> replies() {
         return hub.locked([&] { return hub.replies; });

@@ -14,8 +14,8 @@ namespace {
 
 // Gives every counter of the three structs a distinct non-zero value (so a series that reads
 // the wrong counter shows), and returns how many were set.
-std::uint64_t fill(daemon::BridgeCounters& bridge, spool::SpoolCounters& spool,
-                   local::LinkCounters& local) {
+std::uint64_t fill(core::BridgeCounters& bridge, spool::SpoolCounters& spool,
+                   transport::LinkCounters& local) {
     std::uint64_t next = 100;
     for (auto* counter :
          {&bridge.uplink_received, &bridge.telemetry_spooled, &bridge.telemetry_acked,
@@ -48,9 +48,9 @@ std::uint64_t fill(daemon::BridgeCounters& bridge, spool::SpoolCounters& spool,
 }  // namespace
 
 TEST_CASE("every counter of the status JSON has a /metrics series with its value") {
-    daemon::BridgeCounters bridge;
+    core::BridgeCounters bridge;
     spool::SpoolCounters spool;
-    local::LinkCounters local;
+    transport::LinkCounters local;
     fill(bridge, spool, local);
     const std::vector<session::SessionSnapshot> sessions;
     const daemon::BridgeReadings readings{bridge,

@@ -39,7 +39,7 @@ std::optional<std::uint64_t> find(const metrics::LabelledCounts& counts, const s
     return std::nullopt;
 }
 
-daemon::ReplyKey reply_to(const std::string& device_id, const std::string& rid) {
+core::ReplyKey reply_to(const std::string& device_id, const std::string& rid) {
     return {device_id, rid, "", false};
 }
 
@@ -71,20 +71,20 @@ TEST_CASE("session totals never go down when a device's session starts again") {
 }
 
 TEST_CASE("gateway counts list every reason and state, and sum what was routed") {
-    daemon::BridgeCounters bridge;
+    core::BridgeCounters bridge;
     bridge.telemetry_acked = 3;
     bridge.reported_sent = 1;
     bridge.method_replies = 1;
     bridge.telemetry_spooled = 9;  // not routed until the hub acknowledges
     bridge.mapping_rejected[static_cast<std::size_t>(
         mappings::RejectReason::payload_not_json_object)] = 2;
-    bridge.bridge_rejected[static_cast<std::size_t>(daemon::BridgeReject::no_rule)] = 1;
+    bridge.bridge_rejected[static_cast<std::size_t>(core::BridgeReject::no_rule)] = 1;
     bridge.plugin_crashes = 1;
     bridge.dead_lettered = 3;
     spool::SpoolCounters spool;
     spool.appended = 7;
     spool.bytes = 1234;
-    local::LinkCounters local;
+    transport::LinkCounters local;
     const std::vector<session::SessionSnapshot> sessions{snapshot("a", SessionState::Connected),
                                                          snapshot("b", SessionState::Connected),
                                                          snapshot("c", SessionState::BackingOff)};
@@ -92,8 +92,7 @@ TEST_CASE("gateway counts list every reason and state, and sum what was routed")
     const auto counts =
         daemon::gateway_counts({bridge, spool, local, sessions, SessionTotals{4, 5, 6}});
     CHECK(counts.messages_routed == 5);
-    CHECK(counts.rejected_by_reason.size() ==
-          daemon::kMappingRejectCount + daemon::kBridgeRejectCount);
+    CHECK(counts.rejected_by_reason.size() == core::kMappingRejectCount + core::kBridgeRejectCount);
     CHECK(find(counts.rejected_by_reason, "payload_not_json_object") == 2);
     CHECK(find(counts.rejected_by_reason, "no_rule") == 1);
     CHECK(find(counts.rejected_by_reason, "hook_failed") == 0);
@@ -112,15 +111,15 @@ TEST_CASE("gateway counts list every reason and state, and sum what was routed")
 }
 
 TEST_CASE("status counters name each non-zero rejection reason") {
-    daemon::BridgeCounters bridge;
+    core::BridgeCounters bridge;
     bridge.uplink_received = 10;
     bridge.telemetry_acked = 6;
-    bridge.bridge_rejected[static_cast<std::size_t>(daemon::BridgeReject::no_rule)] = 3;
+    bridge.bridge_rejected[static_cast<std::size_t>(core::BridgeReject::no_rule)] = 3;
     bridge.plugin_crashes = 1;
     bridge.dead_lettered = 2;
     spool::SpoolCounters spool;
     spool.bytes = 512;
-    local::LinkCounters local;
+    transport::LinkCounters local;
     local.connected = true;
     const std::vector<session::SessionSnapshot> sessions;
 
@@ -145,7 +144,7 @@ TEST_CASE("status counters name each non-zero rejection reason") {
 }
 
 TEST_CASE("a method reply takes the time its request was handed to the device") {
-    daemon::MethodTable methods;
+    core::MethodTable methods;
     const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
     const auto deadline = t0 + std::chrono::seconds(10);
     methods.add({"dev", "reboot", "1", t0, deadline});
@@ -167,7 +166,7 @@ TEST_CASE("a method reply takes the time its request was handed to the device") 
 }
 
 TEST_CASE("the bridge's round-trip histogram uses the method buckets") {
-    daemon::BridgeCounters bridge;
+    core::BridgeCounters bridge;
     bridge.method_roundtrip.observe(0.02);
     const auto snap = bridge.method_roundtrip.snapshot();
     CHECK(snap.count == 1);

@@ -66,9 +66,9 @@ struct Rig {
         };
         auto loaded = mappings::MappingSet::load_texts(sources, options);
         REQUIRE(loaded.ok());
-        auto active = std::make_shared<daemon::LoadedMappings>();
+        auto active = std::make_shared<core::LoadedMappings>();
         active->set.emplace(std::move(*loaded.set));
-        rules = std::make_unique<daemon::ActiveMappings>(std::move(active));
+        rules = std::make_unique<core::ActiveMappings>(std::move(active));
         std::string error;
         REQUIRE(devices.load(error));
         spool::SpoolOptions spool_options;
@@ -76,57 +76,57 @@ struct Rig {
         spool_ = spool::Spool::open(spool_options, error);
         REQUIRE(spool_);
         // Sender events wait for start(), which this rig never calls: nothing is sent.
-        sender = std::make_unique<daemon::SpoolSender>(*spool_, hub, counters,
-                                                       [](std::function<void()>) {});
-        downlink = std::make_unique<daemon::DownlinkRouter>(
-            daemon::DownlinkDeps{*rules, devices, local, methods, counters});
-        uplink = std::make_unique<daemon::UplinkPipeline>(
-            daemon::UplinkDeps{*rules, devices, *spool_, *sender, hub, methods, counters});
+        sender = std::make_unique<core::SpoolSender>(*spool_, hub, counters,
+                                                     [](std::function<void()>) {});
+        downlink = std::make_unique<core::DownlinkRouter>(
+            core::DownlinkDeps{*rules, devices, local, methods, counters});
+        uplink = std::make_unique<core::UplinkPipeline>(
+            core::UplinkDeps{*rules, devices, *spool_, *sender, hub, methods, counters});
     }
     std::uint64_t too_large() const {
         return counters
-            .bridge_rejected[static_cast<std::size_t>(daemon::BridgeReject::payload_too_large)]
+            .bridge_rejected[static_cast<std::size_t>(core::BridgeReject::payload_too_large)]
             .load();
     }
 
     ScratchFolder folder;
     SizerHook hook;
-    std::unique_ptr<daemon::ActiveMappings> rules;
-    daemon::DeviceRegistry devices{folder.path / "state"};
+    std::unique_ptr<core::ActiveMappings> rules;
+    core::DeviceRegistry devices{folder.path / "state"};
     std::unique_ptr<spool::Spool> spool_;
     FakeHub hub;
     FakeLocal local;
-    daemon::BridgeCounters counters;
+    core::BridgeCounters counters;
     HandThread hub_thread;
-    daemon::MethodCalls methods{hub, counters, hub_thread.thread()};
-    std::unique_ptr<daemon::SpoolSender> sender;
-    std::unique_ptr<daemon::DownlinkRouter> downlink;
-    std::unique_ptr<daemon::UplinkPipeline> uplink;
+    core::MethodCalls methods{hub, counters, hub_thread.thread()};
+    std::unique_ptr<core::SpoolSender> sender;
+    std::unique_ptr<core::DownlinkRouter> downlink;
+    std::unique_ptr<core::UplinkPipeline> uplink;
 };
 
 }  // namespace
 
 TEST_CASE("an uplink payload above the limit is refused before any plugin sees it") {
     Rig rig;
-    const std::string big(daemon::kMaxTelemetryBytes + 1, 'x');
-    CHECK(rig.uplink->handle("t/a/s1/telemetry", big) == daemon::UplinkOutcome::refused);
+    const std::string big(core::kMaxTelemetryBytes + 1, 'x');
+    CHECK(rig.uplink->handle("t/a/s1/telemetry", big) == core::UplinkOutcome::refused);
     CHECK(rig.hook.uplink_calls == 0);
     CHECK(rig.too_large() == 1);
     // At the limit it goes through the plugin as before.
-    const std::string fits(daemon::kMaxTelemetryBytes, 'x');
-    CHECK(rig.uplink->handle("t/a/s1/telemetry", fits) == daemon::UplinkOutcome::accepted);
+    const std::string fits(core::kMaxTelemetryBytes, 'x');
+    CHECK(rig.uplink->handle("t/a/s1/telemetry", fits) == core::UplinkOutcome::accepted);
     CHECK(rig.hook.uplink_calls == 1);
 }
 
 TEST_CASE("a downlink payload a plugin inflated beyond the limit never reaches the local broker") {
     Rig rig;
-    REQUIRE(rig.uplink->handle("t/a/s1/telemetry", "1") == daemon::UplinkOutcome::accepted);
+    REQUIRE(rig.uplink->handle("t/a/s1/telemetry", "1") == core::UplinkOutcome::accepted);
 
-    rig.hook.downlink_bytes = daemon::kMaxDownlinkBytes;
+    rig.hook.downlink_bytes = core::kMaxDownlinkBytes;
     rig.downlink->on_c2d({"a-s1", "small", {}});
     REQUIRE(rig.local.snapshot().size() == 1);  // at the limit: published
 
-    rig.hook.downlink_bytes = daemon::kMaxDownlinkBytes + 1;
+    rig.hook.downlink_bytes = core::kMaxDownlinkBytes + 1;
     rig.downlink->on_c2d({"a-s1", "small", {}});
     CHECK(rig.local.snapshot().size() == 1);
     CHECK(rig.too_large() == 1);

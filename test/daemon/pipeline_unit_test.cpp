@@ -20,7 +20,7 @@ namespace hubgate::test {
 
 namespace {
 
-using daemon::UplinkOutcome;
+using core::UplinkOutcome;
 using session::PublishStatus;
 
 constexpr const char* kMapping = R"toml(
@@ -56,9 +56,9 @@ struct Bridge {
         std::vector<mappings::MappingSource> sources{{"test.toml", kMapping}};
         auto loaded = mappings::MappingSet::load_texts(sources);
         REQUIRE(loaded.ok());
-        auto active = std::make_shared<daemon::LoadedMappings>();
+        auto active = std::make_shared<core::LoadedMappings>();
         active->set.emplace(std::move(*loaded.set));
-        rules = std::make_unique<daemon::ActiveMappings>(std::move(active));
+        rules = std::make_unique<core::ActiveMappings>(std::move(active));
         std::string error;
         REQUIRE(devices.load(error));
         REQUIRE(desired.load(error));
@@ -69,16 +69,16 @@ struct Bridge {
         options.window = 4;
         spool_ = spool::Spool::open(options, error);
         REQUIRE(spool_);
-        downlink = std::make_unique<daemon::DownlinkRouter>(
-            daemon::DownlinkDeps{*rules, devices, local, methods, counters, &desired});
-        sender = std::make_unique<daemon::SpoolSender>(
+        downlink = std::make_unique<core::DownlinkRouter>(
+            core::DownlinkDeps{*rules, devices, local, methods, counters, &desired});
+        sender = std::make_unique<core::SpoolSender>(
             *spool_, hub, counters,
             [this](std::function<void()> task) { sender_thread.post(std::move(task)); },
             [this](const mappings::UplinkRoute& route, const session::TwinResult& result) {
                 downlink->deliver_twin_answer(route, result);
             });
-        uplink = std::make_unique<daemon::UplinkPipeline>(
-            daemon::UplinkDeps{*rules, devices, *spool_, *sender, hub, methods, counters});
+        uplink = std::make_unique<core::UplinkPipeline>(
+            core::UplinkDeps{*rules, devices, *spool_, *sender, hub, methods, counters});
         sender->start();
         // As the daemon's housekeeping does (it ticks every second): a device whose send failed
         // is tried again after SpoolSender::kRetryAfter even when no state change comes, e.g.
@@ -102,21 +102,21 @@ struct Bridge {
     }
 
     Folder folder;
-    std::unique_ptr<daemon::ActiveMappings> rules;
-    daemon::DeviceRegistry devices{folder.path / "state"};
-    daemon::DesiredStateStore desired{folder.path / "state"};
+    std::unique_ptr<core::ActiveMappings> rules;
+    core::DeviceRegistry devices{folder.path / "state"};
+    core::DesiredStateStore desired{folder.path / "state"};
     std::unique_ptr<spool::Spool> spool_;
     FakeHub hub;
     FakeLocal local;
-    daemon::BridgeCounters counters;
+    core::BridgeCounters counters;
     HandThread hub_thread;
-    daemon::MethodCalls methods{hub, counters, hub_thread.thread()};
+    core::MethodCalls methods{hub, counters, hub_thread.thread()};
     // The sender's executor (the session manager's thread in the daemon). Declared before the
     // sender, so it may still run a drain after the sender is gone: that drain must do nothing.
-    daemon::WorkQueue sender_thread;
-    std::unique_ptr<daemon::DownlinkRouter> downlink;
-    std::unique_ptr<daemon::SpoolSender> sender;
-    std::unique_ptr<daemon::UplinkPipeline> uplink;
+    core::WorkQueue sender_thread;
+    std::unique_ptr<core::DownlinkRouter> downlink;
+    std::unique_ptr<core::SpoolSender> sender;
+    std::unique_ptr<core::UplinkPipeline> uplink;
     std::mutex ticker_mutex;
     std::condition_variable ticker_stop;
     bool stopping = false;
@@ -144,10 +144,10 @@ std::string property(const session::Properties& properties, const std::string& n
     return {};
 }
 
-std::uint64_t rejected(const daemon::BridgeCounters& counters, mappings::RejectReason reason) {
+std::uint64_t rejected(const core::BridgeCounters& counters, mappings::RejectReason reason) {
     return counters.mapping_rejected[static_cast<std::size_t>(reason)].load();
 }
-std::uint64_t rejected(const daemon::BridgeCounters& counters, daemon::BridgeReject reason) {
+std::uint64_t rejected(const core::BridgeCounters& counters, core::BridgeReject reason) {
     return counters.bridge_rejected[static_cast<std::size_t>(reason)].load();
 }
 
@@ -233,21 +233,21 @@ TEST_CASE("a message the session refuses for good leaves the spool and is counte
     bridge.hub.answer = [](const FakeHub::Sent&) { return PublishStatus::Rejected; };
     bridge.uplink->handle("t/a/s1/telemetry", "x");
     CHECK(eventually(
-        [&] { return rejected(bridge.counters, daemon::BridgeReject::payload_too_large) == 1; }));
+        [&] { return rejected(bridge.counters, core::BridgeReject::payload_too_large) == 1; }));
     CHECK(eventually([&] { return bridge.spool_->backlog("a-s1") == 0; }));
 }
 
 TEST_CASE("refusals: each counted under its reason, and acknowledged so they are not resent") {
     Bridge bridge;
     CHECK(bridge.uplink->handle("t/a/s1/unknown", "x") == UplinkOutcome::refused);
-    CHECK(rejected(bridge.counters, daemon::BridgeReject::no_rule) == 1);
+    CHECK(rejected(bridge.counters, core::BridgeReject::no_rule) == 1);
     CHECK(bridge.uplink->handle("t/a^b/s1/telemetry", "x") == UplinkOutcome::refused);
     CHECK(rejected(bridge.counters, mappings::RejectReason::invalid_device_id) == 1);
     CHECK(bridge.uplink->handle("t/a/s1/state", "not json") == UplinkOutcome::refused);
     CHECK(rejected(bridge.counters, mappings::RejectReason::payload_not_json_object) == 1);
     CHECK(bridge.uplink->handle("t/a/s1/telemetry", std::string(300 * 1024, 'x')) ==
           UplinkOutcome::refused);
-    CHECK(rejected(bridge.counters, daemon::BridgeReject::payload_too_large) == 1);
+    CHECK(rejected(bridge.counters, core::BridgeReject::payload_too_large) == 1);
     CHECK(bridge.counters.rejected_total() == 4);
     CHECK(bridge.counters.summary().find("invalid_device_id=1") != std::string::npos);
     bridge.sender->stop();
@@ -369,7 +369,7 @@ TEST_CASE("downlinks: C2D, desired (retained) and method requests reach the devi
     // A second reply has nothing left to answer: taken from the local broker (it would only be
     // sent again), and counted on the hub thread.
     CHECK(bridge.uplink->handle("t/a/s1/rpc/reboot/17/reply/200", "{}") == UplinkOutcome::accepted);
-    CHECK(rejected(bridge.counters, daemon::BridgeReject::unmatched_reply) == 1);
+    CHECK(rejected(bridge.counters, core::BridgeReject::unmatched_reply) == 1);
     CHECK(bridge.hub.replies.size() == 1);
 }
 
@@ -386,9 +386,9 @@ struct ReleaseRecorder final : session::C2dKeeper {
 TEST_CASE("a kept C2D message is published with its ticket, or released when it goes nowhere") {
     Bridge bridge;
     ReleaseRecorder keeper;
-    daemon::DownlinkRouter router(daemon::DownlinkDeps{*bridge.rules, bridge.devices, bridge.local,
-                                                       bridge.methods, bridge.counters,
-                                                       &bridge.desired, nullptr, &keeper});
+    core::DownlinkRouter router(core::DownlinkDeps{*bridge.rules, bridge.devices, bridge.local,
+                                                   bridge.methods, bridge.counters, &bridge.desired,
+                                                   nullptr, &keeper});
     bridge.uplink->handle("t/a/s1/telemetry", "x");  // the device becomes known
     router.on_c2d({"a-s1", "hello", {}, 7});
     auto published = bridge.local.snapshot();
@@ -425,7 +425,7 @@ TEST_CASE("a method request the local broker does not take is answered 503") {
 // An executor the test runs by hand, to see when the sender posts its work.
 struct HandRunExecutor {
     std::vector<std::function<void()>> tasks;
-    daemon::Executor executor() {
+    core::Executor executor() {
         return [this](std::function<void()> task) { tasks.push_back(std::move(task)); };
     }
     void run_all() {
@@ -458,10 +458,10 @@ struct SenderRig {
     Folder folder;
     std::unique_ptr<spool::Spool> spool = spool_with_message(folder, "a-s1");
     FakeHub hub;
-    daemon::BridgeCounters counters;
+    core::BridgeCounters counters;
     HandRunExecutor executor;
-    std::unique_ptr<daemon::SpoolSender> make_sender() {
-        return std::make_unique<daemon::SpoolSender>(*spool, hub, counters, executor.executor());
+    std::unique_ptr<core::SpoolSender> make_sender() {
+        return std::make_unique<core::SpoolSender>(*spool, hub, counters, executor.executor());
     }
 };
 
@@ -514,7 +514,7 @@ TEST_CASE("spool sender: a device that waits is tried again at a tick once kRetr
     sender.tick();
     executor.run_all();
     CHECK(hub.sent.size() == 1);
-    std::this_thread::sleep_for(daemon::SpoolSender::kRetryAfter + std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(core::SpoolSender::kRetryAfter + std::chrono::milliseconds(100));
     sender.tick();
     executor.run_all();
     CHECK(hub.sent.size() == 2);
@@ -539,13 +539,13 @@ TEST_CASE("spool sender: work posted before the sender was destroyed does nothin
 TEST_CASE("known devices survive a restart of the registry") {
     Folder folder;
     {
-        daemon::DeviceRegistry devices(folder.path);
+        core::DeviceRegistry devices(folder.path);
         std::string error;
         REQUIRE(devices.load(error));
         devices.remember(sensor_telemetry_route());
         CHECK(devices.save());
     }
-    daemon::DeviceRegistry reloaded(folder.path);
+    core::DeviceRegistry reloaded(folder.path);
     std::string error;
     REQUIRE(reloaded.load(error));
     CHECK(reloaded.device_ids() == std::vector<std::string>{"a-s1"});
@@ -553,7 +553,7 @@ TEST_CASE("known devices survive a restart of the registry") {
 
 TEST_CASE("twin requests of a known device do not rewrite the device file") {
     Folder folder;
-    daemon::DeviceRegistry devices(folder.path);
+    core::DeviceRegistry devices(folder.path);
     std::string error;
     REQUIRE(devices.load(error));
     auto route = sensor_telemetry_route();
@@ -574,7 +574,7 @@ TEST_CASE("twin requests of a known device do not rewrite the device file") {
 
 TEST_CASE("new devices are written at the next save, in one write for many") {
     Folder folder;
-    daemon::DeviceRegistry devices(folder.path);
+    core::DeviceRegistry devices(folder.path);
     std::string error;
     REQUIRE(devices.load(error));
     auto route = sensor_telemetry_route();
@@ -585,7 +585,7 @@ TEST_CASE("new devices are written at the next save, in one write for many") {
     CHECK_FALSE(std::filesystem::exists(devices.file()));
     REQUIRE(devices.save());
     REQUIRE(std::filesystem::exists(devices.file()));
-    daemon::DeviceRegistry reloaded(folder.path);
+    core::DeviceRegistry reloaded(folder.path);
     REQUIRE(reloaded.load(error));
     CHECK(reloaded.size() == 3);
 
@@ -599,7 +599,7 @@ TEST_CASE("new devices are written at the next save, in one write for many") {
 
 TEST_CASE("a device file that cannot be written is written at a later save") {
     Folder folder;
-    daemon::DeviceRegistry devices(folder.path);
+    core::DeviceRegistry devices(folder.path);
     std::string error;
     REQUIRE(devices.load(error));
     devices.remember(sensor_telemetry_route());
@@ -608,7 +608,7 @@ TEST_CASE("a device file that cannot be written is written at a later save") {
     CHECK_FALSE(devices.save());
     std::filesystem::remove(devices.file());
     CHECK(devices.save());
-    daemon::DeviceRegistry reloaded(folder.path);
+    core::DeviceRegistry reloaded(folder.path);
     REQUIRE(reloaded.load(error));
     CHECK(reloaded.device_ids() == std::vector<std::string>{"a-s1"});
 }
@@ -617,7 +617,7 @@ TEST_CASE("a corrupt device file is moved aside and the registry starts empty") 
     Folder folder;
     std::filesystem::create_directories(folder.path);
     { std::ofstream(folder.path / "devices.json") << "{not json"; }
-    daemon::DeviceRegistry devices(folder.path);
+    core::DeviceRegistry devices(folder.path);
     std::string error;
     REQUIRE(devices.load(error));
     CHECK(devices.size() == 0);
@@ -656,11 +656,11 @@ TEST_CASE("the desired topic carries the whole desired document, kept before it 
 
     // A new router over the same state directory (a restart) publishes the kept state again.
     FakeLocal after_restart;
-    daemon::DesiredStateStore reloaded{bridge.folder.path / "state"};
+    core::DesiredStateStore reloaded{bridge.folder.path / "state"};
     std::string error;
     REQUIRE(reloaded.load(error));
-    daemon::DownlinkRouter restarted(daemon::DownlinkDeps{
-        *bridge.rules, bridge.devices, after_restart, bridge.methods, bridge.counters, &reloaded});
+    core::DownlinkRouter restarted(core::DownlinkDeps{*bridge.rules, bridge.devices, after_restart,
+                                                      bridge.methods, bridge.counters, &reloaded});
     restarted.publish_kept_desired_states();
     REQUIRE(after_restart.snapshot().size() == 1);
     CHECK(after_restart.snapshot()[0].topic == "t/a/s1/config");
@@ -740,23 +740,23 @@ TEST_CASE(
     const auto state = bridge.folder.path / "guard";
     std::filesystem::create_directories(state);
     {
-        daemon::PluginCrashes crashes(state / "plugin-crashes.json");
-        for (int i = 0; i < daemon::kCrashesToDeadLetter; ++i) {
-            crashes.count_crash(daemon::hooked_digest({"desired", "a-s1", "", kept_document}),
+        core::PluginCrashes crashes(state / "plugin-crashes.json");
+        for (int i = 0; i < core::kCrashesToDeadLetter; ++i) {
+            crashes.count_crash(core::hooked_digest({"desired", "a-s1", "", kept_document}),
                                 "poison", "transform_downlink");
-            crashes.count_crash(daemon::hooked_digest({"c2d", "a-s1", "", "crash-me"}), "poison",
+            crashes.count_crash(core::hooked_digest({"c2d", "a-s1", "", "crash-me"}), "poison",
                                 "transform_downlink");
         }
     }
-    daemon::BridgeCounters counters;
-    daemon::PoisonGuard guard(state, counters);
+    core::BridgeCounters counters;
+    core::PoisonGuard guard(state, counters);
     std::string error;
     REQUIRE(guard.open(error));
     FakeLocal after_restart;
     ReleaseRecorder keeper;
-    daemon::DownlinkRouter restarted(
-        daemon::DownlinkDeps{*bridge.rules, bridge.devices, after_restart, bridge.methods, counters,
-                             &bridge.desired, nullptr, &keeper, &guard});
+    core::DownlinkRouter restarted(core::DownlinkDeps{*bridge.rules, bridge.devices, after_restart,
+                                                      bridge.methods, counters, &bridge.desired,
+                                                      nullptr, &keeper, &guard});
     restarted.publish_kept_desired_states();
     restarted.on_c2d({"a-s1", "crash-me", {}, 11});
     restarted.on_c2d({"a-s1", "fine", {}, 12});

@@ -22,11 +22,11 @@ constexpr std::string_view kPoison = R"({"note":"crash-me"})";
 // One run of the daemon that dies inside `plugin`'s hook on (topic, payload).
 void run_and_die_in_hooks(const std::filesystem::path& state, std::string_view topic,
                           std::string_view payload, const std::string& plugin = "poison") {
-    BridgeCounters counters;
-    PoisonGuard guard(state, counters);
+    core::BridgeCounters counters;
+    core::PoisonGuard guard(state, counters);
     std::string error;
     REQUIRE(guard.open(error));
-    REQUIRE(guard.screen(topic, payload) == Screening::pass);
+    REQUIRE(guard.screen(topic, payload) == core::Screening::pass);
     guard.begin(topic, payload);
     guard.entering(plugin, "transform_uplink");
     // no end(): the process is gone
@@ -45,8 +45,8 @@ std::size_t files_in(const std::filesystem::path& dir) {
 TEST_CASE("poison guard: a message that went through its hooks is not counted") {
     ScratchDir state("hubgate-poison");
     {
-        BridgeCounters counters;
-        PoisonGuard guard(state.path(), counters);
+        core::BridgeCounters counters;
+        core::PoisonGuard guard(state.path(), counters);
         std::string error;
         REQUIRE(guard.open(error));
         guard.begin(kTopic, kPoison);
@@ -54,12 +54,12 @@ TEST_CASE("poison guard: a message that went through its hooks is not counted") 
         guard.entering("poison", "transform_uplink");
         guard.end();
     }
-    BridgeCounters counters;
-    PoisonGuard guard(state.path(), counters);
+    core::BridgeCounters counters;
+    core::PoisonGuard guard(state.path(), counters);
     std::string error;
     REQUIRE(guard.open(error));
     CHECK(counters.plugin_crashes == 0);
-    CHECK(guard.screen(kTopic, kPoison) == Screening::pass);
+    CHECK(guard.screen(kTopic, kPoison) == core::Screening::pass);
 }
 
 TEST_CASE("poison guard: two crashes in hooks move the message to the dead-letter folder") {
@@ -67,24 +67,24 @@ TEST_CASE("poison guard: two crashes in hooks move the message to the dead-lette
     run_and_die_in_hooks(state.path(), kTopic, kPoison);
     {
         // One crash: counted, but the message still goes to the plugins (it may be innocent).
-        BridgeCounters counters;
-        PoisonGuard guard(state.path(), counters);
+        core::BridgeCounters counters;
+        core::PoisonGuard guard(state.path(), counters);
         std::string error;
         REQUIRE(guard.open(error));
         CHECK(counters.plugin_crashes == 1);
-        CHECK(guard.screen(kTopic, kPoison) == Screening::pass);
+        CHECK(guard.screen(kTopic, kPoison) == core::Screening::pass);
         guard.begin(kTopic, kPoison);
         guard.entering("poison", "transform_uplink");
     }
-    BridgeCounters counters;
-    PoisonGuard guard(state.path(), counters);
+    core::BridgeCounters counters;
+    core::PoisonGuard guard(state.path(), counters);
     std::string error;
     REQUIRE(guard.open(error));
     CHECK(counters.plugin_crashes == 1);
-    CHECK(guard.screen(kTopic, kPoison) == Screening::dead_lettered);
+    CHECK(guard.screen(kTopic, kPoison) == core::Screening::dead_lettered);
     CHECK(counters.dead_lettered == 1);
     // Other messages are routed as usual, even from the same device.
-    CHECK(guard.screen(kTopic, R"({"note":"fine"})") == Screening::pass);
+    CHECK(guard.screen(kTopic, R"({"note":"fine"})") == core::Screening::pass);
 
     const auto dir = state.path() / "dead-letter";
     REQUIRE(files_in(dir) == 1);
@@ -98,7 +98,7 @@ TEST_CASE("poison guard: two crashes in hooks move the message to the dead-lette
     CHECK(kept["crashes"] == 2);
 
     // The same message again (a redelivery, or the device sending it again): one file, counted.
-    CHECK(guard.screen(kTopic, kPoison) == Screening::dead_lettered);
+    CHECK(guard.screen(kTopic, kPoison) == core::Screening::dead_lettered);
     CHECK(counters.dead_lettered == 2);
     CHECK(files_in(dir) == 1);
 }
@@ -107,12 +107,12 @@ TEST_CASE("poison guard: crashes are counted per message") {
     ScratchDir state("hubgate-poison");
     run_and_die_in_hooks(state.path(), kTopic, kPoison);
     run_and_die_in_hooks(state.path(), kTopic, R"({"other":1})");
-    BridgeCounters counters;
-    PoisonGuard guard(state.path(), counters);
+    core::BridgeCounters counters;
+    core::PoisonGuard guard(state.path(), counters);
     std::string error;
     REQUIRE(guard.open(error));
-    CHECK(guard.screen(kTopic, kPoison) == Screening::pass);
-    CHECK(guard.screen(kTopic, R"({"other":1})") == Screening::pass);
+    CHECK(guard.screen(kTopic, kPoison) == core::Screening::pass);
+    CHECK(guard.screen(kTopic, R"({"other":1})") == core::Screening::pass);
 }
 
 TEST_CASE("poison guard: a binary payload is kept as base64") {
@@ -120,11 +120,11 @@ TEST_CASE("poison guard: a binary payload is kept as base64") {
     const std::string binary("\xff\x00\xfe", 3);
     run_and_die_in_hooks(state.path(), kTopic, binary);
     run_and_die_in_hooks(state.path(), kTopic, binary);
-    BridgeCounters counters;
-    PoisonGuard guard(state.path(), counters);
+    core::BridgeCounters counters;
+    core::PoisonGuard guard(state.path(), counters);
     std::string error;
     REQUIRE(guard.open(error));
-    REQUIRE(guard.screen(kTopic, binary) == Screening::dead_lettered);
+    REQUIRE(guard.screen(kTopic, binary) == core::Screening::dead_lettered);
     const auto dir = state.path() / "dead-letter";
     const auto kept = nlohmann::json::parse(
         test::read_file(std::filesystem::directory_iterator(dir)->path()), nullptr, false);
@@ -135,12 +135,12 @@ TEST_CASE("poison guard: a binary payload is kept as base64") {
 TEST_CASE("poison guard: a malformed crash file is moved aside, not fatal") {
     ScratchDir state("hubgate-poison");
     state.write("plugin-crashes.json", "{not json");
-    BridgeCounters counters;
-    PoisonGuard guard(state.path(), counters);
+    core::BridgeCounters counters;
+    core::PoisonGuard guard(state.path(), counters);
     std::string error;
     REQUIRE(guard.open(error));
     CHECK(std::filesystem::exists(state.path() / "plugin-crashes.json.bad"));
-    CHECK(guard.screen(kTopic, kPoison) == Screening::pass);
+    CHECK(guard.screen(kTopic, kPoison) == core::Screening::pass);
 }
 
 }  // namespace hubgate::daemon
@@ -151,12 +151,12 @@ namespace {
 
 // One run of the daemon that dies inside a downlink hook on `message`.
 void run_and_die_in_downlink_hook(const std::filesystem::path& state,
-                                  const HookedMessage& message) {
-    BridgeCounters counters;
-    PoisonGuard guard(state, counters);
+                                  const core::HookedMessage& message) {
+    core::BridgeCounters counters;
+    core::PoisonGuard guard(state, counters);
     std::string error;
     REQUIRE(guard.open(error));
-    REQUIRE(guard.screen(message) == Screening::pass);
+    REQUIRE(guard.screen(message) == core::Screening::pass);
     guard.begin(message);
     guard.entering("poison", "transform_downlink");
 }
@@ -165,22 +165,24 @@ void run_and_die_in_downlink_hook(const std::filesystem::path& state,
 
 TEST_CASE("poison guard: a downlink that crashed twice is dead-lettered with its kind") {
     ScratchDir state("hubgate-poison");
-    const HookedMessage c2d{"c2d", "plant1-bad", "devices/plant1-bad/messages/devicebound/",
-                            kPoison};
+    const core::HookedMessage c2d{"c2d", "plant1-bad", "devices/plant1-bad/messages/devicebound/",
+                                  kPoison};
     run_and_die_in_downlink_hook(state.path(), c2d);
     run_and_die_in_downlink_hook(state.path(), c2d);
-    BridgeCounters counters;
-    PoisonGuard guard(state.path(), counters);
+    core::BridgeCounters counters;
+    core::PoisonGuard guard(state.path(), counters);
     std::string error;
     REQUIRE(guard.open(error));
-    CHECK(guard.screen(c2d) == Screening::dead_lettered);
+    CHECK(guard.screen(c2d) == core::Screening::dead_lettered);
     CHECK(counters.downlinks_dead_lettered == 1);
     CHECK(counters.dead_lettered == 0);
     // What the hook sees is what counts: the same payload for another device, another kind, or
     // as a local message, is not poison.
-    CHECK(guard.screen(HookedMessage{"c2d", "plant1-good", "", kPoison}) == Screening::pass);
-    CHECK(guard.screen(HookedMessage{"method", "plant1-bad", "", kPoison}) == Screening::pass);
-    CHECK(guard.screen(kTopic, kPoison) == Screening::pass);
+    CHECK(guard.screen(core::HookedMessage{"c2d", "plant1-good", "", kPoison}) ==
+          core::Screening::pass);
+    CHECK(guard.screen(core::HookedMessage{"method", "plant1-bad", "", kPoison}) ==
+          core::Screening::pass);
+    CHECK(guard.screen(kTopic, kPoison) == core::Screening::pass);
 
     const auto dir = state.path() / "dead-letter";
     REQUIRE(files_in(dir) == 1);
@@ -198,10 +200,10 @@ TEST_CASE("poison guard: a downlink that crashed twice is dead-lettered with its
 
 TEST_CASE("poison guard: messages in hooks on two threads at the death are both counted") {
     ScratchDir state("hubgate-poison");
-    const HookedMessage desired{"desired", "plant1-bad", "", R"({"hang-me":1})"};
+    const core::HookedMessage desired{"desired", "plant1-bad", "", R"({"hang-me":1})"};
     {
-        BridgeCounters counters;
-        PoisonGuard guard(state.path(), counters);
+        core::BridgeCounters counters;
+        core::PoisonGuard guard(state.path(), counters);
         std::string error;
         REQUIRE(guard.open(error));
         guard.begin(kTopic, kPoison);
@@ -212,8 +214,8 @@ TEST_CASE("poison guard: messages in hooks on two threads at the death are both 
             guard.entering("poison", "transform_downlink");
         }).join();
     }
-    BridgeCounters counters;
-    PoisonGuard guard(state.path(), counters);
+    core::BridgeCounters counters;
+    core::PoisonGuard guard(state.path(), counters);
     std::string error;
     REQUIRE(guard.open(error));
     CHECK(counters.plugin_crashes == 2);

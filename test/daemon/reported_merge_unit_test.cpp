@@ -10,8 +10,8 @@ namespace hubgate::test {
 
 namespace {
 
-using daemon::compose_merge_patch;
-using daemon::ReportedMerge;
+using core::compose_merge_patch;
+using core::ReportedMerge;
 using nlohmann::json;
 
 // What IoT Hub does with a reported patch: RFC 7386 on the reported section.

@@ -42,7 +42,7 @@ RegistrationSettings settings_for(const HubsimFixture& hub) {
 
 RegistrationResult run(const HubsimFixture&, const std::string& id, const std::string& group_key,
                        const RegistrationSettings& settings, const std::string& payload = {}) {
-    hubgate::session::MosquittoUpstreamFactory factory;
+    hubgate::transport::MosquittoUpstreamFactory factory;
     std::atomic<bool> stopping{false};
     const auto key = hubgate::iothub::derive_device_key(group_key, id);
     REQUIRE(key);

@@ -15,6 +15,7 @@
 using namespace hubgate::provisioning;
 using namespace std::chrono_literals;
 namespace session = hubgate::session;
+namespace transport = hubgate::transport;
 
 namespace {
 
@@ -31,12 +32,12 @@ struct Script {
     int connack = 0;                    // 0: accepted
 };
 
-class ScriptedConnection final : public session::UpstreamConnection {
+class ScriptedConnection final : public transport::UpstreamConnection {
   public:
-    ScriptedConnection(Script& script, session::UpstreamEvents& events)
+    ScriptedConnection(Script& script, transport::UpstreamEvents& events)
         : script_(script), events_(events) {}
-    void connect(const session::ConnectRequest&) override {
-        session::ConnectResult result;
+    void connect(const transport::ConnectRequest&) override {
+        transport::ConnectResult result;
         result.ok = script_.connack == 0;
         result.connack_code = script_.connack;
         events_.on_connect_result(result);
@@ -59,14 +60,14 @@ class ScriptedConnection final : public session::UpstreamConnection {
 
   private:
     Script& script_;
-    session::UpstreamEvents& events_;
+    transport::UpstreamEvents& events_;
 };
 
-class ScriptedFactory final : public session::UpstreamFactory {
+class ScriptedFactory final : public transport::UpstreamFactory {
   public:
     explicit ScriptedFactory(Script& script) : script_(script) {}
-    std::unique_ptr<session::UpstreamConnection> create(const std::string&, const std::string&,
-                                                        session::UpstreamEvents& events) override {
+    std::unique_ptr<transport::UpstreamConnection> create(
+        const std::string&, const std::string&, transport::UpstreamEvents& events) override {
         return std::make_unique<ScriptedConnection>(script_, events);
     }
 

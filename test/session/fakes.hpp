@@ -38,8 +38,8 @@ struct FakePublish {
 struct FakeConnectionRecord {
     std::string server_uri;
     std::string client_id;
-    UpstreamEvents* events = nullptr;
-    std::vector<ConnectRequest> connects;
+    transport::UpstreamEvents* events = nullptr;
+    std::vector<transport::ConnectRequest> connects;
     std::vector<std::vector<std::string>> subscriptions;
     std::vector<uint64_t> subscribe_tags;
     std::vector<FakePublish> publishes;
@@ -47,11 +47,13 @@ struct FakeConnectionRecord {
     bool destroyed = false;
 };
 
-class FakeConnection final : public UpstreamConnection {
+class FakeConnection final : public transport::UpstreamConnection {
   public:
     explicit FakeConnection(std::shared_ptr<FakeConnectionRecord> record) : record_(record) {}
     ~FakeConnection() override { record_->destroyed = true; }
-    void connect(const ConnectRequest& request) override { record_->connects.push_back(request); }
+    void connect(const transport::ConnectRequest& request) override {
+        record_->connects.push_back(request);
+    }
     void disconnect() override { record_->disconnects++; }
     void subscribe(const std::vector<std::string>& filters, int, uint64_t tag) override {
         record_->subscriptions.push_back(filters);
@@ -65,11 +67,11 @@ class FakeConnection final : public UpstreamConnection {
     std::shared_ptr<FakeConnectionRecord> record_;
 };
 
-class FakeUpstreamFactory final : public UpstreamFactory {
+class FakeUpstreamFactory final : public transport::UpstreamFactory {
   public:
-    std::unique_ptr<UpstreamConnection> create(const std::string& server_uri,
-                                               const std::string& client_id,
-                                               UpstreamEvents& events) override {
+    std::unique_ptr<transport::UpstreamConnection> create(
+        const std::string& server_uri, const std::string& client_id,
+        transport::UpstreamEvents& events) override {
         auto record = std::make_shared<FakeConnectionRecord>();
         record->server_uri = server_uri;
         record->client_id = client_id;

@@ -112,7 +112,7 @@ struct LiveRig {
     }
 
     SessionOptions options;
-    DefaultUpstreamFactory factory{!options.http_proxy.empty()};
+    transport::DefaultUpstreamFactory factory{!options.http_proxy.empty()};
     WaitingListener listener;
     SystemClock clock;
     SessionManager sessions;

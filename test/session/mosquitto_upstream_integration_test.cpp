@@ -21,6 +21,7 @@
 #include "hubsim_rig.hpp"
 
 using namespace hubgate::session;
+using namespace hubgate::transport;
 using namespace hubgate::session::test;
 using namespace std::chrono_literals;
 using hubgate::test::HubsimC2d;

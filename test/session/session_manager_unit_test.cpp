@@ -11,6 +11,7 @@
 #include "hubgate/iothub/sas_token.hpp"
 
 using namespace hubgate::session;
+using namespace hubgate::transport;
 using namespace hubgate::session::test;
 using namespace std::chrono_literals;
 using nlohmann::json;

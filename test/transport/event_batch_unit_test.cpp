@@ -12,7 +12,7 @@ namespace hubgate::session {
 namespace {
 
 // Records how tasks arrive: one entry per post_batch, the tasks run in the order received.
-struct RecordingSink final : EventBatchSink {
+struct RecordingSink final : transport::EventBatchSink {
     std::vector<std::size_t> batch_sizes;
     std::string ran;
     void post_batch(std::vector<std::function<void()>> tasks) override {
@@ -32,7 +32,7 @@ std::function<void()> append(std::string& to, char c) {
 TEST_CASE("event batch: without an open batch nothing is deferred") {
     RecordingSink sink;
     auto task = append(sink.ran, 'a');
-    CHECK_FALSE(EventBatch::defer(sink, task));
+    CHECK_FALSE(transport::EventBatch::defer(sink, task));
     CHECK(task);  // left to the caller, who posts it itself
     CHECK(sink.batch_sizes.empty());
 }
@@ -41,17 +41,18 @@ TEST_CASE("event batch: events of a turn reach each sink at once, in order, when
     RecordingSink first;
     RecordingSink second;
     {
-        const EventBatch batch;
+        const transport::EventBatch batch;
         for (char c : std::string("abc")) {
             auto task = append(first.ran, c);
-            REQUIRE(EventBatch::defer(first, task));
+            REQUIRE(transport::EventBatch::defer(first, task));
         }
         auto other = append(second.ran, 'x');
-        REQUIRE(EventBatch::defer(second, other));
+        REQUIRE(transport::EventBatch::defer(second, other));
         {
-            const EventBatch nested;  // joins the open batch: closing it hands nothing over
+            const transport::EventBatch
+                nested;  // joins the open batch: closing it hands nothing over
             auto task = append(first.ran, 'd');
-            REQUIRE(EventBatch::defer(first, task));
+            REQUIRE(transport::EventBatch::defer(first, task));
         }
         CHECK(first.batch_sizes.empty());
     }
@@ -63,23 +64,23 @@ TEST_CASE("event batch: events of a turn reach each sink at once, in order, when
 
 TEST_CASE("event batch: flush() hands over at once (before a connection is destroyed)") {
     RecordingSink sink;
-    const EventBatch batch;
+    const transport::EventBatch batch;
     auto task = append(sink.ran, 'a');
-    REQUIRE(EventBatch::defer(sink, task));
-    EventBatch::flush();
+    REQUIRE(transport::EventBatch::defer(sink, task));
+    transport::EventBatch::flush();
     CHECK(sink.ran == "a");
     auto later = append(sink.ran, 'b');
-    REQUIRE(EventBatch::defer(sink, later));
+    REQUIRE(transport::EventBatch::defer(sink, later));
     CHECK(sink.ran == "a");
 }
 
 TEST_CASE("event batch: a batch belongs to its thread") {
     RecordingSink sink;
-    const EventBatch batch;
+    const transport::EventBatch batch;
     bool deferred_elsewhere = true;
     std::thread other([&] {
         auto task = append(sink.ran, 'z');
-        deferred_elsewhere = EventBatch::defer(sink, task);
+        deferred_elsewhere = transport::EventBatch::defer(sink, task);
     });
     other.join();
     CHECK_FALSE(deferred_elsewhere);

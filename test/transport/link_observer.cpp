@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <thread>
 
-namespace hubgate::local::test {
+namespace hubgate::transport::test {
 
 LocalLinkHandlers LinkObserver::handlers() {
     LocalLinkHandlers handlers;
@@ -78,4 +78,4 @@ LocalLinkOptions plain_options(int port, std::vector<std::string> filters, std::
     return options;
 }
 
-}  // namespace hubgate::local::test
+}  // namespace hubgate::transport::test

@@ -10,7 +10,7 @@
 
 #include "gateway/transport/local_link.hpp"
 
-namespace hubgate::local::test {
+namespace hubgate::transport::test {
 
 using namespace std::chrono_literals;
 
@@ -49,4 +49,4 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
 LocalLinkOptions plain_options(int port, std::vector<std::string> filters,
                                std::string client_id = "hubgate-test");
 
-}  // namespace hubgate::local::test
+}  // namespace hubgate::transport::test

@@ -4,7 +4,7 @@
 
 #include "harness/ports.hpp"
 
-namespace hubgate::local::test {
+namespace hubgate::transport::test {
 
 using namespace std::chrono_literals;
 
@@ -63,4 +63,4 @@ bool publish_lines(int port, const std::string& topic, const std::string& lines)
                .status == 0;
 }
 
-}  // namespace hubgate::local::test
+}  // namespace hubgate::transport::test

@@ -9,7 +9,7 @@
 #include "harness/process.hpp"
 #include "harness/scratch_dir.hpp"
 
-namespace hubgate::local::test {
+namespace hubgate::transport::test {
 
 class LocalBroker {
   public:
@@ -42,4 +42,4 @@ std::vector<std::string> subscriber_argv(int port, std::vector<std::string> args
 // Publishes one message per line of `lines` over a single connection.
 bool publish_lines(int port, const std::string& topic, const std::string& lines);
 
-}  // namespace hubgate::local::test
+}  // namespace hubgate::transport::test

@@ -8,8 +8,8 @@
 #include "local_broker.hpp"
 #include "spool_wiring.hpp"
 
-using namespace hubgate::local;
-using namespace hubgate::local::test;
+using namespace hubgate::transport;
+using namespace hubgate::transport::test;
 
 TEST_CASE("a full spool stops reading, messages stay with the broker and arrive after acks") {
     LocalBroker broker;

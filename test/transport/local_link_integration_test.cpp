@@ -22,8 +22,8 @@
 #include "local_broker.hpp"
 #include "spool_wiring.hpp"
 
-using namespace hubgate::local;
-using namespace hubgate::local::test;
+using namespace hubgate::transport;
+using namespace hubgate::transport::test;
 
 namespace {
 

@@ -37,13 +37,13 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s\n", error.c_str());
         return 2;
     }
-    hubgate::local::LocalLinkOptions options;
+    hubgate::transport::LocalLinkOptions options;
     options.port = std::stoi(argv[1]);
     options.client_id = argv[2];
     options.filters = {argv[3]};
     options.read_ahead = true;  // off by default; the kill -9 tests exercise it
-    hubgate::local::LocalLinkHandlers handlers;
-    handlers.on_message = [&spool](const hubgate::local::InboundMessage& message) {
+    hubgate::transport::LocalLinkHandlers handlers;
+    handlers.on_message = [&spool](const hubgate::transport::InboundMessage& message) {
         hubgate::spool::SpoolMessage stored;
         stored.device_id = "dev";
         stored.payload = std::string(message.payload);
@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
         const auto result = spool->append(std::move(stored));
         std::printf("taken %s %s\n", payload.c_str(), result.mid.c_str());
         std::fflush(stdout);
-        return hubgate::local::InboundVerdict::taken;
+        return hubgate::transport::InboundVerdict::taken;
     };
     handlers.commit = [&spool, hold_sync] {
         if (hold_sync) {
@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
         _exit(0);
         return true;
     };
-    hubgate::local::LocalLink link(options, handlers);
+    hubgate::transport::LocalLink link(options, handlers);
     if (!link.start(error)) {
         std::fprintf(stderr, "%s\n", error.c_str());
         return 2;

@@ -6,8 +6,8 @@
 #include "link_observer.hpp"
 #include "local_broker.hpp"
 
-using namespace hubgate::local;
-using namespace hubgate::local::test;
+using namespace hubgate::transport;
+using namespace hubgate::transport::test;
 
 namespace {
 

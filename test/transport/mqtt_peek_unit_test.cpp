@@ -5,8 +5,8 @@
 
 #include "gateway/transport/mqtt_peek.hpp"
 
-using hubgate::local::peek_packet;
-using hubgate::local::PeekedPacket;
+using hubgate::transport::peek_packet;
+using hubgate::transport::PeekedPacket;
 using Status = PeekedPacket::Status;
 
 namespace {
@@ -40,7 +40,7 @@ TEST_CASE("peek_packet: a QoS 1 PUBLISH, whole and in pieces") {
     const std::string stream = packet + "next";  // the views point into it
     const PeekedPacket whole = peek_packet(stream);
     REQUIRE(whole.status == Status::complete);
-    CHECK(whole.type == hubgate::local::kMqttPublish);
+    CHECK(whole.type == hubgate::transport::kMqttPublish);
     CHECK(whole.length == packet.size());
     CHECK(whole.topic == "dev/1");
     CHECK(whole.payload == payload);

@@ -3,7 +3,7 @@
 
 #include "gateway/transport/reconnect_backoff.hpp"
 
-using hubgate::local::ReconnectBackoff;
+using hubgate::transport::ReconnectBackoff;
 using std::chrono::milliseconds;
 
 TEST_CASE("delays stay between min and max and reach max while failures go on") {

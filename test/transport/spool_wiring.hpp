@@ -7,7 +7,7 @@
 #include "gateway/spool/spool.hpp"
 #include "gateway/transport/local_link.hpp"
 
-namespace hubgate::local::test {
+namespace hubgate::transport::test {
 
 inline LocalLinkHandlers spool_handlers(spool::Spool& spool, std::string device) {
     LocalLinkHandlers handlers;
@@ -32,4 +32,4 @@ inline LocalLinkHandlers spool_handlers(spool::Spool& spool, std::string device)
     return handlers;
 }
 
-}  // namespace hubgate::local::test
+}  // namespace hubgate::transport::test

@@ -4,7 +4,7 @@
 
 #include "gateway/transport/tls_buffer_keeper.hpp"
 
-using hubgate::session::TlsBufferKeeper;
+using hubgate::transport::TlsBufferKeeper;
 using namespace std::chrono_literals;
 
 namespace {

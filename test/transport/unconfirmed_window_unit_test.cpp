@@ -4,7 +4,7 @@
 
 #include "gateway/transport/unconfirmed_window.hpp"
 
-using hubgate::local::UnconfirmedWindow;
+using hubgate::transport::UnconfirmedWindow;
 using namespace std::chrono_literals;
 
 namespace {
