@@ -48,7 +48,7 @@ int ms_until(Clock::time_point when) {
 
 // The C callbacks libmosquitto calls (on the link thread, from inside loop_read/write/misc).
 // No exception may cross back into C.
-struct LinkCallbacks {
+struct LocalLinkCallbacks {
     static void on_connect(mosquitto*, void* self, int rc, int flags) {
         static_cast<LocalLink*>(self)->handle_connect(rc, flags);
     }
@@ -117,7 +117,7 @@ bool LocalLink::start(std::string& error) {
     if (!client_) {
         return false;
     }
-    LinkCallbacks::install(client_.get());
+    LocalLinkCallbacks::install(client_.get());
     reset_pipeline();
     stopping_ = false;
     syncer_ = std::make_unique<CommitSyncer>(handlers_.commit, [this] { wakeup_.signal(); });
@@ -235,7 +235,7 @@ void LocalLink::try_connect() {
             next_attempt_ = Clock::now() + backoff_.next();
             return;
         }
-        LinkCallbacks::install(client_.get());
+        LocalLinkCallbacks::install(client_.get());
         reset_pipeline();  // a client object of its own: nothing queued yet
     }
     const int rc = mosquitto_connect_async(client_.get(), options_.host.c_str(), options_.port,

@@ -155,7 +155,8 @@ class LocalLink {
     void shutdown_connection();
     int poll_timeout_ms() const;
 
-    friend struct LinkCallbacks;  // libmosquitto's C callbacks, forwarding to the members below
+    friend struct LocalLinkCallbacks;  // libmosquitto's C callbacks, forwarding to the members
+                                       // below
     void handle_connect(int rc, int flags);
     void handle_disconnect(int rc);
     void handle_message(const ::mosquitto_message* message);

@@ -32,7 +32,7 @@ bool tls_data_buffered(mosquitto* client) {
 
 // The C callbacks libmosquitto calls from inside loop_read/loop_write/loop_misc/publish, on
 // the loop thread. No exception may cross back into C: the handlers only post events.
-struct LinkCallbacks {
+struct MosquittoLinkCallbacks {
     static MosquittoLink& link(void* self) { return *static_cast<MosquittoLink*>(self); }
     static void on_connect(mosquitto*, void* self, int code) { link(self).handle_connack(code); }
     static void on_disconnect(mosquitto*, void* self, int rc) { link(self).handle_disconnect(rc); }
@@ -85,7 +85,7 @@ void MosquittoLink::connect(const ConnectRequest& request, TlsContextCache& tls)
         events_.on_connect_result({false, -1, "cannot create an MQTT client (out of memory?)"});
         return;
     }
-    LinkCallbacks::install(client_);
+    MosquittoLinkCallbacks::install(client_);
     mosquitto_int_option(client_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
     mosquitto_int_option(client_, MOSQ_OPT_TCP_NODELAY, 1);
     // The session keeps its own window of unacknowledged publishes.

@@ -61,7 +61,7 @@ class MosquittoLink {
         Connected,     // CONNACK 0 seen
         Disconnecting  // our DISCONNECT is on its way
     };
-    friend struct LinkCallbacks;
+    friend struct MosquittoLinkCallbacks;
 
     void handle_connack(int code);
     void handle_disconnect(int rc);
