@@ -75,3 +75,10 @@ deb: build
 .PHONY: demo
 demo: build
 	@scripts/demo.sh $(BUILD)
+
+# hubgate's package under a real systemd (PID 1 of a debootstrap'ed container) against hubsim:
+# start, reload, watchdog, stop and systemd-analyze security (scripts/systemd-container-check.sh,
+# docs/systemd-check.md). Needs root and Debian's mirrors; never part of `make test`.
+.PHONY: systemd-check
+systemd-check: deb
+	@scripts/systemd-container-check.sh $(BUILD)
