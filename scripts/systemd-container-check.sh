@@ -285,14 +285,18 @@ boot_nspawn() {
 
 boot_unshare() {
   # The cgroups of make_cgroups, then PID, mount, UTS, IPC, network and cgroup namespaces; the
-  # root bind-mounted on itself with /proc, /sys, /dev and a tmpfs /run, made the root with
+  # root bind-mounted on itself with /proc, a fresh /sys whose name=systemd hierarchy is mounted
+  # in the cgroup namespace (so that systemd sees its own cgroup as the root, not this machine's),
+  # /dev and a tmpfs /run, made the root with
   # pivot_root (not chroot: the kernel refuses user namespaces, PrivateUsers=, to a chrooted
   # process), and systemd exec'ed as PID 1 with container=unshare.
   make_cgroups
   in_cgroups unshare --fork --pid --mount --uts --ipc --net --propagation private -- sh -c '
     root=$1
     exec unshare --cgroup -- sh -c "
-      mount --bind $root $root && mount -t proc proc $root/proc && mount --rbind /sys $root/sys &&
+      mount --bind $root $root && mount -t proc proc $root/proc && mount -t sysfs sysfs $root/sys &&
+      mount -t tmpfs -o mode=755 tmpfs $root/sys/fs/cgroup && mkdir $root/sys/fs/cgroup/systemd &&
+      mount -t cgroup -o none,name=systemd cgroup $root/sys/fs/cgroup/systemd &&
       mount --rbind /dev $root/dev && mount -t tmpfs -o mode=755 tmpfs $root/run &&
       mkdir -p $root/.oldroot && cd $root && pivot_root . .oldroot &&
       exec /usr/bin/env container=unshare /bin/sh -c \"umount -l /.oldroot && rmdir /.oldroot &&
