@@ -17,8 +17,16 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
+# The normal and fuzz trees: -O2 with line tables only (-g1). Backtraces, sanitizer and fuzzer
+# reports keep file:line, and each file compiles with ~30% less CPU than with full -g (measured:
+# README.md, "Build and test time"). `make build DEBUG_INFO=-g` for gdb's variables;
+# the .deb is stripped either way.
+DEBUG_INFO ?= -g1
+RELEASE_FLAGS := -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 $(DEBUG_INFO) -DNDEBUG" \
+	-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 $(DEBUG_INFO) -DNDEBUG"
+
 build: deps
-	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(RELEASE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
 # The sanitizer tree builds the unit tests only. -g1 keeps the line tables ASan/UBSan reports
@@ -30,7 +38,8 @@ asan: deps
 
 # Fuzz targets (clang + libFuzzer), each run for a bounded time.
 fuzz: deps
-	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHUBGATE_FUZZ=ON >/dev/null
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DHUBGATE_FUZZ=ON $(RELEASE_FLAGS) >/dev/null
 	@cmake --build $(FUZZ) -j$(JOBS)
 	@ctest --test-dir $(FUZZ) -L fuzz -j$(JOBS) --output-on-failure
 
