@@ -17,10 +17,10 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
-# The normal and fuzz trees: -O2 with line tables only (-g1). Backtraces, sanitizer and fuzzer
-# reports keep file:line, and each file compiles with ~30% less CPU than with full -g (measured:
-# README.md, "Build and test time"). `make build DEBUG_INFO=-g` for gdb's variables;
-# the .deb is stripped either way.
+# The normal tree: -O2 with line tables only (-g1), as the sanitizer tree. Backtraces keep
+# file:line, and each file compiles with ~30% less CPU than with full -g (README.md, "Build and
+# test time"; the fuzz tree, clang, showed no difference: 108 vs 120 CPU s). `make build
+# DEBUG_INFO=-g` for gdb's variables; the .deb is stripped either way.
 DEBUG_INFO ?= -g1
 RELEASE_FLAGS := -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 $(DEBUG_INFO) -DNDEBUG" \
 	-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 $(DEBUG_INFO) -DNDEBUG"
@@ -38,8 +38,7 @@ asan: deps
 
 # Fuzz targets (clang + libFuzzer), each run for a bounded time.
 fuzz: deps
-	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DHUBGATE_FUZZ=ON $(RELEASE_FLAGS) >/dev/null
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHUBGATE_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ) -j$(JOBS)
 	@ctest --test-dir $(FUZZ) -L fuzz -j$(JOBS) --output-on-failure
 

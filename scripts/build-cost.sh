@@ -6,7 +6,7 @@
 # usage: scripts/build-cost.sh normal|asan|fuzz [BUILD_DIR] [-- CMAKE_ARGS...]
 #   BUILD_DIR defaults to a fresh folder under /tmp, removed afterwards. From the environment:
 #   JOBS (default 1), TOP (default 15), TARGET (one target instead of the tree's), DEBUG_INFO
-#   (default -g1, as the Makefile).
+#   (the normal tree's; default -g1, as the Makefile).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,7 +41,7 @@ case "$tree" in
     ;;
   fuzz)
     export CC=clang CXX=clang++
-    configure+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHUBGATE_FUZZ=ON "${release_flags[@]}")
+    configure+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHUBGATE_FUZZ=ON)
     ;;
   *) echo "build-cost: unknown tree $tree (normal | asan | fuzz)" >&2; exit 2 ;;
 esac
