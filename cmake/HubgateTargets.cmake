@@ -37,6 +37,14 @@ macro(hubgate_add_all_subdirectories)
   endforeach()
 endmacro()
 
+# Test executables link position-dependent (-no-pie; their objects are unchanged): they are never
+# installed, and ctest starts one process per test case, each of which would first apply the
+# executable's relative relocations. The sanitizer tree's daemon_unit has 3.1 million: 0.35 of
+# its 0.7 CPU s per test case went to them.
+function(hubgate_test_link target)
+  target_link_options(${target} PRIVATE -no-pie)
+endfunction()
+
 # Test sources say their tier in their names: foo_unit_test.cpp in a unit test,
 # foo_integration_test.cpp in an integration test (support files carry no _test suffix).
 function(hubgate_check_tier name tier)
@@ -59,6 +67,7 @@ function(hubgate_unit_test)
   add_executable(${T_NAME} ${T_SOURCES})
   add_dependencies(hubgate_unit_tests ${T_NAME})
   hubgate_defaults(${T_NAME})
+  hubgate_test_link(${T_NAME})
   target_link_libraries(${T_NAME} PRIVATE hubgate_doctest_main hubgate_test_harness ${T_LIBS})
   target_compile_definitions(${T_NAME} PRIVATE
     DOCTEST_CONFIG_SUPER_FAST_ASSERTS
@@ -83,6 +92,7 @@ function(hubgate_integration_test)
   endif()
   add_executable(${T_NAME} ${T_SOURCES})
   hubgate_defaults(${T_NAME})
+  hubgate_test_link(${T_NAME})
   target_link_libraries(${T_NAME} PRIVATE hubgate_doctest_main hubgate_test_harness ${T_LIBS})
   target_compile_definitions(${T_NAME} PRIVATE
     HUBGATE_SOURCE_DIR="${CMAKE_SOURCE_DIR}"

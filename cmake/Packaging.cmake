@@ -84,9 +84,11 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_STRIP_FILES TRUE)  # debug info stays in the build tree
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # Named explicitly as well, so the package says what it needs even where dpkg-shlibdeps is
-# unavailable; shlibdeps merges its findings into this list.
+# unavailable; shlibdeps merges its findings into this list. procps: the unit's ExecReload runs
+# /bin/kill, which a minimal Debian (a container, debootstrap's minbase) lacks: `systemctl
+# reload hubgate` failed there with 203/EXEC (scripts/systemd-container-check.sh).
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libmosquitto1, libpaho-mqttpp3-1, libssl3, libtomlplusplus3, libspdlog1.10, libsystemd0, systemd | systemd-standalone-sysusers | adduser")
+    "libmosquitto1, libpaho-mqttpp3-1, libssl3, libtomlplusplus3, libspdlog1.10, libsystemd0, procps, systemd | systemd-standalone-sysusers | adduser")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS mosquitto)
 # conffiles: dpkg keeps the operator's edits to /etc/hubgate/hubgate.toml on upgrade.
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

@@ -71,8 +71,9 @@ TEST_CASE(
     "control: dependencies, the conffile, scripts that never start the service, the version") {
     REQUIRE_FALSE(package().deb.empty());
     const auto depends = dpkg_deb({"-f", package().deb.string(), "Depends"});
+    // procps: /bin/kill, the unit's ExecReload (missing from a minimal Debian).
     for (const char* dependency : {"libmosquitto1", "libpaho-mqttpp3-1", "libssl3",
-                                   "libtomlplusplus3", "libspdlog1.10", "libsystemd0"}) {
+                                   "libtomlplusplus3", "libspdlog1.10", "libsystemd0", "procps"}) {
         CAPTURE(dependency);
         CHECK(depends.find(dependency) != std::string::npos);
     }
