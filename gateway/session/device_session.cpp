@@ -296,10 +296,9 @@ void DeviceSession::handle_connection_lost(const std::string& cause, transport::
     }
     if (origin == transport::LossOrigin::Hub) {
         host_.note_hub_close(now);
+        std::erase_if(hub_closes_,
+                      [&](SteadyTime at) { return now - at >= options_.replaced_window; });
         hub_closes_.push_back(now);
-        while (now - hub_closes_.front() >= options_.replaced_window) {
-            hub_closes_.pop_front();
-        }
     }
     retry_later(now, "connection lost" + (cause.empty() ? std::string() : ": " + cause));
     if (origin == transport::LossOrigin::Hub && hub_closes_.size() >= options_.replaced_losses) {

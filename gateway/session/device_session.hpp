@@ -6,7 +6,6 @@
 // Single-threaded: every call comes from the session manager's thread.
 
 #include <cstdint>
-#include <deque>
 #include <list>
 #include <map>
 #include <memory>
@@ -155,7 +154,9 @@ class DeviceSession {
     bool disconnect_pending_ = false;
     std::optional<SteadyTime> connected_at_;
     std::optional<WallTime> connected_wall_;
-    std::deque<SteadyTime> hub_closes_;  // within replaced_window, oldest first
+    // Within replaced_window, oldest first. A vector, not a deque: libstdc++'s deque allocates
+    // ~600 bytes even while empty, and every idle session holds one of these.
+    std::vector<SteadyTime> hub_closes_;
     std::optional<SteadyTime> replaced_check_at_;
     bool subscribed_ = false;
     uint64_t subscribe_tag_ = 0;
