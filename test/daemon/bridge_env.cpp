@@ -79,6 +79,8 @@ BridgeEnv::BridgeEnv(BridgeEnvOptions options) : options_(std::move(options)) {
                                   "id = \"sensors\"\nprimary_key = \"" +
                                   options_.dps_group_key + "\"\n";
     }
+    if (options_.dps_x509)
+        hub_options.extra_toml += dps_x509_hub_toml();
     hub_ = std::make_unique<HubsimFixture>(hub_options);
 
     dir_.write("mappings/test.toml", options_.mapping);
@@ -92,7 +94,8 @@ BridgeEnv::BridgeEnv(BridgeEnvOptions options) : options_(std::move(options)) {
             hub_->hostname() +
             "\"\n"
             "connect_host = \"127.0.0.1:" +
-            std::to_string(options_.auth_mode == "x509" ? hub_->x509_port() : hub_->mqtts_port()) +
+            std::to_string(options_.auth_mode == "x509" || options_.dps_x509 ? hub_->x509_port()
+                                                                             : hub_->mqtts_port()) +
             "\"\n"
             "ca_file = \"" +
             hub_->ca_file().string() + "\"\n" + auth_config() +
@@ -113,7 +116,8 @@ BridgeEnv::BridgeEnv(BridgeEnvOptions options) : options_(std::move(options)) {
             options_.log_level + "\"\n" + options_.extra_config +
             (options_.dps_group_key.empty()
                  ? std::string()
-                 : provisioning_config(dir_, *hub_, options_.dps_group_key)));
+                 : provisioning_config(dir_, *hub_, options_.dps_group_key)) +
+            (options_.dps_x509 ? dps_x509_config() : std::string()));
 }
 
 std::string BridgeEnv::x509_hub_toml() {
@@ -131,6 +135,24 @@ std::string BridgeEnv::x509_hub_toml() {
                 "\"\n\n";
     }
     return toml;
+}
+
+std::string BridgeEnv::dps_x509_hub_toml() {
+    TestPki pki(dir_.path() / "pki");
+    pki.make_ca("gateway-ca", "hubgate test gateway CA");
+    return std::string("[dps]\nid_scope = \"") + kTestIdScope +
+           "\"\npoll_after_seconds = 1\n\n[[enrollment_groups]]\nid = \"cameras\"\n"
+           "certificate_file = \"" +
+           pki.cert("gateway-ca").string() + "\"\n";
+}
+
+std::string BridgeEnv::dps_x509_config() {
+    const TestPki pki(dir_.path() / "pki");
+    return std::string("[provisioning]\nmode = \"dps-x509\"\nid_scope = \"") + kTestIdScope +
+           "\"\nconnect_host = \"127.0.0.1:" + std::to_string(hub_->dps_x509_port()) +
+           "\"\nca_file = \"" + hub_->ca_file().string() + "\"\nca_cert_file = \"" +
+           pki.cert("gateway-ca").string() + "\"\nca_key_file = \"" +
+           pki.key("gateway-ca").string() + "\"\nregistration_rate = 50\n";
 }
 
 std::string BridgeEnv::auth_config() {

@@ -36,6 +36,10 @@ struct BridgeEnvOptions {
     // hubsim's client-certificate listener.
     std::string auth_mode = "policy";
     std::vector<std::string> self_signed_devices;
+    // hubsim serves DPS with an X.509 enrollment group "cameras" whose signing certificate is a
+    // test CA (ID scope kTestIdScope), and hubgate provisions its devices with
+    // mode = "dps-x509", holding that CA (dir()/pki/gateway-ca.pem and .key).
+    bool dps_x509 = false;
 };
 
 extern const char* const kTestIdScope;
@@ -80,6 +84,8 @@ class BridgeEnv {
     // The hubsim registry entries and the hubgate [auth] section of options_.auth_mode.
     std::string x509_hub_toml();
     std::string auth_config();
+    std::string dps_x509_hub_toml();
+    std::string dps_x509_config();
 };
 
 }  // namespace hubgate::test
