@@ -67,7 +67,7 @@ enum class AuthMode {
 enum class ProvisioningMode {
     None,             // registered beforehand; [auth] says how they authenticate
     DpsSymmetricKey,  // registered by the Device Provisioning Service, group enrollment key
-    DpsX509,          // declared, not supported yet (a config error)
+    DpsX509,          // group enrollment with a CA hubgate holds: a leaf per device
 };
 
 // Log output format, see gateway/log/log.hpp.
@@ -106,8 +106,13 @@ struct ProvisioningConfig {
     Endpoint connect_host;          // always set: the configured value, else global_endpoint:8883
     std::filesystem::path ca_file;  // empty: the system trust store
     std::filesystem::path group_key_file;  // the enrollment group's key, base64 text
-    double registration_rate = 0;          // registrations started per second, across devices
-    std::string payload_json;  // custom allocation data, "{device}" rendered; empty: none
+    // dps-x509: the group's (intermediate) CA that issues each device's leaf certificate.
+    std::filesystem::path ca_cert_file;  // PEM: the CA certificate, then its chain
+    std::filesystem::path ca_key_file;   // PEM private key (secret file)
+    Duration leaf_lifetime{};            // of each leaf certificate
+    Duration leaf_renew_before{};        // a leaf is issued again this long before its end
+    double registration_rate = 0;        // registrations started per second, across devices
+    std::string payload_json;            // custom allocation data, "{device}" rendered; empty: none
     bool enabled() const { return mode != ProvisioningMode::None; }
 };
 

@@ -84,22 +84,26 @@ void check_provisioning(const Config& c, Rules& rules) {
     if (rules.any_faulty({"provisioning.mode"}))
         return;
     const auto& p = c.provisioning;
-    if (p.mode == ProvisioningMode::DpsX509) {
-        rules.error("provisioning.mode", "provisioning.mode",
-                    "\"dps-x509\" is not supported yet; use \"dps-symmetric-key\", or register "
-                    "the devices and use auth.mode = \"x509\"");
+    if (p.mode == ProvisioningMode::None)
         return;
-    }
-    if (p.mode != ProvisioningMode::DpsSymmetricKey)
-        return;
+    const bool x509 = p.mode == ProvisioningMode::DpsX509;
+    const std::string mode = x509 ? "\"dps-x509\"" : "\"dps-symmetric-key\"";
     auto require = [&](bool present, const std::string& key) {
-        if (!present && !rules.any_faulty({key})) {
-            rules.error("provisioning.mode", key,
-                        "required when provisioning.mode is \"dps-symmetric-key\"");
-        }
+        if (!present && !rules.any_faulty({key}))
+            rules.error("provisioning.mode", key, "required when provisioning.mode is " + mode);
     };
     require(!p.id_scope.empty(), "provisioning.id_scope");
-    require(!p.group_key_file.empty(), "provisioning.group_key_file");
+    if (!x509) {
+        require(!p.group_key_file.empty(), "provisioning.group_key_file");
+        return;
+    }
+    require(!p.ca_cert_file.empty(), "provisioning.ca_cert_file");
+    require(!p.ca_key_file.empty(), "provisioning.ca_key_file");
+    if (p.leaf_renew_before >= p.leaf_lifetime &&
+        !rules.any_faulty({"provisioning.leaf_renew_before", "provisioning.leaf_lifetime"})) {
+        rules.error("provisioning.leaf_renew_before", "provisioning.leaf_renew_before",
+                    "must be shorter than provisioning.leaf_lifetime");
+    }
 }
 
 void check_hub(const Config& c, Rules& rules) {

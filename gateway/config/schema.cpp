@@ -313,7 +313,9 @@ std::vector<KeySpec> build_schema() {
              "none: devices are registered in the hub beforehand ([auth] applies); "
              "dps-symmetric-key: each device registers once with DPS, attesting with a key "
              "derived from an enrollment group's key, and then connects to the hub DPS assigned "
-             "with that key ([auth].mode is not used); dps-x509: not supported yet.",
+             "with that key ([auth].mode is not used); dps-x509: hubgate issues each device a "
+             "leaf certificate (CN = registration id) from an enrollment group's CA, registers "
+             "with it, and connects to the hub with it ([auth].mode is not used).",
          .choices = {"none", "dps-symmetric-key", "dps-x509"},
          .assign = to<&Config::provisioning, &ProvisioningConfig::mode>()},
         {.path = "provisioning.id_scope",
@@ -343,6 +345,30 @@ std::vector<KeySpec> build_schema() {
          .description = "The enrollment group's primary key as base64 text (mode "
                         "dps-symmetric-key). A secret file.",
          .assign = to<&Config::provisioning, &ProvisioningConfig::group_key_file>()},
+        {.path = "provisioning.ca_cert_file",
+         .kind = Kind::FilePath,
+         .description = "The enrollment group's CA certificate (PEM), followed by its chain up to "
+                        "the root, which signs each device's leaf certificate (mode dps-x509).",
+         .assign = to<&Config::provisioning, &ProvisioningConfig::ca_cert_file>()},
+        {.path = "provisioning.ca_key_file",
+         .kind = Kind::SecretPath,
+         .description = "That CA's private key (PEM, not encrypted; mode dps-x509). A secret "
+                        "file.",
+         .assign = to<&Config::provisioning, &ProvisioningConfig::ca_key_file>()},
+        {.path = "provisioning.leaf_lifetime",
+         .kind = Kind::DurationText,
+         .default_literal = R"("720h")",
+         .description = "Lifetime of each device's leaf certificate (mode dps-x509); kept in "
+                        "state.dir/certificates/ (mode 0600) and reused across restarts.",
+         .check = duration_between(1h, 87600h),
+         .assign = to<&Config::provisioning, &ProvisioningConfig::leaf_lifetime>()},
+        {.path = "provisioning.leaf_renew_before",
+         .kind = Kind::DurationText,
+         .default_literal = R"("168h")",
+         .description = "A leaf certificate is issued again when this little of its lifetime is "
+                        "left (checked at every connect of the device; mode dps-x509).",
+         .check = duration_between(1min, 87600h),
+         .assign = to<&Config::provisioning, &ProvisioningConfig::leaf_renew_before>()},
         {.path = "provisioning.registration_rate",
          .kind = Kind::Number,
          .default_literal = "3",

@@ -134,7 +134,10 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
             errors.push_back(error);
             return nullptr;
         }
-        use_provisioned_keys(config, *b.provisioning_.provisioner, settings.session.auth);
+        if (b.provisioning_.leaves)
+            use_provisioned_certificates(config, b.provisioning_, settings.session.auth);
+        else
+            use_provisioned_keys(config, *b.provisioning_.provisioner, settings.session.auth);
     }
     transport::LocalLinkOptions link_options;
     if (!local_options_from(config, b.filters_, link_options, error)) {

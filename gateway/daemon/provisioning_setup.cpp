@@ -11,10 +11,29 @@ bool open_provisioning(const config::Config& config,
                        provisioning::Provisioner::Assigned on_assigned, Provisioning& out,
                        std::string& error) {
     const auto& p = config.provisioning;
-    auto group_key = config::read_secret_file(p.group_key_file);
-    if (!group_key) {
-        error = "cannot read the enrollment group key file " + p.group_key_file.string();
-        return false;
+    const bool x509 = p.mode == config::ProvisioningMode::DpsX509;
+    std::optional<std::string> group_key;
+    if (x509) {
+        const auto ca_key = config::read_secret_file(p.ca_key_file);
+        if (!ca_key) {
+            error = "cannot read the group CA's key file " + p.ca_key_file.string();
+            return false;
+        }
+        try {
+            out.leaves = std::make_unique<provisioning::LeafIssuer>(provisioning::LeafSettings{
+                p.ca_cert_file, *ca_key + "\n", config.state.dir / "certificates",
+                std::chrono::duration_cast<std::chrono::seconds>(p.leaf_lifetime),
+                std::chrono::duration_cast<std::chrono::seconds>(p.leaf_renew_before)});
+        } catch (const provisioning::LeafError& e) {
+            error = std::string("provisioning: ") + e.what();
+            return false;
+        }
+    } else {
+        group_key = config::read_secret_file(p.group_key_file);
+        if (!group_key) {
+            error = "cannot read the enrollment group key file " + p.group_key_file.string();
+            return false;
+        }
     }
     out.assignments = std::make_unique<AssignmentFiles>(config.state.dir);
     if (!out.assignments->load(error)) {
@@ -27,7 +46,14 @@ bool open_provisioning(const config::Config& config,
     registration.id_scope = p.id_scope;
     registration.ca_file = p.ca_file.string();
     registration.client_version = "hubgate";
-    options.group_key = std::move(*group_key);
+    if (out.leaves) {
+        options.leaf_certificate = [leaves = out.leaves.get()](const std::string& id,
+                                                               std::string& why) {
+            return leaves->ensure(id, why);
+        };
+    } else {
+        options.group_key = std::move(*group_key);
+    }
     options.payload_template = p.payload_json;
     options.registration_rate = p.registration_rate;
     options.refused_wait = config.sessions.refused_backoff;
@@ -37,29 +63,64 @@ bool open_provisioning(const config::Config& config,
     return true;
 }
 
-void use_provisioned_keys(const config::Config& config, provisioning::Provisioner& provisioner,
-                          session::AuthOptions& auth) {
-    auth.mode = session::AuthMode::DeviceKey;
-    auth.device_key = [&provisioner, hub = config.hub.hostname](
-                          const std::string& device_id) -> std::optional<std::string> {
-        const auto assignment = provisioner.assignment_or_request(device_id);
-        if (!assignment)
-            return std::nullopt;  // being provisioned: the session tries again when assigned
-        if (assignment->assigned_hub != hub || assignment->device_id != device_id) {
-            spdlog::error(
-                "device {}: DPS assigned it to {} as {}; this hubgate connects to {} "
-                "only (one hub per hubgate)",
-                device_id, assignment->assigned_hub, assignment->device_id, hub);
-            return std::nullopt;
-        }
-        return provisioner.device_key(device_id);
-    };
+namespace {
+
+// Whether the device is assigned, to this daemon's hub; otherwise its registration is queued
+// (or it was assigned elsewhere, which is logged).
+bool assigned_here(provisioning::Provisioner& provisioner, const std::string& hub,
+                   const std::string& device_id) {
+    const auto assignment = provisioner.assignment_or_request(device_id);
+    if (!assignment)
+        return false;  // being provisioned: the session tries again when assigned
+    if (assignment->assigned_hub != hub || assignment->device_id != device_id) {
+        spdlog::error(
+            "device {}: DPS assigned it to {} as {}; this hubgate connects to {} "
+            "only (one hub per hubgate)",
+            device_id, assignment->assigned_hub, assignment->device_id, hub);
+        return false;
+    }
+    return true;
+}
+
+void report_hub_answers(provisioning::Provisioner& provisioner, session::AuthOptions& auth) {
     auth.on_refused = [&provisioner](const std::string& device_id) {
         provisioner.hub_refused(device_id);
     };
     auth.on_accepted = [&provisioner](const std::string& device_id) {
         provisioner.hub_accepted(device_id);
     };
+}
+
+}  // namespace
+
+void use_provisioned_certificates(const config::Config& config, Provisioning& provisioning,
+                                  session::AuthOptions& auth) {
+    auth.mode = session::AuthMode::X509;
+    auth.device_cert = [&provisioning, hub = config.hub.hostname](
+                           const std::string& device_id) -> std::optional<session::X509Files> {
+        if (!assigned_here(*provisioning.provisioner, hub, device_id))
+            return std::nullopt;
+        std::string error;
+        const auto files = provisioning.leaves->ensure(device_id, error);
+        if (!files) {
+            spdlog::error("device {}: no leaf certificate: {}", device_id, error);
+            return std::nullopt;
+        }
+        return session::X509Files{files->cert_file, files->key_file};
+    };
+    report_hub_answers(*provisioning.provisioner, auth);
+}
+
+void use_provisioned_keys(const config::Config& config, provisioning::Provisioner& provisioner,
+                          session::AuthOptions& auth) {
+    auth.mode = session::AuthMode::DeviceKey;
+    auth.device_key = [&provisioner, hub = config.hub.hostname](
+                          const std::string& device_id) -> std::optional<std::string> {
+        if (!assigned_here(provisioner, hub, device_id))
+            return std::nullopt;
+        return provisioner.device_key(device_id);
+    };
+    report_hub_answers(provisioner, auth);
 }
 
 }  // namespace hubgate::daemon

@@ -1,8 +1,10 @@
 #pragma once
-// With [provisioning] mode = "dps-symmetric-key": the provisioner the daemon runs (group key
-// read here, assignments kept in the state directory), and the sessions' device keys taken
-// from it. A device's session finds no key until its device is assigned (its uplink waits in
-// the spool as for any offline device); `on_assigned` then starts the session again.
+// With [provisioning] mode = "dps-symmetric-key" or "dps-x509": the provisioner the daemon runs
+// (group key, or the group CA's certificate and key, read here; assignments kept in the state
+// directory), and the sessions' credentials taken from it: the device key derived from the group
+// key, or the device's leaf certificate (leaf_certificates.hpp). A device's session finds no key
+// until its device is assigned (its uplink waits in the spool as for any offline device);
+// `on_assigned` then starts the session again.
 //
 // One hub per daemon: a device DPS assigns to another hub than [hub] hostname is not connected
 // (logged, and shown in `hubgate status`).
@@ -13,6 +15,7 @@
 
 #include "gateway/config/config.hpp"
 #include "gateway/daemon/assignment_files.hpp"
+#include "gateway/provisioning/leaf_certificates.hpp"
 #include "gateway/provisioning/provisioner.hpp"
 #include "gateway/session/session_options.hpp"
 
@@ -20,11 +23,12 @@ namespace hubgate::daemon {
 
 struct Provisioning {
     std::unique_ptr<AssignmentFiles> assignments;
+    std::unique_ptr<provisioning::LeafIssuer> leaves;  // dps-x509 only
     std::unique_ptr<provisioning::Provisioner> provisioner;
 };
 
-// False with `error` when the group key or the state folder cannot be read (the message names
-// the file, never its content).
+// False with `error` when the group key, the CA or the state folder cannot be read (the message
+// names the file, never its content).
 bool open_provisioning(const config::Config& config,
                        provisioning::Provisioner::Assigned on_assigned, Provisioning& out,
                        std::string& error);
@@ -34,5 +38,10 @@ bool open_provisioning(const config::Config& config,
 // registers again).
 void use_provisioned_keys(const config::Config& config, provisioning::Provisioner& provisioner,
                           session::AuthOptions& auth);
+
+// The same with dps-x509: sessions present the device's leaf certificate (renewed when due, at
+// each connect).
+void use_provisioned_certificates(const config::Config& config, Provisioning& provisioning,
+                                  session::AuthOptions& auth);
 
 }  // namespace hubgate::daemon

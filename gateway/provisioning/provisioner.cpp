@@ -210,19 +210,32 @@ void Provisioner::run() {
 }
 
 void Provisioner::provision(const std::string& registration_id) {
-    const auto key = device_key(registration_id);
+    RegistrationRequest request{registration_id, {}, render_payload(registration_id)};
+    std::string leaf_error;
+    const bool x509 = static_cast<bool>(options_.leaf_certificate);
+    std::optional<std::string> key;
+    if (x509) {
+        if (auto files = options_.leaf_certificate(registration_id, leaf_error))
+            request.certificate = *files;
+    } else {
+        key = device_key(registration_id);
+    }
     RegistrationResult result;
     if (!iothub::valid_registration_id(registration_id)) {
         result.outcome = RegistrationOutcome::Failed;
         result.message = "not a valid DPS registration id (1-128 letters, digits and - . _ :)";
-    } else if (!key) {
+    } else if (x509 && request.certificate.cert_file.empty()) {
+        result.outcome = RegistrationOutcome::Error;
+        result.message = "no leaf certificate: " + leaf_error;
+    } else if (!x509 && !key) {
         result.outcome = RegistrationOutcome::Error;
         result.message = "the group key is not base64";
     } else {
-        spdlog::info("provisioning {}: registering with DPS", registration_id);
-        result =
-            register_device(*factory_, options_.registration,
-                            {registration_id, *key, render_payload(registration_id)}, stopping_);
+        spdlog::info("provisioning {}: registering with DPS{}", registration_id,
+                     x509 ? " (X.509)" : "");
+        if (key)
+            request.device_key = *key;
+        result = register_device(*factory_, options_.registration, request, stopping_);
     }
     if (result.outcome == RegistrationOutcome::Stopped)
         return;

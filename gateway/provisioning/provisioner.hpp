@@ -29,7 +29,12 @@ namespace hubgate::provisioning {
 
 struct ProvisionerOptions {
     RegistrationSettings registration;
-    std::string group_key;         // base64; never logged
+    std::string group_key;  // base64; never logged (symmetric-key attestation)
+    // X.509 attestation when set: the device's leaf certificate files (leaf_certificates.hpp),
+    // or nullopt with an error message.
+    std::function<std::optional<ClientCertificateFiles>(const std::string& registration_id,
+                                                        std::string& error)>
+        leaf_certificate;
     std::string payload_template;  // JSON text with "{device}"; empty: none
     double registration_rate = 3;  // registrations started per second
     // Waits before a device whose registration did not end assigned is tried again.

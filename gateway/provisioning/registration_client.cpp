@@ -128,13 +128,19 @@ class Registration {
         transport::ConnectRequest connect;
         connect.username = iothub::dps_username(settings_.id_scope, request_.registration_id,
                                                 settings_.client_version);
-        try {
-            connect.password = iothub::make_registration_sas_token(
-                settings_.id_scope, request_.registration_id, request_.device_key,
-                iothub::expiry_after(settings_.token_ttl));
-        } catch (const iothub::SasError& e) {
-            end(RegistrationOutcome::Error, e.what());
-            return false;
+        const bool x509 = !request_.certificate.cert_file.empty();
+        if (x509) {
+            connect.tls.cert_file = request_.certificate.cert_file;
+            connect.tls.key_file = request_.certificate.key_file;
+        } else {
+            try {
+                connect.password = iothub::make_registration_sas_token(
+                    settings_.id_scope, request_.registration_id, request_.device_key,
+                    iothub::expiry_after(settings_.token_ttl));
+            } catch (const iothub::SasError& e) {
+                end(RegistrationOutcome::Error, e.what());
+                return false;
+            }
         }
         connect.tls.ca_file = settings_.ca_file;
         connect.connect_timeout = settings_.connect_timeout;
@@ -150,7 +156,8 @@ class Registration {
                     answer->result.connack_code == 5 || answer->result.connack_code == 4
                         ? "DPS refused the registration's credentials (CONNACK " +
                               std::to_string(answer->result.connack_code) +
-                              "): check id_scope and the group key"
+                              (x509 ? "): check id_scope and the group's CA certificate"
+                                    : "): check id_scope and the group key")
                         : "cannot connect to DPS: " + answer->result.message);
                 return false;
             }

@@ -33,10 +33,18 @@ struct RegistrationSettings {
     session::BackoffOptions backoff{std::chrono::seconds(1), std::chrono::seconds(60), 2.0};
 };
 
+// A client certificate and its key (PEM files), for X.509 attestation.
+struct ClientCertificateFiles {
+    std::string cert_file;
+    std::string key_file;
+};
+
 struct RegistrationRequest {
     std::string registration_id;
     std::string device_key;    // base64, derived from the group key; never logged
     std::string payload_json;  // custom allocation data; empty: none
+    // X.509 attestation: the CONNECT carries no SAS token; TLS presents this certificate.
+    ClientCertificateFiles certificate{};
 };
 
 enum class RegistrationOutcome {

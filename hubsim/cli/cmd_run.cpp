@@ -15,6 +15,7 @@
 #include "gateway/cli/args.hpp"
 #include "gateway/cli/command.hpp"
 #include "hubsim/cli/bind_interface.hpp"
+#include "hubsim/cli/client_trust.hpp"
 #include "hubsim/cli/free_ports.hpp"
 #include "hubsim/cli/hub_config.hpp"
 #include "hubsim/cli/mosquitto_child.hpp"
@@ -89,13 +90,17 @@ Readiness wait_until_ready(MosquittoChild& broker, const RunningHub& hub,
     bool mqtt_up = false;
     bool wss_up = false;
     bool dps_up = false;
+    bool x509_up = false;
+    bool dps_x509_up = false;
     while (std::chrono::steady_clock::now() < deadline) {
         if (broker.poll_exit())
             return Readiness::Died;
         mqtt_up = mqtt_up || port_accepts(hub.mqtts_port);
         wss_up = wss_up || port_accepts(hub.wss_port);
         dps_up = dps_up || port_accepts(hub.dps_port);
-        if (mqtt_up && wss_up && dps_up &&
+        x509_up = x509_up || port_accepts(hub.x509_port);
+        dps_x509_up = dps_x509_up || port_accepts(hub.dps_x509_port);
+        if (mqtt_up && wss_up && dps_up && x509_up && dps_x509_up &&
             client.call("GET", "/hubsim/connections", std::nullopt, authorization).status != 0) {
             return Readiness::Ready;
         }
@@ -143,6 +148,10 @@ std::unique_ptr<MosquittoChild> start_broker(const HubConfig& config, const fs::
         setup.key_file = certs.server_key;
         hub.ca_file = certs.ca_cert;
     }
+    setup.x509_port = hub.x509_port;
+    setup.dps_x509_port = hub.dps_x509_port;
+    setup.client_trust_dir = state_dir / "client-trust";
+    prepare_client_trust_dir(setup.client_trust_dir, hub.ca_file, config.client_trust_files);
     const auto mosquitto_conf = state_dir / "mosquitto.conf";
     write_text(mosquitto_conf, render_mosquitto_config(setup));
     return std::make_unique<MosquittoChild>(mosquitto, mosquitto_conf);
@@ -153,9 +162,10 @@ int announce_and_supervise(MosquittoChild& broker, const fs::path& state_dir,
                            const RunningHub& hub) {
     write_state_file(state_dir, hub);
     // Fields are only ever appended, so that older readers of the line keep working.
-    std::printf("hubsim ready mqtts=%d wss=%d https=%d ca=%s hostname=%s dps=%d\n", hub.mqtts_port,
-                hub.wss_port, hub.https_port, hub.ca_file.c_str(), hub.hostname.c_str(),
-                hub.dps_port);
+    std::printf(
+        "hubsim ready mqtts=%d wss=%d https=%d ca=%s hostname=%s dps=%d x509=%d dps_x509=%d\n",
+        hub.mqtts_port, hub.wss_port, hub.https_port, hub.ca_file.c_str(), hub.hostname.c_str(),
+        hub.dps_port, hub.x509_port, hub.dps_x509_port);
     std::fflush(stdout);
     const int code = supervise(broker);
     std::error_code ignored;
@@ -180,17 +190,19 @@ int run_hub(const hubgate::cli::Args& args) {
 
     // A port picked free can be taken by another process before mosquitto binds it; then
     // mosquitto exits at once and we try again with other ports (configured ports stay).
-    const bool ports_picked =
-        !config.mqtts_port || !config.wss_port || !config.https_port || !config.dps_port;
+    const bool ports_picked = !config.mqtts_port || !config.wss_port || !config.https_port ||
+                              !config.dps_port || !config.x509_port || !config.dps_x509_port;
     for (int attempt = 1;; ++attempt) {
-        auto free = pick_free_ports(4);
+        auto free = pick_free_ports(6);
         RunningHub hub{config.mqtts_port ? config.mqtts_port : free[0],
                        config.wss_port ? config.wss_port : free[1],
                        config.https_port ? config.https_port : free[2],
                        config.ca_file,
                        config.hostname,
                        static_cast<long>(::getpid()),
-                       config.dps_port ? config.dps_port : free[3]};
+                       config.dps_port ? config.dps_port : free[3],
+                       config.x509_port ? config.x509_port : free[4],
+                       config.dps_x509_port ? config.dps_x509_port : free[5]};
         auto broker = start_broker(config, state_dir, plugin, mosquitto, hub);
         ServiceClient probe(ServiceEndpoint{"127.0.0.1", hub.https_port, hub.ca_file, hub.hostname,
                                             "iothubowner", config.owner_key.value_or("")});

@@ -56,17 +56,17 @@ HubConfig load_hub_config(const fs::path& path) {
         throw ConfigError(where(config.file, e.source()) + std::string(e.description()));
     }
     if (const auto* hub = root["hub"].as_table()) {
-        static const std::set<std::string> allowed{"hostname",   "mqtts_port", "wss_port",
-                                                   "https_port", "dps_port",   "state_dir",
-                                                   "cert_file",  "key_file",   "ca_file"};
+        static const std::set<std::string> allowed{
+            "hostname",      "mqtts_port", "wss_port",  "https_port", "dps_port", "x509_port",
+            "dps_x509_port", "state_dir",  "cert_file", "key_file",   "ca_file"};
         std::string state_dir, cert, key, ca;
         for (const auto& [k, node] : *hub) {
             const std::string key_name(k.str());
             if (!allowed.contains(key_name)) {
                 throw ConfigError(where(config.file, node.source()) + "hub." + key_name +
                                   ": unknown key (allowed: hostname, mqtts_port, wss_port, "
-                                  "https_port, dps_port, state_dir, cert_file, key_file, "
-                                  "ca_file)");
+                                  "https_port, dps_port, x509_port, dps_x509_port, state_dir, "
+                                  "cert_file, key_file, ca_file)");
             }
             if (key_name == "hostname") {
                 config.hostname = string_value(config.file, node, key_name);
@@ -76,10 +76,12 @@ HubConfig load_hub_config(const fs::path& path) {
                 }
             } else if (key_name.ends_with("_port")) {
                 const int port = port_value(config.file, node, key_name);
-                (key_name == "mqtts_port"   ? config.mqtts_port
-                 : key_name == "wss_port"   ? config.wss_port
-                 : key_name == "https_port" ? config.https_port
-                                            : config.dps_port) = port;
+                (key_name == "mqtts_port"      ? config.mqtts_port
+                 : key_name == "wss_port"      ? config.wss_port
+                 : key_name == "https_port"    ? config.https_port
+                 : key_name == "x509_port"     ? config.x509_port
+                 : key_name == "dps_x509_port" ? config.dps_x509_port
+                                               : config.dps_port) = port;
             } else {
                 const auto value = resolve(config.file, string_value(config.file, node, key_name));
                 if (key_name == "state_dir")
@@ -99,6 +101,20 @@ HubConfig load_hub_config(const fs::path& path) {
                               "them, and a test certificate is generated)");
         }
     }
+    // The plugin reads and checks these sections; only the file names matter here.
+    const auto trust_files_of = [&](const char* section, const char* key) {
+        if (const auto* entries = root[section].as_array()) {
+            for (const auto& entry : *entries) {
+                const auto* table = entry.as_table();
+                const auto file = table ? (*table)[key].value<std::string>() : std::nullopt;
+                if (file && !file->empty())
+                    config.client_trust_files.push_back(resolve(config.file, *file));
+            }
+        }
+    };
+    trust_files_of("certificate_authorities", "file");
+    trust_files_of("devices", "x509_certificate");
+    trust_files_of("enrollment_groups", "certificate_file");
     if (const auto* policies = root["policies"].as_array()) {
         for (const auto& policy : *policies) {
             const auto* table = policy.as_table();

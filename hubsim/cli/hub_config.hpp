@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace hubsim::cli {
 
@@ -21,12 +22,19 @@ struct HubConfig {
     int wss_port = 0;
     int https_port = 0;
     int dps_port = 0;                 // the DPS MQTT listener
+    int x509_port = 0;                // the hub listener that asks for client certificates
+    int dps_x509_port = 0;            // the DPS listener that asks for client certificates
     std::filesystem::path state_dir;  // empty: default_state_dir(file)
     // A configured certificate (relative paths are relative to the config file); when cert_file
     // is empty, a test CA and server certificate are generated in the state dir.
     std::filesystem::path cert_file;
     std::filesystem::path key_file;
     std::filesystem::path ca_file;
+    // What the client-certificate listeners trust besides hubsim's own CA: the files of
+    // [[certificate_authorities]], the self-signed certificates of [[devices]]
+    // (x509_certificate) and the signing certificates of [[enrollment_groups]]
+    // (certificate_file), absolute.
+    std::vector<std::filesystem::path> client_trust_files;
     // The key of the "iothubowner" policy, used by the CLI wrappers to sign service tokens.
     std::optional<std::string> owner_key;
 };

@@ -42,6 +42,27 @@ std::string render_mosquitto_config(const MosquittoSetup& s) {
     out << "\nlistener " << s.wss_port << " " << s.wss_interface << "\n"
         << "protocol websockets\n";
     tls(out);
+    if (s.x509_port != 0) {
+        // X.509 devices. mosquitto verifies the certificate against `capath` during the TLS
+        // handshake, before the plugin sees it: a self-signed device certificate must be in that
+        // folder, not only its thumbprint in the registry. The plugin then decides by thumbprint
+        // or by registered CA, as IoT Hub does.
+        out << "\nlistener " << s.x509_port << " 127.0.0.1\n"
+            << "protocol mqtt\n"
+            << "require_certificate true\n"
+            << "capath " << s.client_trust_dir.string() << "\n";
+        tls(out);
+    }
+    if (s.dps_x509_port != 0) {
+        // X.509 attestation: mosquitto 2.0 cannot ask for a certificate without requiring one,
+        // so registrations with a certificate have a listener of their own (same DPS dialect).
+        out << "\nlistener " << s.dps_x509_port << " 127.0.0.1\n"
+            << "protocol mqtt\n"
+            << "use_username_as_clientid true\n"
+            << "require_certificate true\n"
+            << "capath " << s.client_trust_dir.string() << "\n";
+        tls(out);
+    }
     if (s.dps_port != 0) {
         // The Device Provisioning Service's MQTT endpoint. mosquitto 2.0 does not tell a plugin
         // which listener a client came in on; here the client id becomes the username, which

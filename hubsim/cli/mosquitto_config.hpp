@@ -1,6 +1,7 @@
 #pragma once
-// The mosquitto configuration `hubsim run` writes: a TLS MQTT listener and a TLS WebSocket
-// listener, both answered by the hubsim plugin, which enforces the IoT Hub device dialect.
+// The mosquitto configuration `hubsim run` writes: a TLS MQTT listener, a TLS WebSocket
+// listener and one that asks for client certificates, all answered by the hubsim plugin, which
+// enforces the IoT Hub device dialect; and the DPS listener.
 
 #include <filesystem>
 #include <string>
@@ -22,6 +23,12 @@ struct MosquittoSetup {
     // The interface holding the listeners' address (127.0.0.1: "lo"): mosquitto's WebSocket
     // listener binds an interface's address, never an address given as such (bind_interface.hpp).
     std::string wss_interface = "lo";
+    // The hub listener that asks for a client certificate (X.509 devices), and the folder of
+    // the certificates it trusts (hubsim/common/trust_dir.hpp); port 0: none.
+    int x509_port = 0;
+    std::filesystem::path client_trust_dir{};
+    // The DPS listener that asks for a client certificate (X.509 attestation); 0: none.
+    int dps_x509_port = 0;
 };
 
 std::string render_mosquitto_config(const MosquittoSetup& setup);

@@ -14,10 +14,10 @@ fs::path state_file_path(const fs::path& state_dir) {
 }
 
 void write_state_file(const fs::path& state_dir, const RunningHub& hub) {
-    const json doc{{"mqtts", hub.mqtts_port},  {"wss", hub.wss_port},
-                   {"https", hub.https_port},  {"ca", hub.ca_file.string()},
-                   {"hostname", hub.hostname}, {"pid", hub.pid},
-                   {"dps", hub.dps_port}};
+    const json doc{
+        {"mqtts", hub.mqtts_port},    {"wss", hub.wss_port},      {"https", hub.https_port},
+        {"ca", hub.ca_file.string()}, {"hostname", hub.hostname}, {"pid", hub.pid},
+        {"dps", hub.dps_port},        {"x509", hub.x509_port},    {"dps_x509", hub.dps_x509_port}};
     const auto target = state_file_path(state_dir);
     const auto temporary = fs::path(target.string() + ".tmp");
     {
@@ -43,7 +43,9 @@ std::optional<RunningHub> read_state_file(const fs::path& state_dir) {
                           doc.at("ca").get<std::string>(),
                           doc.at("hostname").get<std::string>(),
                           doc.at("pid").get<long>(),
-                          doc.value("dps", 0)};
+                          doc.value("dps", 0),
+                          doc.value("x509", 0),
+                          doc.value("dps_x509", 0)};
     } catch (const json::exception&) {
         return std::nullopt;
     }

@@ -14,7 +14,9 @@ struct RunningHub {
     std::filesystem::path ca_file;
     std::string hostname;
     long pid = 0;
-    int dps_port = 0;  // the DPS MQTT listener (0 in files written before it existed)
+    int dps_port = 0;       // the DPS MQTT listener (0 in files written before it existed)
+    int x509_port = 0;      // the client-certificate hub listener (0: likewise)
+    int dps_x509_port = 0;  // the client-certificate DPS listener (0: likewise)
 };
 
 std::filesystem::path state_file_path(const std::filesystem::path& state_dir);

@@ -22,14 +22,26 @@ DeviceAuthResult refuse(std::string reason) {
     return DeviceAuthResult{std::move(reason), 0};
 }
 
+// IoT Hub's two X.509 kinds: "selfSigned" devices are known by the thumbprint of their
+// certificate (primary or secondary, SHA-1 or SHA-256); "certificateAuthority" devices by any
+// certificate a registered CA issued with CN = device id.
 DeviceAuthResult authenticate_x509(const ConnectAttempt& attempt, const DeviceIdentity& device) {
-    if (device.x509_thumbprint.empty())
+    if (device.x509_thumbprint.empty() && !device.certificate_authority)
         return refuse("device has no X.509 thumbprint");
     if (!attempt.client_thumbprint_sha1)
         return refuse("no password and no client certificate");
-    if (device.x509_thumbprint == attempt.client_thumbprint_sha1 ||
-        device.x509_thumbprint == attempt.client_thumbprint_sha256) {
+    if (device.certificate_authority) {
+        if (!attempt.client_issued_by_registered_ca)
+            return refuse("client certificate not issued by a registered CA");
+        if (attempt.client_common_name != device.id)
+            return refuse("client certificate CN is not the device id");
         return DeviceAuthResult{};
+    }
+    for (const auto* thumbprint : {&device.x509_thumbprint, &device.x509_secondary_thumbprint}) {
+        if (!thumbprint->empty() && (*thumbprint == attempt.client_thumbprint_sha1 ||
+                                     *thumbprint == attempt.client_thumbprint_sha256)) {
+            return DeviceAuthResult{};
+        }
     }
     return refuse("client certificate thumbprint does not match");
 }

@@ -24,6 +24,9 @@ struct ConnectAttempt {
     std::optional<std::string> password;
     std::optional<std::string> client_thumbprint_sha1;    // lower-case hex, when a cert was sent
     std::optional<std::string> client_thumbprint_sha256;  // lower-case hex
+    std::string client_common_name{};                     // the certificate subject's CN
+    bool client_issued_by_registered_ca = false;          // chains to [[certificate_authorities]]
+    std::string client_certificate_pem{};                 // the certificate itself (DPS X.509)
 };
 
 // `device` is nullptr when the client id is not a registered device.

@@ -6,6 +6,7 @@
 
 #include "hubgate/iothub/dps_credentials.hpp"
 #include "hubgate/iothub/sas_token.hpp"
+#include "hubsim/common/client_certificate.hpp"
 
 namespace hubsim {
 
@@ -21,6 +22,29 @@ std::string lower(std::string text) {
 
 DpsAuthResult refuse(std::string reason) {
     return DpsAuthResult{std::move(reason), {}};
+}
+
+// X.509 attestation: the client certificate (verified by the listener) names the registration id
+// and was issued by an X.509 group's signing certificate.
+DpsAuthResult authenticate_x509(const ConnectAttempt& attempt,
+                                const std::vector<EnrollmentGroup>& groups) {
+    if (attempt.client_certificate_pem.empty())
+        return refuse("no SAS token and no client certificate");
+    if (attempt.client_common_name != attempt.client_id)
+        return refuse("client certificate CN is not the registration id");
+    for (const auto& group : groups) {
+        if (!group.x509())
+            continue;
+        std::unique_ptr<RegisteredCas> signer;
+        try {
+            signer = RegisteredCas::from_pem(group.signing_certificate);
+        } catch (const CertificateFileError&) {
+            continue;  // checked when the group was created
+        }
+        if (signer->issued_pem(attempt.client_certificate_pem))
+            return DpsAuthResult{{}, group.id};
+    }
+    return refuse("client certificate issued by no X.509 enrollment group");
 }
 
 }  // namespace
@@ -68,7 +92,7 @@ DpsAuthResult authenticate_registration(const ConnectAttempt& attempt, const std
     if (!hubgate::iothub::valid_registration_id(attempt.client_id))
         return refuse("invalid registration id");
     if (!attempt.password || attempt.password->empty())
-        return refuse("no SAS token (X.509 attestation is not emulated)");
+        return authenticate_x509(attempt, groups);
     const auto token = hubgate::iothub::parse_sas_token(*attempt.password);
     if (!token)
         return refuse("malformed SAS token");
@@ -79,6 +103,8 @@ DpsAuthResult authenticate_registration(const ConnectAttempt& attempt, const std
     if (lower(token->resource_uri) != lower(id_scope + "/registrations/" + attempt.client_id))
         return refuse("SAS token for another resource");
     for (const auto& group : groups) {
+        if (group.x509())
+            continue;
         for (const auto* key : {&group.primary_key, &group.secondary_key}) {
             if (key->empty())
                 continue;

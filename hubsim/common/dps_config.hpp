@@ -7,13 +7,17 @@
 
 namespace hubsim {
 
-// A group enrollment with symmetric-key attestation: a device proves membership with a key
-// derived from the group key (see hubgate::iothub::derive_device_key).
+// A group enrollment. Symmetric-key attestation: a device proves membership with a key derived
+// from the group key (see hubgate::iothub::derive_device_key). X.509 attestation (a signing
+// certificate, no keys): with a client certificate that the signing certificate issued (directly
+// or through intermediates the device sends) and whose CN is the registration id.
 struct EnrollmentGroup {
     std::string id;
-    std::string primary_key;    // base64
-    std::string secondary_key;  // base64
-    bool enabled = true;        // provisioningStatus
+    std::string primary_key;            // base64
+    std::string secondary_key;          // base64
+    bool enabled = true;                // provisioningStatus
+    std::string signing_certificate{};  // PEM; non-empty: X.509 attestation
+    bool x509() const { return !signing_certificate.empty(); }
 };
 
 struct DpsConfig {

@@ -1,10 +1,13 @@
 // [dps] and [[enrollment_groups]]: every key checked, errors with their source position.
 #include "hubsim/common/dps_config_reader.hpp"
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "hubgate/iothub/sas_token.hpp"
+#include "hubsim/common/client_certificate.hpp"
 #include "hubsim/common/hub_config.hpp"
 
 namespace hubsim {
@@ -70,15 +73,38 @@ void read_settings(const std::string& source, const toml::table& dps, DpsConfig&
     }
 }
 
+// The signing certificate of an X.509 group, as PEM (relative paths: from the config's folder).
+std::string read_certificate(const std::string& source, const toml::node& node,
+                             const std::string& file, const std::string& path) {
+    std::filesystem::path full(file);
+    if (full.is_relative())
+        full = std::filesystem::path(source).parent_path() / full;
+    std::ifstream in(full);
+    std::ostringstream text;
+    text << in.rdbuf();
+    std::string pem;
+    if (!in || !read_signing_certificate(text.str(), pem))
+        fail(source, node.source(), path + ": " + full.string() + " holds no PEM certificate");
+    return text.str();  // the whole chain, when the file holds one
+}
+
 EnrollmentGroup read_group(const std::string& source, const toml::table& table, size_t index) {
     const std::string path = "enrollment_groups[" + std::to_string(index) + "]";
-    check_keys(source, table, path, {"id", "primary_key", "secondary_key", "status"});
+    check_keys(source, table, path,
+               {"id", "primary_key", "secondary_key", "status", "certificate_file"});
     EnrollmentGroup group;
     group.id = string_at(source, table, "id", path, true);
     group.primary_key = key_at(source, table, "primary_key", path);
     group.secondary_key = key_at(source, table, "secondary_key", path);
-    if (group.primary_key.empty())
-        fail(source, table.source(), path + ".primary_key: missing");
+    if (const auto file = string_at(source, table, "certificate_file", path, false);
+        !file.empty()) {
+        if (!group.primary_key.empty() || !group.secondary_key.empty())
+            fail(source, table.source(), path + ": certificate_file (X.509) or keys, not both");
+        group.signing_certificate = read_certificate(source, *table.get("certificate_file"), file,
+                                                     path + ".certificate_file");
+    } else if (group.primary_key.empty()) {
+        fail(source, table.source(), path + ".primary_key: missing (or certificate_file)");
+    }
     auto status = string_at(source, table, "status", path, false);
     if (status == "disabled") {
         group.enabled = false;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "hubgate/iothub/encoding.hpp"
+#include "hubsim/common/client_certificate.hpp"
 #include "hubsim/common/dps_config_reader.hpp"
 
 namespace hubsim {
@@ -75,6 +77,54 @@ AccessPolicy read_policy(const std::string& source, const toml::table& table, si
     return policy;
 }
 
+// A file named in the config: relative to the config file's folder.
+std::string config_relative(const std::string& source, const std::string& path) {
+    const std::filesystem::path file(path);
+    if (file.is_absolute())
+        return path;
+    return (std::filesystem::path(source).parent_path() / file).string();
+}
+
+// authentication = "sas" | "selfSigned" | "certificateAuthority" (IoT Hub's names); unset: from
+// the credentials given. x509_certificate: a self-signed certificate whose thumbprint is taken
+// (and which `hubsim run` adds to the client-certificate listener's trust file).
+void read_device_x509(const std::string& source, const toml::table& table, const std::string& path,
+                      DeviceIdentity& device) {
+    device.x509_secondary_thumbprint =
+        normalize_thumbprint(optional_string(source, table, "x509_secondary_thumbprint", path));
+    const std::string certificate = optional_string(source, table, "x509_certificate", path);
+    if (!certificate.empty()) {
+        if (!device.x509_thumbprint.empty())
+            fail(source, table.source(), path + ": x509_certificate or x509_thumbprint, not both");
+        try {
+            device.x509_thumbprint =
+                certificate_file_thumbprint(config_relative(source, certificate));
+        } catch (const CertificateFileError& error) {
+            fail(source, table.get("x509_certificate")->source(),
+                 path + ".x509_certificate: " + error.what());
+        }
+    }
+    const std::string type = optional_string(source, table, "authentication", path);
+    if (type == "certificateAuthority") {
+        if (!device.x509_thumbprint.empty() || !device.primary_key.empty() ||
+            !device.secondary_key.empty()) {
+            fail(source, table.source(),
+                 path + ": a certificateAuthority device has no keys and no thumbprint");
+        }
+        device.certificate_authority = true;
+    } else if (!type.empty() && type != "sas" && type != "selfSigned") {
+        fail(source, table.get("authentication")->source(),
+             path +
+                 ".authentication: must be \"sas\", \"selfSigned\" or "
+                 "\"certificateAuthority\"");
+    } else if (type == "selfSigned" && device.x509_thumbprint.empty()) {
+        fail(source, table.source(),
+             path + ": selfSigned needs x509_thumbprint or x509_certificate");
+    } else if (type == "sas" && device.primary_key.empty() && device.secondary_key.empty()) {
+        fail(source, table.source(), path + ": sas needs primary_key or secondary_key");
+    }
+}
+
 DeviceIdentity read_device(const std::string& source, const toml::table& table, size_t index) {
     std::string path = "devices[" + std::to_string(index) + "]";
     check_key(source, table, "primary_key", path);
@@ -85,6 +135,7 @@ DeviceIdentity read_device(const std::string& source, const toml::table& table, 
     device.secondary_key = optional_string(source, table, "secondary_key", path);
     device.x509_thumbprint =
         normalize_thumbprint(optional_string(source, table, "x509_thumbprint", path));
+    read_device_x509(source, table, path, device);
     std::string status = optional_string(source, table, "status", path);
     if (status.empty() || status == "enabled") {
         device.enabled = true;
@@ -95,16 +146,38 @@ DeviceIdentity read_device(const std::string& source, const toml::table& table, 
              path + ".status: must be \"enabled\" or \"disabled\"");
     }
     if (device.primary_key.empty() && device.secondary_key.empty() &&
-        device.x509_thumbprint.empty()) {
-        fail(source, table.source(), path + ": needs primary_key/secondary_key or x509_thumbprint");
+        device.x509_thumbprint.empty() && !device.certificate_authority) {
+        fail(source, table.source(),
+             path +
+                 ": needs primary_key/secondary_key, x509_thumbprint/x509_certificate or "
+                 "authentication = \"certificateAuthority\"");
     }
     return device;
+}
+
+CertificateAuthority read_certificate_authority(const std::string& source, const toml::table& table,
+                                                size_t index) {
+    std::string path = "certificate_authorities[" + std::to_string(index) + "]";
+    CertificateAuthority ca{required_string(source, table, "name", path),
+                            config_relative(source, required_string(source, table, "file", path))};
+    try {
+        RegisteredCas check({ca.file});  // readable, with at least one certificate
+    } catch (const CertificateFileError& error) {
+        fail(source, table.get("file")->source(), path + ".file: " + error.what());
+    }
+    return ca;
 }
 
 }  // namespace
 
 bool AccessPolicy::has_right(const std::string& right) const {
     return std::find(rights.begin(), rights.end(), right) != rights.end();
+}
+
+std::string DeviceIdentity::authentication_type() const {
+    if (certificate_authority)
+        return "certificateAuthority";
+    return x509_thumbprint.empty() ? "sas" : "selfSigned";
 }
 
 std::string normalize_thumbprint(const std::string& text) {
@@ -162,6 +235,14 @@ HubConfig parse_hub_config(const std::string& toml_text, const std::string& sour
         if (!ids.insert(device.id).second)
             fail(source_name, table.source(), "devices: duplicate id \"" + device.id + "\"");
         config.devices.push_back(std::move(device));
+    });
+    std::set<std::string> ca_names;
+    read_array("certificate_authorities", [&](const toml::table& table, size_t index) {
+        auto ca = read_certificate_authority(source_name, table, index);
+        if (!ca_names.insert(ca.name).second)
+            fail(source_name, table.source(),
+                 "certificate_authorities: duplicate name \"" + ca.name + "\"");
+        config.certificate_authorities.push_back(std::move(ca));
     });
     read_dps_config(root, source_name, config.dps);
     return config;

@@ -20,13 +20,27 @@ struct AccessPolicy {
     bool has_right(const std::string& right) const;
 };
 
-// A device identity: symmetric keys or an X.509 thumbprint, enabled or disabled.
+// A device identity: symmetric keys ("sas"), X.509 thumbprints ("selfSigned") or any certificate
+// a registered CA issued for it ("certificateAuthority"); enabled or disabled.
 struct DeviceIdentity {
     std::string id;
     std::string primary_key;      // base64; empty for X.509 devices
     std::string secondary_key;    // base64
     std::string x509_thumbprint;  // lower-case hex (SHA-1 or SHA-256); empty for key devices
     bool enabled = true;
+    std::string x509_secondary_thumbprint{};  // lower-case hex, optional
+    // A client certificate that chains to a [[certificate_authorities]] entry and whose CN is
+    // the device id authenticates the device (no thumbprint, no keys).
+    bool certificate_authority = false;
+
+    // IoT Hub's authentication.type: "sas", "selfSigned" or "certificateAuthority".
+    std::string authentication_type() const;
+};
+
+// A CA whose certificates authenticate "certificateAuthority" devices (IoT Hub's verified CA).
+struct CertificateAuthority {
+    std::string name;
+    std::string file;  // PEM: the CA certificate (an intermediate with its chain up to the root)
 };
 
 // Everything the plugin needs from the config file.
@@ -34,6 +48,7 @@ struct HubConfig {
     std::string hostname = "hubsim.azure-devices.net";
     std::vector<AccessPolicy> policies;
     std::vector<DeviceIdentity> devices;
+    std::vector<CertificateAuthority> certificate_authorities;
     DpsConfig dps;  // the provisioning service in front of this hub
 };
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -35,6 +36,10 @@ class Dps final : public DpsService {
     static constexpr size_t kLogCapacity = 10000;
 
     Dps(DpsConfig config, HubService& hub, BrokerActions& broker);
+
+    // Called with the signing certificate (PEM) of an X.509 group created through the REST API,
+    // so that the listeners and the hub trust the certificates it issues from then on.
+    void set_certificate_trust(std::function<void(const std::string& pem)> trust);
 
     // True when `username` is in the DPS dialect: such a CONNECT belongs to the DPS.
     static bool is_dps_username(std::string_view username);
@@ -125,6 +130,7 @@ class Dps final : public DpsService {
     Counters counters_;
     std::deque<json> log_;
     std::mt19937_64 random_{std::random_device{}()};
+    std::function<void(const std::string&)> trust_certificate_;
 };
 
 }  // namespace hubsim

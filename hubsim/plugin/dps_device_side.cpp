@@ -193,17 +193,20 @@ json Dps::register_device(const Client& client, const std::string& operation_id)
         const std::string device_status =
             existing.status == 200 ? existing.body.value("status", "enabled") : "enabled";
         const auto& enrollment = group->second.enrollment;
-        const json identity{
-            {"deviceId", client.registration_id},
-            {"status", device_status},
-            {"authentication",
-             {{"type", "sas"},
-              {"symmetricKey",
-               {{"primaryKey", derived_key(enrollment.primary_key, client.registration_id)},
-                {"secondaryKey",
-                 enrollment.secondary_key.empty()
-                     ? json(nullptr)
-                     : json(derived_key(enrollment.secondary_key, client.registration_id))}}}}}};
+        json identity{{"deviceId", client.registration_id}, {"status", device_status}};
+        if (enrollment.x509()) {
+            // Known to the hub by any certificate the group's CA issues for it (CN = device id).
+            identity["authentication"] = {{"type", "certificateAuthority"}};
+        } else {
+            identity["authentication"] = {
+                {"type", "sas"},
+                {"symmetricKey",
+                 {{"primaryKey", derived_key(enrollment.primary_key, client.registration_id)},
+                  {"secondaryKey",
+                   enrollment.secondary_key.empty()
+                       ? json(nullptr)
+                       : json(derived_key(enrollment.secondary_key, client.registration_id))}}}};
+        }
         const auto created = hub_.put_device(client.registration_id, identity);
         if (created.status >= 300) {
             status = "failed";

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "hubgate/iothub/sas_token.hpp"
+#include "hubsim/common/client_certificate.hpp"
 #include "hubsim/plugin/dps.hpp"
 
 namespace hubsim {
@@ -34,6 +35,11 @@ Dps::Dps(DpsConfig config, HubService& hub, BrokerActions& broker)
     }
     settings_.enrollment_groups.clear();
     quota_.set_per_minute(settings_.registrations_per_minute, std::chrono::steady_clock::now());
+}
+
+void Dps::set_certificate_trust(std::function<void(const std::string& pem)> trust) {
+    std::lock_guard lock(mutex_);
+    trust_certificate_ = std::move(trust);
 }
 
 std::string Dps::iso_time_now() {
@@ -93,24 +99,47 @@ json Dps::registration_state(const std::string& registration_id, const std::stri
                 {"etag", new_etag()}};
 }
 
+namespace {
+
+json attestation_json(const EnrollmentGroup& enrollment) {
+    if (enrollment.x509()) {
+        // DPS shows what it holds of a signing certificate, never the certificate itself.
+        std::string pem;
+        const auto info = read_signing_certificate(enrollment.signing_certificate, pem);
+        json shown = nullptr;
+        if (info) {
+            shown = {{"certificate", nullptr},
+                     {"info",
+                      {{"subjectName", info->subject_name},
+                       {"issuerName", info->issuer_name},
+                       {"sha1Thumbprint", info->sha1_thumbprint},
+                       {"sha256Thumbprint", info->sha256_thumbprint}}}};
+        }
+        return {{"type", "x509"},
+                {"x509", {{"signingCertificates", {{"primary", shown}, {"secondary", nullptr}}}}}};
+    }
+    return {
+        {"type", "symmetricKey"},
+        {"symmetricKey",
+         {{"primaryKey", enrollment.primary_key},
+          {"secondaryKey",
+           enrollment.secondary_key.empty() ? json(nullptr) : json(enrollment.secondary_key)}}}};
+}
+
+}  // namespace
+
 json Dps::group_json(const Group& group) const {
     const auto& enrollment = group.enrollment;
-    return json{
-        {"enrollmentGroupId", enrollment.id},
-        {"attestation",
-         {{"type", "symmetricKey"},
-          {"symmetricKey",
-           {{"primaryKey", enrollment.primary_key},
-            {"secondaryKey",
-             enrollment.secondary_key.empty() ? json(nullptr) : json(enrollment.secondary_key)}}}}},
-        {"capabilities", {{"iotEdge", false}}},
-        {"provisioningStatus", enrollment.enabled ? "enabled" : "disabled"},
-        {"reprovisionPolicy", {{"updateHubAssignment", true}, {"migrateDeviceData", true}}},
-        {"allocationPolicy", "hashed"},
-        {"iotHubs", json::array({hub_.hostname()})},
-        {"createdDateTimeUtc", group.created},
-        {"lastUpdatedDateTimeUtc", group.updated},
-        {"etag", group.etag}};
+    return json{{"enrollmentGroupId", enrollment.id},
+                {"attestation", attestation_json(enrollment)},
+                {"capabilities", {{"iotEdge", false}}},
+                {"provisioningStatus", enrollment.enabled ? "enabled" : "disabled"},
+                {"reprovisionPolicy", {{"updateHubAssignment", true}, {"migrateDeviceData", true}}},
+                {"allocationPolicy", "hashed"},
+                {"iotHubs", json::array({hub_.hostname()})},
+                {"createdDateTimeUtc", group.created},
+                {"lastUpdatedDateTimeUtc", group.updated},
+                {"etag", group.etag}};
 }
 
 ServiceResult Dps::put_enrollment_group(const std::string& id, const json& body) {
@@ -123,21 +152,43 @@ ServiceResult Dps::put_enrollment_group(const std::string& id, const json& body)
     if (const auto body_id = text_at(body, "enrollmentGroupId"); !body_id.empty() && body_id != id)
         return bad("enrollmentGroupId differs from the path.");
     const json attestation = body.value("attestation", json::object());
-    if (!attestation.is_object() || text_at(attestation, "type") != "symmetricKey")
-        return bad("attestation.type must be \"symmetricKey\" (X.509 is not emulated).");
-    const json keys = attestation.value("symmetricKey", json::object());
-    EnrollmentGroup enrollment{id, text_at(keys, "primaryKey"), text_at(keys, "secondaryKey"),
-                               true};
-    for (auto* key : {&enrollment.primary_key, &enrollment.secondary_key}) {
-        if (key->empty()) {
-            // DPS generates keys that are not given.
-            std::string bytes(64, '\0');
-            for (auto& byte : bytes)
-                byte = static_cast<char>(random_() & 0xFF);
-            *key = hubgate::iothub::base64_encode(bytes);
-        } else if (!hubgate::iothub::base64_decode(*key)) {
-            return bad("Symmetric keys must be base64.");
+    if (!attestation.is_object())
+        return bad("attestation must be an object.");
+    const std::string type = text_at(attestation, "type");
+    EnrollmentGroup enrollment{id, "", "", true};
+    if (type == "x509") {
+        // x509.signingCertificates.primary.certificate: PEM, or base64 of PEM or DER.
+        const json x509 = attestation.value("x509", json::object());
+        const json signing =
+            x509.is_object() ? x509.value("signingCertificates", json::object()) : json::object();
+        const json primary =
+            signing.is_object() ? signing.value("primary", json::object()) : json::object();
+        const std::string certificate = text_at(primary, "certificate");
+        if (certificate.empty() ||
+            !read_signing_certificate(certificate, enrollment.signing_certificate)) {
+            return bad(
+                "x509.signingCertificates.primary.certificate must be a certificate "
+                "(PEM, or base64 of PEM or DER).");
         }
+    } else if (type == "symmetricKey") {
+        const json keys = attestation.value("symmetricKey", json::object());
+        enrollment.primary_key = text_at(keys, "primaryKey");
+        enrollment.secondary_key = text_at(keys, "secondaryKey");
+        for (auto* key : {&enrollment.primary_key, &enrollment.secondary_key}) {
+            if (key->empty()) {
+                // DPS generates keys that are not given.
+                std::string bytes(64, '\0');
+                for (auto& byte : bytes)
+                    byte = static_cast<char>(random_() & 0xFF);
+                *key = hubgate::iothub::base64_encode(bytes);
+            } else if (!hubgate::iothub::base64_decode(*key)) {
+                return bad("Symmetric keys must be base64.");
+            }
+        }
+    } else {
+        return bad(
+            "attestation.type must be \"symmetricKey\" or \"x509\" (TPM is not "
+            "emulated).");
     }
     const auto status = text_at(body, "provisioningStatus");
     if (!status.empty() && status != "enabled" && status != "disabled")
@@ -146,6 +197,8 @@ ServiceResult Dps::put_enrollment_group(const std::string& id, const json& body)
     const auto now = iso_time_now();
     auto existing = groups_.find(id);
     const std::string created = existing == groups_.end() ? now : existing->second.created;
+    if (enrollment.x509() && trust_certificate_)
+        trust_certificate_(enrollment.signing_certificate);
     auto& group = groups_[id];
     group = Group{std::move(enrollment), created, now, new_etag()};
     return ServiceResult{200, group_json(group)};

@@ -40,7 +40,11 @@ std::string text_or_empty(const json& object, const char* key) {
 
 json Hub::device_json(const DeviceState& device) const {
     const auto& identity = device.identity;
-    bool x509 = !identity.x509_thumbprint.empty();
+    const std::string type = identity.authentication_type();
+    const bool sas = type == "sas";
+    const auto thumbprint = [&](const std::string& hex) {
+        return type == "selfSigned" && !hex.empty() ? json(hex) : json(nullptr);
+    };
     return json{
         {"deviceId", identity.id},
         {"generationId", device.generation_id},
@@ -50,27 +54,26 @@ json Hub::device_json(const DeviceState& device) const {
         {"statusReason", nullptr},
         {"cloudToDeviceMessageCount", device.c2d_pending.size() + device.c2d_outstanding.size()},
         {"authentication",
-         {{"type", x509 ? "selfSigned" : "sas"},
+         {{"type", type},
           {"symmetricKey",
-           {{"primaryKey", x509 ? json(nullptr) : json(identity.primary_key)},
-            {"secondaryKey", x509 ? json(nullptr) : json(identity.secondary_key)}}},
+           {{"primaryKey", sas ? json(identity.primary_key) : json(nullptr)},
+            {"secondaryKey", sas ? json(identity.secondary_key) : json(nullptr)}}},
           {"x509Thumbprint",
-           {{"primaryThumbprint", x509 ? json(identity.x509_thumbprint) : json(nullptr)},
-            {"secondaryThumbprint", nullptr}}}}},
+           {{"primaryThumbprint", thumbprint(identity.x509_thumbprint)},
+            {"secondaryThumbprint", thumbprint(identity.x509_secondary_thumbprint)}}}}},
         {"capabilities", {{"iotEdge", false}}}};
 }
 
 json Hub::twin_json(const DeviceState& device) const {
     json properties = device.twin.device_view();
-    return json{
-        {"deviceId", device.identity.id},
-        {"etag", "\"" + std::to_string(device.twin.version()) + "\""},
-        {"version", device.twin.version()},
-        {"status", device.identity.enabled ? "enabled" : "disabled"},
-        {"connectionState", device.connection ? "Connected" : "Disconnected"},
-        {"authenticationType", device.identity.x509_thumbprint.empty() ? "sas" : "selfSigned"},
-        {"tags", device.twin.tags()},
-        {"properties", std::move(properties)}};
+    return json{{"deviceId", device.identity.id},
+                {"etag", "\"" + std::to_string(device.twin.version()) + "\""},
+                {"version", device.twin.version()},
+                {"status", device.identity.enabled ? "enabled" : "disabled"},
+                {"connectionState", device.connection ? "Connected" : "Disconnected"},
+                {"authenticationType", device.identity.authentication_type()},
+                {"tags", device.twin.tags()},
+                {"properties", std::move(properties)}};
 }
 
 ServiceResult Hub::get_device(const std::string& id) {
@@ -91,11 +94,20 @@ ServiceResult Hub::put_device(const std::string& id, const json& identity) {
     DeviceIdentity fresh;
     fresh.id = id;
     fresh.enabled = text_or_empty(identity, "status") != "disabled";
-    if (auth.is_object() && auth.contains("x509Thumbprint")) {
+    const std::string type = text_or_empty(auth, "type");
+    if (!type.empty() && type != "sas" && type != "selfSigned" && type != "certificateAuthority")
+        return error(400, "ArgumentInvalid", "authentication.type is not supported");
+    fresh.certificate_authority = type == "certificateAuthority";
+    if (auth.is_object() && auth.contains("x509Thumbprint") &&
+        (type.empty() || type == "selfSigned")) {
         fresh.x509_thumbprint =
             normalize_thumbprint(text_or_empty(auth["x509Thumbprint"], "primaryThumbprint"));
+        fresh.x509_secondary_thumbprint =
+            normalize_thumbprint(text_or_empty(auth["x509Thumbprint"], "secondaryThumbprint"));
     }
-    if (auth.is_object() && auth.contains("symmetricKey")) {
+    if (type == "selfSigned" && fresh.x509_thumbprint.empty())
+        return error(400, "ArgumentInvalid", "selfSigned needs x509Thumbprint.primaryThumbprint");
+    if (auth.is_object() && auth.contains("symmetricKey") && (type.empty() || type == "sas")) {
         fresh.primary_key = text_or_empty(auth["symmetricKey"], "primaryKey");
         fresh.secondary_key = text_or_empty(auth["symmetricKey"], "secondaryKey");
     }
@@ -104,7 +116,7 @@ ServiceResult Hub::put_device(const std::string& id, const json& identity) {
             return error(400, "ArgumentInvalid", "symmetric keys must be base64");
         }
     }
-    if (fresh.x509_thumbprint.empty()) {
+    if (fresh.authentication_type() == "sas") {
         if (fresh.primary_key.empty())
             fresh.primary_key = random_key();
         if (fresh.secondary_key.empty())

@@ -1,14 +1,15 @@
 // mosquitto 2.0 plugin entry points: reads plugin_opt_* options, builds the Hub, registers the
 // event callbacks and starts the HTTPS service API. No exception crosses into mosquitto.
-#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 extern "C" {
 #include <mosquitto.h>
@@ -17,7 +18,9 @@ extern "C" {
 #include <mqtt_protocol.h>
 }
 
+#include "hubsim/common/client_certificate.hpp"
 #include "hubsim/common/hub_service.hpp"
+#include "hubsim/common/trust_dir.hpp"
 #include "hubsim/plugin/dps.hpp"
 #include "hubsim/plugin/hub.hpp"
 
@@ -58,25 +61,12 @@ struct PluginState {
     std::unique_ptr<hubsim::Hub> hub;
     std::unique_ptr<hubsim::Dps> dps;  // clients that CONNECT with a DPS username
     std::unique_ptr<hubsim::ServiceApi> service;
+    std::unique_ptr<hubsim::RegisteredCas> cas;  // [[certificate_authorities]]
 };
 
 std::string client_id_of(const mosquitto* client) {
     const char* id = mosquitto_client_id(client);
     return id ? id : "";
-}
-
-std::optional<std::string> thumbprint(X509* certificate, const EVP_MD* digest) {
-    unsigned char bytes[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (X509_digest(certificate, digest, bytes, &length) != 1)
-        return std::nullopt;
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out.push_back(kHex[bytes[i] >> 4]);
-        out.push_back(kHex[bytes[i] & 0x0F]);
-    }
-    return out;
 }
 
 // Runs `body`, turning any exception into `failure` (and a log line) at the C boundary.
@@ -103,9 +93,13 @@ int on_basic_auth(int, void* event_data, void* userdata) {
             attempt.password = event->password;
         // Only a listener with require_certificate passes a client certificate on.
         if (auto* certificate = static_cast<X509*>(mosquitto_client_certificate(event->client))) {
-            attempt.client_thumbprint_sha1 = thumbprint(certificate, EVP_sha1());
-            attempt.client_thumbprint_sha256 = thumbprint(certificate, EVP_sha256());
+            auto described = hubsim::describe_client_certificate(certificate, *state->cas);
+            attempt.client_certificate_pem = hubsim::certificate_pem(certificate);
             X509_free(certificate);
+            attempt.client_thumbprint_sha1 = std::move(described.thumbprint_sha1);
+            attempt.client_thumbprint_sha256 = std::move(described.thumbprint_sha256);
+            attempt.client_common_name = std::move(described.common_name);
+            attempt.client_issued_by_registered_ca = described.issued_by_registered_ca;
         }
         bool clean = mosquitto_client_clean_session(event->client);
         if (mosquitto_client_protocol_version(event->client) != 4) {
@@ -284,10 +278,28 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
         state->identifier = identifier;
         state->tasks = std::make_unique<hubsim::BrokerTasks>();
         auto config = hubsim::load_hub_config(*config_path);
+        std::vector<std::string> ca_files;
+        for (const auto& ca : config.certificate_authorities)
+            ca_files.push_back(ca.file);
+        state->cas = std::make_unique<hubsim::RegisteredCas>(ca_files);
+        // A device an X.509 enrollment group provisions is a certificateAuthority device of
+        // the hub: the group's signing certificate is one of the hub's CAs too.
+        for (const auto& group : config.dps.enrollment_groups) {
+            if (group.x509())
+                state->cas->add_pem(group.signing_certificate);
+        }
         auto dps_config = config.dps;
         state->hub = std::make_unique<hubsim::Hub>(std::move(config), state->broker, *state->tasks);
         state->dps =
             std::make_unique<hubsim::Dps>(std::move(dps_config), *state->hub, state->broker);
+        const auto state_dir = option(options, option_count, "state_dir");
+        state->dps->set_certificate_trust([cas = state->cas.get(),
+                                           state_dir](const std::string& pem) {
+            cas->add_pem(pem);
+            // The listeners' trust folder (`hubsim run` names it after the state folder).
+            if (state_dir)
+                hubsim::add_to_trust_dir(std::filesystem::path(*state_dir) / "client-trust", pem);
+        });
         for (const auto& registration : kCallbacks) {
             int rc = mosquitto_callback_register(identifier, registration.event,
                                                  registration.callback, nullptr, state.get());

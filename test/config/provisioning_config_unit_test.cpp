@@ -107,15 +107,52 @@ TEST_CASE("dps-symmetric-key: what is missing or wrong is reported") {
         expect_one_error(parse_in(dir, text), line_of(text, "id_scope"), "provisioning.id_scope",
                          "must be an ID scope");
     }
-    SUBCASE("dps-x509 is declared but not supported yet") {
-        const std::string text =
-            "[hub]\nhostname = \"h.example\"\n[provisioning]\nmode = \"dps-x509\"\n";
-        expect_one_error(parse_in(dir, text), 4, "provisioning.mode", "not supported yet");
-    }
     SUBCASE("a rate of 0") {
         dir.write("keys/group.key", kGroupKey, 0600);
         const std::string text = kDpsConfig + "registration_rate = 0\n";
         expect_one_error(parse_in(dir, text), line_of(text, "registration_rate"),
                          "provisioning.registration_rate", "must be greater than 0");
+    }
+}
+
+TEST_CASE("dps-x509: the group's CA certificate and key, the leaf lifetime and its renewal") {
+    ScratchDir dir;
+    const std::string text =
+        "[hub]\nhostname = \"h.example\"\n[provisioning]\nmode = \"dps-x509\"\n"
+        "id_scope = \"0ne00000A0A\"\nca_cert_file = \"ca.pem\"\nca_key_file = \"keys/ca.key\"\n";
+    dir.write("ca.pem", "-----BEGIN CERTIFICATE-----\n", 0644);
+    SUBCASE("defaults") {
+        dir.write("keys/ca.key", "-----BEGIN PRIVATE KEY-----\n", 0600);
+        const auto result = parse_in(dir, text);
+        INFO(describe(result));
+        REQUIRE(result.ok());
+        const auto& p = result.config.provisioning;
+        CHECK(p.mode == ProvisioningMode::DpsX509);
+        CHECK(p.ca_cert_file == dir.path() / "ca.pem");
+        CHECK(p.ca_key_file == dir.path() / "keys/ca.key");
+        CHECK(p.leaf_lifetime == std::chrono::hours(720));
+        CHECK(p.leaf_renew_before == std::chrono::hours(168));
+    }
+    SUBCASE("the CA key is a secret file") {
+        dir.write("keys/ca.key", "-----BEGIN PRIVATE KEY-----\n", 0644);
+        expect_one_error(parse_in(dir, text), line_of(text, "ca_key_file"),
+                         "provisioning.ca_key_file", "has mode 0644");
+    }
+    SUBCASE("no CA certificate or key") {
+        const auto r =
+            parse_in(dir,
+                     "[hub]\nhostname = \"h.example\"\n[provisioning]\nmode = \"dps-x509\"\n"
+                     "id_scope = \"0ne00000A0A\"\n");
+        INFO(describe(r));
+        REQUIRE(r.diagnostics.size() == 2);
+        CHECK(r.diagnostics[0].key_path == "provisioning.ca_cert_file");
+        CHECK(r.diagnostics[0].message == "required when provisioning.mode is \"dps-x509\"");
+        CHECK(r.diagnostics[1].key_path == "provisioning.ca_key_file");
+    }
+    SUBCASE("renewal must come before the end") {
+        dir.write("keys/ca.key", "-----BEGIN PRIVATE KEY-----\n", 0600);
+        const std::string renew = text + "leaf_lifetime = \"24h\"\nleaf_renew_before = \"48h\"\n";
+        expect_one_error(parse_in(dir, renew), line_of(renew, "leaf_renew_before"),
+                         "provisioning.leaf_renew_before", "must be shorter than");
     }
 }

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "harness/ports.hpp"
+#include "harness/test_pki.hpp"
 
 namespace hubgate::test {
 
@@ -66,56 +67,111 @@ BridgeEnv::BridgeEnv(BridgeEnvOptions options) : options_(std::move(options)) {
     start_local_broker();
 
     HubsimOptions hub_options;
-    hub_options.devices = hub_devices(options_.devices);
+    if (options_.auth_mode == "x509") {
+        hub_options.extra_toml = x509_hub_toml();
+    } else {
+        hub_options.devices = hub_devices(options_.devices);
+    }
     hub_options.policies.push_back({"device", "", {"DeviceConnect"}});
     if (!options_.dps_group_key.empty()) {
-        hub_options.extra_toml = std::string("[dps]\nid_scope = \"") + kTestIdScope +
-                                 "\"\npoll_after_seconds = 1\n\n[[enrollment_groups]]\n"
-                                 "id = \"sensors\"\nprimary_key = \"" +
-                                 options_.dps_group_key + "\"\n";
+        hub_options.extra_toml += std::string("[dps]\nid_scope = \"") + kTestIdScope +
+                                  "\"\npoll_after_seconds = 1\n\n[[enrollment_groups]]\n"
+                                  "id = \"sensors\"\nprimary_key = \"" +
+                                  options_.dps_group_key + "\"\n";
     }
+    if (options_.dps_x509)
+        hub_options.extra_toml += dps_x509_hub_toml();
     hub_ = std::make_unique<HubsimFixture>(hub_options);
 
-    const auto key_file = dir_.write("policy.key", hub_->policy("device").key + "\n");
-    ::chmod(key_file.c_str(), 0600);
     dir_.write("mappings/test.toml", options_.mapping);
     const auto& d = dir_.path();
-    dir_.write("hubgate.toml",
-               "mappings = [\"" + (d / "mappings" / "*.toml").string() +
-                   "\"]\n"
-                   "[hub]\n"
-                   "hostname = \"" +
-                   hub_->hostname() +
-                   "\"\n"
-                   "connect_host = \"127.0.0.1:" +
-                   std::to_string(hub_->mqtts_port()) +
-                   "\"\n"
-                   "ca_file = \"" +
-                   hub_->ca_file().string() +
-                   "\"\n"
-                   "[auth]\nmode = \"policy\"\npolicy_name = \"device\"\n"
-                   "key_file = \"" +
-                   key_file.string() +
-                   "\"\n"
-                   "[local]\nhost = \"127.0.0.1\"\nport = " +
-                   std::to_string(local_port_) +
-                   "\n"
-                   "client_id = \"hubgate-test\"\n"
-                   "[sessions]\nconnect_rate = 200\nbackoff = { min = \"200ms\", max = \"2s\" }\n"
-                   "[spool]\ndir = \"" +
-                   (d / "spool").string() +
-                   "\"\n"
-                   "[state]\ndir = \"" +
-                   (d / "state").string() +
-                   "\"\n"
-                   "[control]\nsocket = \"" +
-                   (d / "control.sock").string() +
-                   "\"\n"
-                   "[log]\nlevel = \"" +
-                   options_.log_level + "\"\n" + options_.extra_config +
-                   (options_.dps_group_key.empty()
-                        ? std::string()
-                        : provisioning_config(dir_, *hub_, options_.dps_group_key)));
+    dir_.write(
+        "hubgate.toml",
+        "mappings = [\"" + (d / "mappings" / "*.toml").string() +
+            "\"]\n"
+            "[hub]\n"
+            "hostname = \"" +
+            hub_->hostname() +
+            "\"\n"
+            "connect_host = \"127.0.0.1:" +
+            std::to_string(options_.auth_mode == "x509" || options_.dps_x509 ? hub_->x509_port()
+                                                                             : hub_->mqtts_port()) +
+            "\"\n"
+            "ca_file = \"" +
+            hub_->ca_file().string() + "\"\n" + auth_config() +
+            "[local]\nhost = \"127.0.0.1\"\nport = " + std::to_string(local_port_) +
+            "\n"
+            "client_id = \"hubgate-test\"\n"
+            "[sessions]\nconnect_rate = 200\nbackoff = { min = \"200ms\", max = \"2s\" }\n"
+            "[spool]\ndir = \"" +
+            (d / "spool").string() +
+            "\"\n"
+            "[state]\ndir = \"" +
+            (d / "state").string() +
+            "\"\n"
+            "[control]\nsocket = \"" +
+            (d / "control.sock").string() +
+            "\"\n"
+            "[log]\nlevel = \"" +
+            options_.log_level + "\"\n" + options_.extra_config +
+            (options_.dps_group_key.empty()
+                 ? std::string()
+                 : provisioning_config(dir_, *hub_, options_.dps_group_key)) +
+            (options_.dps_x509 ? dps_x509_config() : std::string()));
+}
+
+std::string BridgeEnv::x509_hub_toml() {
+    TestPki pki(dir_.path() / "pki");
+    pki.make_ca("fleet-ca", "hubgate test fleet CA");
+    std::string toml = "[[certificate_authorities]]\nname = \"fleet\"\nfile = \"" +
+                       pki.cert("fleet-ca").string() + "\"\n\n";
+    for (const auto& id : options_.devices) {
+        pki.issue(id, "fleet-ca", id);
+        toml += "[[devices]]\nid = \"" + id + "\"\nauthentication = \"certificateAuthority\"\n\n";
+    }
+    for (const auto& id : options_.self_signed_devices) {
+        pki.self_signed(id, id);
+        toml += "[[devices]]\nid = \"" + id + "\"\nx509_certificate = \"" + pki.cert(id).string() +
+                "\"\n\n";
+    }
+    return toml;
+}
+
+std::string BridgeEnv::dps_x509_hub_toml() {
+    TestPki pki(dir_.path() / "pki");
+    pki.make_ca("gateway-ca", "hubgate test gateway CA");
+    return std::string("[dps]\nid_scope = \"") + kTestIdScope +
+           "\"\npoll_after_seconds = 1\n\n[[enrollment_groups]]\nid = \"cameras\"\n"
+           "certificate_file = \"" +
+           pki.cert("gateway-ca").string() + "\"\n";
+}
+
+std::string BridgeEnv::dps_x509_config() {
+    const TestPki pki(dir_.path() / "pki");
+    return std::string("[provisioning]\nmode = \"dps-x509\"\nid_scope = \"") + kTestIdScope +
+           "\"\nconnect_host = \"127.0.0.1:" + std::to_string(hub_->dps_x509_port()) +
+           "\"\nca_file = \"" + hub_->ca_file().string() + "\"\nca_cert_file = \"" +
+           pki.cert("gateway-ca").string() + "\"\nca_key_file = \"" +
+           pki.key("gateway-ca").string() + "\"\nregistration_rate = 50\n";
+}
+
+std::string BridgeEnv::auth_config() {
+    if (options_.auth_mode == "x509") {
+        const auto pki = dir_.path() / "pki";
+        return "[auth]\nmode = \"x509\"\ncert_file = \"" + (pki / "{device}.pem").string() +
+               "\"\ncert_key_file = \"" + (pki / "{device}.key").string() + "\"\n";
+    }
+    if (options_.auth_mode == "device-keys") {
+        std::string keys;
+        for (const auto& id : options_.devices)
+            keys += "\"" + id + "\" = \"" + hub_->device(id).primary_key + "\"\n";
+        const auto keys_file = dir_.write("device-keys.toml", keys);  // 0600
+        return "[auth]\nmode = \"device-keys\"\ndevice_keys_file = \"" + keys_file.string() +
+               "\"\n";
+    }
+    const auto key_file = dir_.write("policy.key", hub_->policy("device").key + "\n");
+    return "[auth]\nmode = \"policy\"\npolicy_name = \"device\"\nkey_file = \"" +
+           key_file.string() + "\"\n";
 }
 
 BridgeEnv::~BridgeEnv() {

@@ -28,6 +28,18 @@ struct BridgeEnvOptions {
     // Non-empty: hubsim serves DPS with an enrollment group "sensors" of this key (ID scope
     // kTestIdScope), and hubgate provisions its devices through it ([provisioning]).
     std::string dps_group_key;
+    // How hubgate authenticates its sessions ([auth] mode): "policy" (a DeviceConnect policy),
+    // "device-keys" (each device's primary key from hubsim's registry, in a device_keys_file) or
+    // "x509". With "x509", `devices` are registered as "certificateAuthority" devices of a
+    // test CA that hubsim trusts, `self_signed_devices` by the thumbprint of a self-signed
+    // certificate; each has its certificate and key in dir()/pki, and hubgate connects to
+    // hubsim's client-certificate listener.
+    std::string auth_mode = "policy";
+    std::vector<std::string> self_signed_devices;
+    // hubsim serves DPS with an X.509 enrollment group "cameras" whose signing certificate is a
+    // test CA (ID scope kTestIdScope), and hubgate provisions its devices with
+    // mode = "dps-x509", holding that CA (dir()/pki/gateway-ca.pem and .key).
+    bool dps_x509 = false;
 };
 
 extern const char* const kTestIdScope;
@@ -68,6 +80,12 @@ class BridgeEnv {
     std::unique_ptr<HubsimFixture> hub_;
     std::unique_ptr<Process> hubgate_;
     std::string earlier_output_;
+
+    // The hubsim registry entries and the hubgate [auth] section of options_.auth_mode.
+    std::string x509_hub_toml();
+    std::string auth_config();
+    std::string dps_x509_hub_toml();
+    std::string dps_x509_config();
 };
 
 }  // namespace hubgate::test

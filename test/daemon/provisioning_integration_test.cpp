@@ -15,6 +15,7 @@
 
 #include "bridge_env.hpp"
 #include "harness/process.hpp"
+#include "harness/scratch_dir.hpp"
 #include "hub_telemetry.hpp"
 #include "legacy_client.hpp"
 
@@ -315,6 +316,42 @@ TEST_CASE("hubgate provision registers a device again and its session reconnects
     const auto stopped = hubgate_cli(env, {"provision", "--device", "plant1-s5"});
     CHECK(stopped.status == 3);
     CHECK(stopped.output.find("is the hubgate service running?") != std::string::npos);
+}
+
+TEST_CASE("dps-x509: a new device gets a leaf from the gateway's CA, registers with it and sends") {
+    BridgeEnvOptions options;
+    options.dps_x509 = true;
+    BridgeEnv env(options);
+    REQUIRE(env.hub().get_device("plant1-x1").status == 404);
+    env.start_hubgate();
+    LegacyClient device(env.local_port(), "legacy-x1");
+    REQUIRE(device.wait_connected());
+    REQUIRE(device.publish("t/plant1/x1/telemetry", R"({"seq":1})"));
+    // Registered through DPS with the leaf, then connected to the hub with it.
+    const auto messages = env.hub().wait_for_telemetry("plant1-x1", 1, 60s);
+    CHECK(payloads(messages) == std::vector<std::string>{R"({"seq":1})"});
+    const auto registered = env.hub().get_device("plant1-x1");
+    REQUIRE(registered.status == 200);
+    CHECK(registered.body["authentication"]["type"] == "certificateAuthority");
+    CHECK(dps_counter(env.hub(), "assigned") == 1);
+    // The leaf and its key are kept private in the state folder, and reused after a restart.
+    const auto leaf = env.dir().path() / "state/certificates/plant1-x1.pem";
+    const auto key = env.dir().path() / "state/certificates/plant1-x1.key";
+    REQUIRE(std::filesystem::exists(leaf));
+    const auto owner_only =
+        std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+    CHECK((std::filesystem::status(key).permissions() & std::filesystem::perms::all) == owner_only);
+    CHECK((std::filesystem::status(leaf).permissions() & std::filesystem::perms::all) ==
+          owner_only);
+    const auto first_leaf = read_file(leaf);
+    CHECK(env.stop_hubgate() == 0);
+    CHECK(env.hubgate_output().find("PRIVATE KEY") == std::string::npos);
+    env.start_hubgate();
+    REQUIRE(device.publish("t/plant1/x1/telemetry", R"({"seq":2})"));
+    CHECK(env.hub().wait_for_telemetry("plant1-x1", 2, 60s).size() == 2);
+    CHECK(read_file(leaf) == first_leaf);
+    CHECK(dps_counter(env.hub(), "assigned") == 1);  // the kept assignment, no registration
+    CHECK(env.stop_hubgate() == 0);
 }
 
 TEST_CASE("hubgate provision against a daemon that does not provision devices says so") {

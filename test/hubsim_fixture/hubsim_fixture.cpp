@@ -25,6 +25,8 @@ struct HubPorts {
     int wss = 0;
     int https = 0;
     int dps = 0;
+    int x509 = 0;
+    int dps_x509 = 0;
 };
 
 namespace {
@@ -43,7 +45,8 @@ std::string render_config(const std::string& hostname, HubPorts ports,
     std::ostringstream out;
     out << "[hub]\nhostname = " << toml_string(hostname) << "\n"
         << "mqtts_port = " << ports.mqtts << "\nwss_port = " << ports.wss
-        << "\nhttps_port = " << ports.https << "\ndps_port = " << ports.dps << "\n\n";
+        << "\nhttps_port = " << ports.https << "\ndps_port = " << ports.dps
+        << "\nx509_port = " << ports.x509 << "\ndps_x509_port = " << ports.dps_x509 << "\n\n";
     for (const auto& p : policies) {
         out << "[[policies]]\nname = " << toml_string(p.name) << "\nkey = " << toml_string(p.key)
             << "\nrights = " << toml_array(p.rights) << "\n\n";
@@ -166,7 +169,7 @@ bool HubsimFixture::start_once(std::chrono::milliseconds timeout, std::string& w
         return false;
     }
     static const std::regex ready(
-        R"(hubsim ready mqtts=(\d+) wss=(\d+) https=(\d+) ca=(\S+) hostname=(\S+) dps=(\d+)\n)");
+        R"(hubsim ready mqtts=(\d+) wss=(\d+) https=(\d+) ca=(\S+) hostname=(\S+) dps=(\d+) x509=(\d+) dps_x509=(\d+)[ \n])");
     std::smatch m;
     // The line may not be complete yet when its start first shows: wait for its end.
     const auto line_start = process_->output().find("hubsim ready ");
@@ -181,6 +184,8 @@ bool HubsimFixture::start_once(std::chrono::milliseconds timeout, std::string& w
     https_port_ = std::stoi(m[3]);
     ca_file_ = m[4].str();
     dps_port_ = std::stoi(m[6]);
+    x509_port_ = std::stoi(m[7]);
+    dps_x509_port_ = std::stoi(m[8]);
     running_ = true;
     return true;
 }
@@ -201,7 +206,8 @@ void HubsimFixture::stop(std::chrono::milliseconds grace) {
 void HubsimFixture::restart() {
     stop();
     const auto ca_before = read_file(ca_file_);
-    const HubPorts ports{mqtts_port_, wss_port_, https_port_, dps_port_};
+    const HubPorts ports{mqtts_port_, wss_port_,  https_port_,
+                         dps_port_,   x509_port_, dps_x509_port_};
     // The same file, now naming the ports the first run picked.
     write_config(ports);
     const auto deadline = std::chrono::steady_clock::now() + ready_timeout_;
@@ -209,7 +215,9 @@ void HubsimFixture::restart() {
     // hubsim does not retry configured ports: when one is taken at the moment mosquitto binds
     // it, the start fails, and is tried again here once the port is free.
     for (int attempt = 1;; ++attempt) {
-        if (!wait_ports_bindable({ports.mqtts, ports.wss, ports.https, ports.dps}, deadline)) {
+        if (!wait_ports_bindable(
+                {ports.mqtts, ports.wss, ports.https, ports.dps, ports.x509, ports.dps_x509},
+                deadline)) {
             throw std::runtime_error("hubsim's ports " + std::to_string(ports.mqtts) + ", " +
                                      std::to_string(ports.wss) + ", " +
                                      std::to_string(ports.https) + " did not become free");
@@ -220,7 +228,7 @@ void HubsimFixture::restart() {
             throw std::runtime_error("restart: " + why);
     }
     if (mqtts_port_ != ports.mqtts || wss_port_ != ports.wss || https_port_ != ports.https ||
-        dps_port_ != ports.dps) {
+        dps_port_ != ports.dps || x509_port_ != ports.x509 || dps_x509_port_ != ports.dps_x509) {
         throw std::runtime_error("restart: hubsim came back on other ports:\n" +
                                  process_->output());
     }

@@ -107,6 +107,10 @@ class HubsimFixture {
     int https_port() const { return https_port_; }
     // The Device Provisioning Service's MQTT listener (TLS, same CA; see docs/hubsim.md).
     int dps_port() const { return dps_port_; }
+    // The hub listener that asks for a client certificate (X.509 devices; docs/hubsim.md).
+    int x509_port() const { return x509_port_; }
+    // The DPS listener that asks for a client certificate (X.509 attestation).
+    int dps_x509_port() const { return dps_x509_port_; }
     const std::filesystem::path& ca_file() const { return ca_file_; }
     const std::filesystem::path& config_file() const { return config_file_; }
     const std::filesystem::path& state_dir() const { return state_dir_; }
@@ -190,6 +194,8 @@ class HubsimFixture {
     int wss_port_ = 0;
     int https_port_ = 0;
     int dps_port_ = 0;
+    int x509_port_ = 0;
+    int dps_x509_port_ = 0;
     std::string extra_toml_;
     std::map<std::string, std::string> env_;
     std::filesystem::path binary_;

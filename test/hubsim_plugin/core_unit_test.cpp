@@ -133,6 +133,38 @@ TEST_CASE("device auth: X.509 thumbprint, SHA-1 or SHA-256") {
           "client certificate thumbprint does not match");
 }
 
+TEST_CASE("device auth: X.509 secondary thumbprint") {
+    DeviceIdentity x509{"dev1", "", "", "00aa11bb", true, "ccdd"};
+    auto a = attempt("");
+    a.password.reset();
+    a.client_thumbprint_sha1 = "ccdd";
+    a.client_thumbprint_sha256 = "eeee";
+    CHECK(authenticate_device(a, kHub, &x509, policies(), kNow).ok());
+}
+
+TEST_CASE("device auth: certificateAuthority, a registered CA's certificate with CN = device id") {
+    DeviceIdentity ca_device{"dev1", "", "", "", true, "", true};
+    auto a = attempt("");
+    a.password.reset();
+    CHECK(authenticate_device(a, kHub, &ca_device, policies(), kNow).refusal ==
+          "no password and no client certificate");
+    a.client_thumbprint_sha1 = "ffff";
+    a.client_thumbprint_sha256 = "eeee";
+    a.client_common_name = "dev1";
+    CHECK(authenticate_device(a, kHub, &ca_device, policies(), kNow).refusal ==
+          "client certificate not issued by a registered CA");
+    a.client_issued_by_registered_ca = true;
+    CHECK(authenticate_device(a, kHub, &ca_device, policies(), kNow).ok());
+    a.client_common_name = "dev2";
+    CHECK(authenticate_device(a, kHub, &ca_device, policies(), kNow).refusal ==
+          "client certificate CN is not the device id");
+    // A thumbprint device is not authenticated by a CA's certificate.
+    DeviceIdentity self_signed{"dev1", "", "", "00aa11bb", true};
+    a.client_common_name = "dev1";
+    CHECK(authenticate_device(a, kHub, &self_signed, policies(), kNow).refusal ==
+          "client certificate thumbprint does not match");
+}
+
 TEST_CASE("property bag: URL-decoded, system and application properties split") {
     auto bag = parse_property_bag(
         "%24.mid=m%201&%24.ct=application%2Fjson&color=r%26d&iothub-creation-time-utc=t&empty=");
@@ -306,4 +338,39 @@ x509_thumbprint = "AA:BB"
         CHECK(std::string(error.what()).starts_with("bad.toml:3:"));
     }
     CHECK_THROWS_AS(parse_hub_config("[[devices]]\nid = \"d\"\n", "x.toml"), ConfigError);
+}
+
+TEST_CASE("config: X.509 devices and registered CAs") {
+    auto config = parse_hub_config(R"(
+[[devices]]
+id = "cam"
+authentication = "certificateAuthority"
+[[devices]]
+id = "cam2"
+x509_thumbprint = "AA"
+x509_secondary_thumbprint = "B:B"
+)",
+                                   "hub.toml");
+    REQUIRE(config.devices.size() == 2);
+    CHECK(config.devices[0].certificate_authority);
+    CHECK(config.devices[0].authentication_type() == "certificateAuthority");
+    CHECK(config.devices[1].authentication_type() == "selfSigned");
+    CHECK(config.devices[1].x509_secondary_thumbprint == "bb");
+    const auto error_of = [](const std::string& text) {
+        try {
+            parse_hub_config(text, "bad.toml");
+        } catch (const ConfigError& error) {
+            return std::string(error.what());
+        }
+        return std::string("no error");
+    };
+    CHECK(error_of("[[devices]]\nid = \"d\"\nauthentication = \"certificateAuthority\"\n"
+                   "x509_thumbprint = \"aa\"\n")
+              .find("has no keys and no thumbprint") != std::string::npos);
+    CHECK(error_of("[[devices]]\nid = \"d\"\nauthentication = \"token\"\n")
+              .starts_with("bad.toml:3:"));
+    CHECK(error_of("[[devices]]\nid = \"d\"\nx509_certificate = \"/nonexistent.pem\"\n")
+              .find("cannot be read") != std::string::npos);
+    CHECK(error_of("[[certificate_authorities]]\nname = \"c\"\nfile = \"/nonexistent.pem\"\n")
+              .starts_with("bad.toml:3:"));
 }

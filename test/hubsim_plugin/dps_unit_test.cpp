@@ -79,7 +79,7 @@ TEST_CASE("bad DPS CONNECTs are refused with a reason that holds no secret") {
          "username registration id differs from client id"},
         {"bad id", "bad.", username("bad."), token("bad.", kGroupKey), "invalid registration id"},
         {"no password", "sensor-7", username("sensor-7"), std::nullopt,
-         "no SAS token (X.509 attestation is not emulated)"},
+         "no SAS token and no client certificate"},
         {"garbage", "sensor-7", username("sensor-7"), "x", "malformed SAS token"},
         {"expired", "sensor-7", username("sensor-7"), token("sensor-7", kGroupKey, kNow - 1),
          "SAS token expired"},
@@ -145,7 +145,15 @@ TEST_CASE("the dps table and the enrollment_groups array of tables in the hubsim
     CHECK(error("[dps]\nregistrations_per_minute = -1\n") ==
           "hub.toml:2:28: dps.registrations_per_minute: must be a number >= 0 (0 = unlimited)");
     CHECK(error("[[enrollment_groups]]\nid = \"g\"\n") ==
-          "hub.toml:1:1: enrollment_groups[0].primary_key: missing");
+          "hub.toml:1:1: enrollment_groups[0].primary_key: missing (or certificate_file)");
+    // X.509 groups: a readable certificate, and no keys beside it.
+    CHECK(error("[[enrollment_groups]]\nid = \"g\"\ncertificate_file = \"/nonexistent.pem\"\n") ==
+          "hub.toml:3:20: enrollment_groups[0].certificate_file: /nonexistent.pem holds no PEM "
+          "certificate");
+    CHECK(
+        error("[[enrollment_groups]]\nid = \"g\"\ncertificate_file = \"c.pem\"\nprimary_key = \"" +
+              kGroupKey + "\"\n") ==
+        "hub.toml:1:1: enrollment_groups[0]: certificate_file (X.509) or keys, not both");
     CHECK(error("[[enrollment_groups]]\nid = \"g\"\nprimary_key = \"!!\"\n") ==
           "hub.toml:3:15: enrollment_groups[0].primary_key: not valid base64");
     CHECK(error("[[enrollment_groups]]\nid = \"g\"\nprimary_key = \"" + kGroupKey +

@@ -94,3 +94,16 @@ TEST_CASE("hub.dps_port fixes the DPS listener's port") {
     CHECK(error_of("[hub]\ndps_port = 70000\n")
               .find("hub.dps_port: must be a port number from 0 to 65535") != std::string::npos);
 }
+
+TEST_CASE("hub.x509_port, and the files the client-certificate listener trusts") {
+    ConfigFile file(
+        "[hub]\nx509_port = 18885\n[[certificate_authorities]]\nname = \"fleet\"\n"
+        "file = \"ca/fleet.pem\"\n[[devices]]\nid = \"cam\"\nx509_certificate = \"/abs/cam.pem\"\n"
+        "[[devices]]\nid = \"sas\"\nprimary_key = \"AAAA\"\n");
+    const auto config = load_hub_config(file.path);
+    CHECK(config.x509_port == 18885);
+    REQUIRE(config.client_trust_files.size() == 2);
+    CHECK(config.client_trust_files[0] == file.path.parent_path() / "ca/fleet.pem");
+    CHECK(config.client_trust_files[1] == fs::path("/abs/cam.pem"));
+    CHECK(load_hub_config(ConfigFile("[hub]\n").path).x509_port == 0);
+}

@@ -22,8 +22,9 @@ TEST_CASE("every listening socket of hubsim run is on loopback") {
         CHECK(is_loopback(socket.address));
         ports.insert(socket.port);
     }
-    // The four listeners the ready line names, each found (so the check above saw them all).
-    for (const int port : {hub.mqtts_port(), hub.wss_port(), hub.https_port(), hub.dps_port()}) {
+    // The listeners the ready line names, each found (so the check above saw them all).
+    for (const int port : {hub.mqtts_port(), hub.wss_port(), hub.https_port(), hub.dps_port(),
+                           hub.x509_port(), hub.dps_x509_port()}) {
         CAPTURE(port);
         CHECK(ports.contains(port));
     }

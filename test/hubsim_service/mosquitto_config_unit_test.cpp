@@ -81,3 +81,20 @@ TEST_CASE("the DPS listener: TLS MQTT where the username becomes the client id")
     CHECK(hubsim::cli::render_mosquitto_config(setup(false)).find("use_username_as_clientid") ==
           std::string::npos);
 }
+
+TEST_CASE("the client-certificate listener requires a certificate from its trust file") {
+    auto with_x509 = setup(false);
+    CHECK(hubsim::cli::render_mosquitto_config(with_x509).find("require_certificate") ==
+          std::string::npos);
+    with_x509.x509_port = 18884;
+    with_x509.client_trust_dir = "/s/client-trust";
+    const auto text = hubsim::cli::render_mosquitto_config(with_x509);
+    CAPTURE(text);
+    const auto listener = text.find("listener 18884 127.0.0.1\n");
+    REQUIRE(listener != std::string::npos);
+    const auto section = text.substr(listener, text.find("\n\n", listener) - listener);
+    CHECK(has_line(section, "require_certificate true"));
+    CHECK(has_line(section, "capath /s/client-trust"));
+    CHECK(has_line(section, "certfile /s/tls/server.pem"));
+    CHECK_FALSE(has_line(section, "use_username_as_clientid true"));
+}

@@ -1,6 +1,7 @@
-// X.509 client-certificate sessions. hubsim's listeners do not ask for client certificates,
-// so this runs against a private mosquitto that requires one (require_certificate), which
-// proves the session presents the device's certificate and key over verified TLS.
+// X.509 client-certificate sessions against a private mosquitto that requires a client
+// certificate (require_certificate), which proves the session presents the device's certificate
+// and key over verified TLS, also with server certificates hubsim would not present. The daemon
+// against hubsim's own client-certificate listener: test/daemon/auth_modes_integration_test.cpp.
 #include <doctest/doctest.h>
 
 #include "harness/ports.hpp"
