@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "gateway/cli/args.hpp"
 #include "gateway/cli/command.hpp"
@@ -89,13 +91,17 @@ Readiness wait_until_ready(MosquittoChild& broker, const RunningHub& hub,
     bool mqtt_up = false;
     bool wss_up = false;
     bool dps_up = false;
+    size_t extra_hubs_up = 0;  // [[hubs]] listeners answer in order
     while (std::chrono::steady_clock::now() < deadline) {
         if (broker.poll_exit())
             return Readiness::Died;
         mqtt_up = mqtt_up || port_accepts(hub.mqtts_port);
         wss_up = wss_up || port_accepts(hub.wss_port);
         dps_up = dps_up || port_accepts(hub.dps_port);
-        if (mqtt_up && wss_up && dps_up &&
+        while (extra_hubs_up < hub.extra_hubs.size() &&
+               port_accepts(hub.extra_hubs[extra_hubs_up].second))
+            ++extra_hubs_up;
+        if (mqtt_up && wss_up && dps_up && extra_hubs_up == hub.extra_hubs.size() &&
             client.call("GET", "/hubsim/connections", std::nullopt, authorization).status != 0) {
             return Readiness::Ready;
         }
@@ -137,8 +143,13 @@ std::unique_ptr<MosquittoChild> start_broker(const HubConfig& config, const fs::
                                  ": cannot bind the WebSocket listener to it");
     }
     setup.wss_interface = *loopback;
+    std::vector<std::string> hostnames{config.hostname};
+    for (const auto& [hostname, port] : hub.extra_hubs) {
+        hostnames.push_back(hostname);
+        setup.extra_hub_ports.push_back(port);
+    }
     if (config.cert_file.empty()) {
-        const auto certs = ensure_test_certificates(state_dir / "tls", config.hostname);
+        const auto certs = ensure_test_certificates(state_dir / "tls", hostnames);
         setup.cert_file = certs.server_cert;
         setup.key_file = certs.server_key;
         hub.ca_file = certs.ca_cert;
@@ -148,14 +159,22 @@ std::unique_ptr<MosquittoChild> start_broker(const HubConfig& config, const fs::
     return std::make_unique<MosquittoChild>(mosquitto, mosquitto_conf);
 }
 
+// " hubs=HOST:PORT,HOST:PORT" for [[hubs]], or nothing: a single-hub line stays as it was.
+std::string extra_hubs_field(const RunningHub& hub) {
+    std::string field;
+    for (const auto& [hostname, port] : hub.extra_hubs)
+        field += (field.empty() ? " hubs=" : ",") + hostname + ":" + std::to_string(port);
+    return field;
+}
+
 // Publishes the ports (ports.json and the ready line) and runs until stopped.
 int announce_and_supervise(MosquittoChild& broker, const fs::path& state_dir,
                            const RunningHub& hub) {
     write_state_file(state_dir, hub);
     // Fields are only ever appended, so that older readers of the line keep working.
-    std::printf("hubsim ready mqtts=%d wss=%d https=%d ca=%s hostname=%s dps=%d\n", hub.mqtts_port,
-                hub.wss_port, hub.https_port, hub.ca_file.c_str(), hub.hostname.c_str(),
-                hub.dps_port);
+    std::printf("hubsim ready mqtts=%d wss=%d https=%d ca=%s hostname=%s dps=%d%s\n",
+                hub.mqtts_port, hub.wss_port, hub.https_port, hub.ca_file.c_str(),
+                hub.hostname.c_str(), hub.dps_port, extra_hubs_field(hub).c_str());
     std::fflush(stdout);
     const int code = supervise(broker);
     std::error_code ignored;
@@ -180,10 +199,12 @@ int run_hub(const hubgate::cli::Args& args) {
 
     // A port picked free can be taken by another process before mosquitto binds it; then
     // mosquitto exits at once and we try again with other ports (configured ports stay).
-    const bool ports_picked =
+    bool ports_picked =
         !config.mqtts_port || !config.wss_port || !config.https_port || !config.dps_port;
+    for (const auto& extra : config.extra_hubs)
+        ports_picked = ports_picked || !extra.mqtts_port;
     for (int attempt = 1;; ++attempt) {
-        auto free = pick_free_ports(4);
+        auto free = pick_free_ports(4 + static_cast<int>(config.extra_hubs.size()));
         RunningHub hub{config.mqtts_port ? config.mqtts_port : free[0],
                        config.wss_port ? config.wss_port : free[1],
                        config.https_port ? config.https_port : free[2],
@@ -191,6 +212,11 @@ int run_hub(const hubgate::cli::Args& args) {
                        config.hostname,
                        static_cast<long>(::getpid()),
                        config.dps_port ? config.dps_port : free[3]};
+        for (size_t i = 0; i < config.extra_hubs.size(); ++i) {
+            const auto& extra = config.extra_hubs[i];
+            hub.extra_hubs.emplace_back(extra.hostname,
+                                        extra.mqtts_port ? extra.mqtts_port : free[4 + i]);
+        }
         auto broker = start_broker(config, state_dir, plugin, mosquitto, hub);
         ServiceClient probe(ServiceEndpoint{"127.0.0.1", hub.https_port, hub.ca_file, hub.hostname,
                                             "iothubowner", config.owner_key.value_or("")});

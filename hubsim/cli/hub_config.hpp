@@ -6,12 +6,19 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace hubsim::cli {
 
 // A config error, as "file:line:col: key: message".
 struct ConfigError : std::runtime_error {
     using std::runtime_error::runtime_error;
+};
+
+// Another hub's listener ([[hubs]]): its host name and MQTT TLS port (0: a free one).
+struct ExtraHubListener {
+    std::string hostname;
+    int mqtts_port = 0;
 };
 
 struct HubConfig {
@@ -29,6 +36,8 @@ struct HubConfig {
     std::filesystem::path ca_file;
     // The key of the "iothubowner" policy, used by the CLI wrappers to sign service tokens.
     std::optional<std::string> owner_key;
+    // [[hubs]] (the plugin reads their registries); empty for a single-hub config.
+    std::vector<ExtraHubListener> extra_hubs;
 };
 
 // Throws ConfigError when the file cannot be read or [hub] holds a bad or unknown value.

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace hubsim::cli {
 
@@ -22,6 +23,9 @@ struct MosquittoSetup {
     // The interface holding the listeners' address (127.0.0.1: "lo"): mosquitto's WebSocket
     // listener binds an interface's address, never an address given as such (bind_interface.hpp).
     std::string wss_interface = "lo";
+    // The MQTT TLS listeners of [[hubs]] (same certificate; the plugin tells the hubs apart by
+    // the host name in the username).
+    std::vector<int> extra_hub_ports = {};
 };
 
 std::string render_mosquitto_config(const MosquittoSetup& setup);

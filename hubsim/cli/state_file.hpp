@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace hubsim::cli {
 
@@ -15,6 +17,9 @@ struct RunningHub {
     std::string hostname;
     long pid = 0;
     int dps_port = 0;  // the DPS MQTT listener (0 in files written before it existed)
+    // [[hubs]]: each extra hub's host name and MQTT TLS port ("hubs" in ports.json, only when
+    // there are any).
+    std::vector<std::pair<std::string, int>> extra_hubs = {};
 };
 
 std::filesystem::path state_file_path(const std::filesystem::path& state_dir);

@@ -14,6 +14,11 @@ struct EnrollmentGroup {
     std::string primary_key;    // base64
     std::string secondary_key;  // base64
     bool enabled = true;        // provisioningStatus
+    // Where the group's devices are assigned (allocationPolicy with iotHubs / iotHubHostName):
+    // "hashed" spreads registration ids evenly and deterministically over `iot_hubs`; "static"
+    // has one hub there. Empty `iot_hubs`: the hub of [hub].
+    std::string allocation_policy = "hashed";
+    std::vector<std::string> iot_hubs = {};  // host names of hubs this hubsim serves
 };
 
 struct DpsConfig {

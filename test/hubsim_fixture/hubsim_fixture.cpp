@@ -166,7 +166,7 @@ bool HubsimFixture::start_once(std::chrono::milliseconds timeout, std::string& w
         return false;
     }
     static const std::regex ready(
-        R"(hubsim ready mqtts=(\d+) wss=(\d+) https=(\d+) ca=(\S+) hostname=(\S+) dps=(\d+)\n)");
+        R"(hubsim ready mqtts=(\d+) wss=(\d+) https=(\d+) ca=(\S+) hostname=(\S+) dps=(\d+)( hubs=(\S+))?\n)");
     std::smatch m;
     // The line may not be complete yet when its start first shows: wait for its end.
     const auto line_start = process_->output().find("hubsim ready ");
@@ -181,6 +181,14 @@ bool HubsimFixture::start_once(std::chrono::milliseconds timeout, std::string& w
     https_port_ = std::stoi(m[3]);
     ca_file_ = m[4].str();
     dps_port_ = std::stoi(m[6]);
+    extra_hub_ports_.clear();
+    if (m[8].matched) {
+        // "HOST:PORT,HOST:PORT": the [[hubs]] of extra_toml.
+        static const std::regex entry(R"(([^,:]+):(\d+))");
+        const auto hubs = m[8].str();
+        for (std::sregex_iterator it(hubs.begin(), hubs.end(), entry), end; it != end; ++it)
+            extra_hub_ports_[(*it)[1].str()] = std::stoi((*it)[2].str());
+    }
     running_ = true;
     return true;
 }
@@ -262,6 +270,20 @@ std::string HubsimFixture::device_token(const std::string& id, std::chrono::seco
     return iothub::make_sas_token({iothub::device_resource_uri(hostname_, id),
                                    key ? *key : device(id).primary_key, std::nullopt,
                                    iothub::expiry_after(ttl)});
+}
+
+int HubsimFixture::extra_hub_port(const std::string& hostname) const {
+    const auto found = extra_hub_ports_.find(hostname);
+    if (found == extra_hub_ports_.end())
+        throw std::runtime_error("hubsim serves no extra hub " + hostname);
+    return found->second;
+}
+
+std::string HubsimFixture::service_token_for(const std::string& hub_hostname,
+                                             std::chrono::seconds ttl,
+                                             const std::string& policy_name) const {
+    return iothub::make_sas_token(
+        {hub_hostname, policy(policy_name).key, policy_name, iothub::expiry_after(ttl)});
 }
 
 std::string HubsimFixture::service_token(std::chrono::seconds ttl,
