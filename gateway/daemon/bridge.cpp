@@ -134,7 +134,7 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
             errors.push_back(error);
             return nullptr;
         }
-        use_provisioned_keys(config, *b.provisioning_.provisioner, settings.session.auth);
+        use_provisioned_keys(config, *b.provisioning_.provisioner, settings.session);
     }
     local::LocalLinkOptions link_options;
     if (!local_options_from(config, b.filters_, link_options, error)) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/config/hub_connect_hosts.hpp"
 #include "gateway/config/secret_file.hpp"
 #include "gateway/transport/mosquitto_upstream.hpp"
 
@@ -38,21 +39,31 @@ bool open_provisioning(const config::Config& config,
 }
 
 void use_provisioned_keys(const config::Config& config, provisioning::Provisioner& provisioner,
-                          session::AuthOptions& auth) {
+                          session::SessionOptions& session) {
+    auto& auth = session.auth;
     auth.mode = session::AuthMode::DeviceKey;
-    auth.device_key = [&provisioner, hub = config.hub.hostname](
-                          const std::string& device_id) -> std::optional<std::string> {
+    auth.device_key = [&provisioner](const std::string& device_id) -> std::optional<std::string> {
         const auto assignment = provisioner.assignment_or_request(device_id);
         if (!assignment)
             return std::nullopt;  // being provisioned: the session tries again when assigned
-        if (assignment->assigned_hub != hub || assignment->device_id != device_id) {
+        if (assignment->device_id != device_id) {
             spdlog::error(
-                "device {}: DPS assigned it to {} as {}; this hubgate connects to {} "
-                "only (one hub per hubgate)",
-                device_id, assignment->assigned_hub, assignment->device_id, hub);
+                "device {}: DPS assigned it as device {}; hubgate connects devices under the "
+                "id their mapping renders only",
+                device_id, assignment->device_id);
             return std::nullopt;
         }
         return provisioner.device_key(device_id);
+    };
+    // A session belongs to (hub, device): the assigned hub names and signs it, and its
+    // address (hub_connect_hosts, else its host name) is dialled.
+    session.device_hub =
+        [&provisioner, config](const std::string& device_id) -> std::optional<session::DeviceHub> {
+        const auto assignment = provisioner.assignment_or_request(device_id);
+        if (!assignment)
+            return std::nullopt;  // not assigned yet: no key either, no CONNECT is made
+        return session::DeviceHub{assignment->assigned_hub,
+                                  config::hub_connect_host(config, assignment->assigned_hub)};
     };
     auth.on_refused = [&provisioner](const std::string& device_id) {
         provisioner.hub_refused(device_id);

@@ -131,6 +131,7 @@ class DeviceSession {
     uint64_t serial_;
     std::unique_ptr<UpstreamEvents> relay_;  // declared before upstream_: destroyed after it
     std::unique_ptr<UpstreamConnection> upstream_;
+    std::string server_uri_;  // where upstream_ connects: its device's hub
 
     SessionState state_ = SessionState::Idle;
     std::optional<SteadyTime> state_since_;  // unset while Idle since creation

@@ -28,6 +28,10 @@ struct BridgeEnvOptions {
     // Non-empty: hubsim serves DPS with an enrollment group "sensors" of this key (ID scope
     // kTestIdScope), and hubgate provisions its devices through it ([provisioning]).
     std::string dps_group_key;
+    // With dps_group_key: the host name of a second hub in hubsim ([[hubs]]); the group spreads
+    // its devices over both hubs (hashed), and hubgate reaches the second one through
+    // [provisioning] hub_connect_hosts.
+    std::string second_hub;
 };
 
 extern const char* const kTestIdScope;
