@@ -42,6 +42,7 @@ std::variant<DeviceConnect, std::string> make_device_connect(const SessionOption
     const DeviceHub hub =
         own_hub ? std::move(*own_hub) : DeviceHub{options.hub_hostname, options.connect_host};
     connect.server_uri = server_uri(options, hub);
+    connect.hub_hostname = hub.hostname;
     request.username =
         iothub::mqtt_username(hub.hostname, device_id, options.api_version, options.model_id);
     request.tls.ca_file = options.ca_file;

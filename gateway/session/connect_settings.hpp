@@ -22,7 +22,8 @@ std::string server_uri(const SessionOptions& options, const DeviceHub& hub);
 struct DeviceConnect {
     ConnectRequest request;
     std::optional<WallTime> token_expiry;
-    std::string server_uri;  // where this device's hub is (server_uri() above)
+    std::string server_uri;    // where this device's hub is (server_uri() above)
+    std::string hub_hostname;  // the hub it is for
 };
 
 // The CONNECT for `device_id` at `now`, or a reason (no key or certificate for this device,

@@ -165,6 +165,7 @@ void DeviceSession::begin_connect(SteadyTime now) {
             server_uri_ = connect.server_uri;
         }
     }
+    hub_ = connect.hub_hostname;
     token_expiry_ = connect.token_expiry;
     if (token_expiry_) {
         token_issued_ = now;
@@ -590,6 +591,7 @@ SessionSnapshot DeviceSession::snapshot(SteadyTime now, WallTime wall_now) const
     }
     snap.token_expiry = token_expiry_;
     snap.connected_since = connected_wall_;
+    snap.hub = hub_;
     const auto to_wall = [&](SteadyTime at) {
         return wall_now - std::chrono::duration_cast<WallTime::duration>(now - at);
     };

@@ -418,6 +418,12 @@ TEST_CASE("devices DPS spreads over two hubs each connect to their own hub, from
         CHECK(messages.back()["payload"] == R"({"seq":2})");
     }
     CHECK(dps_counter(env.hub(), "registrations") == static_cast<int>(expected.size()));
+    // With kept assignments, each session names its hub (`hubgate status --device`).
+    for (const auto& [id, hub] : expected) {
+        const auto answer = hubgate_cli(env, {"status", "--device", id, "--json"});
+        REQUIRE(answer.status == 0);
+        CHECK(nlohmann::json::parse(answer.output)["device"]["hub"] == hub);
+    }
     CHECK(env.stop_hubgate() == 0);
 }
 

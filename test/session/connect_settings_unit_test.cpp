@@ -73,6 +73,7 @@ TEST_CASE("a device's own hub names, signs and places its CONNECT - the others k
     CHECK(hubgate::iothub::parse_sas_token(moved.request.password)->resource_uri ==
           "plant-b.example/devices/moved");
     CHECK(moved.server_uri == "ssl://127.0.0.1:4242");
+    CHECK(moved.hub_hostname == "plant-b.example");
     CHECK(connect_of("far").server_uri == "ssl://plant-c.example:8883");
     const auto home = connect_of("home");
     CHECK(home.request.username == "hub.example/home/?api-version=2021-04-12");

@@ -343,6 +343,7 @@ TEST_CASE("a session whose device moves to another hub ends its connection and d
     CHECK(moved.server_uri == "ssl://127.0.0.1:4242");
     REQUIRE(moved.connects.size() == 1);
     CHECK(moved.connects[0].username == "plant-b.example/dev1/?api-version=2021-04-12");
+    CHECK(rig.state_of("dev1").hub == "plant-b.example");
     rig.connack("dev1", true);
     rig.suback("dev1");
     CHECK(rig.state_of("dev1").state == SessionState::Connected);
