@@ -113,6 +113,9 @@ struct ProvisioningConfig {
     Duration leaf_renew_before{};        // a leaf is issued again this long before its end
     double registration_rate = 0;        // registrations started per second, across devices
     std::string payload_json;            // custom allocation data, "{device}" rendered; empty: none
+    // "hub-host-name=host[:port]": where sessions of devices on other hubs than [hub] connect
+    // (hub_connect_hosts.hpp); a hub not listed: its host name.
+    std::vector<std::string> hub_connect_hosts;
     bool enabled() const { return mode != ProvisioningMode::None; }
 };
 

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "gateway/config/device_keys.hpp"
+#include "gateway/config/hub_connect_hosts.hpp"
 #include "gateway/config/units.hpp"
 
 namespace hubgate::config {
@@ -173,6 +174,17 @@ Check device_ids() {
                        "\" is not a valid IoT Hub device id (1 to 128 ASCII letters, digits and "
                        "- . % _ * ? ! ( ) , : = @ $ ')";
             }
+        }
+        return {};
+    };
+}
+
+Check hub_connect_hosts() {
+    return [](const Value& v) -> std::string {
+        for (const auto& entry : std::get<std::vector<std::string>>(v)) {
+            std::string error;
+            if (!parse_hub_connect_host(entry, error))
+                return error;
         }
         return {};
     };
@@ -376,6 +388,16 @@ std::vector<KeySpec> build_schema() {
                         "(180 a minute) stays under DPS's quota of 200 a minute per unit.",
          .check = positive_number(),
          .assign = to<&Config::provisioning, &ProvisioningConfig::registration_rate>()},
+        {.path = "provisioning.hub_connect_hosts",
+         .kind = Kind::StringList,
+         .default_literal = "[]",
+         .description =
+             "Where the sessions of devices DPS assigned to another hub than [hub] hostname "
+             "connect, when not to that hub's host name (hubsim's per-hub ports): entries "
+             "\"hub-host-name=host[:port]\"; the port defaults to 8883 (mqtt) or 443 (mqtt-ws). "
+             "The username and the SAS token always name the assigned hub.",
+         .check = hub_connect_hosts(),
+         .assign = to<&Config::provisioning, &ProvisioningConfig::hub_connect_hosts>()},
         {.path = "provisioning.payload",
          .kind = Kind::FreeTable,
          .description = "Custom allocation data sent with each registration (a table, sent as "

@@ -33,6 +33,7 @@ std::string format_device_detail(const nlohmann::ordered_json& device) {
     const auto spool_messages = spool_field(device, "messages");
     std::vector<Row> rows{
         {"DEVICE", field(device, "device_id")},
+        {"HUB", field(device, "hub")},
         {"STATE",
          field(device, "state") + (state_since == "-" ? std::string() : " since " + state_since)},
         {"CONNECTED-SINCE", field(device, "since")},
@@ -71,11 +72,12 @@ nlohmann::ordered_json devices_in_state(const nlohmann::ordered_json& status,
 std::string format_device_lines(const nlohmann::ordered_json& status,
                                 const std::optional<std::string>& state) {
     std::vector<Row> rows{{"DEVICE", "STATE", "STATE-SINCE", "SPOOL-MSGS", "SPOOL-BYTES",
-                           "LAST-UPLINK", "LAST-DOWNLINK", "REASON"}};
+                           "LAST-UPLINK", "LAST-DOWNLINK", "HUB", "REASON"}};
     for (const auto& s : devices_in_state(status, state)) {
         rows.push_back({field(s, "device_id"), field(s, "state"), field(s, "state_since"),
                         spool_field(s, "messages"), spool_field(s, "bytes"),
-                        field(s, "last_uplink"), field(s, "last_downlink"), field(s, "reason")});
+                        field(s, "last_uplink"), field(s, "last_downlink"), field(s, "hub"),
+                        field(s, "reason")});
     }
     std::string out;
     append_table(out, rows);

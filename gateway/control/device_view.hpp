@@ -13,13 +13,14 @@ namespace hubgate::control {
 // no session).
 std::vector<std::string> device_states();
 
-// The "device" object of a device answer as "NAME  value" lines (state and since when, last
-// error, retry time, token expiry, spool backlog, last uplink and downlink), then the session's
-// counters as COUNTER VALUE. Missing fields print as "-"; unknown ones are ignored.
+// The "device" object of a device answer as "NAME  value" lines (its hub, state and since when,
+// last error, retry time, token expiry, spool backlog, last uplink and downlink), then the
+// session's counters as COUNTER VALUE. Missing fields print as "-"; unknown ones are ignored.
 std::string format_device_detail(const nlohmann::ordered_json& device);
 
 // The sessions of a status answer, one line each after a header: DEVICE STATE STATE-SINCE
-// SPOOL-MSGS SPOOL-BYTES LAST-UPLINK LAST-DOWNLINK REASON. With `state`, only the devices in it.
+// SPOOL-MSGS SPOOL-BYTES LAST-UPLINK LAST-DOWNLINK HUB REASON. With `state`, only the devices in
+// it.
 std::string format_device_lines(const nlohmann::ordered_json& status,
                                 const std::optional<std::string>& state);
 

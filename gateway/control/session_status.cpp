@@ -16,6 +16,7 @@ SessionStatus to_session_status(const session::SessionSnapshot& snapshot) {
     out.state_since = snapshot.state_since;
     out.last_uplink = snapshot.last_uplink;
     out.last_downlink = snapshot.last_downlink;
+    out.hub = snapshot.hub;
     const auto& c = snapshot.counters;
     out.counters = {{"connect_attempts", c.connect_attempts},
                     {"connects", c.connects},

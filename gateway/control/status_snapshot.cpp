@@ -29,7 +29,8 @@ nlohmann::ordered_json session_json(const SessionStatus& s) {
             {"state_since", time_or_null(s.state_since)},
             {"last_uplink", time_or_null(s.last_uplink)},
             {"last_downlink", time_or_null(s.last_downlink)},
-            {"spool", {{"messages", s.spool_messages}, {"bytes", s.spool_bytes}}}};
+            {"spool", {{"messages", s.spool_messages}, {"bytes", s.spool_bytes}}},
+            {"hub", s.hub}};
 }
 
 nlohmann::ordered_json provisioning_json(const ProvisioningStatus& p) {

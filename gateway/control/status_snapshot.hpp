@@ -29,6 +29,7 @@ struct SessionStatus {
     std::optional<WallTime> state_since;    // entered `state` (unset: idle since it was made)
     std::optional<WallTime> last_uplink;    // the hub last took its telemetry or reported patch
     std::optional<WallTime> last_downlink;  // the hub last sent it a C2D, desired patch or method
+    std::string hub;                        // the hub it connects to (a DPS assignment's)
     std::uint64_t spool_messages = 0;       // its messages in the spool not yet finished
     std::uint64_t spool_bytes = 0;
     // The session's own counters (they start again with each new session), in the order the

@@ -135,9 +135,9 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
             return nullptr;
         }
         if (b.provisioning_.leaves)
-            use_provisioned_certificates(config, b.provisioning_, settings.session.auth);
+            use_provisioned_certificates(config, b.provisioning_, settings.session);
         else
-            use_provisioned_keys(config, *b.provisioning_.provisioner, settings.session.auth);
+            use_provisioned_keys(config, *b.provisioning_.provisioner, settings.session);
     }
     transport::LocalLinkOptions link_options;
     if (!local_options_from(config, b.filters_, link_options, error)) {

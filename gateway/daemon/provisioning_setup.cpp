@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/config/hub_connect_hosts.hpp"
 #include "gateway/config/secret_file.hpp"
 #include "gateway/transport/mosquitto_upstream.hpp"
 
@@ -65,21 +66,35 @@ bool open_provisioning(const config::Config& config,
 
 namespace {
 
-// Whether the device is assigned, to this daemon's hub; otherwise its registration is queued
-// (or it was assigned elsewhere, which is logged).
-bool assigned_here(provisioning::Provisioner& provisioner, const std::string& hub,
-                   const std::string& device_id) {
+// Whether the device is assigned under the id its mapping renders; otherwise its registration
+// is queued (or DPS gave it another id, which is logged). Which hub it was assigned to is the
+// session's to dial (device_hub below).
+bool assigned(provisioning::Provisioner& provisioner, const std::string& device_id) {
     const auto assignment = provisioner.assignment_or_request(device_id);
     if (!assignment)
         return false;  // being provisioned: the session tries again when assigned
-    if (assignment->assigned_hub != hub || assignment->device_id != device_id) {
+    if (assignment->device_id != device_id) {
         spdlog::error(
-            "device {}: DPS assigned it to {} as {}; this hubgate connects to {} "
-            "only (one hub per hubgate)",
-            device_id, assignment->assigned_hub, assignment->device_id, hub);
+            "device {}: DPS assigned it as device {}; hubgate connects devices under the "
+            "id their mapping renders only",
+            device_id, assignment->device_id);
         return false;
     }
     return true;
+}
+
+// A session belongs to (hub, device): the assigned hub names and signs it, and its address
+// (hub_connect_hosts, else its host name) is dialled.
+void use_assigned_hubs(const config::Config& config, provisioning::Provisioner& provisioner,
+                       session::SessionOptions& session) {
+    session.device_hub =
+        [&provisioner, config](const std::string& device_id) -> std::optional<session::DeviceHub> {
+        const auto assignment = provisioner.assignment_or_request(device_id);
+        if (!assignment)
+            return std::nullopt;  // not assigned yet: no key either, no CONNECT is made
+        return session::DeviceHub{assignment->assigned_hub,
+                                  config::hub_connect_host(config, assignment->assigned_hub)};
+    };
 }
 
 void report_hub_answers(provisioning::Provisioner& provisioner, session::AuthOptions& auth) {
@@ -94,11 +109,12 @@ void report_hub_answers(provisioning::Provisioner& provisioner, session::AuthOpt
 }  // namespace
 
 void use_provisioned_certificates(const config::Config& config, Provisioning& provisioning,
-                                  session::AuthOptions& auth) {
+                                  session::SessionOptions& session) {
+    auto& auth = session.auth;
     auth.mode = session::AuthMode::X509;
-    auth.device_cert = [&provisioning, hub = config.hub.hostname](
-                           const std::string& device_id) -> std::optional<session::X509Files> {
-        if (!assigned_here(*provisioning.provisioner, hub, device_id))
+    auth.device_cert =
+        [&provisioning](const std::string& device_id) -> std::optional<session::X509Files> {
+        if (!assigned(*provisioning.provisioner, device_id))
             return std::nullopt;
         std::string error;
         const auto files = provisioning.leaves->ensure(device_id, error);
@@ -108,18 +124,20 @@ void use_provisioned_certificates(const config::Config& config, Provisioning& pr
         }
         return session::X509Files{files->cert_file, files->key_file};
     };
+    use_assigned_hubs(config, *provisioning.provisioner, session);
     report_hub_answers(*provisioning.provisioner, auth);
 }
 
 void use_provisioned_keys(const config::Config& config, provisioning::Provisioner& provisioner,
-                          session::AuthOptions& auth) {
+                          session::SessionOptions& session) {
+    auto& auth = session.auth;
     auth.mode = session::AuthMode::DeviceKey;
-    auth.device_key = [&provisioner, hub = config.hub.hostname](
-                          const std::string& device_id) -> std::optional<std::string> {
-        if (!assigned_here(provisioner, hub, device_id))
+    auth.device_key = [&provisioner](const std::string& device_id) -> std::optional<std::string> {
+        if (!assigned(provisioner, device_id))
             return std::nullopt;
         return provisioner.device_key(device_id);
     };
+    use_assigned_hubs(config, provisioner, session);
     report_hub_answers(provisioner, auth);
 }
 

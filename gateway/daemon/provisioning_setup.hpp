@@ -6,8 +6,9 @@
 // until its device is assigned (its uplink waits in the spool as for any offline device);
 // `on_assigned` then starts the session again.
 //
-// One hub per daemon: a device DPS assigns to another hub than [hub] hostname is not connected
-// (logged, and shown in `hubgate status`).
+// A session belongs to (hub, device): a device DPS assigns to another hub than [hub] hostname
+// connects to that hub (its host name in the username and token, its address from
+// [provisioning] hub_connect_hosts or its host name), and moves when it is assigned again.
 
 #include <functional>
 #include <memory>
@@ -33,15 +34,15 @@ bool open_provisioning(const config::Config& config,
                        provisioning::Provisioner::Assigned on_assigned, Provisioning& out,
                        std::string& error);
 
-// Device sessions sign with the key derived for their device once it is assigned, and tell the
-// provisioner when the hub refuses or accepts a device (a refused assignment that had worked
-// registers again).
+// Device sessions sign with the key derived for their device once it is assigned, connect to
+// the hub it was assigned to, and tell the provisioner when the hub refuses or accepts a device (a
+// refused assignment that had worked registers again).
 void use_provisioned_keys(const config::Config& config, provisioning::Provisioner& provisioner,
-                          session::AuthOptions& auth);
+                          session::SessionOptions& session);
 
 // The same with dps-x509: sessions present the device's leaf certificate (renewed when due, at
 // each connect).
 void use_provisioned_certificates(const config::Config& config, Provisioning& provisioning,
-                                  session::AuthOptions& auth);
+                                  session::SessionOptions& session);
 
 }  // namespace hubgate::daemon

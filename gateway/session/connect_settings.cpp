@@ -20,7 +20,11 @@ bool has_port(const std::string& host) {
 }  // namespace
 
 std::string server_uri(const SessionOptions& options) {
-    std::string host = options.connect_host.empty() ? options.hub_hostname : options.connect_host;
+    return server_uri(options, DeviceHub{options.hub_hostname, options.connect_host});
+}
+
+std::string server_uri(const SessionOptions& options, const DeviceHub& hub) {
+    std::string host = hub.connect_host.empty() ? hub.hostname : hub.connect_host;
     const bool websocket = options.transport == Transport::MqttWebSocket;
     if (!has_port(host)) {
         host += websocket ? ":443" : ":8883";
@@ -33,8 +37,14 @@ std::variant<DeviceConnect, std::string> make_device_connect(const SessionOption
                                                              WallTime now) {
     DeviceConnect connect;
     transport::ConnectRequest& request = connect.request;
-    request.username = iothub::mqtt_username(options.hub_hostname, device_id, options.api_version,
-                                             options.model_id);
+    // The device's hub: its host name signs and names the session, its address is dialled.
+    auto own_hub = options.device_hub ? options.device_hub(device_id) : std::nullopt;
+    const DeviceHub hub =
+        own_hub ? std::move(*own_hub) : DeviceHub{options.hub_hostname, options.connect_host};
+    connect.server_uri = server_uri(options, hub);
+    connect.hub_hostname = hub.hostname;
+    request.username =
+        iothub::mqtt_username(hub.hostname, device_id, options.api_version, options.model_id);
     request.tls.ca_file = options.ca_file;
     request.http_proxy = options.http_proxy;
     request.keep_alive = options.keep_alive;
@@ -52,7 +62,7 @@ std::variant<DeviceConnect, std::string> make_device_connect(const SessionOption
     }
 
     iothub::SasTokenSpec spec;
-    spec.resource_uri = iothub::device_resource_uri(options.hub_hostname, device_id);
+    spec.resource_uri = iothub::device_resource_uri(hub.hostname, device_id);
     spec.expiry = iothub::expiry_after(auth.token_ttl, now);
     if (auth.mode == AuthMode::Policy) {
         spec.key_base64 = auth.policy_key;

@@ -61,6 +61,7 @@ DeviceSession::DeviceSession(std::string device_id, DeviceNeeds needs,
       serial_(serial),
       relay_(std::move(relay)),
       upstream_(std::move(upstream)),
+      server_uri_(server_uri(options)),
       reconnect_backoff_(RetryPolicy(options.reconnect_backoff)),
       refused_backoff_(RetryPolicy(options.refused_backoff)),
       twin_retry_(options.twin_backoff) {
@@ -155,6 +156,16 @@ void DeviceSession::begin_connect(SteadyTime now) {
         return;
     }
     const auto& connect = std::get<DeviceConnect>(made);
+    if (connect.server_uri != server_uri_) {
+        // The device's hub changed (DPS assigned it elsewhere): the old connection has ended
+        // (sessions connect from WaitingToConnect only); the next one goes to the new hub.
+        if (auto moved = host_.connection_to(connect.server_uri, device_id_, *relay_)) {
+            spdlog::info("session {}: its hub is at {} now", device_id_, connect.server_uri);
+            upstream_ = std::move(moved);
+            server_uri_ = connect.server_uri;
+        }
+    }
+    hub_ = connect.hub_hostname;
     token_expiry_ = connect.token_expiry;
     if (token_expiry_) {
         token_issued_ = now;
@@ -579,6 +590,7 @@ SessionSnapshot DeviceSession::snapshot(SteadyTime now, WallTime wall_now) const
     }
     snap.token_expiry = token_expiry_;
     snap.connected_since = connected_wall_;
+    snap.hub = hub_;
     const auto to_wall = [&](SteadyTime at) {
         return wall_now - std::chrono::duration_cast<WallTime::duration>(now - at);
     };

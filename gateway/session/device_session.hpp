@@ -133,6 +133,8 @@ class DeviceSession {
     std::unique_ptr<transport::UpstreamEvents>
         relay_;  // declared before upstream_: destroyed after it
     std::unique_ptr<transport::UpstreamConnection> upstream_;
+    std::string server_uri_;  // where upstream_ connects: its device's hub
+    std::string hub_;         // that hub's host name, once a CONNECT was made
 
     SessionState state_ = SessionState::Idle;
     std::optional<SteadyTime> state_since_;  // unset while Idle since creation

@@ -2,9 +2,13 @@
 // What a device session needs from the manager that owns it: time, randomness, the shared
 // pacing buckets, the connect queue and the listener. Lets DeviceSession be tested alone.
 
+#include <memory>
+#include <string>
+
 #include "gateway/session/c2d_keeper.hpp"
 #include "gateway/session/clock.hpp"
 #include "gateway/session/session_listener.hpp"
+#include "gateway/transport/upstream.hpp"
 
 namespace hubgate::session {
 
@@ -34,6 +38,16 @@ class SessionHost {
     // Whether the hub's close at `at` hit many sessions at once (hub_close_history.hpp): then it
     // was the hub or the network, not another connection taking one device's id.
     virtual bool hub_close_shared(SteadyTime at) = 0;
+    // A connection to another server for this session (its device moved to another hub),
+    // reporting to `events`; nullptr when the host cannot make one (the session keeps its own).
+    virtual std::unique_ptr<transport::UpstreamConnection> connection_to(
+        const std::string& server_uri, const std::string& device_id,
+        transport::UpstreamEvents& events) {
+        (void)server_uri;
+        (void)device_id;
+        (void)events;
+        return nullptr;
+    }
 };
 
 }  // namespace hubgate::session

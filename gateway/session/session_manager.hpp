@@ -125,6 +125,11 @@ class SessionManager final : private SessionHost, private transport::EventBatchS
     bool try_twin_slot(TwinOpKind kind, SteadyTime now) override;
     void twin_throttled(TwinOpKind kind, SteadyTime now) override;
     void note_hub_close(SteadyTime at) override { hub_closes_.record(at); }
+    std::unique_ptr<transport::UpstreamConnection> connection_to(
+        const std::string& server_uri, const std::string& device_id,
+        transport::UpstreamEvents& events) override {
+        return upstream_.create(server_uri, device_id, events);
+    }
     bool hub_close_shared(SteadyTime at) override {
         return close_was_shared(hub_closes_, at, session_options_.shared_close_radius,
                                 sessions_.size());

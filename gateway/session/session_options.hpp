@@ -40,10 +40,19 @@ struct AuthOptions {
     std::chrono::seconds token_ttl{3600};
 };
 
+// The hub of one device when it is not hub_hostname (DPS assigned it elsewhere).
+struct DeviceHub {
+    std::string hostname;      // in the username and the token's resource URI
+    std::string connect_host;  // "host[:port]" to connect to; empty = hostname
+};
+
 // What one upstream connection looks like (shared by every device session).
 struct SessionOptions {
     std::string hub_hostname;  // goes into usernames and token resource URIs
     std::string connect_host;  // "host[:port]" to connect to instead; empty = hub_hostname
+    // A device's own hub, asked before each CONNECT (a session belongs to a hub and a device);
+    // unset or nullopt: hub_hostname and connect_host.
+    std::function<std::optional<DeviceHub>(const std::string& device_id)> device_hub;
     Transport transport = Transport::Mqtt;
     std::string ca_file;     // trust anchors for the hub's certificate; verification is always on
     std::string http_proxy;  // "http://host:port"; empty = direct

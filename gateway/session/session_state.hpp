@@ -60,6 +60,7 @@ struct SessionSnapshot {
     std::optional<WallTime> state_since;    // when it entered `state` (unset: Idle since made)
     std::optional<WallTime> last_uplink;    // the hub last took telemetry or a reported patch
     std::optional<WallTime> last_downlink;  // the hub last sent a C2D, desired patch or method
+    std::string hub;                        // host name of the hub of its last CONNECT, or empty
     SessionCounters counters;
 };
 

@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "gateway/cli/args.hpp"
 #include "gateway/cli/command.hpp"
@@ -92,6 +94,7 @@ Readiness wait_until_ready(MosquittoChild& broker, const RunningHub& hub,
     bool dps_up = false;
     bool x509_up = false;
     bool dps_x509_up = false;
+    size_t extra_hubs_up = 0;  // [[hubs]] listeners answer in order
     while (std::chrono::steady_clock::now() < deadline) {
         if (broker.poll_exit())
             return Readiness::Died;
@@ -100,7 +103,11 @@ Readiness wait_until_ready(MosquittoChild& broker, const RunningHub& hub,
         dps_up = dps_up || port_accepts(hub.dps_port);
         x509_up = x509_up || port_accepts(hub.x509_port);
         dps_x509_up = dps_x509_up || port_accepts(hub.dps_x509_port);
+        while (extra_hubs_up < hub.extra_hubs.size() &&
+               port_accepts(hub.extra_hubs[extra_hubs_up].second))
+            ++extra_hubs_up;
         if (mqtt_up && wss_up && dps_up && x509_up && dps_x509_up &&
+            extra_hubs_up == hub.extra_hubs.size() &&
             client.call("GET", "/hubsim/connections", std::nullopt, authorization).status != 0) {
             return Readiness::Ready;
         }
@@ -142,8 +149,13 @@ std::unique_ptr<MosquittoChild> start_broker(const HubConfig& config, const fs::
                                  ": cannot bind the WebSocket listener to it");
     }
     setup.wss_interface = *loopback;
+    std::vector<std::string> hostnames{config.hostname};
+    for (const auto& [hostname, port] : hub.extra_hubs) {
+        hostnames.push_back(hostname);
+        setup.extra_hub_ports.push_back(port);
+    }
     if (config.cert_file.empty()) {
-        const auto certs = ensure_test_certificates(state_dir / "tls", config.hostname);
+        const auto certs = ensure_test_certificates(state_dir / "tls", hostnames);
         setup.cert_file = certs.server_cert;
         setup.key_file = certs.server_key;
         hub.ca_file = certs.ca_cert;
@@ -157,15 +169,23 @@ std::unique_ptr<MosquittoChild> start_broker(const HubConfig& config, const fs::
     return std::make_unique<MosquittoChild>(mosquitto, mosquitto_conf);
 }
 
+// " hubs=HOST:PORT,HOST:PORT" for [[hubs]], or nothing: a single-hub line stays as it was.
+std::string extra_hubs_field(const RunningHub& hub) {
+    std::string field;
+    for (const auto& [hostname, port] : hub.extra_hubs)
+        field += (field.empty() ? " hubs=" : ",") + hostname + ":" + std::to_string(port);
+    return field;
+}
+
 // Publishes the ports (ports.json and the ready line) and runs until stopped.
 int announce_and_supervise(MosquittoChild& broker, const fs::path& state_dir,
                            const RunningHub& hub) {
     write_state_file(state_dir, hub);
     // Fields are only ever appended, so that older readers of the line keep working.
     std::printf(
-        "hubsim ready mqtts=%d wss=%d https=%d ca=%s hostname=%s dps=%d x509=%d dps_x509=%d\n",
+        "hubsim ready mqtts=%d wss=%d https=%d ca=%s hostname=%s dps=%d x509=%d dps_x509=%d%s\n",
         hub.mqtts_port, hub.wss_port, hub.https_port, hub.ca_file.c_str(), hub.hostname.c_str(),
-        hub.dps_port, hub.x509_port, hub.dps_x509_port);
+        hub.dps_port, hub.x509_port, hub.dps_x509_port, extra_hubs_field(hub).c_str());
     std::fflush(stdout);
     const int code = supervise(broker);
     std::error_code ignored;
@@ -190,10 +210,12 @@ int run_hub(const hubgate::cli::Args& args) {
 
     // A port picked free can be taken by another process before mosquitto binds it; then
     // mosquitto exits at once and we try again with other ports (configured ports stay).
-    const bool ports_picked = !config.mqtts_port || !config.wss_port || !config.https_port ||
-                              !config.dps_port || !config.x509_port || !config.dps_x509_port;
+    bool ports_picked = !config.mqtts_port || !config.wss_port || !config.https_port ||
+                        !config.dps_port || !config.x509_port || !config.dps_x509_port;
+    for (const auto& extra : config.extra_hubs)
+        ports_picked = ports_picked || !extra.mqtts_port;
     for (int attempt = 1;; ++attempt) {
-        auto free = pick_free_ports(6);
+        auto free = pick_free_ports(6 + static_cast<int>(config.extra_hubs.size()));
         RunningHub hub{config.mqtts_port ? config.mqtts_port : free[0],
                        config.wss_port ? config.wss_port : free[1],
                        config.https_port ? config.https_port : free[2],
@@ -203,6 +225,11 @@ int run_hub(const hubgate::cli::Args& args) {
                        config.dps_port ? config.dps_port : free[3],
                        config.x509_port ? config.x509_port : free[4],
                        config.dps_x509_port ? config.dps_x509_port : free[5]};
+        for (size_t i = 0; i < config.extra_hubs.size(); ++i) {
+            const auto& extra = config.extra_hubs[i];
+            hub.extra_hubs.emplace_back(extra.hostname,
+                                        extra.mqtts_port ? extra.mqtts_port : free[6 + i]);
+        }
         auto broker = start_broker(config, state_dir, plugin, mosquitto, hub);
         ServiceClient probe(ServiceEndpoint{"127.0.0.1", hub.https_port, hub.ca_file, hub.hostname,
                                             "iothubowner", config.owner_key.value_or("")});

@@ -44,6 +44,28 @@ fs::path resolve(const fs::path& file, const std::string& path) {
     return p.is_absolute() ? p : file.parent_path() / p;
 }
 
+// The listener of each [[hubs]] table (the plugin checks the rest of them).
+std::vector<ExtraHubListener> read_extra_hubs(const fs::path& file, const toml::table& root) {
+    std::vector<ExtraHubListener> hubs;
+    const auto* array = root["hubs"].as_array();
+    if (array == nullptr)
+        return hubs;
+    for (const auto& element : *array) {
+        const auto* table = element.as_table();
+        if (table == nullptr)
+            throw ConfigError(where(file, element.source()) + "hubs: must be an array of tables");
+        ExtraHubListener hub;
+        const auto* hostname = table->get("hostname");
+        if (hostname == nullptr || hostname->value<std::string>().value_or("").empty())
+            throw ConfigError(where(file, table->source()) + "hubs.hostname: missing");
+        hub.hostname = *hostname->value<std::string>();
+        if (const auto* port = table->get("mqtts_port"))
+            hub.mqtts_port = port_value(file, *port, "mqtts_port");
+        hubs.push_back(std::move(hub));
+    }
+    return hubs;
+}
+
 }  // namespace
 
 HubConfig load_hub_config(const fs::path& path) {
@@ -115,6 +137,7 @@ HubConfig load_hub_config(const fs::path& path) {
     trust_files_of("certificate_authorities", "file");
     trust_files_of("devices", "x509_certificate");
     trust_files_of("enrollment_groups", "certificate_file");
+    config.extra_hubs = read_extra_hubs(config.file, root);
     if (const auto* policies = root["policies"].as_array()) {
         for (const auto& policy : *policies) {
             const auto* table = policy.as_table();

@@ -15,6 +15,12 @@ struct ConfigError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// Another hub's listener ([[hubs]]): its host name and MQTT TLS port (0: a free one).
+struct ExtraHubListener {
+    std::string hostname;
+    int mqtts_port = 0;
+};
+
 struct HubConfig {
     std::filesystem::path file;  // the config file, absolute
     std::string hostname = "hubsim.azure-devices.net";
@@ -37,6 +43,8 @@ struct HubConfig {
     std::vector<std::filesystem::path> client_trust_files;
     // The key of the "iothubowner" policy, used by the CLI wrappers to sign service tokens.
     std::optional<std::string> owner_key;
+    // [[hubs]] (the plugin reads their registries); empty for a single-hub config.
+    std::vector<ExtraHubListener> extra_hubs;
 };
 
 // Throws ConfigError when the file cannot be read or [hub] holds a bad or unknown value.

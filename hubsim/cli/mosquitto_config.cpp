@@ -74,6 +74,12 @@ std::string render_mosquitto_config(const MosquittoSetup& s) {
             << "use_username_as_clientid true\n";
         tls(out);
     }
+    for (const int port : s.extra_hub_ports) {
+        // Another hub's device endpoint ([[hubs]]).
+        out << "\nlistener " << port << " 127.0.0.1\n"
+            << "protocol mqtt\n";
+        tls(out);
+    }
     out << "\nplugin " << s.plugin.string() << "\n"
         << "plugin_opt_config " << s.hub_config.string() << "\n"
         << "plugin_opt_state_dir " << s.state_dir.string() << "\n"

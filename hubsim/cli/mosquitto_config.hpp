@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace hubsim::cli {
 
@@ -29,6 +30,9 @@ struct MosquittoSetup {
     std::filesystem::path client_trust_dir{};
     // The DPS listener that asks for a client certificate (X.509 attestation); 0: none.
     int dps_x509_port = 0;
+    // The MQTT TLS listeners of [[hubs]] (same certificate; the plugin tells the hubs apart by
+    // the host name in the username).
+    std::vector<int> extra_hub_ports = {};
 };
 
 std::string render_mosquitto_config(const MosquittoSetup& setup);

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace hubsim::cli {
 
@@ -17,6 +19,9 @@ struct RunningHub {
     int dps_port = 0;       // the DPS MQTT listener (0 in files written before it existed)
     int x509_port = 0;      // the client-certificate hub listener (0: likewise)
     int dps_x509_port = 0;  // the client-certificate DPS listener (0: likewise)
+    // [[hubs]]: each extra hub's host name and MQTT TLS port ("hubs" in ports.json, only when
+    // there are any).
+    std::vector<std::pair<std::string, int>> extra_hubs = {};
 };
 
 std::filesystem::path state_file_path(const std::filesystem::path& state_dir);

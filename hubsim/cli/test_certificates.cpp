@@ -133,8 +133,8 @@ X509Ptr read_cert(const fs::path& path) {
     return cert;
 }
 
-// Whether an existing server certificate can be used again for `hostname`.
-bool reusable(const TestCertificates& files, const std::string& hostname) {
+// Whether an existing server certificate can be used again for `hostnames`.
+bool reusable(const TestCertificates& files, const std::vector<std::string>& hostnames) {
     for (const auto& path : {files.ca_cert, files.ca_key, files.server_cert, files.server_key}) {
         if (!fs::exists(path))
             return false;
@@ -142,10 +142,13 @@ bool reusable(const TestCertificates& files, const std::string& hostname) {
     const auto cert = read_cert(files.server_cert);
     if (!cert)
         return false;
-    const bool covers =
-        X509_check_host(cert.get(), hostname.c_str(), hostname.size(), 0, nullptr) == 1 &&
-        X509_check_host(cert.get(), "localhost", 0, 0, nullptr) == 1 &&
-        X509_check_ip_asc(cert.get(), "127.0.0.1", 0) == 1;
+    bool covers = true;
+    for (const auto& hostname : hostnames) {
+        covers = covers &&
+                 X509_check_host(cert.get(), hostname.c_str(), hostname.size(), 0, nullptr) == 1;
+    }
+    covers = covers && X509_check_host(cert.get(), "localhost", 0, 0, nullptr) == 1 &&
+             X509_check_ip_asc(cert.get(), "127.0.0.1", 0) == 1;
     // Still valid a day from now: a run does not start with a certificate about to expire.
     time_t tomorrow = std::time(nullptr) + kDay;
     const bool fresh = X509_cmp_time(X509_get0_notAfter(cert.get()), &tomorrow) > 0;
@@ -156,8 +159,17 @@ bool reusable(const TestCertificates& files, const std::string& hostname) {
 }  // namespace
 
 TestCertificates ensure_test_certificates(const fs::path& dir, const std::string& hostname) {
+    return ensure_test_certificates(dir, std::vector<std::string>{hostname});
+}
+
+TestCertificates ensure_test_certificates(const fs::path& dir,
+                                          const std::vector<std::string>& hostnames) {
     TestCertificates files{dir / "ca.pem", dir / "ca.key", dir / "server.pem", dir / "server.key"};
-    if (reusable(files, hostname)) {
+    const std::string& hostname = hostnames.at(0);
+    std::string names = "DNS:localhost,IP:127.0.0.1,IP:::1";
+    for (const auto& name : hostnames)
+        names += ",DNS:" + name;
+    if (reusable(files, hostnames)) {
         return files;
     }
     std::error_code ec;
@@ -172,14 +184,14 @@ TestCertificates ensure_test_certificates(const fs::path& dir, const std::string
                          {NID_key_usage, "critical,keyCertSign,cRLSign"},
                          {NID_subject_key_identifier, "hash"}});
     const auto server_key = new_key();
-    const auto server = new_certificate(
-        server_key.get(), hostname, ca.get(), ca_key.get(), kServerLifetime,
-        {{NID_basic_constraints, "critical,CA:FALSE"},
-         {NID_key_usage, "critical,digitalSignature,keyEncipherment"},
-         {NID_ext_key_usage, "serverAuth"},
-         {NID_subject_key_identifier, "hash"},
-         {NID_authority_key_identifier, "keyid"},
-         {NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1,DNS:" + hostname}});
+    const auto server =
+        new_certificate(server_key.get(), hostname, ca.get(), ca_key.get(), kServerLifetime,
+                        {{NID_basic_constraints, "critical,CA:FALSE"},
+                         {NID_key_usage, "critical,digitalSignature,keyEncipherment"},
+                         {NID_ext_key_usage, "serverAuth"},
+                         {NID_subject_key_identifier, "hash"},
+                         {NID_authority_key_identifier, "keyid"},
+                         {NID_subject_alt_name, names}});
 
     write_key(files.ca_key, ca_key.get());
     write_cert(files.ca_cert, ca.get());

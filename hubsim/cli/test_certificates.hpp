@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace hubsim::cli {
 
@@ -26,5 +27,9 @@ struct TestCertificates {
 // Throws CertificateError on an OpenSSL or file failure.
 TestCertificates ensure_test_certificates(const std::filesystem::path& dir,
                                           const std::string& hostname);
+// The same for a server certificate valid for several host names (every hub of a hubsim with
+// [[hubs]]; the first is the certificate's common name).
+TestCertificates ensure_test_certificates(const std::filesystem::path& dir,
+                                          const std::vector<std::string>& hostnames);
 
 }  // namespace hubsim::cli

@@ -18,6 +18,11 @@ struct EnrollmentGroup {
     bool enabled = true;                // provisioningStatus
     std::string signing_certificate{};  // PEM; non-empty: X.509 attestation
     bool x509() const { return !signing_certificate.empty(); }
+    // Where the group's devices are assigned (allocationPolicy with iotHubs / iotHubHostName):
+    // "hashed" spreads registration ids evenly and deterministically over `iot_hubs`; "static"
+    // has one hub there. Empty `iot_hubs`: the hub of [hub].
+    std::string allocation_policy = "hashed";
+    std::vector<std::string> iot_hubs = {};  // host names of hubs this hubsim serves
 };
 
 struct DpsConfig {

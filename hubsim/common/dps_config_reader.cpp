@@ -1,6 +1,7 @@
 // [dps] and [[enrollment_groups]]: every key checked, errors with their source position.
 #include "hubsim/common/dps_config_reader.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -73,6 +74,41 @@ void read_settings(const std::string& source, const toml::table& dps, DpsConfig&
     }
 }
 
+// allocation_policy ("hashed" or "static"), iot_hubs (host names) and, for "static",
+// iot_hub_host_name instead: DPS's allocationPolicy, iotHubs and iotHubHostName.
+void read_allocation(const std::string& source, const toml::table& table, const std::string& path,
+                     EnrollmentGroup& group) {
+    const auto policy = string_at(source, table, "allocation_policy", path, false);
+    if (!policy.empty()) {
+        if (policy != "hashed" && policy != "static")
+            fail(source, table.get("allocation_policy")->source(),
+                 path + ".allocation_policy: must be \"hashed\" or \"static\"");
+        group.allocation_policy = policy;
+    }
+    if (const auto* node = table.get("iot_hubs")) {
+        const auto* hubs = node->as_array();
+        if (hubs == nullptr)
+            fail(source, node->source(), path + ".iot_hubs: must be an array of host names");
+        for (const auto& hub : *hubs) {
+            auto name = hub.value<std::string>();
+            if (!name || name->empty())
+                fail(source, hub.source(), path + ".iot_hubs: entries must be host names");
+            group.iot_hubs.push_back(*name);
+        }
+    }
+    const auto static_hub = string_at(source, table, "iot_hub_host_name", path, false);
+    if (!static_hub.empty()) {
+        if (group.allocation_policy != "static" || !group.iot_hubs.empty())
+            fail(source, table.get("iot_hub_host_name")->source(),
+                 path +
+                     ".iot_hub_host_name: only with allocation_policy = \"static\" and no "
+                     "iot_hubs");
+        group.iot_hubs.push_back(static_hub);
+    }
+    if (group.allocation_policy == "static" && group.iot_hubs.size() > 1)
+        fail(source, table.source(), path + ": a static group names one hub");
+}
+
 // The signing certificate of an X.509 group, as PEM (relative paths: from the config's folder).
 std::string read_certificate(const std::string& source, const toml::node& node,
                              const std::string& file, const std::string& path) {
@@ -91,7 +127,8 @@ std::string read_certificate(const std::string& source, const toml::node& node,
 EnrollmentGroup read_group(const std::string& source, const toml::table& table, size_t index) {
     const std::string path = "enrollment_groups[" + std::to_string(index) + "]";
     check_keys(source, table, path,
-               {"id", "primary_key", "secondary_key", "status", "certificate_file"});
+               {"id", "primary_key", "secondary_key", "status", "certificate_file",
+                "allocation_policy", "iot_hubs", "iot_hub_host_name"});
     EnrollmentGroup group;
     group.id = string_at(source, table, "id", path, true);
     group.primary_key = key_at(source, table, "primary_key", path);
@@ -112,6 +149,7 @@ EnrollmentGroup read_group(const std::string& source, const toml::table& table, 
         fail(source, table.get("status")->source(),
              path + ".status: must be \"enabled\" or \"disabled\"");
     }
+    read_allocation(source, table, path, group);
     return group;
 }
 
@@ -140,6 +178,21 @@ void read_dps_config(const toml::table& root, const std::string& source, DpsConf
         if (!ids.insert(group.id).second)
             fail(source, table->source(), "enrollment_groups: duplicate id \"" + group.id + "\"");
         out.enrollment_groups.push_back(std::move(group));
+    }
+}
+
+void check_group_hubs(const toml::table& root, const std::string& source, const DpsConfig& dps,
+                      const std::vector<std::string>& hostnames) {
+    const auto* groups = root["enrollment_groups"].as_array();
+    for (size_t index = 0; index < dps.enrollment_groups.size(); ++index) {
+        for (const auto& hub : dps.enrollment_groups[index].iot_hubs) {
+            if (std::find(hostnames.begin(), hostnames.end(), hub) != hostnames.end())
+                continue;
+            const auto* table = groups ? groups->get(index) : nullptr;
+            fail(source, table ? table->source() : root.source(),
+                 "enrollment_groups[" + std::to_string(index) + "]: unknown hub \"" + hub +
+                     "\" (not [hub] hostname nor a [[hubs]] hostname)");
+        }
     }
 }
 

@@ -155,6 +155,63 @@ DeviceIdentity read_device(const std::string& source, const toml::table& table, 
     return device;
 }
 
+// One [[hubs]] table: a host name, an optional listener port (read by the CLI) and devices.
+ExtraHub read_extra_hub(const std::string& source, const toml::table& table, size_t index) {
+    const std::string path = "hubs[" + std::to_string(index) + "]";
+    for (const auto& [key, node] : table) {
+        if (key != "hostname" && key != "mqtts_port" && key != "devices")
+            fail(source, node.source(),
+                 path + "." + std::string(key.str()) +
+                     ": unknown key (allowed: hostname, mqtts_port, devices)");
+    }
+    ExtraHub hub;
+    hub.hostname = required_string(source, table, "hostname", path);
+    if (const auto* node = table.get("devices"); node != nullptr) {
+        const auto* array = node->as_array();
+        if (array == nullptr)
+            fail(source, node->source(), path + ".devices: must be an array of tables");
+        size_t device_index = 0;
+        for (const auto& element : *array) {
+            const auto* device = element.as_table();
+            if (device == nullptr)
+                fail(source, element.source(), path + ".devices: must be an array of tables");
+            hub.devices.push_back(read_device(source, *device, device_index++));
+        }
+    }
+    return hub;
+}
+
+// [[hubs]]: host names differ from each other and from [hub]; a device id is in one registry
+// only, because the broker's client ids (= device ids) are shared by every hub listener.
+void read_extra_hubs(const std::string& source, const toml::table& root, HubConfig& config) {
+    const auto* node = root.get("hubs");
+    if (node == nullptr)
+        return;
+    const auto* array = node->as_array();
+    if (array == nullptr)
+        fail(source, node->source(), "hubs: must be an array of tables");
+    std::set<std::string> hostnames{config.hostname};
+    std::set<std::string> ids;
+    for (const auto& device : config.devices)
+        ids.insert(device.id);
+    size_t index = 0;
+    for (const auto& element : *array) {
+        const auto* table = element.as_table();
+        if (table == nullptr)
+            fail(source, element.source(), "hubs: must be an array of tables");
+        auto hub = read_extra_hub(source, *table, index++);
+        if (!hostnames.insert(hub.hostname).second)
+            fail(source, table->source(), "hubs: duplicate hostname \"" + hub.hostname + "\"");
+        for (const auto& device : hub.devices) {
+            if (!ids.insert(device.id).second)
+                fail(source, table->source(),
+                     "hubs: device id \"" + device.id +
+                         "\" is in another registry already (device ids are broker-wide)");
+        }
+        config.extra_hubs.push_back(std::move(hub));
+    }
+}
+
 CertificateAuthority read_certificate_authority(const std::string& source, const toml::table& table,
                                                 size_t index) {
     std::string path = "certificate_authorities[" + std::to_string(index) + "]";
@@ -169,6 +226,21 @@ CertificateAuthority read_certificate_authority(const std::string& source, const
 }
 
 }  // namespace
+
+HubConfig HubConfig::extra_hub(size_t index) const {
+    HubConfig hub;
+    hub.hostname = extra_hubs.at(index).hostname;
+    hub.policies = policies;
+    hub.devices = extra_hubs.at(index).devices;
+    return hub;
+}
+
+std::vector<std::string> HubConfig::hostnames() const {
+    std::vector<std::string> out{hostname};
+    for (const auto& hub : extra_hubs)
+        out.push_back(hub.hostname);
+    return out;
+}
 
 bool AccessPolicy::has_right(const std::string& right) const {
     return std::find(rights.begin(), rights.end(), right) != rights.end();
@@ -245,6 +317,8 @@ HubConfig parse_hub_config(const std::string& toml_text, const std::string& sour
         config.certificate_authorities.push_back(std::move(ca));
     });
     read_dps_config(root, source_name, config.dps);
+    read_extra_hubs(source_name, root, config);
+    check_group_hubs(root, source_name, config.dps, config.hostnames());
     return config;
 }
 

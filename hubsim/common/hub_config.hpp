@@ -43,6 +43,14 @@ struct CertificateAuthority {
     std::string file;  // PEM: the CA certificate (an intermediate with its chain up to the root)
 };
 
+// Another hub the same hubsim serves ([[hubs]]): its own host name, registry and MQTT listener
+// (the listener's port is the CLI's business). The shared access policies of [[policies]] are
+// every hub's.
+struct ExtraHub {
+    std::string hostname;
+    std::vector<DeviceIdentity> devices;
+};
+
 // Everything the plugin needs from the config file.
 struct HubConfig {
     std::string hostname = "hubsim.azure-devices.net";
@@ -50,6 +58,14 @@ struct HubConfig {
     std::vector<DeviceIdentity> devices;
     std::vector<CertificateAuthority> certificate_authorities;
     DpsConfig dps;  // the provisioning service in front of this hub
+    // More hubs beside [hub], in config order; empty for a single-hub config.
+    std::vector<ExtraHub> extra_hubs;
+
+    // The config of extra hub `index` as a hub of its own (its host name and devices, the
+    // shared policies, no DPS).
+    HubConfig extra_hub(size_t index) const;
+    // Every hub's host name, [hub] first.
+    std::vector<std::string> hostnames() const;
 };
 
 // Thrown with "file:line:col: message" when the config cannot be used.

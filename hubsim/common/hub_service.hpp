@@ -107,6 +107,8 @@ struct ServiceApiOptions {
     std::string cert_file;
     std::string key_file;
     DpsService* dps = nullptr;  // when set, the DPS enrollment API is served as well
+    // More hubs ([[hubs]]): a request goes to the hub its token's sr= host name names.
+    std::vector<HubService*> extra_hubs = {};
 };
 
 class ServiceApi {

@@ -15,6 +15,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hubgate/iothub/dps_topics.hpp"
 #include "hubsim/common/device_auth.hpp"
@@ -36,6 +37,9 @@ class Dps final : public DpsService {
     static constexpr size_t kLogCapacity = 10000;
 
     Dps(DpsConfig config, HubService& hub, BrokerActions& broker);
+    // Another hub enrollment groups may assign devices to (a [[hubs]] entry), found by its host
+    // name; `hub` of the constructor is the default. Before any client connects.
+    void add_hub(HubService& hub);
 
     // Called with the signing certificate (PEM) of an X.509 group created through the REST API,
     // so that the listeners and the hub trust the certificates it issues from then on.
@@ -112,14 +116,20 @@ class Dps final : public DpsService {
     json registration_state(const std::string& registration_id, const std::string& status,
                             const RegistrationRecord& record);
     json group_json(const Group& group) const;
+    // Reads allocationPolicy, iotHubs and iotHubHostName of a PUT body into `enrollment`; the
+    // problem for a 400 answer, or empty.
+    std::string read_allocation(const json& body, EnrollmentGroup& enrollment);
     json error_json(int code, const std::string& message);
     std::string random_hex(size_t bytes);
+    // The hub of that host name, or nullptr when this hubsim serves none.
+    HubService* hub_named(const std::string& hostname);
     std::string new_etag();
 
     std::mutex mutex_;
     DpsConfig settings_;  // enrollment_groups moved into groups_
     std::map<std::string, Group> groups_;
     HubService& hub_;
+    std::vector<HubService*> hubs_;  // every hub, hub_ first
     BrokerActions& broker_;
     std::map<const void*, Client> clients_;
     std::map<std::string, Operation> operations_;

@@ -5,6 +5,7 @@
 
 #include "hubgate/iothub/dps_credentials.hpp"
 #include "hubgate/iothub/sas_token.hpp"
+#include "hubsim/common/dps_allocation.hpp"
 #include "hubsim/common/dps_auth.hpp"
 #include "hubsim/plugin/dps.hpp"
 
@@ -188,11 +189,16 @@ json Dps::register_device(const Client& client, const std::string& operation_id)
         status = "disabled";
         state = registration_state(client.registration_id, status, record);
     } else {
+        // The group's allocation picks the hub; the config and the REST API only name hubs this
+        // hubsim serves.
+        const auto& enrollment = group->second.enrollment;
+        auto* hub = hub_named(allocate_hub(enrollment, client.registration_id, hub_.hostname()));
+        if (hub == nullptr)
+            hub = &hub_;
         // The device keeps its status in the hub (DPS does not re-enable a disabled device).
-        const auto existing = hub_.get_device(client.registration_id);
+        const auto existing = hub->get_device(client.registration_id);
         const std::string device_status =
             existing.status == 200 ? existing.body.value("status", "enabled") : "enabled";
-        const auto& enrollment = group->second.enrollment;
         json identity{{"deviceId", client.registration_id}, {"status", device_status}};
         if (enrollment.x509()) {
             // Known to the hub by any certificate the group's CA issues for it (CN = device id).
@@ -207,7 +213,7 @@ json Dps::register_device(const Client& client, const std::string& operation_id)
                        ? json(nullptr)
                        : json(derived_key(enrollment.secondary_key, client.registration_id))}}}};
         }
-        const auto created = hub_.put_device(client.registration_id, identity);
+        const auto created = hub->put_device(client.registration_id, identity);
         if (created.status >= 300) {
             status = "failed";
             state = registration_state(client.registration_id, status, record);
@@ -215,7 +221,7 @@ json Dps::register_device(const Client& client, const std::string& operation_id)
             state["errorMessage"] = "the hub refused the device: " + created.body.dump();
         } else {
             state = registration_state(client.registration_id, status, record);
-            state["assignedHub"] = hub_.hostname();
+            state["assignedHub"] = hub->hostname();
             state["deviceId"] = client.registration_id;
             state["substatus"] =
                 first || record.status != "assigned" ? "initialAssignment" : "deviceDataMigrated";

@@ -26,8 +26,41 @@ std::string text_at(const json& object, const char* key) {
 
 }  // namespace
 
+std::string Dps::read_allocation(const json& body, EnrollmentGroup& enrollment) {
+    if (body.contains("allocationPolicy") && !body["allocationPolicy"].is_null()) {
+        const auto policy = text_at(body, "allocationPolicy");
+        if (policy != "hashed" && policy != "static")
+            return "allocationPolicy must be \"hashed\" or \"static\" (others are not emulated).";
+        enrollment.allocation_policy = policy;
+    }
+    if (body.contains("iotHubs") && !body["iotHubs"].is_null()) {
+        if (!body["iotHubs"].is_array())
+            return "iotHubs must be an array of host names.";
+        for (const auto& hub : body["iotHubs"]) {
+            if (!hub.is_string())
+                return "iotHubs must be an array of host names.";
+            enrollment.iot_hubs.push_back(hub.get<std::string>());
+        }
+    }
+    if (const auto static_hub = text_at(body, "iotHubHostName"); !static_hub.empty()) {
+        if (enrollment.allocation_policy != "static")
+            return "iotHubHostName goes with allocationPolicy \"static\".";
+        if (enrollment.iot_hubs.empty())
+            enrollment.iot_hubs.push_back(static_hub);
+        else if (enrollment.iot_hubs != std::vector<std::string>{static_hub})
+            return "iotHubHostName differs from iotHubs.";
+    }
+    if (enrollment.allocation_policy == "static" && enrollment.iot_hubs.size() > 1)
+        return "A static allocation names one hub.";
+    for (const auto& hub : enrollment.iot_hubs) {
+        if (hub_named(hub) == nullptr)
+            return "Unknown IoT hub " + hub + ".";
+    }
+    return {};
+}
+
 Dps::Dps(DpsConfig config, HubService& hub, BrokerActions& broker)
-    : settings_(std::move(config)), hub_(hub), broker_(broker) {
+    : settings_(std::move(config)), hub_(hub), hubs_{&hub}, broker_(broker) {
     const auto now = iso_time_now();
     for (auto& enrollment : settings_.enrollment_groups) {
         const auto id = enrollment.id;
@@ -40,6 +73,19 @@ Dps::Dps(DpsConfig config, HubService& hub, BrokerActions& broker)
 void Dps::set_certificate_trust(std::function<void(const std::string& pem)> trust) {
     std::lock_guard lock(mutex_);
     trust_certificate_ = std::move(trust);
+}
+
+void Dps::add_hub(HubService& hub) {
+    std::lock_guard lock(mutex_);
+    hubs_.push_back(&hub);
+}
+
+HubService* Dps::hub_named(const std::string& hostname) {
+    for (auto* hub : hubs_) {
+        if (hub->hostname() == hostname)
+            return hub;
+    }
+    return nullptr;
 }
 
 std::string Dps::iso_time_now() {
@@ -130,16 +176,21 @@ json attestation_json(const EnrollmentGroup& enrollment) {
 
 json Dps::group_json(const Group& group) const {
     const auto& enrollment = group.enrollment;
-    return json{{"enrollmentGroupId", enrollment.id},
-                {"attestation", attestation_json(enrollment)},
-                {"capabilities", {{"iotEdge", false}}},
-                {"provisioningStatus", enrollment.enabled ? "enabled" : "disabled"},
-                {"reprovisionPolicy", {{"updateHubAssignment", true}, {"migrateDeviceData", true}}},
-                {"allocationPolicy", "hashed"},
-                {"iotHubs", json::array({hub_.hostname()})},
-                {"createdDateTimeUtc", group.created},
-                {"lastUpdatedDateTimeUtc", group.updated},
-                {"etag", group.etag}};
+    return json{
+        {"enrollmentGroupId", enrollment.id},
+        {"attestation", attestation_json(enrollment)},
+        {"capabilities", {{"iotEdge", false}}},
+        {"provisioningStatus", enrollment.enabled ? "enabled" : "disabled"},
+        {"reprovisionPolicy", {{"updateHubAssignment", true}, {"migrateDeviceData", true}}},
+        {"allocationPolicy", enrollment.allocation_policy},
+        {"iotHubs",
+         enrollment.iot_hubs.empty() ? json::array({hub_.hostname()}) : json(enrollment.iot_hubs)},
+        {"iotHubHostName", enrollment.allocation_policy == "static" && !enrollment.iot_hubs.empty()
+                               ? json(enrollment.iot_hubs.front())
+                               : json(nullptr)},
+        {"createdDateTimeUtc", group.created},
+        {"lastUpdatedDateTimeUtc", group.updated},
+        {"etag", group.etag}};
 }
 
 ServiceResult Dps::put_enrollment_group(const std::string& id, const json& body) {
@@ -194,6 +245,8 @@ ServiceResult Dps::put_enrollment_group(const std::string& id, const json& body)
     if (!status.empty() && status != "enabled" && status != "disabled")
         return bad("provisioningStatus must be \"enabled\" or \"disabled\".");
     enrollment.enabled = status != "disabled";
+    if (auto problem = read_allocation(body, enrollment); !problem.empty())
+        return bad(problem);
     const auto now = iso_time_now();
     auto existing = groups_.find(id);
     const std::string created = existing == groups_.end() ? now : existing->second.created;

@@ -2,9 +2,12 @@
 // event callbacks and starts the HTTPS service API. No exception crosses into mosquitto.
 #include <openssl/x509.h>
 
+#include <strings.h>
+
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,10 +61,30 @@ struct PluginState {
     mosquitto_plugin_id_t* identifier = nullptr;
     MosquittoBroker broker;
     std::unique_ptr<hubsim::BrokerTasks> tasks;
-    std::unique_ptr<hubsim::Hub> hub;
+    std::unique_ptr<hubsim::Hub> hub;  // [hub]: the default for anything not another hub's
+    std::vector<std::unique_ptr<hubsim::Hub>> extra_hubs;  // [[hubs]]
+    // The hub each accepted device connection belongs to (every hub when several serve).
+    std::map<const void*, hubsim::Hub*> hub_of_connection;
     std::unique_ptr<hubsim::Dps> dps;  // clients that CONNECT with a DPS username
     std::unique_ptr<hubsim::ServiceApi> service;
     std::unique_ptr<hubsim::RegisteredCas> cas;  // [[certificate_authorities]]
+
+    // The hub a device CONNECT is for: the one its username's host name names (mosquitto 2.0
+    // does not tell a plugin the listener), else [hub], which refuses a host name not its own.
+    hubsim::Hub& hub_for_username(const std::string& username) {
+        const auto hostname = username.substr(0, username.find('/'));
+        for (auto& extra : extra_hubs) {
+            if (strcasecmp(extra->hostname().c_str(), hostname.c_str()) == 0)
+                return *extra;
+        }
+        return *hub;
+    }
+    hubsim::Hub& hub_of(const void* connection) {
+        if (extra_hubs.empty())
+            return *hub;
+        const auto found = hub_of_connection.find(connection);
+        return found == hub_of_connection.end() ? *hub : *found->second;
+    }
 };
 
 std::string client_id_of(const mosquitto* client) {
@@ -113,8 +136,12 @@ int on_basic_auth(int, void* event_data, void* userdata) {
                        ? MOSQ_ERR_SUCCESS
                        : MOSQ_ERR_AUTH;
         }
-        return state->hub->on_connect(event->client, attempt, clean) ? MOSQ_ERR_SUCCESS
-                                                                     : MOSQ_ERR_AUTH;
+        auto& hub = state->hub_for_username(attempt.username);
+        if (!hub.on_connect(event->client, attempt, clean))
+            return MOSQ_ERR_AUTH;
+        if (!state->extra_hubs.empty())
+            state->hub_of_connection[event->client] = &hub;
+        return MOSQ_ERR_SUCCESS;
     });
 }
 
@@ -149,25 +176,24 @@ int on_acl_check(int, void* event_data, void* userdata) {
         std::string_view topic = event->topic ? event->topic : "";
         if (state->dps->owns(event->client))
             return dps_acl_check(*state->dps, *event, topic);
+        auto& hub = state->hub_of(event->client);
         switch (event->access) {
             case MOSQ_ACL_SUBSCRIBE:
-                return state->hub->on_subscribe(id, std::string(topic)) == Verdict::allow
+                return hub.on_subscribe(id, std::string(topic)) == Verdict::allow
                            ? MOSQ_ERR_SUCCESS
                            : MOSQ_ERR_ACL_DENIED;
             case MOSQ_ACL_UNSUBSCRIBE:
-                state->hub->on_unsubscribe(id, std::string(topic));
+                hub.on_unsubscribe(id, std::string(topic));
                 return MOSQ_ERR_SUCCESS;
             case MOSQ_ACL_WRITE: {
-                auto verdict =
-                    state->hub->on_publish_check(id, topic, event->payloadlen, event->qos);
+                auto verdict = hub.on_publish_check(id, topic, event->payloadlen, event->qos);
                 // Any error other than ACL_DENIED makes mosquitto close the connection.
                 if (verdict == Verdict::allow)
                     return MOSQ_ERR_SUCCESS;
                 return verdict == Verdict::deny ? MOSQ_ERR_ACL_DENIED : MOSQ_ERR_PROTOCOL;
             }
             case MOSQ_ACL_READ:
-                return state->hub->on_deliver_check(id, topic) ? MOSQ_ERR_SUCCESS
-                                                               : MOSQ_ERR_ACL_DENIED;
+                return hub.on_deliver_check(id, topic) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
             default:
                 return MOSQ_ERR_ACL_DENIED;
         }
@@ -183,8 +209,9 @@ int on_message(int, void* event_data, void* userdata) {
             state->dps->on_message(event->client, event->topic ? event->topic : "", payload);
             return MOSQ_ERR_SUCCESS;
         }
-        state->hub->on_message(client_id_of(event->client), event->topic ? event->topic : "",
-                               payload, event->retain);
+        state->hub_of(event->client)
+            .on_message(client_id_of(event->client), event->topic ? event->topic : "", payload,
+                        event->retain);
         event->retain = false;  // the hub never retains; telemetry records x-opt-retain instead
         return MOSQ_ERR_SUCCESS;
     });
@@ -194,6 +221,8 @@ int on_tick(int, void*, void* userdata) {
     auto* state = static_cast<PluginState*>(userdata);
     return guarded("tick", MOSQ_ERR_SUCCESS, [&]() -> int {
         state->hub->on_tick();
+        for (auto& extra : state->extra_hubs)
+            extra->on_tick();
         return MOSQ_ERR_SUCCESS;
     });
 }
@@ -208,7 +237,8 @@ int on_disconnect(int, void* event_data, void* userdata) {
         }
         std::string id = client_id_of(event->client);
         if (!id.empty())
-            state->hub->on_disconnect(event->client, id);
+            state->hub_of(event->client).on_disconnect(event->client, id);
+        state->hub_of_connection.erase(event->client);
         return MOSQ_ERR_SUCCESS;
     });
 }
@@ -234,6 +264,7 @@ std::optional<std::string> option(mosquitto_opt* options, int count, const char*
 
 #ifdef HUBSIM_WITH_SERVICE_API
 std::unique_ptr<hubsim::ServiceApi> start_service(hubsim::HubService& hub, hubsim::DpsService& dps,
+                                                  std::vector<hubsim::HubService*> extra_hubs,
                                                   mosquitto_opt* options, int count) {
     auto port = option(options, count, "https_port");
     if (!port)
@@ -244,11 +275,13 @@ std::unique_ptr<hubsim::ServiceApi> start_service(hubsim::HubService& hub, hubsi
     api.cert_file = option(options, count, "https_cert").value_or("");
     api.key_file = option(options, count, "https_key").value_or("");
     api.dps = &dps;
+    api.extra_hubs = std::move(extra_hubs);
     return hubsim::start_service_api(hub, api);
 }
 #else
 std::unique_ptr<hubsim::ServiceApi> start_service(hubsim::HubService&, hubsim::DpsService&,
-                                                  mosquitto_opt*, int) {
+                                                  std::vector<hubsim::HubService*>, mosquitto_opt*,
+                                                  int) {
     return nullptr;
 }
 #endif
@@ -289,6 +322,12 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
                 state->cas->add_pem(group.signing_certificate);
         }
         auto dps_config = config.dps;
+        std::vector<hubsim::HubService*> extra_services;
+        for (size_t i = 0; i < config.extra_hubs.size(); ++i) {
+            state->extra_hubs.push_back(
+                std::make_unique<hubsim::Hub>(config.extra_hub(i), state->broker, *state->tasks));
+            extra_services.push_back(state->extra_hubs.back().get());
+        }
         state->hub = std::make_unique<hubsim::Hub>(std::move(config), state->broker, *state->tasks);
         state->dps =
             std::make_unique<hubsim::Dps>(std::move(dps_config), *state->hub, state->broker);
@@ -300,6 +339,8 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
             if (state_dir)
                 hubsim::add_to_trust_dir(std::filesystem::path(*state_dir) / "client-trust", pem);
         });
+        for (auto* extra : extra_services)
+            state->dps->add_hub(*extra);
         for (const auto& registration : kCallbacks) {
             int rc = mosquitto_callback_register(identifier, registration.event,
                                                  registration.callback, nullptr, state.get());
@@ -309,7 +350,8 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
                 return rc;
             }
         }
-        state->service = start_service(*state->hub, *state->dps, options, option_count);
+        state->service =
+            start_service(*state->hub, *state->dps, extra_services, options, option_count);
         mosquitto_log_printf(MOSQ_LOG_INFO, "hubsim: plugin ready, hub %s",
                              state->hub->hostname().c_str());
         *userdata = state.release();
@@ -329,6 +371,8 @@ int mosquitto_plugin_cleanup(void* userdata, struct mosquitto_opt*, int) {
         // Waiters first, so the service threads can be joined without waiting for timeouts.
         state->tasks->shut_down();
         state->hub->shut_down();
+        for (auto& extra : state->extra_hubs)
+            extra->shut_down();
         state->service.reset();
         delete state;
         return MOSQ_ERR_SUCCESS;

@@ -22,7 +22,7 @@ namespace {
 using Request = httplib::Request;
 using Response = httplib::Response;
 // A route body: gets the request (already authorized) and answers with a ServiceResult.
-using RouteBody = std::function<ServiceResult(const Request&)>;
+using RouteBody = std::function<ServiceResult(const Request&, HubService&)>;
 
 std::optional<std::string> param(const Request& request, const char* name) {
     if (!request.has_param(name)) {
@@ -69,8 +69,9 @@ ServiceResult bad_request(ServiceCounters& counters, const std::string& text) {
 // The routes with their shared context: authorization, body parsing and counting in one place.
 class RouteTable : public std::enable_shared_from_this<RouteTable> {
   public:
-    RouteTable(httplib::Server& server, HubService& hub, ServiceCounters& counters)
-        : server_(server), hub_(hub), counters_(counters) {}
+    RouteTable(httplib::Server& server, HubService& hub, ServiceCounters& counters,
+               std::vector<HubService*> extra_hubs)
+        : server_(server), hub_(hub), extra_hubs_(std::move(extra_hubs)), counters_(counters) {}
 
     void add_all() {
         add_registry();
@@ -80,89 +81,101 @@ class RouteTable : public std::enable_shared_from_this<RouteTable> {
 
   private:
     void add_registry() {
-        server_.Get(R"(/devices/([^/]+))", guard("RegistryRead", [this](const Request& r) {
-                        return hub_.get_device(r.matches[1]);
+        server_.Get(R"(/devices/([^/]+))",
+                    guard("RegistryRead", [this](const Request& r, HubService& hub) {
+                        return hub.get_device(r.matches[1]);
                     }));
-        server_.Put(R"(/devices/([^/]+))", guard("RegistryWrite", [this](const Request& r) {
+        server_.Put(R"(/devices/([^/]+))",
+                    guard("RegistryWrite", [this](const Request& r, HubService& hub) {
                         return with_json(r, [&](const json& body) {
-                            return hub_.put_device(r.matches[1], body);
+                            return hub.put_device(r.matches[1], body);
                         });
                     }));
-        server_.Delete(R"(/devices/([^/]+))", guard("RegistryWrite", [this](const Request& r) {
-                           return hub_.delete_device(r.matches[1]);
+        server_.Delete(R"(/devices/([^/]+))",
+                       guard("RegistryWrite", [this](const Request& r, HubService& hub) {
+                           return hub.delete_device(r.matches[1]);
                        }));
-        server_.Get("/devices",
-                    guard("RegistryRead", [this](const Request&) { return hub_.list_devices(); }));
+        server_.Get("/devices", guard("RegistryRead", [this](const Request&, HubService& hub) {
+                        return hub.list_devices();
+                    }));
     }
 
     void add_twins() {
-        server_.Get(R"(/twins/([^/]+))", guard("ServiceConnect", [this](const Request& r) {
-                        return hub_.get_twin(r.matches[1]);
+        server_.Get(R"(/twins/([^/]+))",
+                    guard("ServiceConnect", [this](const Request& r, HubService& hub) {
+                        return hub.get_twin(r.matches[1]);
                     }));
-        server_.Patch(R"(/twins/([^/]+))", guard("ServiceConnect", [this](const Request& r) {
-                          return with_object(r, [&](const json& body) {
-                              return hub_.patch_twin(r.matches[1], body);
-                          });
-                      }));
-        server_.Put(R"(/twins/([^/]+))", guard("ServiceConnect", [this](const Request& r) {
-                        return with_object(r, [&](const json& body) {
-                            return hub_.replace_twin(r.matches[1], body);
-                        });
-                    }));
-        server_.Post(R"(/twins/([^/]+)/methods)", guard("ServiceConnect", [this](const Request& r) {
+        server_.Patch(
+            R"(/twins/([^/]+))", guard("ServiceConnect", [this](const Request& r, HubService& hub) {
+                return with_object(
+                    r, [&](const json& body) { return hub.patch_twin(r.matches[1], body); });
+            }));
+        server_.Put(
+            R"(/twins/([^/]+))", guard("ServiceConnect", [this](const Request& r, HubService& hub) {
+                return with_object(
+                    r, [&](const json& body) { return hub.replace_twin(r.matches[1], body); });
+            }));
+        server_.Post(R"(/twins/([^/]+)/methods)",
+                     guard("ServiceConnect", [this](const Request& r, HubService& hub) {
                          return with_object(r, [&](const json& body) {
-                             return hub_.invoke_method(r.matches[1], body);
+                             return hub.invoke_method(r.matches[1], body);
                          });
                      }));
     }
 
     void add_emulator() {
         server_.Post(R"(/hubsim/devices/([^/]+)/messages)",
-                     guard("ServiceConnect", [this](const Request& r) {
+                     guard("ServiceConnect", [this](const Request& r, HubService& hub) {
                          return with_json(r, [&](const json& body) {
                              std::string error;
                              const auto message = parse_c2d_request(body, error);
                              if (!message) {
                                  return bad_request(counters_, error);
                              }
-                             return hub_.send_c2d(r.matches[1], *message);
+                             return hub.send_c2d(r.matches[1], *message);
                          });
                      }));
         server_.Get(R"(/hubsim/devices/([^/]+)/messages)",
-                    guard("ServiceConnect",
-                          [this](const Request& r) { return hub_.c2d_state(r.matches[1]); }));
-        server_.Post(
-            R"(/hubsim/devices/([^/]+)/kick)",
-            guard("ServiceConnect", [this](const Request& r) { return hub_.kick(r.matches[1]); }));
-        server_.Get("/hubsim/telemetry", guard("ServiceConnect", [this](const Request& r) {
+                    guard("ServiceConnect", [this](const Request& r, HubService& hub) {
+                        return hub.c2d_state(r.matches[1]);
+                    }));
+        server_.Post(R"(/hubsim/devices/([^/]+)/kick)",
+                     guard("ServiceConnect", [this](const Request& r, HubService& hub) {
+                         return hub.kick(r.matches[1]);
+                     }));
+        server_.Get("/hubsim/telemetry",
+                    guard("ServiceConnect", [this](const Request& r, HubService& hub) {
                         std::string error;
                         const auto query = parse_telemetry_query(
                             param(r, "after"), param(r, "wait"), param(r, "device"), error);
                         if (!query) {
                             return bad_request(counters_, error);
                         }
-                        return hub_.telemetry(query->after, query->wait, query->device);
+                        return hub.telemetry(query->after, query->wait, query->device);
                     }));
         server_.Get("/hubsim/connections",
-                    guard("ServiceConnect", [this](const Request&) { return hub_.connections(); }));
-        server_.Get("/hubsim/faults", guard("ServiceConnect", [this](const Request&) {
-                        return ServiceResult{200, faults_to_json(hub_.faults())};
+                    guard("ServiceConnect",
+                          [this](const Request&, HubService& hub) { return hub.connections(); }));
+        server_.Get("/hubsim/faults",
+                    guard("ServiceConnect", [this](const Request&, HubService& hub) {
+                        return ServiceResult{200, faults_to_json(hub.faults())};
                     }));
-        server_.Put("/hubsim/faults", guard("ServiceConnect", [this](const Request& r) {
+        server_.Put("/hubsim/faults",
+                    guard("ServiceConnect", [this](const Request& r, HubService& hub) {
                         return with_json(r, [&](const json& body) {
                             std::string error;
-                            const auto faults = parse_faults(body, hub_.faults(), error);
+                            const auto faults = parse_faults(body, hub.faults(), error);
                             if (!faults) {
                                 return bad_request(counters_, error);
                             }
-                            const auto result = hub_.set_faults(*faults);
+                            const auto result = hub.set_faults(*faults);
                             if (result.status >= 300) {
                                 return result;
                             }
-                            return ServiceResult{200, faults_to_json(hub_.faults())};
+                            return ServiceResult{200, faults_to_json(hub.faults())};
                         });
                     }));
-        server_.Get("/hubsim/service", guard("ServiceConnect", [this](const Request&) {
+        server_.Get("/hubsim/service", guard("ServiceConnect", [this](const Request&, HubService&) {
                         return ServiceResult{200,
                                              {{"requests", counters_.requests.load()},
                                               {"unauthorized", counters_.unauthorized.load()},
@@ -184,10 +197,11 @@ class RouteTable : public std::enable_shared_from_this<RouteTable> {
                Response& response) {
         ++counters_.requests;
         const auto authorization = header(request, "Authorization");
+        HubService& hub = hub_for(authorization);
         const auto decision = authorize_service_request(
-            authorization, hub_.hostname(), right,
-            [this](const std::string& policy, const std::string& needed) {
-                return hub_.policy_key(policy, needed);
+            authorization, hub.hostname(), right,
+            [&hub](const std::string& policy, const std::string& needed) {
+                return hub.policy_key(policy, needed);
             },
             unix_now());
         if (!decision.accepted) {
@@ -208,7 +222,23 @@ class RouteTable : public std::enable_shared_from_this<RouteTable> {
                 return;
             }
         }
-        write_result(body(request), response);
+        write_result(body(request, hub), response);
+    }
+
+    // The hub a token is scoped to (as each real hub has its own endpoint): one of the extra
+    // hubs when its sr= names that hub's host name, else the first hub, which refuses a token
+    // for another host.
+    HubService& hub_for(const std::optional<std::string>& authorization) {
+        if (extra_hubs_.empty() || !authorization)
+            return hub_;
+        const auto token = hubgate::iothub::parse_sas_token(*authorization);
+        if (!token)
+            return hub_;
+        for (auto* hub : extra_hubs_) {
+            if (token_names_hub(token->resource_uri, hub->hostname()))
+                return *hub;
+        }
+        return hub_;
     }
 
     ServiceResult with_json(const Request& request,
@@ -233,13 +263,15 @@ class RouteTable : public std::enable_shared_from_this<RouteTable> {
 
     httplib::Server& server_;
     HubService& hub_;
+    std::vector<HubService*> extra_hubs_;
     ServiceCounters& counters_;
 };
 
 }  // namespace
 
-void add_service_routes(httplib::Server& server, HubService& hub, ServiceCounters& counters) {
-    std::make_shared<RouteTable>(server, hub, counters)->add_all();
+void add_service_routes(httplib::Server& server, HubService& hub, ServiceCounters& counters,
+                        std::vector<HubService*> extra_hubs) {
+    std::make_shared<RouteTable>(server, hub, counters, std::move(extra_hubs))->add_all();
     // Unknown paths and methods get JSON too: clients parse every answer.
     server.set_error_handler([](const Request&, Response& response) {
         if (response.body.empty()) {

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <vector>
 
 #include "hubsim/common/hub_service.hpp"
 
@@ -21,7 +22,10 @@ struct ServiceCounters {
     std::atomic<uint64_t> failures{0};  // handler exceptions answered with 500
 };
 
-// Registers every route on `server`; `hub` and `counters` must outlive it.
-void add_service_routes(httplib::Server& server, HubService& hub, ServiceCounters& counters);
+// Registers every route on `server`; `hub`, `extra_hubs` and `counters` must outlive it. A
+// request is served by the hub its token is scoped to (sr={hostname}): `hub`, or one of
+// `extra_hubs` when several hubs share the API.
+void add_service_routes(httplib::Server& server, HubService& hub, ServiceCounters& counters,
+                        std::vector<HubService*> extra_hubs = {});
 
 }  // namespace hubsim

@@ -36,7 +36,7 @@ class HttpsServiceApi final : public ServiceApi {
         // httplib closes a keep-alive connection after 5 requests by default, so every fifth
         // call paid a new TLS handshake; IoT Hub keeps service connections open.
         server_.set_keep_alive_max_count(1000);
-        add_service_routes(server_, hub, counters_);
+        add_service_routes(server_, hub, counters_, options.extra_hubs);
         if (options.dps != nullptr)
             add_enrollment_routes(server_, hub, *options.dps, counters_);
         if (!server_.bind_to_port(options.bind, options.port)) {

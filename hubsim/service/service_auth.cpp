@@ -30,6 +30,10 @@ AuthDecision refuse(std::string reason) {
 
 }  // namespace
 
+bool token_names_hub(std::string_view resource_uri, std::string_view hub_hostname) {
+    return resource_covers_hub(resource_uri, hub_hostname);
+}
+
 AuthDecision authorize_service_request(const std::optional<std::string>& authorization,
                                        std::string_view hub_hostname, const std::string& right,
                                        const PolicyKeyLookup& lookup, int64_t now) {

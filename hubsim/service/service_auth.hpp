@@ -21,6 +21,10 @@ struct AuthDecision {
     std::string reason;
 };
 
+// Whether a token's resource (sr=) is the hub `hub_hostname` or a path below it (host names
+// compare case-insensitively, as IoT Hub's do).
+bool token_names_hub(std::string_view resource_uri, std::string_view hub_hostname);
+
 // `authorization`: the header value (nullopt when absent). `now`: seconds since the Unix epoch.
 AuthDecision authorize_service_request(const std::optional<std::string>& authorization,
                                        std::string_view hub_hostname, const std::string& right,

@@ -5,6 +5,7 @@
 
 #include "config_test_support.hpp"
 #include "gateway/config/config.hpp"
+#include "gateway/config/hub_connect_hosts.hpp"
 
 using namespace hubgate::config;
 using hubgate::test::describe;
@@ -154,5 +155,43 @@ TEST_CASE("dps-x509: the group's CA certificate and key, the leaf lifetime and i
         const std::string renew = text + "leaf_lifetime = \"24h\"\nleaf_renew_before = \"48h\"\n";
         expect_one_error(parse_in(dir, renew), line_of(renew, "leaf_renew_before"),
                          "provisioning.leaf_renew_before", "must be shorter than");
+    }
+}
+
+TEST_CASE("hub_connect_hosts: where the sessions of devices on other hubs connect") {
+    ScratchDir dir;
+    dir.write("keys/group.key", kGroupKey, 0600);
+    SUBCASE("listed hubs, [hub] and unlisted hubs") {
+        const auto ok =
+            parse_in(dir, kDpsConfig +
+                              "hub_connect_hosts = [\"plant-b.example=127.0.0.1:4242\", "
+                              "\"Plant-C.example=10.0.0.3\"]\n");
+        INFO(describe(ok));
+        REQUIRE(ok.ok());
+        const auto& config = ok.config;
+        CHECK(config.provisioning.hub_connect_hosts.size() == 2);
+        CHECK(hub_connect_host(config, "plant-b.example") == "127.0.0.1:4242");
+        CHECK(hub_connect_host(config, "plant-c.example") == "10.0.0.3:8883");
+        CHECK(hub_connect_host(config, "myhub.azure-devices.net") ==
+              "myhub.azure-devices.net:8883");
+        CHECK(hub_connect_host(config, "plant-d.azure-devices.net") ==
+              "plant-d.azure-devices.net:8883");
+    }
+    SUBCASE("[hub] keeps its connect_host") {
+        std::string text = kDpsConfig;
+        text.insert(text.find("\n[provisioning]"), "\nconnect_host = \"127.0.0.1:1111\"");
+        const auto ok = parse_in(dir, text);
+        INFO(describe(ok));
+        REQUIRE(ok.ok());
+        CHECK(hub_connect_host(ok.config, "myhub.azure-devices.net") == "127.0.0.1:1111");
+    }
+    SUBCASE("an entry without a hub or an address is refused") {
+        for (const auto* entry : {"127.0.0.1:4242", "plant-b.example=", "=127.0.0.1:1",
+                                  "plant-b.example:1=127.0.0.1:1"}) {
+            CAPTURE(entry);
+            const std::string text = kDpsConfig + "hub_connect_hosts = [\"" + entry + "\"]\n";
+            expect_one_error(parse_in(dir, text), line_of(text, "hub_connect_hosts"),
+                             "provisioning.hub_connect_hosts", "");
+        }
     }
 }

@@ -33,6 +33,15 @@ const char* const kTestIdScope = "0ne0000D0E0";
 
 namespace {
 
+// hub_connect_hosts for the hubs of hubsim's [[hubs]] (hubgate finds each one's port there).
+std::string hub_connect_hosts(const HubsimFixture& hub) {
+    std::string entries;
+    for (const auto& [hostname, port] : hub.extra_hub_ports())
+        entries += (entries.empty() ? "" : ", ") + ("\"" + hostname + "=127.0.0.1:") +
+                   std::to_string(port) + "\"";
+    return entries.empty() ? std::string() : "hub_connect_hosts = [" + entries + "]\n";
+}
+
 // hubgate's [provisioning] through hubsim's DPS, with the group key in a secret file.
 std::string provisioning_config(const ScratchDir& dir, const HubsimFixture& hub,
                                 const std::string& group_key) {
@@ -41,7 +50,7 @@ std::string provisioning_config(const ScratchDir& dir, const HubsimFixture& hub,
     return std::string("[provisioning]\nmode = \"dps-symmetric-key\"\nid_scope = \"") +
            kTestIdScope + "\"\nconnect_host = \"127.0.0.1:" + std::to_string(hub.dps_port()) +
            "\"\nca_file = \"" + hub.ca_file().string() + "\"\ngroup_key_file = \"" +
-           key_file.string() + "\"\nregistration_rate = 50\n";
+           key_file.string() + "\"\nregistration_rate = 50\n" + hub_connect_hosts(hub);
 }
 
 std::vector<HubsimDevice> hub_devices(const std::vector<std::string>& ids) {
@@ -78,6 +87,12 @@ BridgeEnv::BridgeEnv(BridgeEnvOptions options) : options_(std::move(options)) {
                                   "\"\npoll_after_seconds = 1\n\n[[enrollment_groups]]\n"
                                   "id = \"sensors\"\nprimary_key = \"" +
                                   options_.dps_group_key + "\"\n";
+        if (!options_.second_hub.empty()) {
+            hub_options.extra_toml += "allocation_policy = \"hashed\"\niot_hubs = [\"" +
+                                      hub_options.hostname + "\", \"" + options_.second_hub +
+                                      "\"]\n\n[[hubs]]\nhostname = \"" + options_.second_hub +
+                                      "\"\n";
+        }
     }
     if (options_.dps_x509)
         hub_options.extra_toml += dps_x509_hub_toml();

@@ -40,6 +40,10 @@ struct BridgeEnvOptions {
     // test CA (ID scope kTestIdScope), and hubgate provisions its devices with
     // mode = "dps-x509", holding that CA (dir()/pki/gateway-ca.pem and .key).
     bool dps_x509 = false;
+    // With dps_group_key: the host name of a second hub in hubsim ([[hubs]]); the group spreads
+    // its devices over both hubs (hashed), and hubgate reaches the second one through
+    // [provisioning] hub_connect_hosts.
+    std::string second_hub;
 };
 
 extern const char* const kTestIdScope;

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -360,6 +362,105 @@ TEST_CASE("hubgate provision against a daemon that does not provision devices sa
     const auto answer = hubgate_cli(env, {"provision", "--device", "plant1-s4"});
     CHECK(answer.status == 1);
     CHECK(answer.output.find("does not provision devices") != std::string::npos);
+    CHECK(env.stop_hubgate() == 0);
+}
+
+}  // namespace hubgate::test
+
+namespace hubgate::test {
+
+namespace {
+
+const std::string kSecondHub = "plant-b.azure-devices.net";
+
+// The device-to-cloud messages of `device` recorded by the hub `hub_hostname` of hubsim (its
+// telemetry API, reached with a token for that hub), waiting up to a minute for `count`.
+std::vector<nlohmann::json> hub_messages(HubsimFixture& hub, const std::string& hub_hostname,
+                                         const std::string& device, std::size_t count) {
+    std::vector<nlohmann::json> seen;
+    uint64_t after = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (seen.size() < count && std::chrono::steady_clock::now() < deadline) {
+        const auto reply = hub.request(
+            "GET", "/hubsim/telemetry?wait=2&after=" + std::to_string(after) + "&device=" + device,
+            std::nullopt, hub.service_token_for(hub_hostname));
+        REQUIRE(reply.status == 200);
+        for (const auto& message : reply.body["messages"]) {
+            seen.push_back(message);
+            after = std::max(after, message["sequence"].get<uint64_t>());
+        }
+    }
+    return seen;
+}
+
+}  // namespace
+
+TEST_CASE("devices DPS spreads over two hubs each connect to their own hub, from one daemon") {
+    BridgeEnvOptions options;
+    options.dps_group_key = HubsimFixture::random_key();
+    options.second_hub = kSecondHub;
+    BridgeEnv env(options);
+    const std::string first_hub = env.hub().hostname();
+    // The hashed allocation is deterministic (docs/hubsim-dps.md): s1 lands on the first hub,
+    // s2..s4 on the second.
+    const std::map<std::string, std::string> expected{{"plant1-s1", first_hub},
+                                                      {"plant1-s2", kSecondHub},
+                                                      {"plant1-s3", kSecondHub},
+                                                      {"plant1-s4", kSecondHub}};
+    env.start_hubgate();
+    std::vector<std::unique_ptr<LegacyClient>> devices;
+    for (const auto& [id, hub] : expected) {
+        const auto sensor = id.substr(id.find('-') + 1);
+        devices.push_back(std::make_unique<LegacyClient>(env.local_port(), "legacy-" + sensor));
+        REQUIRE(devices.back()->wait_connected());
+        REQUIRE(devices.back()->publish("t/plant1/" + sensor + "/telemetry", R"({"seq":1})"));
+    }
+    for (const auto& [id, hub] : expected) {
+        CAPTURE(id);
+        INFO(env.hubgate_output());
+        const auto other = hub == first_hub ? kSecondHub : first_hub;
+        const auto messages = hub_messages(env.hub(), hub, id, 1);
+        REQUIRE(messages.size() == 1);
+        CHECK(messages.front()["payload"] == R"({"seq":1})");
+        // Registered in its own hub's registry only; nothing reached the other hub.
+        CHECK(env.hub()
+                  .request("GET", "/devices/" + id, std::nullopt, env.hub().service_token_for(hub))
+                  .status == 200);
+        CHECK(
+            env.hub()
+                .request("GET", "/devices/" + id, std::nullopt, env.hub().service_token_for(other))
+                .status == 404);
+        const auto elsewhere = env.hub().request("GET", "/hubsim/telemetry?device=" + id,
+                                                 std::nullopt, env.hub().service_token_for(other));
+        REQUIRE(elsewhere.status == 200);
+        CHECK(elsewhere.body["messages"].empty());
+    }
+    // `hubgate status` names each device's hub.
+    const auto status = status_json(env);
+    REQUIRE(status["provisioning"].size() == expected.size());
+    for (const auto& device : status["provisioning"])
+        CHECK(device["assigned_hub"] == expected.at(device["device_id"].get<std::string>()));
+
+    // Restarted, hubgate connects each device to its hub with the kept assignment.
+    CHECK(env.stop_hubgate() == 0);
+    env.start_hubgate();
+    for (std::size_t i = 0; i < devices.size(); ++i) {
+        const auto sensor = "s" + std::to_string(i + 1);
+        REQUIRE(devices[i]->publish("t/plant1/" + sensor + "/telemetry", R"({"seq":2})"));
+    }
+    for (const auto& [id, hub] : expected) {
+        CAPTURE(id);
+        const auto messages = hub_messages(env.hub(), hub, id, 2);
+        REQUIRE(messages.size() == 2);
+        CHECK(messages.back()["payload"] == R"({"seq":2})");
+    }
+    CHECK(dps_counter(env.hub(), "registrations") == static_cast<int>(expected.size()));
+    // With kept assignments, each session names its hub (`hubgate status --device`).
+    for (const auto& [id, hub] : expected) {
+        const auto answer = hubgate_cli(env, {"status", "--device", id, "--json"});
+        REQUIRE(answer.status == 0);
+        CHECK(nlohmann::json::parse(answer.output)["device"]["hub"] == hub);
+    }
     CHECK(env.stop_hubgate() == 0);
 }
 

@@ -169,7 +169,7 @@ bool HubsimFixture::start_once(std::chrono::milliseconds timeout, std::string& w
         return false;
     }
     static const std::regex ready(
-        R"(hubsim ready mqtts=(\d+) wss=(\d+) https=(\d+) ca=(\S+) hostname=(\S+) dps=(\d+) x509=(\d+) dps_x509=(\d+)[ \n])");
+        R"(hubsim ready mqtts=(\d+) wss=(\d+) https=(\d+) ca=(\S+) hostname=(\S+) dps=(\d+) x509=(\d+) dps_x509=(\d+)( hubs=(\S+))?[ \n])");
     std::smatch m;
     // The line may not be complete yet when its start first shows: wait for its end.
     const auto line_start = process_->output().find("hubsim ready ");
@@ -186,6 +186,14 @@ bool HubsimFixture::start_once(std::chrono::milliseconds timeout, std::string& w
     dps_port_ = std::stoi(m[6]);
     x509_port_ = std::stoi(m[7]);
     dps_x509_port_ = std::stoi(m[8]);
+    extra_hub_ports_.clear();
+    if (m[10].matched) {
+        // "HOST:PORT,HOST:PORT": the [[hubs]] of extra_toml.
+        static const std::regex entry(R"(([^,:]+):(\d+))");
+        const auto hubs = m[10].str();
+        for (std::sregex_iterator it(hubs.begin(), hubs.end(), entry), end; it != end; ++it)
+            extra_hub_ports_[(*it)[1].str()] = std::stoi((*it)[2].str());
+    }
     running_ = true;
     return true;
 }
@@ -270,6 +278,20 @@ std::string HubsimFixture::device_token(const std::string& id, std::chrono::seco
     return iothub::make_sas_token({iothub::device_resource_uri(hostname_, id),
                                    key ? *key : device(id).primary_key, std::nullopt,
                                    iothub::expiry_after(ttl)});
+}
+
+int HubsimFixture::extra_hub_port(const std::string& hostname) const {
+    const auto found = extra_hub_ports_.find(hostname);
+    if (found == extra_hub_ports_.end())
+        throw std::runtime_error("hubsim serves no extra hub " + hostname);
+    return found->second;
+}
+
+std::string HubsimFixture::service_token_for(const std::string& hub_hostname,
+                                             std::chrono::seconds ttl,
+                                             const std::string& policy_name) const {
+    return iothub::make_sas_token(
+        {hub_hostname, policy(policy_name).key, policy_name, iothub::expiry_after(ttl)});
 }
 
 std::string HubsimFixture::service_token(std::chrono::seconds ttl,

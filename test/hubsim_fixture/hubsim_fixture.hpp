@@ -111,6 +111,11 @@ class HubsimFixture {
     int x509_port() const { return x509_port_; }
     // The DPS listener that asks for a client certificate (X.509 attestation).
     int dps_x509_port() const { return dps_x509_port_; }
+    // The MQTT TLS port of a [[hubs]] hub of extra_toml, by host name (from the ready line's
+    // hubs= field; picked afresh at each start unless the table fixes mqtts_port). Throws when
+    // there is no such hub.
+    int extra_hub_port(const std::string& hostname) const;
+    const std::map<std::string, int>& extra_hub_ports() const { return extra_hub_ports_; }
     const std::filesystem::path& ca_file() const { return ca_file_; }
     const std::filesystem::path& config_file() const { return config_file_; }
     const std::filesystem::path& state_dir() const { return state_dir_; }
@@ -129,6 +134,9 @@ class HubsimFixture {
     // A service token ("sr={hostname}", skn=policy), as sent in the Authorization header.
     std::string service_token(std::chrono::seconds ttl = 1h,
                               const std::string& policy = "iothubowner") const;
+    // The same for another hub of this hubsim ([[hubs]]): the API serves the hub sr= names.
+    std::string service_token_for(const std::string& hub_hostname, std::chrono::seconds ttl = 1h,
+                                  const std::string& policy = "iothubowner") const;
     // "HostName=...;DeviceId=...;SharedAccessKey=...;GatewayHostName=127.0.0.1:{mqtts_port}".
     std::string connection_string(const std::string& id) const;
 
@@ -196,6 +204,7 @@ class HubsimFixture {
     int dps_port_ = 0;
     int x509_port_ = 0;
     int dps_x509_port_ = 0;
+    std::map<std::string, int> extra_hub_ports_;
     std::string extra_toml_;
     std::map<std::string, std::string> env_;
     std::filesystem::path binary_;

@@ -2,6 +2,8 @@
 // listener, group enrollments, the registration quota, faults, the enrollment REST API and CLI.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <map>
 #include <regex>
 
 #include "harness/process.hpp"
@@ -330,4 +332,102 @@ TEST_CASE("hubsim enrollment add creates a group devices can register with") {
                             hub.config_file().string(), "--state-dir", hub.state_dir().string()},
                            30s);
     CHECK(bad.status == 2);
+}
+
+namespace {
+
+const std::string kHubB = "plant-b.azure-devices.net";
+const std::string kSpreadKey = HubsimFixture::random_key();
+const std::string kFixedKey = HubsimFixture::random_key();
+
+// dps_options() with a second hub, a group hashed over both hubs and one static on hub B.
+HubsimOptions two_hub_options() {
+    auto options = dps_options();
+    options.extra_toml += "\n[[enrollment_groups]]\nid = \"spread\"\nprimary_key = \"" +
+                          kSpreadKey + "\"\nallocation_policy = \"hashed\"\niot_hubs = [\"" +
+                          options.hostname + "\", \"" + kHubB +
+                          "\"]\n\n[[enrollment_groups]]\nid = \"fixed\"\nprimary_key = \"" +
+                          kFixedKey + "\"\nallocation_policy = \"static\"\niot_hub_host_name = \"" +
+                          kHubB + "\"\n\n[[hubs]]\nhostname = \"" + kHubB + "\"\n";
+    return options;
+}
+
+}  // namespace
+
+TEST_CASE("a hashed group spreads its devices over its hubs, each registered in its hub only") {
+    HubsimFixture hub(two_hub_options());
+    const auto token_b = hub.service_token_for(kHubB);
+    std::map<std::string, std::string> assigned;
+    std::map<std::string, int> per_hub;
+    for (int i = 0; i < 12; ++i) {
+        const auto id = "s-" + std::to_string(i);
+        DpsClient dps(hub, id, kSpreadKey);
+        const auto done = dps.provision();
+        REQUIRE(done.body["status"] == "assigned");
+        assigned[id] = done.body["registrationState"]["assignedHub"];
+        ++per_hub[assigned[id]];
+        // Registering again lands on the same hub: the hash depends on the id alone.
+        CHECK(dps.provision().body["registrationState"]["assignedHub"] == assigned[id]);
+    }
+    CHECK(per_hub.size() == 2);
+    CHECK(per_hub[hub.hostname()] >= 1);
+    CHECK(per_hub[kHubB] >= 1);
+    for (const auto& [id, hub_name] : assigned) {
+        CAPTURE(id);
+        const bool in_b = hub_name == kHubB;
+        CHECK(hub.get_device(id).status == (in_b ? 404 : 200));
+        CHECK(hub.request("GET", "/devices/" + id, std::nullopt, token_b).status ==
+              (in_b ? 200 : 404));
+    }
+    // A device of hub B then connects to hub B's listener with its derived key.
+    const auto b_device = std::find_if(assigned.begin(), assigned.end(),
+                                       [](const auto& entry) { return entry.second == kHubB; });
+    REQUIRE(b_device != assigned.end());
+    const auto& id = b_device->first;
+    RawMqttClient session(hub.extra_hub_port(kHubB), hub.ca_file().string());
+    CHECK(session.connect(id, kHubB + "/" + id + "/?api-version=2021-04-12",
+                          hubgate::iothub::make_sas_token(
+                              {kHubB + "/devices/" + id, derived_key(kSpreadKey, id), std::nullopt,
+                               hubgate::iothub::expiry_after(1h)})) == 0);
+}
+
+TEST_CASE("a static group assigns every device to its hub") {
+    HubsimFixture hub(two_hub_options());
+    for (const auto* id : {"f-1", "f-2", "f-3"}) {
+        DpsClient dps(hub, id, kFixedKey);
+        CHECK(dps.provision().body["registrationState"]["assignedHub"] == kHubB);
+        CHECK(hub.get_device(id).status == 404);
+    }
+}
+
+TEST_CASE("enrollment groups name their hubs in DPS's REST shapes, and only hubs hubsim serves") {
+    HubsimFixture hub(two_hub_options());
+    const auto read =
+        hub.request("GET", "/enrollmentGroups/spread", std::nullopt, enrollment_token());
+    CHECK(read.body["allocationPolicy"] == "hashed");
+    CHECK(read.body["iotHubs"] == json::array({hub.hostname(), kHubB}));
+    // A group with no hubs named: the [hub], as before.
+    CHECK(hub.request("GET", "/enrollmentGroups/sensors", std::nullopt, enrollment_token())
+              .body["iotHubs"] == json::array({hub.hostname()}));
+
+    const json group{
+        {"attestation", {{"type", "symmetricKey"}, {"symmetricKey", {{"primaryKey", kFixedKey}}}}},
+        {"allocationPolicy", "static"},
+        {"iotHubHostName", kHubB}};
+    const auto created = hub.request("PUT", "/enrollmentGroups/rest", group, enrollment_token());
+    REQUIRE(created.status == 200);
+    CHECK(created.body["allocationPolicy"] == "static");
+    CHECK(created.body["iotHubs"] == json::array({kHubB}));
+    CHECK(created.body["iotHubHostName"] == kHubB);
+
+    json unknown = group;
+    unknown["iotHubHostName"] = "nowhere.azure-devices.net";
+    const auto refused = hub.request("PUT", "/enrollmentGroups/bad", unknown, enrollment_token());
+    CHECK(refused.status == 400);
+    CHECK(refused.body["errorCode"] == 400004);
+    json geo = group;
+    geo["allocationPolicy"] = "geoLatency";
+    CHECK(hub.request("PUT", "/enrollmentGroups/bad", geo, enrollment_token()).status == 400);
+    CHECK(hub.request("GET", "/enrollmentGroups/bad", std::nullopt, enrollment_token()).status ==
+          404);
 }

@@ -106,6 +106,7 @@ TEST_CASE("one device's answer carries its counters and the status answer does n
     line.spool_messages = 3;
     line.spool_bytes = 420;
     line.counters = {{"connects", 1}, {"telemetry_acked", 12}};
+    line.hub = "plant-b.azure-devices.net";
     const auto device = to_device_json(line)["device"];
     CHECK(device["state_since"] == "2026-11-26T12:00:00Z");
     CHECK(device["last_uplink"] == "2026-11-26T12:05:00Z");
@@ -113,6 +114,7 @@ TEST_CASE("one device's answer carries its counters and the status answer does n
     CHECK(device["spool"]["messages"] == 3);
     CHECK(device["spool"]["bytes"] == 420);
     CHECK(device["counters"]["telemetry_acked"] == 12);
+    CHECK(device["hub"] == "plant-b.azure-devices.net");
 
     StatusSnapshot snapshot;
     snapshot.sessions.push_back(line);
@@ -125,6 +127,11 @@ TEST_CASE("one device's answer carries its counters and the status answer does n
     CHECK(detail.find("3 messages, 420 bytes") != std::string::npos);
     CHECK(detail.find("LAST-DOWNLINK    -\n") != std::string::npos);
     CHECK(detail.find("telemetry_acked  12") != std::string::npos);
+    CHECK(detail.find("HUB              plant-b.azure-devices.net\n") != std::string::npos);
+    // Each device's line names its hub.
+    const auto lines = format_device_lines(status, std::nullopt);
+    CHECK(lines.find("HUB") != std::string::npos);
+    CHECK(lines.find("plant-b.azure-devices.net") != std::string::npos);
 }
 
 TEST_CASE("hubgate devices lists one line per device, or those in one state") {

@@ -50,6 +50,36 @@ TEST_CASE("policy auth signs a token with skn for the hub name - even with conne
     CHECK(hubgate::iothub::verify_sas_signature(*token, kKey));
 }
 
+TEST_CASE("a device's own hub names, signs and places its CONNECT - the others keep the hub's") {
+    SessionOptions options;
+    options.hub_hostname = "hub.example";
+    options.connect_host = "127.0.0.1:1234";
+    options.auth.mode = AuthMode::DeviceKey;
+    options.auth.device_key = [](const std::string&) { return std::optional<std::string>(kKey); };
+    options.device_hub = [](const std::string& id) -> std::optional<DeviceHub> {
+        if (id == "moved")
+            return DeviceHub{"plant-b.example", "127.0.0.1:4242"};
+        if (id == "far")
+            return DeviceHub{"plant-c.example", ""};
+        return std::nullopt;
+    };
+    const auto connect_of = [&](const std::string& id) {
+        auto made = make_device_connect(options, id, kNow);
+        REQUIRE(std::holds_alternative<DeviceConnect>(made));
+        return std::get<DeviceConnect>(made);
+    };
+    const auto moved = connect_of("moved");
+    CHECK(moved.request.username == "plant-b.example/moved/?api-version=2021-04-12");
+    CHECK(hubgate::iothub::parse_sas_token(moved.request.password)->resource_uri ==
+          "plant-b.example/devices/moved");
+    CHECK(moved.server_uri == "ssl://127.0.0.1:4242");
+    CHECK(moved.hub_hostname == "plant-b.example");
+    CHECK(connect_of("far").server_uri == "ssl://plant-c.example:8883");
+    const auto home = connect_of("home");
+    CHECK(home.request.username == "hub.example/home/?api-version=2021-04-12");
+    CHECK(home.server_uri == "ssl://127.0.0.1:1234");
+}
+
 TEST_CASE("device-key auth signs with the device's own key and no skn") {
     SessionOptions options;
     options.hub_hostname = "hub.example";

@@ -324,6 +324,39 @@ TEST_CASE("a connected session restarted for new credentials connects again with
     CHECK(rig.state_of("dev1").state == SessionState::Connected);
 }
 
+TEST_CASE("a session whose device moves to another hub ends its connection and dials the new hub") {
+    std::optional<DeviceHub> hub;  // unset: [hub]
+    auto session = Rig::session_defaults();
+    session.device_hub = [&](const std::string&) { return hub; };
+    Rig rig(Rig::defaults(), session);
+    rig.open("dev1", downlink_needs());
+    auto old_connection = rig.upstream.by_device.at("dev1");
+    CHECK(old_connection->server_uri == "ssl://hub.example:8883");
+
+    hub = DeviceHub{"plant-b.example", "127.0.0.1:4242"};
+    rig.sessions.restart_session("dev1");
+    rig.pump();
+    CHECK(old_connection->disconnects == 1);
+    old_connection->events->on_disconnected();
+    rig.pump();
+    CHECK(old_connection->destroyed);
+    auto& moved = rig.conn("dev1");
+    CHECK(moved.server_uri == "ssl://127.0.0.1:4242");
+    REQUIRE(moved.connects.size() == 1);
+    CHECK(moved.connects[0].username == "plant-b.example/dev1/?api-version=2021-04-12");
+    CHECK(rig.state_of("dev1").hub == "plant-b.example");
+    rig.connack("dev1", true);
+    rig.suback("dev1");
+    CHECK(rig.state_of("dev1").state == SessionState::Connected);
+    // The same hub again: the connection stays.
+    rig.sessions.restart_session("dev1");
+    rig.pump();
+    rig.conn("dev1").events->on_disconnected();
+    rig.pump();
+    CHECK(rig.conn("dev1").connects.size() == 2);
+    CHECK(rig.upstream.records.size() == 2);
+}
+
 TEST_CASE("the token is renewed at about 80% of its life by reconnecting with a fresh one") {
     Rig rig;
     rig.open("dev1", downlink_needs());
