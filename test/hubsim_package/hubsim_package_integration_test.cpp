@@ -97,7 +97,7 @@ TEST_CASE("dpkg installs hubsim, hubsim run starts from the installed paths, dpk
         CHECK(read_file(state.path() / "state" / "mosquitto.conf")
                   .find("plugin " + kInstalledPlugin.string() + "\n") != std::string::npos);
         const auto sockets = listening_sockets(hubsim.pid());
-        CHECK(sockets.size() == 4);  // MQTT, WebSocket, HTTPS, DPS
+        CHECK(sockets.size() == 6);  // MQTT, WebSocket, HTTPS, DPS, X.509 hub and DPS listeners
         for (const auto& socket : sockets) {
             CAPTURE(socket.address);
             CHECK(is_loopback(socket.address));

@@ -50,8 +50,11 @@ TEST_CASE("hubsim run prints each extra hub's port last on its ready line and in
     CHECK(port_b > 0);
     CHECK(port_b != hub.mqtts_port());
     CHECK(port_b != hub.dps_port());
-    CHECK(hub.process().output().find(" dps=" + std::to_string(hub.dps_port()) + " hubs=" + kHubB +
-                                      ":" + std::to_string(port_b) + "\n") != std::string::npos);
+    CHECK(port_b != hub.x509_port());
+    CHECK(port_b != hub.dps_x509_port());
+    CHECK(hub.process().output().find(" dps_x509=" + std::to_string(hub.dps_x509_port()) +
+                                      " hubs=" + kHubB + ":" + std::to_string(port_b) + "\n") !=
+          std::string::npos);
     std::ifstream file(hub.state_dir() / "ports.json");
     const auto ports = json::parse(file);
     CHECK(ports["hubs"] == json::array({{{"hostname", kHubB}, {"mqtts", port_b}}}));
