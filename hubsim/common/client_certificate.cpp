@@ -82,25 +82,28 @@ std::string upper(std::string text) {
 
 }  // namespace
 
-RegisteredCas::RegisteredCas(const std::vector<std::string>& pem_files) : store_(X509_STORE_new()) {
-    if (store_ == nullptr)
+RegisteredCas::RegisteredCas(const std::vector<std::string>& pem_files) {
+    // Owned here until every file is read: a file that cannot be opened throws, and a throwing
+    // constructor runs no destructor.
+    std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(),
+                                                                  &X509_STORE_free);
+    if (!store)
         throw std::bad_alloc();
     // The device's certificate is all the plugin sees: a registered intermediate is an anchor.
-    X509_STORE_set_flags(store_, X509_V_FLAG_PARTIAL_CHAIN);
+    X509_STORE_set_flags(store.get(), X509_V_FLAG_PARTIAL_CHAIN);
     for (const auto& path : pem_files) {
         auto file = open_pem(path);
         int count = 0;
         while (X509* certificate = PEM_read_X509(file.get(), nullptr, nullptr, nullptr)) {
-            X509_STORE_add_cert(store_, certificate);  // takes its own reference
+            X509_STORE_add_cert(store.get(), certificate);  // takes its own reference
             X509_free(certificate);
             ++count;
         }
         ERR_clear_error();  // the end of the file reads as an error
-        if (count == 0) {
-            X509_STORE_free(store_);
+        if (count == 0)
             throw CertificateFileError(path + ": holds no PEM certificate");
-        }
     }
+    store_ = store.release();
 }
 
 std::unique_ptr<RegisteredCas> RegisteredCas::from_pem(const std::string& pem) {
