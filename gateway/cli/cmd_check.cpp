@@ -14,7 +14,7 @@ namespace hubgate::cli {
 
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kCheckUsage =
     "usage: hubgate check -c FILE\n"
     "       hubgate check --print-reference\n"
     "Validates FILE and every mapping file and plugin it names; prints each problem as\n"
@@ -44,7 +44,7 @@ int run_check(std::span<const std::string> argv) {
     try {
         Args args(argv, {"config"}, {"print-reference", "help"}, {{"c", "config"}, {"h", "help"}});
         if (args.flag("help")) {
-            std::fputs(kUsage, stdout);
+            std::fputs(kCheckUsage, stdout);
             return kExitOk;
         }
         if (args.flag("print-reference")) {
@@ -55,7 +55,7 @@ int run_check(std::span<const std::string> argv) {
             throw UsageError("unexpected argument " + args.positional()[0]);
         file = args.require("config");
     } catch (const UsageError& e) {
-        std::fprintf(stderr, "hubgate check: %s\n%s", e.what(), kUsage);
+        std::fprintf(stderr, "hubgate check: %s\n%s", e.what(), kCheckUsage);
         return kExitUsage;
     }
 
@@ -81,7 +81,8 @@ int run_check(std::span<const std::string> argv) {
     return kExitOk;
 }
 
-CommandRegistrar reg({"check", "validate a config file and the files it names", &run_check});
+CommandRegistrar check_command({"check", "validate a config file and the files it names",
+                                &run_check});
 
 }  // namespace
 

@@ -14,9 +14,7 @@ namespace hubgate::cli {
 namespace {
 
 // As `hubgate status`: the daemon is not running.
-constexpr int kExitNotRunning = 3;
-
-constexpr const char* kUsage =
+constexpr const char* kDevicesUsage =
     "usage: hubgate devices [-c FILE | --socket PATH] [--state STATE] [--json]\n"
     "Lists the running daemon's devices, one line each: state and since when, spool backlog\n"
     "(messages, bytes), last uplink and downlink, last error. --state keeps the devices in one\n"
@@ -35,7 +33,7 @@ int run_devices(std::span<const std::string> argv) {
     std::optional<std::string> state;
     bool json = false;
     try {
-        const auto parsed = control_verb_args(argv, {"state"}, kUsage);
+        const auto parsed = control_verb_args(argv, {"state"}, kDevicesUsage);
         if (!parsed)
             return kExitOk;
         const Args& args = *parsed;
@@ -46,7 +44,7 @@ int run_devices(std::span<const std::string> argv) {
             throw UsageError("unknown state '" + *state + "'; the states are " + joined(states));
         socket = control_socket_from(args);
     } catch (const UsageError& e) {
-        std::fprintf(stderr, "hubgate devices: %s\n%s", e.what(), kUsage);
+        std::fprintf(stderr, "hubgate devices: %s\n%s", e.what(), kDevicesUsage);
         return kExitUsage;
     }
 
@@ -63,8 +61,9 @@ int run_devices(std::span<const std::string> argv) {
     return kExitOk;
 }
 
-const CommandRegistrar registrar({"devices", "list the running daemon's devices, one per line",
-                                  &run_devices});
+const CommandRegistrar devices_command({"devices",
+                                        "list the running daemon's devices, one per line",
+                                        &run_devices});
 
 }  // namespace
 }  // namespace hubgate::cli

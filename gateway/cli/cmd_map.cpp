@@ -21,7 +21,7 @@ namespace {
 
 constexpr int kExitNoMatch = 3;  // DESIGN.md: "no rule matched" exits 3
 
-constexpr const char* kUsage =
+constexpr const char* kMapUsage =
     "usage: hubgate map -c FILE --topic TOPIC [--payload TEXT | --payload-file F]\n"
     "       hubgate map -c FILE --direction down --device ID\n"
     "                   --kind c2d|desired|desired_patch|method|twin\n"
@@ -213,7 +213,7 @@ int run_map(std::span<const std::string> argv) {
                    "seen-on", "method", "rid", "status", "version"},
                   {"help"}, {{"c", "config"}, {"h", "help"}});
         if (args.flag("help")) {
-            std::fputs(kUsage, stdout);
+            std::fputs(kMapUsage, stdout);
             return kExitOk;
         }
         if (!args.positional().empty()) {
@@ -246,7 +246,7 @@ int run_map(std::span<const std::string> argv) {
         return direction == "up" ? map_uplink(*loaded.set, topic, payload)
                                  : map_downlink(*loaded.set, args, std::move(payload));
     } catch (const UsageError& e) {
-        std::fprintf(stderr, "hubgate map: %s\n%s", e.what(), kUsage);
+        std::fprintf(stderr, "hubgate map: %s\n%s", e.what(), kMapUsage);
         return kExitUsage;
     }
 }

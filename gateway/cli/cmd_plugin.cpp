@@ -12,13 +12,13 @@
 namespace hubgate::cli {
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kPluginUsage =
     "usage: hubgate plugin info FILE\n"
     "Loads the plugin FILE (a path; it is not looked up in plugins.dir) as hubgate does and\n"
     "prints its name, version, ABI, trust line, the hooks it registers and the settings its\n"
     "`config` table takes. Exit 0 loaded, 2 usage or a file that does not load.\n";
 
-std::string quoted(const std::string& text) {
+std::string in_quotes(const std::string& text) {
     return "\"" + text + "\"";
 }
 
@@ -28,7 +28,7 @@ std::string setting_line(const plugins::PluginSetting& setting) {
     if (!setting.choices.empty()) {
         out = "one of ";
         for (size_t i = 0; i < setting.choices.size(); ++i) {
-            out += (i == 0 ? "" : ", ") + quoted(setting.choices[i]);
+            out += (i == 0 ? "" : ", ") + in_quotes(setting.choices[i]);
         }
     } else {
         out = plugins::setting_type_name(setting.type);
@@ -88,7 +88,7 @@ int run_plugin(std::span<const std::string> argv) {
     try {
         Args args(argv, {}, {"help"}, {{"h", "help"}});
         if (args.flag("help")) {
-            std::fputs(kUsage, stdout);
+            std::fputs(kPluginUsage, stdout);
             return kExitOk;
         }
         const auto& words = args.positional();
@@ -100,7 +100,7 @@ int run_plugin(std::span<const std::string> argv) {
         }
         file = words[1];
     } catch (const UsageError& e) {
-        std::fprintf(stderr, "hubgate plugin: %s\n%s", e.what(), kUsage);
+        std::fprintf(stderr, "hubgate plugin: %s\n%s", e.what(), kPluginUsage);
         return kExitUsage;
     }
     try {
@@ -113,8 +113,8 @@ int run_plugin(std::span<const std::string> argv) {
     return kExitOk;
 }
 
-CommandRegistrar reg({"plugin", "show what a plugin file declares (plugin info FILE)",
-                      &run_plugin});
+CommandRegistrar plugin_command({"plugin", "show what a plugin file declares (plugin info FILE)",
+                                 &run_plugin});
 
 }  // namespace
 }  // namespace hubgate::cli

@@ -16,14 +16,12 @@ namespace hubgate::cli {
 namespace {
 
 // As `hubgate status`: the daemon is not running.
-constexpr int kExitNotRunning = 3;
-
 // DPS answers within seconds; 429 and 5xx answers are retried for up to five minutes, which
 // `hubgate status` shows the end of when this gives up waiting.
 constexpr auto kWaitForOutcome = std::chrono::minutes(2);
 constexpr auto kPollEvery = std::chrono::milliseconds(250);
 
-constexpr const char* kUsage =
+constexpr const char* kProvisionUsage =
     "usage: hubgate provision --device ID [-c FILE | --socket PATH] [--json]\n"
     "Makes the running daemon register the device with the Device Provisioning Service again\n"
     "([provisioning] on): its kept assignment is set aside, and its session connects again\n"
@@ -43,7 +41,7 @@ int run_provision(std::span<const std::string> argv) {
     std::string device_id;
     bool json = false;
     try {
-        const auto parsed = control_verb_args(argv, {"device"}, kUsage);
+        const auto parsed = control_verb_args(argv, {"device"}, kProvisionUsage);
         if (!parsed)
             return kExitOk;
         const Args& args = *parsed;
@@ -53,7 +51,7 @@ int run_provision(std::span<const std::string> argv) {
         json = args.flag("json");
         socket = control_socket_from(args);
     } catch (const UsageError& e) {
-        std::fprintf(stderr, "hubgate provision: %s\n%s", e.what(), kUsage);
+        std::fprintf(stderr, "hubgate provision: %s\n%s", e.what(), kProvisionUsage);
         return kExitUsage;
     }
 
@@ -96,7 +94,8 @@ int run_provision(std::span<const std::string> argv) {
     return state == "assigned" ? kExitOk : kExitFailure;
 }
 
-const CommandRegistrar registrar({"provision", "register a device with DPS again", &run_provision});
+const CommandRegistrar provision_command({"provision", "register a device with DPS again",
+                                          &run_provision});
 
 }  // namespace
 }  // namespace hubgate::cli

@@ -10,7 +10,7 @@
 namespace hubgate::cli {
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kRunUsage =
     "usage: hubgate [run] -c FILE [--log-level LEVEL]\n"
     "Runs the bridge: reads the legacy devices' messages from the local broker and forwards\n"
     "them to IoT Hub, one device session per device, and cloud messages back. Stops cleanly on\n"
@@ -32,7 +32,7 @@ int run_run(std::span<const std::string> argv) {
     try {
         Args args(argv, {"config", "log-level"}, {"help"}, {{"c", "config"}});
         if (args.flag("help")) {
-            std::fputs(kUsage, stdout);
+            std::fputs(kRunUsage, stdout);
             return kExitOk;
         }
         const std::string file = args.require("config");
@@ -47,12 +47,13 @@ int run_run(std::span<const std::string> argv) {
         log::init(args.get("log-level").value_or(config.log.level), log_format(config.log.format));
         return daemon::run_daemon(config);
     } catch (const UsageError& e) {
-        std::fprintf(stderr, "hubgate run: %s\n\n%s", e.what(), kUsage);
+        std::fprintf(stderr, "hubgate run: %s\n\n%s", e.what(), kRunUsage);
         return kExitUsage;
     }
 }
 
-const CommandRegistrar registrar({"run", "run the bridge daemon (the default command)", &run_run});
+const CommandRegistrar run_command({"run", "run the bridge daemon (the default command)",
+                                    &run_run});
 
 }  // namespace
 }  // namespace hubgate::cli

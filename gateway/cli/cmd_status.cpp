@@ -14,10 +14,7 @@
 namespace hubgate::cli {
 namespace {
 
-// As the LSB status actions: the daemon is not running.
-constexpr int kExitNotRunning = 3;
-
-constexpr const char* kUsage =
+constexpr const char* kStatusUsage =
     "usage: hubgate status [-c FILE | --socket PATH] [--device ID] [--json]\n"
     "Asks the running daemon for its device sessions and counters over the control socket\n"
     "(control.socket in FILE; default /run/hubgate/control.sock) and prints them as a table,\n"
@@ -30,7 +27,7 @@ int run_status(std::span<const std::string> argv) {
     std::optional<std::string> device;
     bool json = false;
     try {
-        const auto parsed = control_verb_args(argv, {"device"}, kUsage);
+        const auto parsed = control_verb_args(argv, {"device"}, kStatusUsage);
         if (!parsed)
             return kExitOk;
         const Args& args = *parsed;
@@ -40,7 +37,7 @@ int run_status(std::span<const std::string> argv) {
             throw UsageError("--device needs a device id");
         socket = control_socket_from(args);
     } catch (const UsageError& e) {
-        std::fprintf(stderr, "hubgate status: %s\n%s", e.what(), kUsage);
+        std::fprintf(stderr, "hubgate status: %s\n%s", e.what(), kStatusUsage);
         return kExitUsage;
     }
 
@@ -60,8 +57,8 @@ int run_status(std::span<const std::string> argv) {
     return kExitOk;
 }
 
-const CommandRegistrar registrar({"status", "show the running daemon's sessions and counters",
-                                  &run_status});
+const CommandRegistrar status_command({"status", "show the running daemon's sessions and counters",
+                                       &run_status});
 
 }  // namespace
 }  // namespace hubgate::cli

@@ -14,7 +14,7 @@
 namespace hubgate::cli {
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kTokenUsage =
     "usage: hubgate token --hub HOST --device ID (--key B64 | --key-file F) [--policy NAME]\n"
     "                     [--ttl DURATION] [--verbose]\n"
     "Prints a SAS token for the device. With --policy, the key is that shared access policy's\n"
@@ -24,7 +24,7 @@ int run_token(std::span<const std::string> argv) {
     try {
         Args args(argv, {"hub", "device", "key", "key-file", "policy", "ttl"}, {"help", "verbose"});
         if (args.flag("help")) {
-            std::fputs(kUsage, stdout);
+            std::fputs(kTokenUsage, stdout);
             return kExitOk;
         }
         log::init(args.flag("verbose") ? "debug" : "warn");
@@ -55,7 +55,7 @@ int run_token(std::span<const std::string> argv) {
         std::printf("%s\n", token.c_str());
         return kExitOk;
     } catch (const UsageError& e) {
-        std::fprintf(stderr, "hubgate token: %s\n\n%s", e.what(), kUsage);
+        std::fprintf(stderr, "hubgate token: %s\n\n%s", e.what(), kTokenUsage);
         return kExitUsage;
     } catch (const iothub::SasError& e) {
         std::fprintf(stderr, "hubgate token: %s\n", e.what());
@@ -63,7 +63,7 @@ int run_token(std::span<const std::string> argv) {
     }
 }
 
-const CommandRegistrar registrar({"token", "print a SAS token for a device", &run_token});
+const CommandRegistrar token_command({"token", "print a SAS token for a device", &run_token});
 
 }  // namespace
 }  // namespace hubgate::cli

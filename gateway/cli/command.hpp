@@ -13,6 +13,7 @@ namespace hubgate::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // the command ran and found a fault (e.g. invalid config)
 inline constexpr int kExitUsage = 2;    // bad command line or unusable input
+inline constexpr int kExitNotRunning = 3;  // as the LSB status actions: no daemon answered
 
 using CommandFn = int (*)(std::span<const std::string> args);
 

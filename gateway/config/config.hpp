@@ -56,6 +56,11 @@ struct Endpoint {
 // Upstream protocol: MQTT over TLS on 8883, or MQTT over WebSocket over TLS on 443.
 enum class Transport { Mqtt, MqttWs };
 
+// The port IoT Hub (and DPS, MQTT only) listens on for a transport.
+constexpr uint16_t default_port(Transport transport) {
+    return transport == Transport::MqttWs ? 443 : 8883;
+}
+
 // How device sessions authenticate to IoT Hub.
 enum class AuthMode {
     Policy,      // one shared access policy key with DeviceConnect (skn=policy_name)

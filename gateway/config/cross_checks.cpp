@@ -6,9 +6,6 @@ namespace hubgate::config {
 
 namespace {
 
-constexpr uint16_t kMqttTlsPort = 8883;
-constexpr uint16_t kWebSocketTlsPort = 443;
-
 class Rules {
   public:
     Rules(const Config& config, const std::set<std::string>& faulty, std::vector<Diagnostic>& out)
@@ -171,13 +168,13 @@ void fill_derived_values(Config& config) {
     if (connect.host.empty())
         connect.host = config.hub.hostname;
     if (connect.port == 0) {
-        connect.port = config.hub.transport == Transport::MqttWs ? kWebSocketTlsPort : kMqttTlsPort;
+        connect.port = default_port(config.hub.transport);
     }
     auto& dps = config.provisioning.connect_host;
     if (dps.host.empty())
         dps.host = config.provisioning.global_endpoint;
     if (dps.port == 0)
-        dps.port = kMqttTlsPort;
+        dps.port = default_port(Transport::Mqtt);
     for (auto& plugin : config.plugins.plugins) {
         if (!plugin.file.empty() && plugin.file.is_relative()) {
             plugin.file = (config.plugins.dir / plugin.file).lexically_normal();

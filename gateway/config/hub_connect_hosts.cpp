@@ -8,9 +8,6 @@ namespace hubgate::config {
 
 namespace {
 
-constexpr uint16_t kMqttTlsPort = 8883;
-constexpr uint16_t kWebSocketTlsPort = 443;
-
 bool same_host(const std::string& a, const std::string& b) {
     return ::strcasecmp(a.c_str(), b.c_str()) == 0;
 }
@@ -45,18 +42,17 @@ std::optional<HubConnectHost> parse_hub_connect_host(std::string_view entry, std
 std::string hub_connect_host(const Config& config, const std::string& hub) {
     if (same_host(hub, config.hub.hostname))
         return config.hub.connect_host.to_string();
-    const uint16_t default_port =
-        config.hub.transport == Transport::MqttWs ? kWebSocketTlsPort : kMqttTlsPort;
+    const uint16_t port = default_port(config.hub.transport);
     for (const auto& entry : config.provisioning.hub_connect_hosts) {
         std::string ignored;  // the schema refused bad entries
         auto parsed = parse_hub_connect_host(entry, ignored);
         if (parsed && same_host(parsed->hub, hub)) {
             if (parsed->address.port == 0)
-                parsed->address.port = default_port;
+                parsed->address.port = port;
             return parsed->address.to_string();
         }
     }
-    return Endpoint{hub, default_port}.to_string();
+    return Endpoint{hub, port}.to_string();
 }
 
 }  // namespace hubgate::config

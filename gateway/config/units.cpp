@@ -41,7 +41,7 @@ bool is_digit(char c) {
     return c >= '0' && c <= '9';
 }
 
-std::string quoted(std::string_view text) {
+std::string in_quotes(std::string_view text) {
     return "\"" + std::string(text) + "\"";
 }
 
@@ -86,12 +86,12 @@ bool multiply(uint64_t a, uint64_t b, uint64_t& out) {
 // Errors shared by both parsers for text that is not <digits><unit>.
 std::string shape_error(std::string_view text, std::string_view example) {
     if (text.empty())
-        return "empty value; expected something like " + quoted(example);
+        return "empty value; expected something like " + in_quotes(example);
     if (text.find(' ') != std::string_view::npos)
-        return "no spaces allowed: " + quoted(text);
+        return "no spaces allowed: " + in_quotes(text);
     if (text.front() == '-')
-        return "negative values are not allowed: " + quoted(text);
-    return "expected <number><unit> such as " + quoted(example) + ", got " + quoted(text);
+        return "negative values are not allowed: " + in_quotes(text);
+    return "expected <number><unit> such as " + in_quotes(example) + ", got " + in_quotes(text);
 }
 
 }  // namespace
@@ -109,16 +109,16 @@ Parsed<std::chrono::milliseconds> parse_duration(std::string_view text) {
         if (!is_digit(text[pos]))
             return Result{{}, shape_error(text, "30s")};
         if (!read_number(text, pos, number))
-            return Result{{}, "too large: " + quoted(text)};
+            return Result{{}, "too large: " + in_quotes(text)};
         if (pos < text.size() && text[pos] == '.') {
             return Result{{},
-                          "fractions are not allowed in " + quoted(text) +
+                          "fractions are not allowed in " + in_quotes(text) +
                               "; combine units instead, e.g. \"1h30m\" or \"1500ms\""};
         }
         const std::string_view unit = read_unit(text, pos);
         if (unit.empty()) {
             return Result{{},
-                          "missing unit in " + quoted(text) + "; use " +
+                          "missing unit in " + in_quotes(text) + "; use " +
                               std::string(kDurationUnitList) + ", e.g. \"" +
                               std::to_string(number) + "s\""};
         }
@@ -127,23 +127,24 @@ Parsed<std::chrono::milliseconds> parse_duration(std::string_view text) {
             ++index;
         if (index == kDurationUnits.size()) {
             return Result{{},
-                          "unknown unit " + quoted(unit) + " in " + quoted(text) + "; use " +
+                          "unknown unit " + in_quotes(unit) + " in " + in_quotes(text) + "; use " +
                               std::string(kDurationUnitList)};
         }
         if (index < next_unit) {
             return Result{
-                {}, "units must go from largest to smallest, each at most once: " + quoted(text)};
+                {},
+                "units must go from largest to smallest, each at most once: " + in_quotes(text)};
         }
         next_unit = index + 1;
         uint64_t part = 0;
         if (!multiply(number, kDurationUnits[index].factor, part) ||
             part > std::numeric_limits<uint64_t>::max() - total) {
-            return Result{{}, "too large: " + quoted(text)};
+            return Result{{}, "too large: " + in_quotes(text)};
         }
         total += part;
     }
     if (total > static_cast<uint64_t>(std::numeric_limits<std::chrono::milliseconds::rep>::max())) {
-        return Result{{}, "too large: " + quoted(text)};
+        return Result{{}, "too large: " + in_quotes(text)};
     }
     return Result{std::chrono::milliseconds(static_cast<int64_t>(total)), {}};
 }
@@ -156,10 +157,10 @@ Parsed<uint64_t> parse_size(std::string_view text) {
     size_t pos = 0;
     uint64_t number = 0;
     if (!read_number(text, pos, number))
-        return Result{{}, "too large: " + quoted(text)};
+        return Result{{}, "too large: " + in_quotes(text)};
     if (pos < text.size() && text[pos] == '.') {
         return Result{{},
-                      "fractions are not allowed in " + quoted(text) +
+                      "fractions are not allowed in " + in_quotes(text) +
                           "; use a smaller unit instead, e.g. \"1536MiB\""};
     }
     const std::string_view unit = read_unit(text, pos);
@@ -167,24 +168,24 @@ Parsed<uint64_t> parse_size(std::string_view text) {
         return Result{{}, shape_error(text, "64MiB")};
     if (unit.empty()) {
         return Result{{},
-                      "missing unit in " + quoted(text) + "; use " + std::string(kSizeUnitList) +
+                      "missing unit in " + in_quotes(text) + "; use " + std::string(kSizeUnitList) +
                           ", e.g. \"" + std::to_string(number) + "B\" for bytes"};
     }
     for (const auto& known : kSizeUnits) {
         if (known.name == unit) {
             uint64_t bytes = 0;
             if (!multiply(number, known.factor, bytes)) {
-                return Result{{}, "too large: " + quoted(text)};
+                return Result{{}, "too large: " + in_quotes(text)};
             }
             return Result{bytes, {}};
         }
     }
-    std::string error = "unknown unit " + quoted(unit) + " in " + quoted(text);
+    std::string error = "unknown unit " + in_quotes(unit) + " in " + in_quotes(text);
     for (const auto& known : kSizeUnits) {
         if (equal_ignoring_case(known.name, unit)) {
             return Result{
                 {},
-                error + "; did you mean " + quoted(known.name) + "? (units are case-sensitive)"};
+                error + "; did you mean " + in_quotes(known.name) + "? (units are case-sensitive)"};
         }
     }
     return Result{{}, error + "; use " + std::string(kSizeUnitList)};

@@ -43,9 +43,9 @@ int cmd_c2d(std::span<const std::string> argv) {
         send_c2d);
 }
 
-const hubgate::cli::CommandRegistrar registrar({"c2d",
-                                                "c2d ID TEXT: send a cloud-to-device message",
-                                                &cmd_c2d});
+const hubgate::cli::CommandRegistrar c2d_command({"c2d",
+                                                  "c2d ID TEXT: send a cloud-to-device message",
+                                                  &cmd_c2d});
 
 }  // namespace
 

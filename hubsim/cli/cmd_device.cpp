@@ -55,9 +55,8 @@ int cmd_device(std::span<const std::string> argv) {
         device_add);
 }
 
-const hubgate::cli::CommandRegistrar registrar({"device",
-                                                "device add ID: register a device in a running hub",
-                                                &cmd_device});
+const hubgate::cli::CommandRegistrar device_command(
+    {"device", "device add ID: register a device in a running hub", &cmd_device});
 
 }  // namespace
 

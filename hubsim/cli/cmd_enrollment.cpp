@@ -31,7 +31,7 @@ ServiceClient enrollment_client(const hubgate::cli::Args& args) {
                      " has no [[policies]] entry with the EnrollmentWrite right");
 }
 
-std::optional<std::string> checked_key(const std::optional<std::string>& key) {
+std::optional<std::string> checked_group_key(const std::optional<std::string>& key) {
     if (key && !hubgate::iothub::base64_decode(*key))
         throw UsageError("the key is not valid base64");
     return key;
@@ -50,9 +50,9 @@ int enrollment(const hubgate::cli::Args& args) {
     if (verb != "add")
         throw UsageError("unknown verb `" + verb + "` (add, show, delete)");
     nlohmann::json keys = nlohmann::json::object();
-    if (const auto key = checked_key(args.get("key")))
+    if (const auto key = checked_group_key(args.get("key")))
         keys["primaryKey"] = *key;
-    if (const auto key = checked_key(args.get("secondary-key")))
+    if (const auto key = checked_group_key(args.get("secondary-key")))
         keys["secondaryKey"] = *key;
     const nlohmann::json group{
         {"enrollmentGroupId", positional[1]},
@@ -69,7 +69,7 @@ int cmd_enrollment(std::span<const std::string> argv) {
                                enrollment);
 }
 
-const hubgate::cli::CommandRegistrar registrar(
+const hubgate::cli::CommandRegistrar enrollment_command(
     {"enrollment", "enrollment add|show|delete GROUP: DPS group enrollments (symmetric keys)",
      &cmd_enrollment});
 

@@ -63,7 +63,7 @@ int cmd_events(std::span<const std::string> argv) {
         std::string("events [--follow] [--device ID] [--after N] ") + kServiceUsage, events);
 }
 
-const hubgate::cli::CommandRegistrar registrar(
+const hubgate::cli::CommandRegistrar events_command(
     {"events", "print recorded telemetry (--follow: keep waiting for more)", &cmd_events});
 
 }  // namespace

@@ -43,7 +43,7 @@ int cmd_invoke(std::span<const std::string> argv) {
         std::string("invoke ID METHOD [--payload JSON] [--timeout S] ") + kServiceUsage, invoke);
 }
 
-const hubgate::cli::CommandRegistrar registrar(
+const hubgate::cli::CommandRegistrar invoke_command(
     {"invoke", "invoke ID METHOD: call a direct method on a device", &cmd_invoke});
 
 }  // namespace

@@ -280,7 +280,7 @@ int cmd_run(std::span<const std::string> argv) {
     }
 }
 
-const hubgate::cli::CommandRegistrar registrar(
+const hubgate::cli::CommandRegistrar run_command(
     {"run", "start the emulator (mosquitto + hubsim plugin) and print its ports", &cmd_run});
 
 }  // namespace

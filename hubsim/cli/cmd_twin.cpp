@@ -33,7 +33,7 @@ int cmd_twin(std::span<const std::string> argv) {
                                std::string("twin ID [--desired JSON] ") + kServiceUsage, twin);
 }
 
-const hubgate::cli::CommandRegistrar registrar(
+const hubgate::cli::CommandRegistrar twin_command(
     {"twin", "twin ID [--desired JSON]: show a device twin or patch its desired properties",
      &cmd_twin});
 

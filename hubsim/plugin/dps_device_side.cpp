@@ -7,6 +7,7 @@
 #include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/common/dps_allocation.hpp"
 #include "hubsim/common/dps_auth.hpp"
+#include "hubsim/common/wall_clock.hpp"
 #include "hubsim/plugin/dps.hpp"
 
 namespace hubsim {
@@ -17,12 +18,6 @@ using hubgate::iothub::DpsRequestKind;
 using hubgate::iothub::kDpsResponseFilter;
 
 namespace {
-
-int64_t epoch_seconds() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 // Group keys are checked as base64 when the config is read, so this never yields an empty key.
 std::string derived_key(const std::string& group_key, const std::string& registration_id) {

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "hubgate/iothub/hub_topics.hpp"
+#include "hubsim/common/wall_clock.hpp"
 #include "hubsim/plugin/hub.hpp"
 
 namespace hubsim {
@@ -12,16 +13,6 @@ namespace hubsim {
 namespace {
 
 constexpr size_t kConnectionLogCapacity = 10000;
-
-int64_t epoch_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-int64_t epoch_seconds() {
-    return epoch_ms() / 1000;
-}
 
 json error_body(int status, const std::string& message) {
     return json{{"errorCode", status}, {"message", message}};

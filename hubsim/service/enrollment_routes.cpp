@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "hubgate/iothub/sas_token.hpp"
+#include "hubsim/common/wall_clock.hpp"
 #include "hubsim/service/json_reply.hpp"
 #include "hubsim/service/request_parsing.hpp"
 #include "hubsim/service/service_auth.hpp"
@@ -19,12 +20,6 @@ namespace {
 using Request = httplib::Request;
 using Response = httplib::Response;
 using Body = std::function<ServiceResult(const Request&)>;
-
-int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 // Route handlers that authorize against `hostname()` with `right`, then answer with `body`.
 struct Guard {
@@ -46,7 +41,7 @@ struct Guard {
                 [hub](const std::string& policy, const std::string& needed) {
                     return hub->policy_key(policy, needed);
                 },
-                unix_now());
+                epoch_seconds());
             if (!decision.accepted) {
                 ++counters->unauthorized;
                 spdlog::warn("hubsim service: 401 for {} {}: {} (token: {})", request.method,

@@ -11,6 +11,7 @@
 
 #include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/common/api_versions.hpp"
+#include "hubsim/common/wall_clock.hpp"
 #include "hubsim/service/json_reply.hpp"
 #include "hubsim/service/request_parsing.hpp"
 #include "hubsim/service/service_auth.hpp"
@@ -36,12 +37,6 @@ std::optional<std::string> header(const Request& request, const char* name) {
         return std::nullopt;
     }
     return request.get_header_value(name);
-}
-
-int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 // What IoT Hub answers a missing or unknown api-version: 400, the error code in a header too,
@@ -203,7 +198,7 @@ class RouteTable : public std::enable_shared_from_this<RouteTable> {
             [&hub](const std::string& policy, const std::string& needed) {
                 return hub.policy_key(policy, needed);
             },
-            unix_now());
+            epoch_seconds());
         if (!decision.accepted) {
             ++counters_.unauthorized;
             spdlog::warn("hubsim service: 401 for {} {}: {} (token: {})", request.method,

@@ -9,7 +9,6 @@ namespace hubgate::iothub {
 
 namespace {
 
-constexpr std::string_view kDevicesPrefix = "devices/";
 constexpr std::string_view kEvents = "/messages/events/";
 constexpr std::string_view kRidQuery = "/?$rid=";
 

@@ -3,13 +3,13 @@
 
 #include <charconv>
 
+#include "hubgate/iothub/device_topics.hpp"
 #include "hubgate/iothub/encoding.hpp"
 
 namespace hubgate::iothub {
 
 namespace {
 
-constexpr std::string_view kDevicesPrefix = "devices/";
 constexpr std::string_view kDevicebound = "/messages/devicebound/";
 
 template <typename Int>

@@ -64,7 +64,7 @@ void DownlinkLoader::load_static(const toml::table& table, const std::string& pa
         const auto existing = impl_.static_devices.find(id);
         if (existing != impl_.static_devices.end()) {
             const SourcePosition& first = existing->second.position;
-            error(key.source(), device_path + ": device " + quoted(id) +
+            error(key.source(), device_path + ": device " + in_quotes(id) +
                                     " is already in a static table at " + std::string(first.file) +
                                     ":" + std::to_string(first.line));
             continue;

@@ -57,7 +57,7 @@ class FileLoader : public TomlChecker {
             MessageHook* hook = hooks_ ? hooks_(name->get()) : nullptr;
             if (!hook) {
                 error(item.source(), child_path(path, "plugins") + ": unknown plugin " +
-                                         quoted(name->get()) + " (not loaded)");
+                                         in_quotes(name->get()) + " (not loaded)");
                 continue;
             }
             result.push_back(hook);
@@ -78,7 +78,7 @@ class FileLoader : public TomlChecker {
         if (impl_.class_by_name.contains(device_class.name)) {
             const toml::node* name = table.get("name");
             error(name ? name->source() : table.source(),
-                  child_path(path, "name") + ": device class " + quoted(device_class.name) +
+                  child_path(path, "name") + ": device class " + in_quotes(device_class.name) +
                       " is defined twice");
         }
         if (const std::string* id = get_string(table, "id", path)) {
@@ -137,7 +137,7 @@ class FileLoader : public TomlChecker {
             stored.downlinks[static_cast<std::size_t>(DownlinkKind::twin_answer)].has_value();
         for (UplinkRule& rule : rules) {
             if (rule.kind == UplinkKind::twin_get && !rule.reply && !has_twin_topic) {
-                error(rule.position, path + ": twin-get rule " + quoted(rule.pattern.text()) +
+                error(rule.position, path + ": twin-get rule " + in_quotes(rule.pattern.text()) +
                                          " needs `reply` or a [devices.downlink] twin topic:"
                                          " the twin document must go somewhere");
             }
@@ -146,12 +146,12 @@ class FileLoader : public TomlChecker {
                             child_path(path, "id"),
                             " — the id template must use captures every pattern of the class has"
                             " (pattern " +
-                                quoted(rule.pattern.text()) + " at line " +
+                                in_quotes(rule.pattern.text()) + " at line " +
                                 std::to_string(rule.position.line) + ")");
             }
             if (rule.kind != UplinkKind::ignore && !rule.own_id && !stored.id &&
                 stored.hooks.empty() && rule.hooks.empty()) {
-                error(rule.position, path + ": rule " + quoted(rule.pattern.text()) +
+                error(rule.position, path + ": rule " + in_quotes(rule.pattern.text()) +
                                          " needs an `id` template (on the rule or the class)"
                                          " or a plugin that derives the id");
             }
@@ -216,7 +216,7 @@ class FileLoader : public TomlChecker {
             const std::optional<UplinkKind> kind = uplink_kind_from_string(*send);
             if (!kind) {
                 error(spec ? spec->get("send")->source() : node.source(),
-                      rule_path + ": unknown kind " + quoted(*send) +
+                      rule_path + ": unknown kind " + in_quotes(*send) +
                           " (allowed: telemetry, reported, twin-get, method-reply, ignore)");
                 continue;
             }
@@ -298,7 +298,7 @@ class FileLoader : public TomlChecker {
             }
             if (iothub::is_reserved_property_name(name) &&
                 !iothub::is_settable_system_property(name)) {
-                error(key.source(), property_path + ": " + quoted(name) +
+                error(key.source(), property_path + ": " + in_quotes(name) +
                                         " is reserved (system properties allowed: $.ct, $.ce, "
                                         "$.mid, $.cid, $.uid, iothub-creation-time-utc)");
                 continue;

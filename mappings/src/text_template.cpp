@@ -2,18 +2,9 @@
 
 #include <algorithm>
 
+#include "placeholder_names.hpp"
+
 namespace hubgate::mappings {
-
-namespace {
-
-bool is_name_char(char c, bool first) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') {
-        return true;
-    }
-    return !first && c >= '0' && c <= '9';
-}
-
-}  // namespace
 
 std::variant<TextTemplate, TemplateError> TextTemplate::compile(std::string_view text) {
     TextTemplate result;

@@ -24,7 +24,7 @@ std::string join_names(const std::vector<std::string>& names) {
     return out.empty() ? "none" : out;
 }
 
-std::string quoted(std::string_view text) {
+std::string in_quotes(std::string_view text) {
     return "\"" + std::string(text) + "\"";
 }
 
@@ -48,7 +48,7 @@ std::string TomlChecker::child_path(const std::string& path, std::string_view ke
     const bool plain = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
     });
-    const std::string shown = plain ? std::string(key) : quoted(key);
+    const std::string shown = plain ? std::string(key) : in_quotes(key);
     return path.empty() ? shown : path + "." + shown;
 }
 
@@ -80,7 +80,7 @@ std::optional<TextTemplate> TomlChecker::compile_template(const toml::node& node
                                                           const std::string& path) {
     auto compiled = TextTemplate::compile(text);
     if (auto* failure = std::get_if<TemplateError>(&compiled)) {
-        error(node.source(), path + ": bad template " + quoted(text) + ": " + failure->message +
+        error(node.source(), path + ": bad template " + in_quotes(text) + ": " + failure->message +
                                  " (at offset " + std::to_string(failure->offset) + ")");
         return std::nullopt;
     }
@@ -94,7 +94,7 @@ bool TomlChecker::check_names(const TextTemplate& tmpl, const std::vector<std::s
     for (const std::string& name : tmpl.variables()) {
         if (std::find(known.begin(), known.end(), name) != known.end())
             continue;
-        error(node.source(), path + ": unknown name {" + name + "} in " + quoted(tmpl.text()) +
+        error(node.source(), path + ": unknown name {" + name + "} in " + in_quotes(tmpl.text()) +
                                  " (known here: " + join_names(known) + ")" + std::string(hint));
         ok = false;
     }
@@ -106,7 +106,7 @@ std::optional<TopicPattern> TomlChecker::compile_pattern(const toml::source_regi
                                                          const std::string& path) {
     auto compiled = TopicPattern::compile(text);
     if (auto* failure = std::get_if<PatternError>(&compiled)) {
-        error(where, path + ": bad topic pattern " + quoted(text) + ": " + failure->message +
+        error(where, path + ": bad topic pattern " + in_quotes(text) + ": " + failure->message +
                          " (at offset " + std::to_string(failure->offset) + ")");
         return std::nullopt;
     }

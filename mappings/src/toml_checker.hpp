@@ -17,7 +17,7 @@
 namespace hubgate::mappings {
 
 std::string join_names(const std::vector<std::string>& names);  // "a, b" or "none"
-std::string quoted(std::string_view text);
+std::string in_quotes(std::string_view text);
 
 // Reports faults of one mapping file; the loaders derive from it.
 class TomlChecker {

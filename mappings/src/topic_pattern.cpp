@@ -2,18 +2,13 @@
 
 #include <algorithm>
 
+#include "placeholder_names.hpp"
+
 namespace hubgate::mappings {
 
 namespace {
 
 constexpr std::string_view kTailSuffix = "...";
-
-bool is_name_char(char c, bool first) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') {
-        return true;
-    }
-    return !first && c >= '0' && c <= '9';
-}
 
 std::variant<TopicPattern::Level, PatternError> parse_level(std::string_view level,
                                                             std::size_t offset, bool is_last) {

@@ -31,6 +31,11 @@ inline uint32_t line_of(const std::string& text, const std::string& needle) {
     return line;
 }
 
+// `text` parsed as if it were `dir`/hubgate.toml (relative paths resolve against `dir`).
+inline config::LoadResult parse_in(const ScratchDir& dir, const std::string& text) {
+    return config::parse_config(text, dir.path() / "hubgate.toml");
+}
+
 inline std::string describe(const config::LoadResult& result) {
     std::string out;
     for (const auto& d : result.diagnostics)

@@ -12,14 +12,11 @@ using hubgate::test::describe;
 using hubgate::test::expect_one_error;
 using hubgate::test::kMinimalConfig;
 using hubgate::test::line_of;
+using hubgate::test::parse_in;
 using hubgate::test::ScratchDir;
 using namespace std::chrono_literals;
 
 namespace {
-
-LoadResult parse_in(const ScratchDir& dir, const std::string& text) {
-    return parse_config(text, dir.path() / "hubgate.toml");
-}
 
 // kMinimalConfig with `extra` appended to the [auth] table (the last one).
 std::string with_auth(const std::string& extra) {

@@ -12,6 +12,7 @@ using hubgate::test::describe;
 using hubgate::test::expect_one_error;
 using hubgate::test::kMinimalConfig;
 using hubgate::test::line_of;
+using hubgate::test::parse_in;
 using hubgate::test::ScratchDir;
 
 namespace {
@@ -27,10 +28,6 @@ mode = "dps-symmetric-key"
 id_scope = "0ne00000A0A"
 group_key_file = "keys/group.key"
 )";
-
-LoadResult parse_in(const ScratchDir& dir, const std::string& text) {
-    return parse_config(text, dir.path() / "hubgate.toml");
-}
 
 }  // namespace
 

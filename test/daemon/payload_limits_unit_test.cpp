@@ -17,7 +17,7 @@ namespace hubgate::test {
 
 namespace {
 
-constexpr const char* kMapping = R"toml(
+constexpr const char* kSizerMapping = R"toml(
 [[devices]]
 name = "sensors"
 id = "{site}-{sensor}"
@@ -59,7 +59,7 @@ struct ScratchFolder {
 // The uplink and downlink sides with the sizer plugin, fakes at the edges.
 struct Rig {
     Rig() {
-        std::vector<mappings::MappingSource> sources{{"test.toml", kMapping}};
+        std::vector<mappings::MappingSource> sources{{"test.toml", kSizerMapping}};
         mappings::LoadOptions options;
         options.hooks = [this](std::string_view name) -> mappings::MessageHook* {
             return name == "sizer" ? &hook : nullptr;

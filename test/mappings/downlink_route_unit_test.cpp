@@ -9,7 +9,7 @@ using namespace hubgate::mappings::test;
 
 namespace {
 
-constexpr const char* kRules = R"(
+constexpr const char* kDownlinkRules = R"(
 [[devices]]
 name = "sensors"
 id = "{site}-{sensor}"
@@ -32,7 +32,7 @@ id = "meter-{serial}"
   method = "meters/{serial}/ask/{method}"
 )";
 
-struct Row {
+struct DownlinkRow {
     const char* device;
     DownlinkKind kind;
     DownlinkVars vars;
@@ -55,10 +55,10 @@ DeviceDirectory seen(const MappingSet& rules, std::initializer_list<const char*>
 }  // namespace
 
 TEST_CASE("downlinks render to the device's local topics") {
-    const MappingSet rules = load_ok(kRules);
+    const MappingSet rules = load_ok(kDownlinkRules);
     const DeviceDirectory directory =
         seen(rules, {"plant/south/s7/telemetry", "meters/0042/reading"});
-    const Row rows[] = {
+    const DownlinkRow rows[] = {
         {"south-s7", DownlinkKind::c2d, {}, "plant/south/s7/inbox", false, 1, 0},
         {"south-s7",
          DownlinkKind::desired,
@@ -91,7 +91,7 @@ TEST_CASE("downlinks render to the device's local topics") {
         // Devices never seen are found in the static table.
         {"north-spare", DownlinkKind::c2d, {}, "plant/north/spare/inbox", false, 1, 0},
     };
-    for (const Row& row : rows) {
+    for (const DownlinkRow& row : rows) {
         INFO(std::string(row.device));
         INFO(std::string(to_string(row.kind)));
         const DownlinkResult result =
@@ -109,7 +109,7 @@ TEST_CASE("downlinks render to the device's local topics") {
 }
 
 TEST_CASE("the method reply pattern of the downlink table routes replies up") {
-    const MappingSet rules = load_ok(kRules);
+    const MappingSet rules = load_ok(kDownlinkRules);
     const auto result = rules.route_uplink("plant/s/x/rpc/reboot/r1/reply/500", "{}");
     REQUIRE(std::holds_alternative<UplinkRoute>(result));
     const auto& route = std::get<UplinkRoute>(result);
@@ -120,7 +120,7 @@ TEST_CASE("the method reply pattern of the downlink table routes replies up") {
 }
 
 TEST_CASE("a device remembered in a persisted directory gets downlinks after a restart") {
-    const MappingSet rules = load_ok(kRules);
+    const MappingSet rules = load_ok(kDownlinkRules);
     const std::string saved = seen(rules, {"plant/east/s1/telemetry"}).serialize();
     const auto restored = DeviceDirectory::deserialize(saved);
     REQUIRE(std::holds_alternative<DeviceDirectory>(restored));
@@ -131,7 +131,7 @@ TEST_CASE("a device remembered in a persisted directory gets downlinks after a r
 }
 
 TEST_CASE("every downlink rejection has its reason") {
-    const MappingSet rules = load_ok(kRules);
+    const MappingSet rules = load_ok(kDownlinkRules);
     DeviceDirectory directory = seen(rules, {"plant/south/s7/telemetry", "meters/1/reading"});
     // A record whose capture values would make a wildcard topic, and one of a vanished class.
     directory.remember("evil", DeviceRecord{"sensors", {{"site", "a/#"}, {"sensor", "x"}}});

@@ -13,7 +13,7 @@ using namespace hubgate::mappings::test;
 
 namespace {
 
-constexpr const char* kRules = R"(
+constexpr const char* kValueRules = R"(
 [[devices]]
 name = "sensors"
 id = "{site}-{sensor}"
@@ -93,7 +93,7 @@ DeviceDirectory seen(const MappingSet& rules) {
 }  // namespace
 
 TEST_CASE("a value from the cloud that would reshape a local topic is refused") {
-    const MappingSet rules = load_ok(kRules);
+    const MappingSet rules = load_ok(kValueRules);
     const DeviceDirectory directory = seen(rules);
     const std::string nul("a\0b", 3);
     const Case rows[] = {
@@ -130,7 +130,7 @@ TEST_CASE("a value from the cloud that would reshape a local topic is refused") 
 }
 
 TEST_CASE("values that fill one topic level pass unchanged") {
-    const MappingSet rules = load_ok(kRules);
+    const MappingSet rules = load_ok(kValueRules);
     const DeviceDirectory directory = seen(rules);
     struct Good {
         Slot slot;
@@ -157,7 +157,7 @@ TEST_CASE("values that fill one topic level pass unchanged") {
 }
 
 TEST_CASE("a value at the start of a topic cannot make it a '$' system topic") {
-    const MappingSet rules = load_ok(kRules);
+    const MappingSet rules = load_ok(kValueRules);
     const DeviceDirectory directory = seen(rules);
     const auto method = render(rules, directory, Slot::method, "$SYS", "bare-1");
     REQUIRE(std::holds_alternative<Rejection>(method));

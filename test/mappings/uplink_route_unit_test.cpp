@@ -8,7 +8,7 @@ using namespace hubgate::mappings::test;
 
 namespace {
 
-constexpr const char* kRules = R"(
+constexpr const char* kUplinkRules = R"(
 [[devices]]
 name = "sensors"
 id = "{site}-{sensor}"
@@ -34,7 +34,7 @@ id = "gw:{gw}"
   "gw/{gw}/status" = "reported"
 )";
 
-struct Row {
+struct UplinkRow {
     const char* topic;
     const char* payload;
     UplinkKind kind;
@@ -65,8 +65,8 @@ LoadOptions fixed_clock() {
 }  // namespace
 
 TEST_CASE("uplink messages route to the expected kind, device and properties") {
-    const MappingSet rules = load_ok(kRules, fixed_clock());
-    const Row rows[] = {
+    const MappingSet rules = load_ok(kUplinkRules, fixed_clock());
+    const UplinkRow rows[] = {
         {"plant/north/s7/telemetry", "{\"t\":1}", UplinkKind::telemetry, "north-s7",
          "site=north&$.ct=application%2Fjson&$.mid=s7&"
          "iothub-creation-time-utc=2025-11-26T11%3A31%3A23.123Z",
@@ -88,7 +88,7 @@ TEST_CASE("uplink messages route to the expected kind, device and properties") {
         {"plant/north/s7/raw/a&$.mid=x", "1", UplinkKind::telemetry, "north-s7",
          "v=a%26%24.mid%3Dx", ""},
     };
-    for (const Row& row : rows) {
+    for (const UplinkRow& row : rows) {
         INFO(std::string(row.topic));
         const UplinkResult result = rules.route_uplink(row.topic, row.payload);
         if (const auto* rejection = std::get_if<Rejection>(&result))
@@ -107,7 +107,7 @@ TEST_CASE("uplink messages route to the expected kind, device and properties") {
 }
 
 TEST_CASE("a route says where its rule is and what to remember") {
-    const MappingSet rules = load_ok(kRules, fixed_clock());
+    const MappingSet rules = load_ok(kUplinkRules, fixed_clock());
     const auto route = std::get<UplinkRoute>(rules.route_uplink("plant/n/s/state", "{}"));
     CHECK(route.rule.line == 7);
     CHECK(route.rule.column == 3);
@@ -118,7 +118,7 @@ TEST_CASE("a route says where its rule is and what to remember") {
 }
 
 TEST_CASE("topics no rule matches give NoMatch") {
-    const MappingSet rules = load_ok(kRules, fixed_clock());
+    const MappingSet rules = load_ok(kUplinkRules, fixed_clock());
     for (const char* topic : {"plant/north/s7", "plant/north/s7/unknown", "other", "",
                               "plant//s7/telemetry", "gw/g1", "plant/north/s7/debug"}) {
         INFO(std::string(topic));
@@ -127,7 +127,7 @@ TEST_CASE("topics no rule matches give NoMatch") {
 }
 
 TEST_CASE("every uplink rejection has its reason") {
-    const MappingSet rules = load_ok(kRules, fixed_clock());
+    const MappingSet rules = load_ok(kUplinkRules, fixed_clock());
     struct Rejected {
         const char* topic;
         const char* payload;
@@ -236,7 +236,7 @@ plugins = ["fake"]
 }
 
 TEST_CASE("routes give their upstream IoT Hub topic") {
-    const MappingSet rules = load_ok(kRules, fixed_clock());
+    const MappingSet rules = load_ok(kUplinkRules, fixed_clock());
     const auto upstream = [&](const char* topic, const char* payload) {
         return upstream_topic(std::get<UplinkRoute>(rules.route_uplink(topic, payload)), "7");
     };

@@ -10,6 +10,9 @@
 
 namespace hubgate::iothub {
 
+// What every device topic, both ways, starts with.
+inline constexpr std::string_view kDevicesPrefix = "devices/";
+
 // "{hostname}/{deviceId}/?api-version={v}[&model-id={m}]" (the model id is not encoded, as the
 // SDKs do).
 std::string mqtt_username(std::string_view hostname, std::string_view device_id,
