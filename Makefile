@@ -10,7 +10,7 @@ ifneq ($(CCACHE),)
 CMAKE_GEN += -DCMAKE_C_COMPILER_LAUNCHER=$(CCACHE) -DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE)
 endif
 
-.PHONY: all deps build asan test fuzz bench chaos format format-check clean
+.PHONY: all deps configure build build-integration asan test fuzz bench chaos format format-check clean
 
 all: build
 
@@ -25,8 +25,17 @@ DEBUG_INFO ?= -g1
 RELEASE_FLAGS := -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 $(DEBUG_INFO) -DNDEBUG" \
 	-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 $(DEBUG_INFO) -DNDEBUG"
 
-build: deps
+configure: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(RELEASE_FLAGS) >/dev/null
+
+# Everything, unit tests included (they are not in the tree's default target: `make test` runs
+# them in the sanitizer tree only).
+build: configure
+	@cmake --build $(BUILD) -j$(JOBS) --target all hubgate_unit_tests
+
+# What `make test` needs of the normal tree: the daemon, hubsim, plugins, packages' parts and
+# the integration tests.
+build-integration: configure
 	@cmake --build $(BUILD) -j$(JOBS)
 
 # The sanitizer tree builds the unit tests only. -g1 keeps the line tables ASan/UBSan reports
@@ -42,12 +51,14 @@ fuzz: deps
 	@cmake --build $(FUZZ) -j$(JOBS)
 	@ctest --test-dir $(FUZZ) -L fuzz -j$(JOBS) --output-on-failure
 
-# Every test: sanitizer build of the unit tests, bounded fuzzing, then every test (unit and
-# integration) of the normal build. ctest's last summary line counts the full run.
-test: asan build
+# Every test, each once: the unit tests in the sanitizer tree, bounded fuzzing, then the
+# integration and style tests in the normal tree (its unit tests are the same sources; building
+# and running them there again would only add minutes: `make build` and `ctest --test-dir build`
+# still run all of them).
+test: asan build-integration
 	@ctest --test-dir $(ASAN) -L unit -j$(JOBS) --output-on-failure
 	@if [ -f fuzz/CMakeLists.txt ]; then $(MAKE) --no-print-directory fuzz; fi
-	@ctest --test-dir $(BUILD) -j$(JOBS) --output-on-failure
+	@ctest --test-dir $(BUILD) -L 'integration|style' -j$(JOBS) --output-on-failure
 
 # Benchmarks (never part of `make test`, so `make build` leaves them out): all, or
 # `make bench BENCH='forwarding|sessions'`.

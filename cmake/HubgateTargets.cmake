@@ -7,6 +7,11 @@ function(hubgate_defaults target)
   if(HUBGATE_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
+  # In a unity batch GCC sees every source as an included file and warns of a class that holds
+  # a type of its file's anonymous namespace, a warning meant for headers.
+  if(CMAKE_UNITY_BUILD AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wno-subobject-linkage>)
+  endif()
 endfunction()
 
 if(HUBGATE_SANITIZE)
@@ -21,7 +26,8 @@ macro(hubgate_add_subdirectory_if_present dir)
   endif()
 endmacro()
 
-# Every unit test executable: what the sanitizer tree builds (`make asan`), nothing more.
+# Every unit test executable: what the sanitizer tree builds (`make asan`), nothing more; in the
+# normal tree `make build` builds it beside the default target.
 add_custom_target(hubgate_unit_tests)
 
 # Adds every immediate sub-folder of the current folder that has a CMakeLists.txt.
@@ -64,7 +70,9 @@ function(hubgate_unit_test)
     return()
   endif()
   hubgate_check_tier(${T_NAME} unit ${T_SOURCES})
-  add_executable(${T_NAME} ${T_SOURCES})
+  # Built through hubgate_unit_tests (`make asan`, `make build`), not by a tree's default target:
+  # `make test` runs them in the sanitizer tree only.
+  add_executable(${T_NAME} EXCLUDE_FROM_ALL ${T_SOURCES})
   add_dependencies(hubgate_unit_tests ${T_NAME})
   hubgate_defaults(${T_NAME})
   hubgate_test_link(${T_NAME})
@@ -77,12 +85,19 @@ function(hubgate_unit_test)
   doctest_discover_tests(${T_NAME} TEST_PREFIX "${T_NAME}: " PROPERTIES LABELS unit)
 endfunction()
 
+# The package tests' shared .debs: test/ops registers the `debs` fixture (one cpack run per ctest
+# run) that writes them here; each package test requires it and reads them from there.
+set(HUBGATE_DEBS_DIR ${CMAKE_BINARY_DIR}/test-debs)
+set(HUBGATE_DEBS_TEST_PROPERTIES FIXTURES_REQUIRED debs ENVIRONMENT HUBGATE_DEBS_DIR=${HUBGATE_DEBS_DIR})
+
 # An integration test: real mosquitto / hubsim / hubgate processes on free loopback ports.
 # Not built in the sanitizer or fuzz trees.
-#   hubgate_integration_test(NAME name SOURCES a.cpp ... LIBS lib ... [TIMEOUT s] [SERIAL])
+#   hubgate_integration_test(NAME name SOURCES a.cpp ... LIBS lib ... [TIMEOUT s] [SERIAL]
+#                            [TEST_PROPERTIES prop value ...])
 # SERIAL: ctest runs these tests alone (for tests whose subject is pacing under load).
+# TEST_PROPERTIES: more ctest properties for every case (e.g. FIXTURES_REQUIRED).
 function(hubgate_integration_test)
-  cmake_parse_arguments(T "SERIAL" "NAME;TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "SERIAL" "NAME;TIMEOUT" "SOURCES;LIBS;TEST_PROPERTIES" ${ARGN})
   if(HUBGATE_SANITIZE OR HUBGATE_FUZZ)
     return()
   endif()
@@ -105,5 +120,5 @@ function(hubgate_integration_test)
     set(_serial RUN_SERIAL TRUE)
   endif()
   doctest_discover_tests(${T_NAME} TEST_PREFIX "${T_NAME}: "
-    PROPERTIES LABELS integration TIMEOUT ${T_TIMEOUT} ${_serial})
+    PROPERTIES LABELS integration TIMEOUT ${T_TIMEOUT} ${_serial} ${T_TEST_PROPERTIES})
 endfunction()
