@@ -5,8 +5,11 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -16,20 +19,32 @@
 namespace hubgate::test {
 
 // The package `name` ("hubgate", "hubsim") as cpack builds it from this tree; `deb` stays empty
-// when cpack made none (`build_log` says why).
+// when there is none (`build_log` says why). Under ctest, the `debs` fixture (test/ops) has run
+// cpack once for every package test and HUBGATE_DEBS_DIR names its output; a test program run by
+// hand builds its own, so it never picks up packages older than the tree.
 struct BuiltPackage {
-    ScratchDir dir;
+    std::optional<ScratchDir> own_dir;
     std::filesystem::path deb;
     std::string build_log;
 
-    explicit BuiltPackage(const std::string& name) : dir(name + "-deb") {
-        using namespace std::chrono_literals;
-        auto result = run({CPACK_COMMAND, "--config", std::string(BUILD_DIR) + "/CPackConfig.cmake",
-                           "-G", "DEB", "-B", dir.path().string()},
-                          300s);
-        build_log = result.output;
+    explicit BuiltPackage(const std::string& name) {
+        std::filesystem::path dir;
+        if (const char* built = std::getenv("HUBGATE_DEBS_DIR"); built != nullptr && *built) {
+            dir = built;
+            build_log = "HUBGATE_DEBS_DIR=" + dir.string() + " (the debs fixture's cpack)";
+        } else {
+            using namespace std::chrono_literals;
+            own_dir.emplace(name + "-deb");
+            dir = own_dir->path();
+            auto result =
+                run({CPACK_COMMAND, "--config", std::string(BUILD_DIR) + "/CPackConfig.cmake", "-G",
+                     "DEB", "-B", dir.string()},
+                    300s);
+            build_log = result.output;
+        }
         // cpack builds every package of the tree in one go: pick ours.
-        for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+        std::error_code missing;
+        for (const auto& entry : std::filesystem::directory_iterator(dir, missing)) {
             if (entry.path().filename().string().starts_with(name + "_") &&
                 entry.path().extension() == ".deb")
                 deb = entry.path();
@@ -37,7 +52,7 @@ struct BuiltPackage {
     }
 };
 
-// Built once per test program (ctest runs each case in its own process; cpack takes seconds).
+// Built once per test program (ctest runs each case in its own process).
 // A program tests one package: the first call's `name` is the one built.
 inline const BuiltPackage& built_package(const std::string& name) {
     static const BuiltPackage built(name);
