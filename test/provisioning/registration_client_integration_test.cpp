@@ -19,10 +19,13 @@ const std::string kScope = "0ne0000A1B2";
 const std::string kGroupKey = HubsimFixture::random_key();
 const std::string kDisabledKey = HubsimFixture::random_key();
 
-HubsimOptions dps_options() {
+// `poll_after_seconds`: the retry-after of hubsim's "assigning" answers.
+HubsimOptions dps_options(int poll_after_seconds = 1) {
     HubsimOptions options;
     options.extra_toml = "[dps]\nid_scope = \"" + kScope +
-                         "\"\nregistrations_per_minute = 0\npoll_after_seconds = 1\n\n"
+                         "\"\nregistrations_per_minute = 0\npoll_after_seconds = " +
+                         std::to_string(poll_after_seconds) +
+                         "\n\n"
                          "[[enrollment_groups]]\nid = \"sensors\"\nprimary_key = \"" +
                          kGroupKey +
                          "\"\n\n[[enrollment_groups]]\nid = \"retired\"\nprimary_key = \"" +
@@ -96,12 +99,14 @@ TEST_CASE("a disabled group, refused registrations and a wrong key end clearly")
 }
 
 TEST_CASE("a 429 is waited out as retry-after says, then the registration goes on") {
-    HubsimFixture hub(dps_options());
-    // Two registrations a minute: a burst of two, then one every 30 seconds.
-    REQUIRE(hub.request("PUT", "/hubsim/dps/faults", json{{"registrationsPerMinute", 2}}).ok());
+    // Polls answered at once, so the burst is spent quickly.
+    HubsimFixture hub(dps_options(0));
+    // Twelve registrations a minute: a burst of twelve, then one every 5 seconds; the
+    // thirteenth waits.
+    REQUIRE(hub.request("PUT", "/hubsim/dps/faults", json{{"registrationsPerMinute", 12}}).ok());
     const auto settings = settings_for(hub);
     unsigned throttled = 0;
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 13; ++i) {
         const auto result = run(hub, "burst-" + std::to_string(i), kGroupKey, settings);
         INFO(result.message);
         CHECK(result.outcome == RegistrationOutcome::Assigned);
