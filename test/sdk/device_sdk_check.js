@@ -13,14 +13,7 @@ const https = require('https');
 const { Client, Message, SharedAccessKeyAuthenticationProvider } = require('azure-iot-device');
 const { Mqtt, MqttWs } = require('azure-iot-device-mqtt');
 
-function say(event, detail) {
-  process.stdout.write(`SDK ${event}${detail === undefined ? '' : ' ' + detail}\n`);
-}
-
-function fail(where, err) {
-  say('error', `${where}: ${err && err.message ? err.message : err}`);
-  process.exit(1);
-}
+const { say, fail } = require('./sdk_common');
 
 // The SDK's WebSocket transport always dials port 443; this agent sends it to hubsim's port.
 class PortAgent extends https.Agent {

@@ -14,17 +14,9 @@ const crypto = require('crypto');
 const { ProvisioningDeviceClient } = require('azure-iot-provisioning-device');
 const { Mqtt: ProvisioningMqtt } = require('azure-iot-provisioning-device-mqtt');
 const { SymmetricKeySecurityClient } = require('azure-iot-security-symmetric-key');
-const { Client, Message } = require('azure-iot-device');
+const { Client } = require('azure-iot-device');
 const { Mqtt } = require('azure-iot-device-mqtt');
-
-function say(event, detail) {
-  process.stdout.write(`SDK ${event}${detail === undefined ? '' : ' ' + JSON.stringify(detail)}\n`);
-}
-
-function fail(where, err) {
-  say('error', `${where}: ${err && err.message ? err.message : err}`);
-  process.exit(1);
-}
+const { fail, sayRegistered, sendOneAndClose } = require('./sdk_common');
 
 async function main() {
   const registrationId = process.env.HUBSIM_REGISTRATION_ID;
@@ -37,23 +29,13 @@ async function main() {
   const provisioning = ProvisioningDeviceClient.create(
     process.env.HUBSIM_DPS_HOST, process.env.HUBSIM_ID_SCOPE, new ProvisioningMqtt(), security);
   const result = await provisioning.register();
-  say('registered', {
-    assignedHub: result.assignedHub,
-    deviceId: result.deviceId,
-    status: result.status,
-    substatus: result.substatus,
-  });
+  sayRegistered(result);
 
   const client = Client.fromConnectionString(
     `HostName=${result.assignedHub};DeviceId=${result.deviceId};SharedAccessKey=${deviceKey};` +
       `GatewayHostName=${process.env.HUBSIM_GATEWAY}`,
     Mqtt);
-  await client.open();
-  say('connected');
-  await client.sendEvent(new Message(JSON.stringify({ provisioned: true })));
-  say('sent');
-  await client.close();
-  say('done');
+  await sendOneAndClose(client, { provisioned: true });
 }
 
 main().catch((err) => fail('provisioning', err));

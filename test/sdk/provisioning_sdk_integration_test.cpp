@@ -20,6 +20,29 @@ namespace fs = std::filesystem;
 const fs::path kSdkDir = fs::path(HUBGATE_SOURCE_DIR) / "test" / "sdk";
 const std::string kScope = "0ne0000SDK1";
 
+// What both cases check once the script ran: it finished, its device was assigned to hubsim's hub
+// under its registration id, the hub's registry holds it, and its one message arrived with
+// `payload`. Returns the registry entry.
+HubsimResponse check_provisioned_and_sent(Process& node, const HubsimFixture& hub,
+                                          const std::string& registration_id,
+                                          const std::string& payload) {
+    const bool done = node.wait_for_output("SDK done", 60s);
+    const auto output = node.output();
+    CAPTURE(output);
+    REQUIRE(done);
+    CHECK(output.find("SDK registered {\"assignedHub\":\"" + hub.hostname() + "\",\"deviceId\":\"" +
+                      registration_id +
+                      "\",\"status\":\"assigned\",\"substatus\":\"initialAssignment\"}") !=
+          std::string::npos);
+    auto device = hub.get_device(registration_id);
+    CHECK(device.status == 200);
+    const auto messages = hub.wait_for_telemetry(registration_id, 1);
+    REQUIRE(messages.size() == 1);
+    CHECK(messages[0]["payload"] == payload);
+    CHECK(node.wait_exit(20s) == 0);
+    return device;
+}
+
 }  // namespace
 
 TEST_CASE("the official provisioning SDK registers through hubsim's DPS and its device sends") {
@@ -39,18 +62,7 @@ TEST_CASE("the official provisioning SDK registers through hubsim's DPS and its 
                   {"HUBSIM_GATEWAY", "127.0.0.1:" + std::to_string(hub.mqtts_port())},
                   {"NODE_EXTRA_CA_CERTS", hub.ca_file().string()}},
                  kSdkDir.string());
-    const bool done = node.wait_for_output("SDK done", 60s);
-    const auto output = node.output();
-    CAPTURE(output);
-    REQUIRE(done);
-    CHECK(output.find("SDK registered {\"assignedHub\":\"" + hub.hostname() +
-                      "\",\"deviceId\":\"sdk-device-1\",\"status\":\"assigned\","
-                      "\"substatus\":\"initialAssignment\"}") != std::string::npos);
-    CHECK(hub.get_device("sdk-device-1").status == 200);
-    const auto messages = hub.wait_for_telemetry("sdk-device-1", 1);
-    REQUIRE(messages.size() == 1);
-    CHECK(messages[0]["payload"] == "{\"provisioned\":true}");
-    CHECK(node.wait_exit(20s) == 0);
+    check_provisioned_and_sent(node, hub, "sdk-device-1", "{\"provisioned\":true}");
 }
 
 TEST_CASE(
@@ -77,18 +89,7 @@ TEST_CASE(
                   {"HUBSIM_GATEWAY", "127.0.0.1:" + std::to_string(hub.x509_port())},
                   {"NODE_EXTRA_CA_CERTS", hub.ca_file().string()}},
                  kSdkDir.string());
-    const bool done = node.wait_for_output("SDK done", 60s);
-    const auto output = node.output();
-    CAPTURE(output);
-    REQUIRE(done);
-    CHECK(output.find("SDK registered {\"assignedHub\":\"" + hub.hostname() +
-                      "\",\"deviceId\":\"sdk-x509-1\",\"status\":\"assigned\","
-                      "\"substatus\":\"initialAssignment\"}") != std::string::npos);
-    const auto device = hub.get_device("sdk-x509-1");
-    REQUIRE(device.status == 200);
+    const auto device =
+        check_provisioned_and_sent(node, hub, "sdk-x509-1", "{\"provisioned\":\"x509\"}");
     CHECK(device.body["authentication"]["type"] == "certificateAuthority");
-    const auto messages = hub.wait_for_telemetry("sdk-x509-1", 1);
-    REQUIRE(messages.size() == 1);
-    CHECK(messages[0]["payload"] == "{\"provisioned\":\"x509\"}");
-    CHECK(node.wait_exit(20s) == 0);
 }

@@ -15,17 +15,9 @@ const fs = require('fs');
 const { ProvisioningDeviceClient } = require('azure-iot-provisioning-device');
 const { Mqtt: ProvisioningMqtt } = require('azure-iot-provisioning-device-mqtt');
 const { X509Security } = require('azure-iot-security-x509');
-const { Client, Message, X509AuthenticationProvider } = require('azure-iot-device');
+const { Client, X509AuthenticationProvider } = require('azure-iot-device');
 const { Mqtt } = require('azure-iot-device-mqtt');
-
-function say(event, detail) {
-  process.stdout.write(`SDK ${event}${detail === undefined ? '' : ' ' + JSON.stringify(detail)}\n`);
-}
-
-function fail(where, err) {
-  say('error', `${where}: ${err && err.message ? err.message : err}`);
-  process.exit(1);
-}
+const { fail, sayRegistered, sendOneAndClose } = require('./sdk_common');
 
 async function main() {
   const registrationId = process.env.HUBSIM_REGISTRATION_ID;
@@ -37,12 +29,7 @@ async function main() {
   const provisioning = ProvisioningDeviceClient.create(
     process.env.HUBSIM_DPS_HOST, process.env.HUBSIM_ID_SCOPE, new ProvisioningMqtt(), security);
   const result = await provisioning.register();
-  say('registered', {
-    assignedHub: result.assignedHub,
-    deviceId: result.deviceId,
-    status: result.status,
-    substatus: result.substatus,
-  });
+  sayRegistered(result);
 
   // The SDK's connection-string parser drops GatewayHostName for x509=true connection strings;
   // its public authentication provider takes the same credentials with it.
@@ -54,12 +41,7 @@ async function main() {
       x509: certificate,
     }),
     Mqtt);
-  await client.open();
-  say('connected');
-  await client.sendEvent(new Message(JSON.stringify({ provisioned: 'x509' })));
-  say('sent');
-  await client.close();
-  say('done');
+  await sendOneAndClose(client, { provisioned: 'x509' });
 }
 
 main().catch((err) => fail('provisioning', err));
