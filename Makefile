@@ -1,5 +1,7 @@
 # Two commands do all the set-up: `make demo` and `make test` (see README.md).
 JOBS      ?= 2
+# Integration tests mostly wait on their processes: ctest runs one more than there are cores.
+TEST_JOBS ?= 3
 BUILD     ?= build
 ASAN      ?= build-asan
 FUZZ      ?= build-fuzz
@@ -33,8 +35,8 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j$(JOBS) --target all hubgate_unit_tests
 
-# What `make test` needs of the normal tree: the daemon, hubsim, plugins, packages' parts and
-# the integration tests.
+# The normal tree's default target: the daemon, hubsim, plugins, the packages' parts and the
+# integration tests; what `make test`, `make demo`, `make deb`, `make bench` and `make chaos` need.
 build-integration: configure
 	@cmake --build $(BUILD) -j$(JOBS)
 
@@ -58,11 +60,11 @@ fuzz: deps
 test: asan build-integration
 	@ctest --test-dir $(ASAN) -L unit -j$(JOBS) --output-on-failure
 	@if [ -f fuzz/CMakeLists.txt ]; then $(MAKE) --no-print-directory fuzz; fi
-	@ctest --test-dir $(BUILD) -L 'integration|style' -j$(JOBS) --output-on-failure
+	@ctest --test-dir $(BUILD) -L 'integration|style' -j$(TEST_JOBS) --output-on-failure
 
-# Benchmarks (never part of `make test`, so `make build` leaves them out): all, or
+# Benchmarks (never part of `make test`, so the default target leaves them out): all, or
 # `make bench BENCH='forwarding|sessions'`.
-bench: build
+bench: build-integration
 	@cmake --build $(BUILD) -j$(JOBS) --target hubgate_benchmarks
 	@bench/run $(BUILD) $(BENCH)
 
@@ -72,7 +74,7 @@ bench: build
 # (default: a random seed, printed). Fails when any invariant row has a violation.
 CHAOS_SECONDS ?= 1200
 CHAOS_DEVICES ?= 1000
-chaos: build
+chaos: build-integration
 	@CHAOS_SECONDS=$(CHAOS_SECONDS) CHAOS_DEVICES=$(CHAOS_DEVICES) $(BUILD)/bin/hubgate-chaos \
 		--results $(BUILD)/chaos-results.txt --require all
 
@@ -87,12 +89,12 @@ clean:
 
 # A Debian package of the daemon, plugins, plugin SDK, systemd units and example config.
 .PHONY: deb
-deb: build
+deb: build-integration
 	@cd $(BUILD) && cpack -G DEB
 
 # The main job on its embedded defaults: local mosquitto + hubsim + hubgate + simulated devices.
 .PHONY: demo
-demo: build
+demo: build-integration
 	@scripts/demo.sh $(BUILD)
 
 # hubgate's package under a real systemd (PID 1 of a debootstrap'ed container) against hubsim:
