@@ -16,7 +16,7 @@ namespace {
 // refuses publishes even while connected ("MQTT error [-12]: No more messages can be
 // buffered"), found with Paho C++ 1.2.0 / Paho C 1.3.12 as Debian 12 packages them.
 constexpr int kMaxBufferedMessages = 65535;
-constexpr auto kDisconnectTimeout = std::chrono::seconds(2);
+constexpr auto kPahoDisconnectTimeout = std::chrono::seconds(2);
 
 void* tag_context(uint64_t tag) {
     return reinterpret_cast<void*>(static_cast<uintptr_t>(tag));
@@ -104,7 +104,7 @@ class PahoConnection final : public UpstreamConnection {
         client_.disable_callbacks();
         try {
             if (client_.is_connected()) {
-                client_.disconnect(0)->wait_for(kDisconnectTimeout);
+                client_.disconnect(0)->wait_for(kPahoDisconnectTimeout);
             }
         } catch (const mqtt::exception&) {
             // Going away anyway; the hub notices the closed socket.
@@ -157,8 +157,8 @@ class PahoConnection final : public UpstreamConnection {
     void disconnect() override {
         try {
             client_.disconnect(
-                static_cast<int>(std::chrono::milliseconds(kDisconnectTimeout).count()), nullptr,
-                disconnect_listener_);
+                static_cast<int>(std::chrono::milliseconds(kPahoDisconnectTimeout).count()),
+                nullptr, disconnect_listener_);
         } catch (const mqtt::exception&) {
             // Not connected (or already disconnecting): nothing to wait for.
             events_.on_disconnected();

@@ -14,24 +14,24 @@ namespace {
 
 constexpr std::string_view kRegistrations = "/registrations/";
 
-std::string lower(std::string text) {
+std::string lower_case(std::string text) {
     std::transform(text.begin(), text.end(), text.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return text;
 }
 
-DpsAuthResult refuse(std::string reason) {
+DpsAuthResult refuse_registration(std::string reason) {
     return DpsAuthResult{std::move(reason), {}};
 }
 
 // X.509 attestation: the client certificate (verified by the listener) names the registration id
 // and was issued by an X.509 group's signing certificate.
-DpsAuthResult authenticate_x509(const ConnectAttempt& attempt,
-                                const std::vector<EnrollmentGroup>& groups) {
+DpsAuthResult authenticate_registration_x509(const ConnectAttempt& attempt,
+                                             const std::vector<EnrollmentGroup>& groups) {
     if (attempt.client_certificate_pem.empty())
-        return refuse("no SAS token and no client certificate");
+        return refuse_registration("no SAS token and no client certificate");
     if (attempt.client_common_name != attempt.client_id)
-        return refuse("client certificate CN is not the registration id");
+        return refuse_registration("client certificate CN is not the registration id");
     for (const auto& group : groups) {
         if (!group.x509())
             continue;
@@ -44,7 +44,7 @@ DpsAuthResult authenticate_x509(const ConnectAttempt& attempt,
         if (signer->issued_pem(attempt.client_certificate_pem))
             return DpsAuthResult{{}, group.id};
     }
-    return refuse("client certificate issued by no X.509 enrollment group");
+    return refuse_registration("client certificate issued by no X.509 enrollment group");
 }
 
 }  // namespace
@@ -84,24 +84,25 @@ DpsAuthResult authenticate_registration(const ConnectAttempt& attempt, const std
                                         const std::vector<EnrollmentGroup>& groups, int64_t now) {
     const auto username = parse_dps_username(attempt.username);
     if (!username)
-        return refuse("malformed DPS username");
+        return refuse_registration("malformed DPS username");
     if (username->id_scope != id_scope)
-        return refuse("unknown ID scope");
+        return refuse_registration("unknown ID scope");
     if (username->registration_id != attempt.client_id)
-        return refuse("username registration id differs from client id");
+        return refuse_registration("username registration id differs from client id");
     if (!hubgate::iothub::valid_registration_id(attempt.client_id))
-        return refuse("invalid registration id");
+        return refuse_registration("invalid registration id");
     if (!attempt.password || attempt.password->empty())
-        return authenticate_x509(attempt, groups);
+        return authenticate_registration_x509(attempt, groups);
     const auto token = hubgate::iothub::parse_sas_token(*attempt.password);
     if (!token)
-        return refuse("malformed SAS token");
+        return refuse_registration("malformed SAS token");
     if (token->expiry <= now)
-        return refuse("SAS token expired");
+        return refuse_registration("SAS token expired");
     if (token->policy != "registration")
-        return refuse("SAS token skn must be \"registration\"");
-    if (lower(token->resource_uri) != lower(id_scope + "/registrations/" + attempt.client_id))
-        return refuse("SAS token for another resource");
+        return refuse_registration("SAS token skn must be \"registration\"");
+    if (lower_case(token->resource_uri) !=
+        lower_case(id_scope + "/registrations/" + attempt.client_id))
+        return refuse_registration("SAS token for another resource");
     for (const auto& group : groups) {
         if (group.x509())
             continue;
@@ -113,7 +114,7 @@ DpsAuthResult authenticate_registration(const ConnectAttempt& attempt, const std
                 return DpsAuthResult{{}, group.id};
         }
     }
-    return refuse("SAS signature matches no enrollment group");
+    return refuse_registration("SAS signature matches no enrollment group");
 }
 
 }  // namespace hubsim
