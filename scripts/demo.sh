@@ -126,7 +126,7 @@ step "Provisioning: hubgate registers each new device with DPS on its first mess
 note "(their first messages wait in hubgate's spool meanwhile, then reach the hub)"
 for device in north-1-temp north-1-press south-2-flow; do
   wait_for_line "$run/hubgate.log" "provisioning $device: assigned to" 60
-  printf '  %s\n' "$(grep -m1 "provisioning $device: assigned to" "$run/hubgate.log" | sed 's/.*\] //')"
+  printf '  %s\n' "$(grep -m1 -o "provisioning $device: assigned to.*" "$run/hubgate.log")"
 done
 
 hubsim() { "$bin/hubsim" "$@" -c "$run/hubsim.toml"; }
