@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `make demo`: the whole bridge on this machine, live. Starts a private mosquitto (the local side,
-# where legacy devices publish) and hubsim (the cloud side, an IoT Hub emulator) on free loopback
-# ports, hubgate with the files in config/demo/, and a few simulated legacy devices
-# (scripts/legacy-device-sim); then shows the hub receiving their telemetry, a reported-property
-# update, a desired-property change reaching a device, and a direct method answered by a device.
+# where legacy devices publish) and hubsim (the cloud side, an IoT Hub emulator with its Device
+# Provisioning Service) on free loopback ports, hubgate with the files in config/demo/, and a few
+# simulated legacy devices (scripts/legacy-device-sim) that no one registered in the hub; then
+# shows hubgate provisioning them through DPS on their first message, the hub receiving their
+# telemetry, a reported-property update, a desired-property change reaching a device, and a
+# direct method answered by a device.
 # Ctrl-C stops everything it started. Logs stay in the run folder it prints.
 # usage: scripts/demo.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
@@ -56,22 +58,20 @@ wait_for_line() {
 
 fill() {  # fill TEMPLATE OUT: replaces the @NAME@ placeholders
   sed -e "s|@RUN_DIR@|$run|g" -e "s|@DEMO_DIR@|$demo|g" -e "s|@LOCAL_PORT@|$local_port|g" \
-      -e "s|@OWNER_KEY@|$owner_key|g" -e "s|@POLICY_KEY@|$policy_key|g" \
-      -e "s|@DEVICE_KEY_1@|$(openssl rand -base64 32)|g" \
-      -e "s|@DEVICE_KEY_2@|$(openssl rand -base64 32)|g" \
-      -e "s|@DEVICE_KEY_3@|$(openssl rand -base64 32)|g" \
+      -e "s|@OWNER_KEY@|$owner_key|g" -e "s|@GROUP_KEY@|$(cat "$run/group.key")|g" \
       -e "s|@HUB_HOSTNAME@|${hub_hostname:-}|g" -e "s|@HUB_MQTTS_PORT@|${hub_mqtts:-}|g" \
-      -e "s|@HUB_CA_FILE@|${hub_ca:-}|g" "$1" > "$2"
+      -e "s|@DPS_PORT@|${dps_port:-}|g" -e "s|@HUB_CA_FILE@|${hub_ca:-}|g" "$1" > "$2"
 }
 
 step "Starting the local broker and the IoT Hub emulator"
 local_port=$(free_port)
 owner_key=$(openssl rand -base64 32)
-policy_key=$(openssl rand -base64 32)
-(umask 077; printf '%s\n' "$policy_key" > "$run/policy.key")
+# The enrollment group's key: hubsim's DPS holds it, hubgate derives each device's key from it.
+# A secret: written to files only readable by this user, never printed.
+(umask 077; openssl rand -base64 32 > "$run/group.key")
 mkdir -p "$run/mosquitto"
 fill "$demo/mosquitto.conf" "$run/mosquitto.conf"
-fill "$demo/hubsim.toml" "$run/hubsim.toml"
+(umask 077; fill "$demo/hubsim.toml" "$run/hubsim.toml")
 
 mosquitto -c "$run/mosquitto.conf" > "$run/mosquitto.log" 2>&1 &
 pids+=($!)
@@ -89,7 +89,9 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$ready"; }
 hub_mqtts=$(field mqtts)
 hub_ca=$(field ca)
 hub_hostname=$(field hostname)
-note "hubsim: $hub_hostname, MQTT over TLS on 127.0.0.1:$hub_mqtts"
+dps_port=$(field dps)
+note "hubsim: $hub_hostname, MQTT over TLS on 127.0.0.1:$hub_mqtts; its registry is empty"
+note "hubsim's DPS: enrollment group 'plant-sensors' (symmetric key), MQTT over TLS on 127.0.0.1:$dps_port"
 
 step "Starting hubgate (config/demo/hubgate.toml, mappings in config/demo/mappings/)"
 fill "$demo/hubgate.toml" "$run/hubgate.toml"
@@ -115,10 +117,18 @@ for line in sys.stdin:
 ') &
 pids+=($!)
 
-step "Starting three legacy devices (plain MQTT, no Azure SDK)"
+step "Starting three legacy devices (plain MQTT, no Azure SDK, not registered in the hub)"
 "$root/scripts/legacy-device-sim" --port "$local_port" --interval 4 \
   north/1/temp north/1/press south/2/flow 2>&1 | tee "$run/devices.log" &
 pids+=($!)
+
+step "Provisioning: hubgate registers each new device with DPS on its first message"
+note "(their first messages wait in hubgate's spool meanwhile, then reach the hub)"
+for device in north-1-temp north-1-press south-2-flow; do
+  wait_for_line "$run/hubgate.log" "provisioning $device: assigned to" 60
+  printf '  %s\n' "$(grep -m1 -o "provisioning $device: assigned to.*" "$run/hubgate.log")"
+done
+
 hubsim() { "$bin/hubsim" "$@" -c "$run/hubsim.toml"; }
 reported() {
   hubsim twin "$1" | python3 -c 'import json,sys; t=json.load(sys.stdin); r=t["properties"]["reported"]; print({k: v for k, v in r.items() if not k.startswith("$")})'

@@ -3,10 +3,14 @@
 // session needs a key) is registered once, at most `registration_rate` registrations a second,
 // and its assignment is kept (AssignmentStore) so later starts need no registration. A
 // registration that does not end assigned is tried again later (back-off for errors, a long wait
-// for failed and disabled). When a device is assigned, `on_assigned` runs (on the provisioner's
-// thread): the daemon connects the device's session then.
+// for failed and disabled). When a device is assigned, `on_assigned` runs (on the thread of its
+// registration, several may at once): the daemon connects the device's session then.
 //
-// One registration runs at a time; its connection to DPS is closed when it ends.
+// Up to `max_registrations` run at once, each on a thread of its own that ends with it: a
+// registration mostly waits (a TLS handshake, then the retry-after seconds of DPS's "assigning"
+// answer), so one at a time would top out far under DPS's quota. A registration's
+// connection to DPS is closed when it ends: assigned devices cost nothing at DPS, and an idle
+// provisioner holds no connection and no worker thread.
 
 #include <atomic>
 #include <chrono>
@@ -20,6 +24,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "gateway/provisioning/assignment.hpp"
 #include "gateway/provisioning/refusal_episodes.hpp"
@@ -35,8 +40,11 @@ struct ProvisionerOptions {
     std::function<std::optional<ClientCertificateFiles>(const std::string& registration_id,
                                                         std::string& error)>
         leaf_certificate;
-    std::string payload_template;  // JSON text with "{device}"; empty: none
-    double registration_rate = 3;  // registrations started per second
+    std::string payload_template;     // JSON text with "{device}"; empty: none
+    double registration_rate = 3.33;  // registrations started per second (DPS: 200 a minute)
+    // Registrations under way at once. 16 keep DPS's quota (200 a minute: 3.3 started a
+    // second) busy with registrations of up to ~5 s each.
+    unsigned max_registrations = 16;
     // Waits before a device whose registration did not end assigned is tried again.
     session::BackoffOptions error_backoff{std::chrono::seconds(5), std::chrono::minutes(10), 2.0};
     std::chrono::milliseconds refused_wait{std::chrono::minutes(10)};  // failed, disabled
@@ -91,6 +99,8 @@ class Provisioner {
 
   private:
     void run();
+    // Joins the worker threads that have ended (their ids in finished_).
+    void reap_workers(std::unique_lock<std::mutex>& lock);
     void provision(const std::string& registration_id);
     // Notes in the kept assignment that the hub accepted the device with it.
     void note_accepted(const std::string& registration_id);
@@ -99,6 +109,7 @@ class Provisioner {
 
     const ProvisionerOptions options_;
     const std::unique_ptr<transport::UpstreamFactory> factory_;
+    std::mutex factory_mutex_;  // workers create their connections one at a time
     AssignmentStore& store_;
     const Assigned on_assigned_;
 
@@ -108,7 +119,10 @@ class Provisioner {
     std::map<std::string, DeviceProvisioning> devices_;
     std::map<std::string, unsigned> failures_;  // consecutive, per device
     RefusalEpisodes episodes_;
-    std::set<std::string> to_note_;  // accepted assignments whose files do not say so yet
+    std::set<std::string> to_note_;      // accepted assignments whose files do not say so yet
+    std::set<std::string> registering_;  // under way on a worker: not started twice at once
+    std::map<std::thread::id, std::thread> workers_;  // the run() thread's; one per registration
+    std::vector<std::thread::id> finished_;           // workers that have ended, to be joined
     std::atomic<std::uint64_t> reprovisions_{0};
     std::atomic<bool> stopping_{false};
     std::thread thread_;
