@@ -125,8 +125,10 @@ std::unique_ptr<Bridge> Bridge::open(const config::Config& config,
     }
     auto& b = *bridge;
     if (config.provisioning.enabled()) {
-        // Runs on the provisioner's thread, which stops before the hub side goes. A connected
-        // session (registered again by hand) connects again with the new assignment.
+        // Runs on the thread of the device's registration (several at once; restart_session
+        // only posts to the session manager); the provisioner joins them all when it stops,
+        // before the hub side goes. A connected session (registered again by hand) connects
+        // again with the new assignment.
         auto assigned = [&b](const std::string& device_id) {
             b.hub_side_->sessions().restart_session(device_id);
         };

@@ -135,6 +135,39 @@ TEST_CASE("a device never registered is provisioned through DPS and its first me
 
 namespace hubgate::test {
 
+TEST_CASE(
+    "while DPS cannot be reached a new device's messages wait in the spool, then all arrive") {
+    BridgeEnvOptions options;
+    options.dps_group_key = HubsimFixture::random_key();
+    BridgeEnv env(options);
+    env.hub().stop();  // DPS (and the hub) unreachable from hubgate's start on
+    env.start_hubgate();
+    LegacyClient device(env.local_port(), "legacy-s8");
+    REQUIRE(device.wait_connected());
+    for (int seq = 1; seq <= 3; ++seq)
+        REQUIRE(device.publish("t/plant1/s8/telemetry", "{\"seq\":" + std::to_string(seq) + "}"));
+    // Taken from the local broker: from here on only hubgate's spool holds them.
+    REQUIRE(device.wait_acknowledged(3, 30s));
+    INFO(env.hubgate_output());
+    // The registration fails and waits for its next try.
+    nlohmann::json provisioning;
+    for (int i = 0; i < 300; ++i) {
+        provisioning = status_json(env)["provisioning"];
+        if (provisioning.size() == 1 && provisioning[0]["state"] == "error")
+            break;
+        std::this_thread::sleep_for(100ms);
+    }
+    REQUIRE(provisioning.size() == 1);
+    CHECK(provisioning[0]["state"] == "error");
+
+    env.hub().restart();
+    const auto messages = env.hub().wait_for_telemetry("plant1-s8", 3, 60s);
+    CHECK(payloads(messages) ==
+          std::vector<std::string>{R"({"seq":1})", R"({"seq":2})", R"({"seq":3})"});
+    CHECK(env.hub().get_device("plant1-s8").status == 200);
+    CHECK(env.stop_hubgate() == 0);
+}
+
 TEST_CASE("a provisioned device the hub no longer knows is provisioned again, once per refusal") {
     BridgeEnvOptions options;
     options.dps_group_key = HubsimFixture::random_key();
