@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "bench_env.hpp"
+#include "harness/listening_sockets.hpp"
 #include "mqtt_clients.hpp"
 
 namespace {
@@ -108,26 +109,6 @@ json to_json(const Run& r) {
                 {"dps_connections_idle", r.dps_connections_idle},
                 {"hubgate_rss_kib", r.rss_kib},
                 {"hubgate_threads", r.threads}};
-}
-
-// Established TCP connections to 127.0.0.1:`port` from this host (the client side: the remote
-// port is `port`), from /proc/net/tcp. Only hubgate connects to the DPS port in a run.
-int established_to_port(int port) {
-    std::ifstream table("/proc/net/tcp");
-    std::string line;
-    std::getline(table, line);  // header
-    int count = 0;
-    while (std::getline(table, line)) {
-        std::istringstream fields(line);
-        std::string slot, local, remote, state;
-        fields >> slot >> local >> remote >> state;
-        const auto colon = remote.find(':');
-        if (colon == std::string::npos || state != "01")  // 01: ESTABLISHED
-            continue;
-        if (std::stoi(remote.substr(colon + 1), nullptr, 16) == port)
-            ++count;
-    }
-    return count;
 }
 
 // "Threads:" of /proc/PID/status.
@@ -239,7 +220,7 @@ Run run_once(const std::string& name, int devices, double quota_per_minute,
             progress = run.assigned + run.connected;
             last_progress = Clock::now();
         }
-        const int open = established_to_port(hub.dps_port());
+        const int open = hubgate::test::established_connections_to(hub.dps_port());
         run.dps_connections_max = std::max(run.dps_connections_max, open);
         if (run.assigned > 0 && run.first_assigned_s == 0)
             run.first_assigned_s = since();
@@ -266,7 +247,8 @@ Run run_once(const std::string& name, int devices, double quota_per_minute,
     // moment's grace (polled, 10 s at most) before calling an open one a leak.
     if (run.complete) {
         const auto grace_until = Clock::now() + 10s;
-        while ((run.dps_connections_idle = established_to_port(hub.dps_port())) > 0 &&
+        while ((run.dps_connections_idle =
+                    hubgate::test::established_connections_to(hub.dps_port())) > 0 &&
                Clock::now() < grace_until)
             std::this_thread::sleep_for(100ms);
     }

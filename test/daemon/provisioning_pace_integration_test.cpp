@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bridge_env.hpp"
+#include "harness/listening_sockets.hpp"
 #include "harness/process.hpp"
 #include "legacy_client.hpp"
 
@@ -31,25 +32,6 @@ int registering_now(const BridgeEnv& env) {
     return static_cast<int>(std::count_if(
         document["provisioning"].begin(), document["provisioning"].end(),
         [](const nlohmann::json& device) { return device.value("state", "") == "registering"; }));
-}
-
-// Established TCP connections to loopback port `port` (the client side), from /proc/net/tcp:
-// only hubgate connects to the DPS port of the test's hubsim.
-int connections_to_port(int port) {
-    std::ifstream table("/proc/net/tcp");
-    std::string line;
-    std::getline(table, line);  // header
-    int count = 0;
-    while (std::getline(table, line)) {
-        std::istringstream fields(line);
-        std::string slot, local, remote, state;
-        fields >> slot >> local >> remote >> state;
-        const auto colon = remote.find(':');
-        if (colon != std::string::npos && state == "01" &&  // ESTABLISHED
-            std::stoi(remote.substr(colon + 1), nullptr, 16) == port)
-            ++count;
-    }
-    return count;
 }
 
 }  // namespace
@@ -85,10 +67,10 @@ TEST_CASE("new devices register with DPS several at once, and no DPS connection 
     }
     // Every device assigned and connected: the registrations' connections are closed (each
     // right after its last answer; polled, bounded).
-    int open = connections_to_port(env.hub().dps_port());
+    int open = established_connections_to(env.hub().dps_port());
     for (int i = 0; i < 100 && open > 0; ++i) {
         std::this_thread::sleep_for(100ms);
-        open = connections_to_port(env.hub().dps_port());
+        open = established_connections_to(env.hub().dps_port());
     }
     CHECK(open == 0);
     CHECK(env.stop_hubgate() == 0);

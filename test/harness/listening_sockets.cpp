@@ -14,7 +14,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kListenState = "0A";  // TCP_LISTEN in /proc/net/tcp's "st" column
+constexpr const char* kListenState = "0A";       // TCP_LISTEN in /proc/net/tcp's "st" column
+constexpr const char* kEstablishedState = "01";  // TCP_ESTABLISHED
 
 std::vector<pid_t> process_tree(pid_t root) {
     std::vector<pid_t> tree{root};
@@ -101,6 +102,23 @@ std::vector<ListeningSocket> listening_sockets(pid_t pid) {
 
 bool is_loopback(const std::string& address) {
     return address.starts_with("127.") || address == "::1" || address.starts_with("::ffff:127.");
+}
+
+int established_connections_to(int port) {
+    std::ifstream table("/proc/net/tcp");
+    std::string line;
+    std::getline(table, line);  // header
+    int count = 0;
+    while (std::getline(table, line)) {
+        std::istringstream fields(line);
+        std::string slot, local, remote, state;
+        fields >> slot >> local >> remote >> state;
+        const auto colon = remote.find(':');
+        if (fields && colon != std::string::npos && state == kEstablishedState &&
+            std::stoi(remote.substr(colon + 1), nullptr, 16) == port)
+            ++count;
+    }
+    return count;
 }
 
 }  // namespace hubgate::test
