@@ -6,17 +6,12 @@
 
 #include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/common/api_versions.hpp"
+#include "hubsim/common/ascii_case.hpp"
 #include "hubsim/common/device_username.hpp"
 
 namespace hubsim {
 
 namespace {
-
-std::string lower(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return text;
-}
 
 DeviceAuthResult refuse(std::string reason) {
     return DeviceAuthResult{std::move(reason), 0};
@@ -54,7 +49,7 @@ DeviceAuthResult authenticate_device(const ConnectAttempt& attempt, const std::s
     auto username = parse_device_username(attempt.username);
     if (!username)
         return refuse("malformed username");
-    if (lower(username->hostname) != lower(hostname))
+    if (lower_case(username->hostname) != lower_case(hostname))
         return refuse("username names another hub");
     if (username->device_id != attempt.client_id)
         return refuse("username device id differs from client id");
@@ -72,8 +67,8 @@ DeviceAuthResult authenticate_device(const ConnectAttempt& attempt, const std::s
         return refuse("malformed SAS token");
     if (token->expiry <= now)
         return refuse("SAS token expired");
-    std::string device_uri = lower(hubgate::iothub::device_resource_uri(hostname, device->id));
-    std::string token_uri = lower(token->resource_uri);
+    std::string device_uri = lower_case(hubgate::iothub::device_resource_uri(hostname, device->id));
+    std::string token_uri = lower_case(token->resource_uri);
     if (token->policy) {
         auto policy = std::find_if(policies.begin(), policies.end(),
                                    [&](const AccessPolicy& p) { return p.name == *token->policy; });
@@ -82,7 +77,7 @@ DeviceAuthResult authenticate_device(const ConnectAttempt& attempt, const std::s
         if (!policy->has_right("DeviceConnect"))
             return refuse("policy lacks DeviceConnect");
         // A hub-scoped policy token covers every device; a device-scoped one only its device.
-        if (token_uri != device_uri && token_uri != lower(hostname))
+        if (token_uri != device_uri && token_uri != lower_case(hostname))
             return refuse("SAS token for another resource");
         if (!hubgate::iothub::verify_sas_signature(*token, policy->key))
             return refuse("SAS signature does not match");

@@ -6,6 +6,7 @@
 
 #include "hubgate/iothub/dps_credentials.hpp"
 #include "hubgate/iothub/sas_token.hpp"
+#include "hubsim/common/ascii_case.hpp"
 #include "hubsim/common/client_certificate.hpp"
 
 namespace hubsim {
@@ -13,12 +14,6 @@ namespace hubsim {
 namespace {
 
 constexpr std::string_view kRegistrations = "/registrations/";
-
-std::string lower_case(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return text;
-}
 
 DpsAuthResult refuse_registration(std::string reason) {
     return DpsAuthResult{std::move(reason), {}};

@@ -4,23 +4,17 @@
 #include <cctype>
 
 #include "hubgate/iothub/sas_token.hpp"
+#include "hubsim/common/ascii_case.hpp"
 
 namespace hubsim {
 
 namespace {
 
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
 // A service token is scoped to the hub ("{hostname}") or to a path below it; IoT Hub compares
 // host names case-insensitively.
 bool resource_covers_hub(std::string_view resource_uri, std::string_view hub_hostname) {
-    const auto resource = lower(resource_uri);
-    const auto hub = lower(hub_hostname);
+    const auto resource = lower_case(resource_uri);
+    const auto hub = lower_case(hub_hostname);
     return resource == hub || resource.starts_with(hub + "/");
 }
 
