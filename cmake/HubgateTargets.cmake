@@ -51,6 +51,14 @@ function(hubgate_test_link target)
   target_link_options(${target} PRIVATE -no-pie)
 endfunction()
 
+# Test code compiles at -O0. It starts processes, waits and compares what they printed: nothing
+# in it is hot, and at -O2 it was half the normal tree's compile time (one daemon_e2e unity
+# batch: 24.6 CPU s at -O2, 15.2 at -O1, 11.0 at -O0). What it tests (hubgate, hubsim, the
+# plugins) and the chaos soak's load generator stay at the tree's level.
+function(hubgate_test_code target)
+  target_compile_options(${target} PRIVATE -O0)
+endfunction()
+
 # Test sources say their tier in their names: foo_unit_test.cpp in a unit test,
 # foo_integration_test.cpp in an integration test (support files carry no _test suffix).
 function(hubgate_check_tier name tier)
@@ -75,6 +83,7 @@ function(hubgate_unit_test)
   add_executable(${T_NAME} EXCLUDE_FROM_ALL ${T_SOURCES})
   add_dependencies(hubgate_unit_tests ${T_NAME})
   hubgate_defaults(${T_NAME})
+  hubgate_test_code(${T_NAME})
   hubgate_test_link(${T_NAME})
   target_link_libraries(${T_NAME} PRIVATE hubgate_doctest_main hubgate_test_harness ${T_LIBS})
   target_compile_definitions(${T_NAME} PRIVATE
@@ -107,6 +116,7 @@ function(hubgate_integration_test)
   endif()
   add_executable(${T_NAME} ${T_SOURCES})
   hubgate_defaults(${T_NAME})
+  hubgate_test_code(${T_NAME})
   hubgate_test_link(${T_NAME})
   target_link_libraries(${T_NAME} PRIVATE hubgate_doctest_main hubgate_test_harness ${T_LIBS})
   target_compile_definitions(${T_NAME} PRIVATE

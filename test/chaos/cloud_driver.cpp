@@ -106,6 +106,9 @@ void CloudDriver::call_loop(uint64_t seed) {
         outcome.payload_echoed = reply.status == 200 && reply.body.is_object() &&
                                  reply.body.value("status", 0) == 200 &&
                                  reply.body.value("payload", test::json()) == payload;
+        if (reply.status == 200 && !outcome.payload_echoed) {
+            outcome.answer = reply.body.dump().substr(0, 160) + " for " + payload.dump();
+        }
         ++calls_;
         recorder_.update(
             [&](Ledger& ledger) { ledger.devices[device].methods.push_back(outcome); });

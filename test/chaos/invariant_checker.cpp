@@ -252,6 +252,7 @@ InvariantRow check_methods(const Ledger& ledger) {
     InvariantRow row{.kind = kMethodOutcome};
     int64_t answered = 0;
     std::map<int, int64_t> failures;
+    std::string first;  // the first violation, so a failed run says which call and how
     for (const auto& [device, entry] : ledger.devices) {
         for (const auto& call : entry.methods) {
             ++row.checked;
@@ -259,6 +260,12 @@ InvariantRow check_methods(const Ledger& ledger) {
             const bool garbled = call.http_status == 200 && !call.payload_echoed;
             if (hung || garbled) {
                 ++row.violations;
+                if (first.empty()) {
+                    first = device + ": " + std::to_string(call.http_status) + " after " +
+                            std::to_string(call.elapsed_ms) + " ms (timeout " +
+                            std::to_string(call.timeout_ms) + ")" +
+                            (garbled ? ", answer " + call.answer : std::string());
+                }
             } else if (call.http_status == 200) {
                 ++answered;
             } else {
@@ -270,6 +277,9 @@ InvariantRow check_methods(const Ledger& ledger) {
     for (const auto& [status, count] : failures) {
         row.detail += ", " + std::to_string(count) + " x " +
                       (status == 0 ? std::string("no connection") : std::to_string(status));
+    }
+    if (!first.empty()) {
+        row.detail += "; first " + first;
     }
     return row;
 }

@@ -154,9 +154,12 @@ TEST_CASE("a method is answered or fails with a status, in time") {
     CHECK(outcome.violations == 0);
     CHECK(outcome.detail == "1 answered, 1 x no connection, 1 x 504");
 
-    methods.push_back({200, false, 100, 10000});  // a 200 without the device's answer
+    methods.push_back({200, false, 100, 10000, "{}"});  // a 200 without the device's answer
     methods.push_back({504, false, 10000 + kMethodGraceMs + 1, 10000});  // left hanging
-    CHECK(row(ledger, kMethodOutcome).violations == 2);
+    outcome = row(ledger, kMethodOutcome);
+    CHECK(outcome.violations == 2);
+    CHECK(outcome.detail.find("; first d1: 200 after 100 ms (timeout 10000), answer {}") !=
+          std::string::npos);
 }
 
 TEST_CASE("the table lists every kind with its counts") {

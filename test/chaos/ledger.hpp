@@ -50,6 +50,7 @@ struct MethodCall {
     bool payload_echoed = false;  // 200 and the device's answer came back intact
     int64_t elapsed_ms = 0;
     int64_t timeout_ms = 0;
+    std::string answer{};  // a 200's body when it was not the device's answer (for diagnosis)
 };
 
 struct DeviceLedger {
