@@ -103,8 +103,11 @@ void CloudDriver::call_loop(uint64_t seed) {
         outcome.elapsed_ms =
             std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
         outcome.timeout_ms = options_.method_timeout_s * 1000LL;
-        outcome.payload_echoed = reply.status == 200 && reply.body.is_object() &&
-                                 reply.body.value("status", 0) == 200 &&
+        if (reply.status == 200 && reply.body.is_object() && reply.body.contains("status") &&
+            reply.body["status"].is_number_integer()) {
+            outcome.device_status = reply.body["status"].get<int>();
+        }
+        outcome.payload_echoed = reply.status == 200 && outcome.device_status == 200 &&
                                  reply.body.value("payload", test::json()) == payload;
         if (reply.status == 200 && !outcome.payload_echoed) {
             outcome.answer = reply.body.dump().substr(0, 160) + " for " + payload.dump();

@@ -149,13 +149,17 @@ TEST_CASE("every accepted C2D message is delivered at least once") {
 TEST_CASE("a method is answered or fails with a status, in time") {
     Ledger ledger;
     auto& methods = ledger.devices["d1"].methods;
-    methods = {{200, true, 100, 10000}, {504, false, 10100, 10000}, {0, false, 5, 10000}};
+    methods = {{200, 200, true, 100, 10000},
+               {504, 0, false, 10100, 10000},
+               {0, 0, false, 5, 10000},
+               // hubgate's 504 for a device that did not answer, just before the hub's timeout
+               {200, 504, false, 10018, 10000}};
     auto outcome = row(ledger, kMethodOutcome);
     CHECK(outcome.violations == 0);
-    CHECK(outcome.detail == "1 answered, 1 x no connection, 1 x 504");
+    CHECK(outcome.detail == "1 answered, 1 x 504, 1 x device 504, 1 x no connection");
 
-    methods.push_back({200, false, 100, 10000, "{}"});  // a 200 without the device's answer
-    methods.push_back({504, false, 10000 + kMethodGraceMs + 1, 10000});  // left hanging
+    methods.push_back({200, 200, false, 100, 10000, "{}"});  // a 200 without the device's answer
+    methods.push_back({504, 0, false, 10000 + kMethodGraceMs + 1, 10000});  // left hanging
     outcome = row(ledger, kMethodOutcome);
     CHECK(outcome.violations == 2);
     CHECK(outcome.detail.find("; first d1: 200 after 100 ms (timeout 10000), answer {}") !=

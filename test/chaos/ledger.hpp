@@ -47,6 +47,7 @@ struct C2dSent {
 // One direct-method call as the caller saw it.
 struct MethodCall {
     int http_status = 0;          // 0: no answer at all (connection failed)
+    int device_status = 0;        // a 200's "status": the device's, or hubgate's on its behalf
     bool payload_echoed = false;  // 200 and the device's answer came back intact
     int64_t elapsed_ms = 0;
     int64_t timeout_ms = 0;

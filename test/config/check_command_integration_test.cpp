@@ -9,9 +9,11 @@
 #include <set>
 #include <sstream>
 
+#include "harness/binaries.hpp"
 #include "harness/process.hpp"
 #include "harness/scratch_dir.hpp"
 
+using hubgate::test::kHubgate;
 using hubgate::test::read_file;
 using hubgate::test::run;
 using hubgate::test::RunResult;
@@ -21,7 +23,6 @@ namespace {
 
 const std::filesystem::path kFixtures =
     std::filesystem::path(HUBGATE_SOURCE_DIR) / "test/config/fixtures";
-const std::string kHubgate = std::string(HUBGATE_BIN_DIR) + "/hubgate";
 
 RunResult check(const std::filesystem::path& file, std::map<std::string, std::string> env = {}) {
     return run({kHubgate, "check", "-c", file.string()}, std::chrono::seconds(30), std::move(env));

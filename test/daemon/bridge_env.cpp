@@ -6,6 +6,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include "harness/ports.hpp"
 #include "harness/test_pki.hpp"
 
@@ -200,8 +202,7 @@ void BridgeEnv::start_hubgate() {
         earlier_output_ += hubgate_->output();
     }
     hubgate_ = std::make_unique<Process>(
-        std::vector<std::string>{std::string(HUBGATE_BIN_DIR) + "/hubgate", "run", "-c",
-                                 (dir_.path() / "hubgate.toml").string()},
+        std::vector<std::string>{kHubgate, "run", "-c", (dir_.path() / "hubgate.toml").string()},
         options_.hubgate_env);
     if (!hubgate_->wait_for_output("subscribed to", 30s)) {
         throw std::runtime_error("hubgate did not subscribe to the local broker:\n" +
@@ -248,6 +249,15 @@ void BridgeEnv::stop_local_broker() {
 bool BridgeEnv::wait_for_log(const std::string& needle, std::chrono::milliseconds timeout,
                              std::size_t from) {
     return hubgate_->wait_for_output_after(from, needle, timeout);
+}
+
+nlohmann::json BridgeEnv::status_counters() const {
+    const auto answer = run(
+        {kHubgate, "status", "--json", "--socket", (dir_.path() / "control.sock").string()}, 30s);
+    const auto status = nlohmann::json::parse(answer.output, nullptr, false);
+    return answer.status == 0 && status.is_object() && status.contains("counters")
+               ? status["counters"]
+               : nlohmann::json::object();
 }
 
 }  // namespace hubgate::test

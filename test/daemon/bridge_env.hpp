@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
+#include "harness/binaries.hpp"
 #include "harness/process.hpp"
 #include "harness/scratch_dir.hpp"
 #include "hubsim_fixture/hubsim_fixture.hpp"
@@ -63,6 +66,8 @@ class BridgeEnv {
 
     // Starts hubgate and waits until it subscribed to the local broker.
     void start_hubgate();
+    // `hubgate status --json`'s counters; an empty object while hubgate does not answer.
+    nlohmann::json status_counters() const;
     // SIGTERM; returns the exit status.
     int stop_hubgate();
     void kill_hubgate();  // SIGKILL: no chance to clean up

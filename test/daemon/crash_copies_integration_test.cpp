@@ -21,17 +21,6 @@ namespace hubgate::test {
 
 namespace {
 
-const std::string kHubgate = std::string(HUBGATE_BIN_DIR) + "/hubgate";
-
-// hubgate's status counters as JSON (empty object when it does not answer).
-json status_counters(const BridgeEnv& env) {
-    const auto answer = run(
-        {kHubgate, "status", "--json", "--socket", (env.dir().path() / "control.sock").string()},
-        10s);
-    const auto status = json::parse(answer.output, nullptr, false);
-    return status.is_object() ? status.value("counters", json::object()) : json::object();
-}
-
 // Blocks (bounded) until the hub recorded at least `count` telemetry messages in all. Asks for
 // the count only (no message is after that sequence number), so the poll stays cheap.
 bool wait_for_hub_count(const HubsimFixture& hub, std::uint64_t count,
@@ -80,7 +69,7 @@ TEST_CASE("kill -9 mid-stream: extra copies are only what was in flight, with th
     // turn against hubgate's one stream of PUBACKs.
     const auto devices = publish_from_devices(env, kDevices, kPerDevice);
     REQUIRE(wait_for_hub_count(env.hub(), kTotal / 3, 120s));
-    const auto taken_before = status_counters(env).value("uplink_received", 0);
+    const auto taken_before = env.status_counters().value("uplink_received", 0);
     env.kill_hubgate();
     const auto at_kill = env.hub().telemetry(std::uint64_t{1} << 40).body.value("last", 0);
     env.start_hubgate();
@@ -89,7 +78,7 @@ TEST_CASE("kill -9 mid-stream: extra copies are only what was in flight, with th
     const auto absent = missing(received, ids, kPerDevice);
     INFO("first missing: " << first_missing(absent));
     CHECK(absent.empty());
-    const auto taken_after = status_counters(env).value("uplink_received", 0);
+    const auto taken_after = env.status_counters().value("uplink_received", 0);
     std::size_t new_ids = 0;
     for (const auto& [message, mids] : received.mids_by_message) {
         new_ids += mids.size() - 1;
@@ -132,7 +121,7 @@ TEST_CASE(
 
     const auto received = collect_telemetry(env.hub(), kTotal, 240s);
     CHECK(missing(received, ids, kPerDevice).empty());
-    const auto redelivered = status_counters(env).value("spool_redeliveries", -1);
+    const auto redelivered = env.status_counters().value("spool_redeliveries", -1);
     MESSAGE("the restarted hubgate recognised " << redelivered
                                                 << " messages the first had stored already");
     CHECK(redelivered >= 0);

@@ -18,8 +18,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-const std::string kHubgate = std::string(HUBGATE_BIN_DIR) + "/hubgate";
-
 // The desired document a fresh subscriber finds retained on `topic` (null when none comes).
 json retained_state(int port, const std::string& topic, const std::string& client_id,
                     const std::function<bool(const json&)>& until) {
@@ -40,33 +38,16 @@ json retained_state(int port, const std::string& topic, const std::string& clien
 }
 
 // hubgate's counters from `hubgate status --json` (null when it does not answer).
-json status_counters(BridgeEnv& env) {
-    const auto answer = run(
-        {kHubgate, "status", "--socket", (env.dir().path() / "control.sock").string(), "--json"},
-        30s);
-    if (answer.status != 0) {
-        return nullptr;
-    }
-    const auto status = json::parse(answer.output, nullptr, false);
-    return status.is_object() ? status["counters"] : json(nullptr);
-}
 
 bool wait_for_counter(BridgeEnv& env, const std::string& name, std::uint64_t at_least) {
     for (const auto until = Clock::now() + 30s; Clock::now() < until;) {
-        const auto counters = status_counters(env);
+        const auto counters = env.status_counters();
         if (counters.is_object() && counters.value(name, std::uint64_t{0}) >= at_least) {
             return true;
         }
         std::this_thread::sleep_for(100ms);  // polling interval of a bounded wait
     }
     return false;
-}
-
-std::string read_text(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
 }
 
 }  // namespace
@@ -119,7 +100,7 @@ TEST_CASE("a desired change kept before kill -9 is served after a restart with t
     const auto kept = env.dir().path() / "state" / "desired" / (id + ".json");
     bool on_disk = false;
     for (const auto until = Clock::now() + 20s; !on_disk && Clock::now() < until;) {
-        on_disk = json::parse(read_text(kept), nullptr, false).value("mode", "") == "eco";
+        on_disk = json::parse(read_file(kept), nullptr, false).value("mode", "") == "eco";
         if (!on_disk)
             std::this_thread::sleep_for(20ms);  // polling interval of a bounded wait
     }
@@ -185,7 +166,7 @@ TEST_CASE("fifty reported patches during a hub outage arrive as one PATCH") {
     reported.erase("$metadata");
     CHECK(reported == expected);
     REQUIRE(wait_for_counter(env, "reported_sent", 50));
-    CHECK(status_counters(env).value("reported_merged", 0) == 49);
+    CHECK(env.status_counters().value("reported_merged", 0) == 49);
     CHECK(env.stop_hubgate() == 0);
 }
 

@@ -20,8 +20,6 @@
 namespace hubgate::test {
 namespace {
 
-const std::string kHubgate = std::string(HUBGATE_BIN_DIR) + "/hubgate";
-
 BridgeEnvOptions per_device_options(std::vector<std::string> devices, int metrics_port,
                                     const std::string& more = {}) {
     auto options = with_devices(std::move(devices));
@@ -76,13 +74,6 @@ std::set<std::string> device_labels(const PromParse& parse, const std::string& f
         }
     }
     return out;
-}
-
-std::string read_text(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
 }
 
 }  // namespace
@@ -253,7 +244,7 @@ TEST_CASE("every metric the shipped dashboard and alert rules use is exposed by 
     std::set<std::string> used;
     const std::regex name("hubgate_[a-z0-9_]+");
     for (const char* file : {"hubgate-dashboard.json", "hubgate-alerts.yml"}) {
-        const auto text = read_text(monitoring / file);
+        const auto text = read_file(monitoring / file);
         REQUIRE_MESSAGE(!text.empty(), file);
         if (std::string(file).ends_with(".json")) {
             CHECK(json::parse(text, nullptr, false).is_object());

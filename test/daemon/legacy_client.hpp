@@ -28,6 +28,14 @@ struct LegacyMessage {
     bool retain = false;
 };
 
+// Matchers for LegacyClient::wait_for.
+inline auto topic_is(const std::string& topic) {
+    return [topic](const LegacyMessage& m) { return m.topic == topic; };
+}
+inline auto topic_starts_with(const std::string& prefix) {
+    return [prefix](const LegacyMessage& m) { return m.topic.rfind(prefix, 0) == 0; };
+}
+
 // A connected libmosquitto client (its own network thread, mosquitto_poll_thread.hpp).
 // Reconnects by itself.
 class LegacyClient {

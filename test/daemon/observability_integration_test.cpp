@@ -23,8 +23,6 @@ namespace hubgate::test {
 
 namespace {
 
-const std::string kHubgate = std::string(HUBGATE_BIN_DIR) + "/hubgate";
-
 BridgeEnvOptions with_metrics(std::vector<std::string> devices, int port) {
     auto options = with_devices(std::move(devices));
     options.extra_config = "[metrics]\nlisten = \"127.0.0.1:" + std::to_string(port) + "\"\n";
@@ -54,10 +52,6 @@ double value_or_minus_one(const PromParse& parse, const std::string& family,
                           const std::string& name,
                           const std::map<std::string, std::string>& labels = {}) {
     return prom_value(parse, family, name, labels).value_or(-1);
-}
-
-auto topic_starts_with(const std::string& prefix) {
-    return [prefix](const LegacyMessage& m) { return m.topic.rfind(prefix, 0) == 0; };
 }
 
 // A TCP listener on 127.0.0.1:port held for the test's lifetime (a port someone else has).

@@ -62,14 +62,6 @@ nlohmann::json only_dead_letter(BridgeEnv& env) {
     return nlohmann::json::parse(read_file(files[0]), nullptr, false);
 }
 
-nlohmann::json status_counters(BridgeEnv& env) {
-    const auto status = run({std::string(HUBGATE_BIN_DIR) + "/hubgate", "status", "--socket",
-                             (env.dir().path() / "control.sock").string(), "--json"},
-                            30s);
-    REQUIRE(status.status == 0);
-    return nlohmann::json::parse(status.output, nullptr, false)["counters"];
-}
-
 }  // namespace
 
 TEST_CASE("a plugin that crashes on one message: dead-lettered after the second crash") {
@@ -119,7 +111,7 @@ TEST_CASE("a plugin that crashes on one message: dead-lettered after the second 
     REQUIRE(status.status == 0);
     const auto counters = nlohmann::json::parse(status.output, nullptr, false)["counters"];
     CHECK(counters["dead_lettered"] == 1);
-    CHECK(counters["plugin_crashes"] == 1);  // this start found that the last run crashed
+    CHECK(counters.value("plugin_crashes", 0) == 1);  // this start found that the last run crashed
 
     // It was acknowledged: a fourth start gets no redelivery and does not crash.
     CHECK(env.stop_hubgate() == 0);
@@ -211,9 +203,9 @@ TEST_CASE("a downlink hook that crashes on one C2D message: dead-lettered, other
     CHECK(kept["hook"] == "transform_downlink");
     CHECK(kept.value("topic", std::string()).rfind("devices/plant1-bad/messages/devicebound/", 0) ==
           0);
-    const auto counters = status_counters(env);
+    const auto counters = env.status_counters();
     CHECK(counters.value("downlinks_dead_lettered", 0) >= 1);
-    CHECK(counters["plugin_crashes"] == 1);
+    CHECK(counters.value("plugin_crashes", 0) == 1);
 
     // Released from the journal: a fourth start has nothing to publish again, and stays up.
     CHECK(env.stop_hubgate() == 0);

@@ -14,14 +14,6 @@ namespace hubgate::test {
 
 namespace {
 
-auto topic_is(const std::string& topic) {
-    return [topic](const LegacyMessage& m) { return m.topic == topic; };
-}
-
-auto topic_starts_with(const std::string& prefix) {
-    return [prefix](const LegacyMessage& m) { return m.topic.rfind(prefix, 0) == 0; };
-}
-
 // Polls the twin until `check` holds (bounded).
 bool wait_for_twin(HubsimFixture& hub, const std::string& id,
                    const std::function<bool(const json&)>& check) {

@@ -136,6 +136,10 @@ std::optional<int> Process::wait_exit(std::chrono::milliseconds timeout) {
         pid_t r = waitpid(pid_, &status, WNOHANG);
         if (r == pid_) {
             exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            // The reader thread may not have read the child's last words yet: a test that
+            // checks output() right after the exit must see them. A grandchild still holding
+            // the pipe only costs this bounded wait.
+            wait_output_closed(500ms);
             return exit_status_;
         }
         if (r < 0 && errno != EINTR)

@@ -39,7 +39,9 @@ class Process {
 
     // Sends a signal; does not wait.
     void signal(int sig);
-    // Waits for exit; returns the exit status (or 128+signal), nullopt on timeout.
+    // Waits for exit; returns the exit status (or 128+signal), nullopt on timeout. Once it has
+    // returned a status, output() holds what the child wrote (unless a grandchild holds the pipe
+    // open, which it waits for at most 500 ms).
     std::optional<int> wait_exit(std::chrono::milliseconds timeout = 20s);
     bool running();
     // SIGTERM, then SIGKILL after `grace`; reaps the child.

@@ -23,11 +23,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string kScope = "0ne0000C3D4";
-const std::string kEnrollmentKey = HubsimFixture::random_key();
+const std::string kX509Scope = "0ne0000C3D4";
+const std::string kX509EnrollmentKey = HubsimFixture::random_key();
 
-std::string dps_username(const std::string& id) {
-    return kScope + "/registrations/" + id + "/api-version=2019-03-31&ClientVersion=hubsim-test";
+std::string x509_dps_username(const std::string& id) {
+    return kX509Scope + "/registrations/" + id +
+           "/api-version=2019-03-31&ClientVersion=hubsim-test";
 }
 
 // hubsim with X.509 groups "cameras" (enabled) and "retired" (disabled), each with its CA.
@@ -41,8 +42,8 @@ struct X509Dps {
         pki.make_ca("retired-ca", "retired CA");
         HubsimOptions options;
         options.policies = {HubsimPolicy{
-            "provisioningserviceowner", kEnrollmentKey, {"EnrollmentRead", "EnrollmentWrite"}}};
-        options.extra_toml = "[dps]\nid_scope = \"" + kScope +
+            "provisioningserviceowner", kX509EnrollmentKey, {"EnrollmentRead", "EnrollmentWrite"}}};
+        options.extra_toml = "[dps]\nid_scope = \"" + kX509Scope +
                              "\"\nregistrations_per_minute = 0\npoll_after_seconds = 0\n\n"
                              "[[enrollment_groups]]\nid = \"cameras\"\ncertificate_file = \"" +
                              pki.cert("cameras-ca").string() +
@@ -71,7 +72,7 @@ class X509Registration {
         : id_(id),
           mqtt_(dps.hub->dps_x509_port(), dps.hub->ca_file().string(),
                 dps.pki.cert(certificate).string(), dps.pki.key(certificate).string()) {
-        connack_ = mqtt_.connect(id, dps_username(id), "");
+        connack_ = mqtt_.connect(id, x509_dps_username(id), "");
     }
     std::optional<int> connack() const { return connack_; }
 
@@ -105,9 +106,9 @@ class X509Registration {
     std::optional<int> connack_;
 };
 
-std::string enrollment_token() {
+std::string x509_enrollment_token() {
     return hubgate::iothub::make_sas_token({"hubsim-dps.azure-devices-provisioning.net",
-                                            kEnrollmentKey, "provisioningserviceowner",
+                                            kX509EnrollmentKey, "provisioningserviceowner",
                                             hubgate::iothub::expiry_after(1h)});
 }
 
@@ -168,14 +169,14 @@ TEST_CASE("an X.509 group created through the REST API takes registrations at on
                       {"x509", {{"signingCertificates", {{"primary", {{"certificate", pem}}}}}}}}},
                     {"provisioningStatus", "enabled"}};
     const auto created =
-        dps.hub->request("PUT", "/enrollmentGroups/doors", body, enrollment_token());
+        dps.hub->request("PUT", "/enrollmentGroups/doors", body, x509_enrollment_token());
     REQUIRE(created.status == 200);
     const auto& shown = created.body["attestation"];
     CHECK(shown["type"] == "x509");
     CHECK(shown["x509"]["signingCertificates"]["primary"]["info"]["subjectName"] == "CN=doors CA");
     CHECK(shown["x509"]["signingCertificates"]["primary"]["certificate"].is_null());
     const json no_certificate{{"attestation", {{"type", "x509"}}}};
-    CHECK(dps.hub->request("PUT", "/enrollmentGroups/bad", no_certificate, enrollment_token())
+    CHECK(dps.hub->request("PUT", "/enrollmentGroups/bad", no_certificate, x509_enrollment_token())
               .status == 400);
 
     dps.pki.issue("door-1", "doors-ca", "door-1");

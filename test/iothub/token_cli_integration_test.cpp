@@ -4,13 +4,14 @@
 #include <regex>
 #include <string>
 
+#include "harness/binaries.hpp"
 #include "harness/process.hpp"
 #include "harness/scratch_dir.hpp"
 
+using hubgate::test::kHubgate;
 using hubgate::test::run;
 
 namespace {
-const std::string kHubgate = std::string(HUBGATE_BIN_DIR) + "/hubgate";
 const std::string kPython = "/usr/bin/env";
 const std::string kScript = std::string(HUBGATE_SOURCE_DIR) + "/test/iothub/independent_sas.py";
 const std::string kKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";

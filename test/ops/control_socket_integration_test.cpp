@@ -12,6 +12,7 @@
 
 #include "gateway/control/control_client.hpp"
 #include "gateway/control/control_server.hpp"
+#include "harness/binaries.hpp"
 #include "harness/process.hpp"
 #include "harness/scratch_dir.hpp"
 
@@ -21,8 +22,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-const std::string kHubgate = std::string(HUBGATE_BIN_DIR) + "/hubgate";
 
 SessionStatus fake_session(std::string id, std::string state, std::optional<WallTime> since,
                            std::optional<WallTime> backoff_until, std::string reason) {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "gateway/config/config.hpp"
+#include "harness/binaries.hpp"
 #include "harness/process.hpp"
 #include "harness/scratch_dir.hpp"
 
@@ -18,7 +19,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path kUnits = fs::path(HUBGATE_SOURCE_DIR) / "systemd";
-const std::string kHubgate = std::string(HUBGATE_BIN_DIR) + "/hubgate";
 constexpr double kMaxExposure = 2.0;  // issue 7: at most 2.0 (aim for 1.5)
 
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {

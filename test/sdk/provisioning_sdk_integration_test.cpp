@@ -17,7 +17,7 @@ namespace {
 using namespace hubgate::test;
 namespace fs = std::filesystem;
 
-const fs::path kSdkDir = fs::path(HUBGATE_SOURCE_DIR) / "test" / "sdk";
+const fs::path kSdkScripts = fs::path(HUBGATE_SOURCE_DIR) / "test" / "sdk";
 const std::string kScope = "0ne0000SDK1";
 
 // What both cases check once the script ran: it finished, its device was assigned to hubsim's hub
@@ -46,7 +46,7 @@ HubsimResponse check_provisioned_and_sent(Process& node, const HubsimFixture& hu
 }  // namespace
 
 TEST_CASE("the official provisioning SDK registers through hubsim's DPS and its device sends") {
-    REQUIRE_MESSAGE(fs::exists(kSdkDir / "node_modules" / "azure-iot-provisioning-device"),
+    REQUIRE_MESSAGE(fs::exists(kSdkScripts / "node_modules" / "azure-iot-provisioning-device"),
                     "run `npm ci` in test/sdk (scripts/install-deps.sh does)");
     const auto group_key = HubsimFixture::random_key();
     HubsimOptions options;
@@ -54,21 +54,21 @@ TEST_CASE("the official provisioning SDK registers through hubsim's DPS and its 
                          "\"\n\n[[enrollment_groups]]\nid = \"sdk-group\"\nprimary_key = \"" +
                          group_key + "\"\n";
     HubsimFixture hub(options);
-    Process node({NODE_EXECUTABLE, (kSdkDir / "provisioning_sdk_check.js").string()},
+    Process node({NODE_EXECUTABLE, (kSdkScripts / "provisioning_sdk_check.js").string()},
                  {{"HUBSIM_DPS_HOST", "127.0.0.1:" + std::to_string(hub.dps_port())},
                   {"HUBSIM_ID_SCOPE", kScope},
                   {"HUBSIM_REGISTRATION_ID", "sdk-device-1"},
                   {"HUBSIM_GROUP_KEY", group_key},
                   {"HUBSIM_GATEWAY", "127.0.0.1:" + std::to_string(hub.mqtts_port())},
                   {"NODE_EXTRA_CA_CERTS", hub.ca_file().string()}},
-                 kSdkDir.string());
+                 kSdkScripts.string());
     check_provisioned_and_sent(node, hub, "sdk-device-1", "{\"provisioned\":true}");
 }
 
 TEST_CASE(
     "the official provisioning SDK registers with an X.509 group's leaf and its device "
     "sends") {
-    REQUIRE_MESSAGE(fs::exists(kSdkDir / "node_modules" / "azure-iot-security-x509"),
+    REQUIRE_MESSAGE(fs::exists(kSdkScripts / "node_modules" / "azure-iot-security-x509"),
                     "run `npm ci` in test/sdk (scripts/install-deps.sh does)");
     ScratchDir dir("sdk-x509");
     TestPki pki(dir.path() / "pki");
@@ -80,7 +80,7 @@ TEST_CASE(
                          "certificate_file = \"" +
                          pki.cert("group-ca").string() + "\"\n";
     HubsimFixture hub(options);
-    Process node({NODE_EXECUTABLE, (kSdkDir / "provisioning_x509_sdk_check.js").string()},
+    Process node({NODE_EXECUTABLE, (kSdkScripts / "provisioning_x509_sdk_check.js").string()},
                  {{"HUBSIM_DPS_HOST", "127.0.0.1:" + std::to_string(hub.dps_x509_port())},
                   {"HUBSIM_ID_SCOPE", kScope},
                   {"HUBSIM_REGISTRATION_ID", "sdk-x509-1"},
@@ -88,7 +88,7 @@ TEST_CASE(
                   {"HUBSIM_KEY_FILE", pki.key("sdk-x509-1").string()},
                   {"HUBSIM_GATEWAY", "127.0.0.1:" + std::to_string(hub.x509_port())},
                   {"NODE_EXTRA_CA_CERTS", hub.ca_file().string()}},
-                 kSdkDir.string());
+                 kSdkScripts.string());
     const auto device =
         check_provisioned_and_sent(node, hub, "sdk-x509-1", "{\"provisioned\":\"x509\"}");
     CHECK(device.body["authentication"]["type"] == "certificateAuthority");

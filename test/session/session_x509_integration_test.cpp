@@ -17,7 +17,7 @@ using hubgate::test::ScratchDir;
 namespace {
 
 // The openssl CLI (installed by scripts/install-deps.sh); Process needs a full path.
-const std::string kOpenssl = "/usr/bin/openssl";
+const std::string kOpensslCli = "/usr/bin/openssl";
 
 // A CA, a server certificate for 127.0.0.1 (and one for another name only) and client
 // certificates, made with the openssl CLI.
@@ -34,9 +34,10 @@ class TestPki {
     std::string path(const std::string& name) const { return (dir_.path() / name).string(); }
     void issue(const std::string& name, const std::string& ca, const std::string& subject,
                bool server = false) {
-        run({kOpenssl, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", path(name + ".key"), "-out", path(name + ".csr"), "-subj", subject});
-        std::vector<std::string> sign{kOpenssl,
+        run({kOpensslCli, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+             "-nodes", "-keyout", path(name + ".key"), "-out", path(name + ".csr"), "-subj",
+             subject});
+        std::vector<std::string> sign{kOpensslCli,
                                       "x509",
                                       "-req",
                                       "-in",
@@ -58,9 +59,9 @@ class TestPki {
 
   private:
     void make_ca(const std::string& name, const std::string& subject) {
-        run({kOpenssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-             "-nodes", "-keyout", path(name + ".key"), "-out", path(name + ".pem"), "-subj",
-             subject, "-days", "1"});
+        run({kOpensslCli, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", path(name + ".key"), "-out",
+             path(name + ".pem"), "-subj", subject, "-days", "1"});
     }
     static void run(const std::vector<std::string>& argv) {
         const auto result = hubgate::test::run(argv);
