@@ -53,27 +53,34 @@ fuzz: deps
 	@cmake --build $(FUZZ) -j$(JOBS)
 	@ctest --test-dir $(FUZZ) -L fuzz -j$(JOBS) --output-on-failure
 
-# Every test, each once: the unit tests in the sanitizer tree, then the integration and style
-# tests in the normal tree (its unit tests are the same sources; building and running them there
-# again would only add minutes: `make build` and `ctest --test-dir build` still run all of them)
-# with bounded fuzzing beside them. The integration tests mostly wait on their processes (they
-# used ~40% of the two cores), so the fuzz build and runs go at the lowest priority and take only
-# what they leave; the fuzz output is printed after the integration tests'.
-FUZZ_LOG := $(BUILD)/fuzz-beside-tests.log
-test: asan build-integration
-	@ctest --test-dir $(ASAN) -L unit -j$(JOBS) --output-on-failure
-	@fuzz_pid=; \
+# Every test, each once: the integration and style tests in the normal tree, and beside them, at
+# the lowest priority, the sanitizer tree (its build, then every unit test) and bounded fuzzing.
+# The integration tests mostly wait on their processes (they use ~40% of the two cores): the
+# builds beside them take only the CPU time they leave, and all of it once they are done. The
+# normal tree's unit tests are the same sources: `make build` and `ctest --test-dir build` run
+# them there too. The logs of the two jobs beside are printed after the integration tests'.
+SANITIZER_LOG := $(BUILD)/sanitizer-beside-tests.log
+FUZZ_LOG      := $(BUILD)/fuzz-beside-tests.log
+test: build-integration
+	@nice -n 19 sh -c '$(MAKE) --no-print-directory asan && \
+		ctest --test-dir $(ASAN) -L unit -j$(JOBS) --output-on-failure' \
+		> $(SANITIZER_LOG) 2>&1 & sanitizer_pid=$$!; \
+	fuzz_pid=; \
 	if [ -f fuzz/CMakeLists.txt ]; then \
 		nice -n 19 $(MAKE) --no-print-directory fuzz > $(FUZZ_LOG) 2>&1 & fuzz_pid=$$!; \
 	fi; \
 	integration=0; ctest --test-dir $(BUILD) -L 'integration|style' -j$(TEST_JOBS) \
 		--output-on-failure || integration=$$?; \
+	sanitizer=0; wait $$sanitizer_pid || sanitizer=$$?; \
+	echo "--- sanitizer tree and unit tests (beside the integration tests):"; \
+	cat $(SANITIZER_LOG); \
 	fuzzing=0; \
 	if [ -n "$$fuzz_pid" ]; then \
 		wait $$fuzz_pid || fuzzing=$$?; \
 		echo "--- fuzzing (beside the integration tests):"; cat $(FUZZ_LOG); \
 	fi; \
-	[ $$integration -eq 0 ] && [ $$fuzzing -eq 0 ]
+	echo "make test: integration $$integration, sanitizer tree and unit tests $$sanitizer, fuzzing $$fuzzing (0: passed)"; \
+	[ $$integration -eq 0 ] && [ $$sanitizer -eq 0 ] && [ $$fuzzing -eq 0 ]
 
 # Benchmarks (never part of `make test`, so the default target leaves them out): all, or
 # `make bench BENCH='forwarding|sessions'`.

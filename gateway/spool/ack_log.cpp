@@ -6,27 +6,15 @@
 #include <system_error>
 
 #include "gateway/spool/crc32.hpp"
+#include "gateway/spool/little_endian.hpp"
 
 namespace hubgate::spool {
 namespace {
 
 void encode_entry(std::uint64_t seq, std::string& out) {
     const std::size_t start = out.size();
-    for (int i = 0; i < 8; ++i) {
-        out.push_back(static_cast<char>((seq >> (8 * i)) & 0xFFU));
-    }
-    const std::uint32_t crc = crc32(std::string_view(out).substr(start));
-    for (int i = 0; i < 4; ++i) {
-        out.push_back(static_cast<char>((crc >> (8 * i)) & 0xFFU));
-    }
-}
-
-std::uint64_t load_le(const char* bytes, int width) {
-    std::uint64_t value = 0;
-    for (int i = 0; i < width; ++i) {
-        value |= std::uint64_t{static_cast<unsigned char>(bytes[i])} << (8 * i);
-    }
-    return value;
+    append_le(out, seq, 8);
+    append_le(out, crc32(std::string_view(out).substr(start)), 4);
 }
 
 }  // namespace

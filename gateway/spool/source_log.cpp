@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "gateway/spool/crc32.hpp"
+#include "gateway/spool/little_endian.hpp"
 
 namespace hubgate::spool {
 namespace {
@@ -12,32 +13,17 @@ namespace {
 constexpr std::size_t kFixedBytes = 4 + 8 + 8 + 1;  // packet id, digest, seq, mid length
 constexpr std::size_t kCrcBytes = 4;
 
-void put_le(std::string& out, std::uint64_t value, int width) {
-    for (int i = 0; i < width; ++i) {
-        out.push_back(static_cast<char>((value >> (8 * i)) & 0xFFU));
-    }
-}
-
-std::uint64_t load_le(std::string_view bytes, std::size_t at, int width) {
-    std::uint64_t value = 0;
-    for (int i = 0; i < width; ++i) {
-        value |= std::uint64_t{static_cast<unsigned char>(bytes[at + static_cast<std::size_t>(i)])}
-                 << (8 * i);
-    }
-    return value;
-}
-
 void encode(const RecentSources::Entry& entry, std::string& out) {
     const std::size_t start = out.size();
     // A $.mid is a 36-character UUID; anything longer than a length byte holds is cut (it then
     // never matches what the record says, which only costs a duplicate).
     const std::string_view mid = std::string_view(entry.mid).substr(0, 255);
-    put_le(out, entry.packet_id, 4);
-    put_le(out, entry.digest, 8);
-    put_le(out, entry.seq, 8);
-    put_le(out, mid.size(), 1);
+    append_le(out, entry.packet_id, 4);
+    append_le(out, entry.digest, 8);
+    append_le(out, entry.seq, 8);
+    append_le(out, mid.size(), 1);
     out.append(mid);
-    put_le(out, crc32(std::string_view(out).substr(start)), 4);
+    append_le(out, crc32(std::string_view(out).substr(start)), 4);
 }
 
 // Decodes the entry at `at`; nullopt when it is torn or its checksum is wrong.
@@ -45,19 +31,19 @@ std::optional<RecentSources::Entry> decode(std::string_view bytes, std::size_t& 
     if (bytes.size() - at < kFixedBytes + kCrcBytes) {
         return std::nullopt;
     }
-    const std::size_t mid_size = load_le(bytes, at + kFixedBytes - 1, 1);
+    const std::size_t mid_size = load_le(bytes.data() + at + kFixedBytes - 1, 1);
     const std::size_t size = kFixedBytes + mid_size + kCrcBytes;
     if (bytes.size() - at < size) {
         return std::nullopt;
     }
     const std::string_view body = bytes.substr(at, size - kCrcBytes);
-    if (crc32(body) != load_le(bytes, at + size - kCrcBytes, 4)) {
+    if (crc32(body) != load_le(bytes.data() + at + size - kCrcBytes, 4)) {
         return std::nullopt;
     }
     RecentSources::Entry entry;
-    entry.packet_id = static_cast<std::uint32_t>(load_le(bytes, at, 4));
-    entry.digest = load_le(bytes, at + 4, 8);
-    entry.seq = load_le(bytes, at + 12, 8);
+    entry.packet_id = static_cast<std::uint32_t>(load_le(bytes.data() + at, 4));
+    entry.digest = load_le(bytes.data() + at + 4, 8);
+    entry.seq = load_le(bytes.data() + at + 12, 8);
     entry.mid = std::string(body.substr(kFixedBytes));
     at += size;
     return entry;

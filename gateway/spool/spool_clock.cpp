@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "gateway/spool/crc32.hpp"
+#include "gateway/spool/little_endian.hpp"
 
 namespace hubgate::spool {
 namespace {
@@ -16,20 +17,6 @@ namespace {
 // The file: the value (i64, little endian) and the crc32 of those 8 bytes.
 constexpr std::size_t kValueSize = 8;
 constexpr std::size_t kFileSize = kValueSize + 4;
-
-std::uint64_t load_le(const char* bytes, std::size_t width) {
-    std::uint64_t value = 0;
-    for (std::size_t i = 0; i < width; ++i) {
-        value |= std::uint64_t{static_cast<unsigned char>(bytes[i])} << (8 * i);
-    }
-    return value;
-}
-
-void store_le(char* at, std::uint64_t value, std::size_t width) {
-    for (std::size_t i = 0; i < width; ++i) {
-        at[i] = static_cast<char>((value >> (8 * i)) & 0xFFU);
-    }
-}
 
 }  // namespace
 
