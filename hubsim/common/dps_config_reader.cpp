@@ -9,24 +9,18 @@
 
 #include "hubgate/iothub/sas_token.hpp"
 #include "hubsim/common/client_certificate.hpp"
+#include "hubsim/common/config_error_at.hpp"
 #include "hubsim/common/hub_config.hpp"
 
 namespace hubsim {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& source, const toml::source_region& where,
-                       const std::string& message) {
-    std::ostringstream out;
-    out << source << ":" << where.begin.line << ":" << where.begin.column << ": " << message;
-    throw ConfigError(out.str());
-}
-
 void check_keys(const std::string& source, const toml::table& table, const std::string& path,
                 const std::set<std::string>& allowed) {
     for (const auto& [key, node] : table) {
         if (!allowed.contains(std::string(key.str())))
-            fail(source, node.source(), path + "." + std::string(key.str()) + ": unknown key");
+            fail_at(source, node.source(), path + "." + std::string(key.str()) + ": unknown key");
     }
 }
 
@@ -35,12 +29,12 @@ std::string string_at(const std::string& source, const toml::table& table, const
     const auto* node = table.get(key);
     if (node == nullptr) {
         if (required)
-            fail(source, table.source(), path + "." + key + ": missing");
+            fail_at(source, table.source(), path + "." + key + ": missing");
         return {};
     }
     auto value = node->value<std::string>();
     if (!value || value->empty())
-        fail(source, node->source(), path + "." + key + ": must be a non-empty string");
+        fail_at(source, node->source(), path + "." + key + ": must be a non-empty string");
     return *value;
 }
 
@@ -48,7 +42,7 @@ std::string key_at(const std::string& source, const toml::table& table, const st
                    const std::string& path) {
     auto value = string_at(source, table, key, path, false);
     if (!value.empty() && !hubgate::iothub::base64_decode(value))
-        fail(source, table.get(key)->source(), path + "." + key + ": not valid base64");
+        fail_at(source, table.get(key)->source(), path + "." + key + ": not valid base64");
     return value;
 }
 
@@ -62,14 +56,14 @@ void read_settings(const std::string& source, const toml::table& dps, DpsConfig&
     if (const auto* node = dps.get("registrations_per_minute")) {
         auto value = node->value<double>();
         if (!value || *value < 0)
-            fail(source, node->source(),
-                 "dps.registrations_per_minute: must be a number >= 0 (0 = unlimited)");
+            fail_at(source, node->source(),
+                    "dps.registrations_per_minute: must be a number >= 0 (0 = unlimited)");
         out.registrations_per_minute = *value;
     }
     if (const auto* node = dps.get("poll_after_seconds")) {
         auto value = node->value<int64_t>();
         if (!value || *value < 0 || *value > 60)
-            fail(source, node->source(), "dps.poll_after_seconds: must be 0 to 60");
+            fail_at(source, node->source(), "dps.poll_after_seconds: must be 0 to 60");
         out.poll_after_seconds = static_cast<int>(*value);
     }
 }
@@ -81,32 +75,32 @@ void read_allocation(const std::string& source, const toml::table& table, const 
     const auto policy = string_at(source, table, "allocation_policy", path, false);
     if (!policy.empty()) {
         if (policy != "hashed" && policy != "static")
-            fail(source, table.get("allocation_policy")->source(),
-                 path + ".allocation_policy: must be \"hashed\" or \"static\"");
+            fail_at(source, table.get("allocation_policy")->source(),
+                    path + ".allocation_policy: must be \"hashed\" or \"static\"");
         group.allocation_policy = policy;
     }
     if (const auto* node = table.get("iot_hubs")) {
         const auto* hubs = node->as_array();
         if (hubs == nullptr)
-            fail(source, node->source(), path + ".iot_hubs: must be an array of host names");
+            fail_at(source, node->source(), path + ".iot_hubs: must be an array of host names");
         for (const auto& hub : *hubs) {
             auto name = hub.value<std::string>();
             if (!name || name->empty())
-                fail(source, hub.source(), path + ".iot_hubs: entries must be host names");
+                fail_at(source, hub.source(), path + ".iot_hubs: entries must be host names");
             group.iot_hubs.push_back(*name);
         }
     }
     const auto static_hub = string_at(source, table, "iot_hub_host_name", path, false);
     if (!static_hub.empty()) {
         if (group.allocation_policy != "static" || !group.iot_hubs.empty())
-            fail(source, table.get("iot_hub_host_name")->source(),
-                 path +
-                     ".iot_hub_host_name: only with allocation_policy = \"static\" and no "
-                     "iot_hubs");
+            fail_at(source, table.get("iot_hub_host_name")->source(),
+                    path +
+                        ".iot_hub_host_name: only with allocation_policy = \"static\" and no "
+                        "iot_hubs");
         group.iot_hubs.push_back(static_hub);
     }
     if (group.allocation_policy == "static" && group.iot_hubs.size() > 1)
-        fail(source, table.source(), path + ": a static group names one hub");
+        fail_at(source, table.source(), path + ": a static group names one hub");
 }
 
 // The signing certificate of an X.509 group, as PEM (relative paths: from the config's folder).
@@ -120,7 +114,7 @@ std::string read_certificate(const std::string& source, const toml::node& node,
     text << in.rdbuf();
     std::string pem;
     if (!in || !read_signing_certificate(text.str(), pem))
-        fail(source, node.source(), path + ": " + full.string() + " holds no PEM certificate");
+        fail_at(source, node.source(), path + ": " + full.string() + " holds no PEM certificate");
     return text.str();  // the whole chain, when the file holds one
 }
 
@@ -136,18 +130,18 @@ EnrollmentGroup read_group(const std::string& source, const toml::table& table, 
     if (const auto file = string_at(source, table, "certificate_file", path, false);
         !file.empty()) {
         if (!group.primary_key.empty() || !group.secondary_key.empty())
-            fail(source, table.source(), path + ": certificate_file (X.509) or keys, not both");
+            fail_at(source, table.source(), path + ": certificate_file (X.509) or keys, not both");
         group.signing_certificate = read_certificate(source, *table.get("certificate_file"), file,
                                                      path + ".certificate_file");
     } else if (group.primary_key.empty()) {
-        fail(source, table.source(), path + ".primary_key: missing (or certificate_file)");
+        fail_at(source, table.source(), path + ".primary_key: missing (or certificate_file)");
     }
     auto status = string_at(source, table, "status", path, false);
     if (status == "disabled") {
         group.enabled = false;
     } else if (!status.empty() && status != "enabled") {
-        fail(source, table.get("status")->source(),
-             path + ".status: must be \"enabled\" or \"disabled\"");
+        fail_at(source, table.get("status")->source(),
+                path + ".status: must be \"enabled\" or \"disabled\"");
     }
     read_allocation(source, table, path, group);
     return group;
@@ -159,7 +153,7 @@ void read_dps_config(const toml::table& root, const std::string& source, DpsConf
     if (const auto* node = root.get("dps")) {
         const auto* dps = node->as_table();
         if (dps == nullptr)
-            fail(source, node->source(), "dps: must be a table");
+            fail_at(source, node->source(), "dps: must be a table");
         read_settings(source, *dps, out);
     }
     const auto* node = root.get("enrollment_groups");
@@ -167,16 +161,17 @@ void read_dps_config(const toml::table& root, const std::string& source, DpsConf
         return;
     const auto* groups = node->as_array();
     if (groups == nullptr)
-        fail(source, node->source(), "enrollment_groups: must be an array of tables");
+        fail_at(source, node->source(), "enrollment_groups: must be an array of tables");
     std::set<std::string> ids;
     size_t index = 0;
     for (const auto& element : *groups) {
         const auto* table = element.as_table();
         if (table == nullptr)
-            fail(source, element.source(), "enrollment_groups: must be an array of tables");
+            fail_at(source, element.source(), "enrollment_groups: must be an array of tables");
         auto group = read_group(source, *table, index++);
         if (!ids.insert(group.id).second)
-            fail(source, table->source(), "enrollment_groups: duplicate id \"" + group.id + "\"");
+            fail_at(source, table->source(),
+                    "enrollment_groups: duplicate id \"" + group.id + "\"");
         out.enrollment_groups.push_back(std::move(group));
     }
 }
@@ -189,9 +184,9 @@ void check_group_hubs(const toml::table& root, const std::string& source, const 
             if (std::find(hostnames.begin(), hostnames.end(), hub) != hostnames.end())
                 continue;
             const auto* table = groups ? groups->get(index) : nullptr;
-            fail(source, table ? table->source() : root.source(),
-                 "enrollment_groups[" + std::to_string(index) + "]: unknown hub \"" + hub +
-                     "\" (not [hub] hostname nor a [[hubs]] hostname)");
+            fail_at(source, table ? table->source() : root.source(),
+                    "enrollment_groups[" + std::to_string(index) + "]: unknown hub \"" + hub +
+                        "\" (not [hub] hostname nor a [[hubs]] hostname)");
         }
     }
 }

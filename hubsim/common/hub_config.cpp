@@ -12,27 +12,21 @@
 
 #include "hubgate/iothub/encoding.hpp"
 #include "hubsim/common/client_certificate.hpp"
+#include "hubsim/common/config_error_at.hpp"
 #include "hubsim/common/dps_config_reader.hpp"
 
 namespace hubsim {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& source, const toml::source_region& where,
-                       const std::string& message) {
-    std::ostringstream out;
-    out << source << ":" << where.begin.line << ":" << where.begin.column << ": " << message;
-    throw ConfigError(out.str());
-}
-
 std::string required_string(const std::string& source, const toml::table& table,
                             const std::string& key, const std::string& path) {
     const auto* node = table.get(key);
     if (node == nullptr)
-        fail(source, table.source(), path + "." + key + ": missing");
+        fail_at(source, table.source(), path + "." + key + ": missing");
     auto value = node->value<std::string>();
     if (!value || value->empty())
-        fail(source, node->source(), path + "." + key + ": must be a non-empty string");
+        fail_at(source, node->source(), path + "." + key + ": must be a non-empty string");
     return *value;
 }
 
@@ -43,7 +37,7 @@ std::string optional_string(const std::string& source, const toml::table& table,
         return {};
     auto value = node->value<std::string>();
     if (!value)
-        fail(source, node->source(), path + "." + key + ": must be a string");
+        fail_at(source, node->source(), path + "." + key + ": must be a string");
     return *value;
 }
 
@@ -52,7 +46,7 @@ void check_key(const std::string& source, const toml::table& table, const std::s
     if (const auto* node = table.get(key); node != nullptr) {
         auto value = node->value<std::string>();
         if (value && !hubgate::iothub::base64_decode(*value)) {
-            fail(source, node->source(), path + "." + key + ": not valid base64");
+            fail_at(source, node->source(), path + "." + key + ": not valid base64");
         }
     }
 }
@@ -66,11 +60,11 @@ AccessPolicy read_policy(const std::string& source, const toml::table& table, si
     if (const auto* rights = table.get("rights"); rights != nullptr) {
         const auto* array = rights->as_array();
         if (array == nullptr)
-            fail(source, rights->source(), path + ".rights: must be an array");
+            fail_at(source, rights->source(), path + ".rights: must be an array");
         for (const auto& right : *array) {
             auto text = right.value<std::string>();
             if (!text)
-                fail(source, right.source(), path + ".rights: entries must be strings");
+                fail_at(source, right.source(), path + ".rights: entries must be strings");
             policy.rights.push_back(*text);
         }
     }
@@ -95,33 +89,34 @@ void read_device_x509(const std::string& source, const toml::table& table, const
     const std::string certificate = optional_string(source, table, "x509_certificate", path);
     if (!certificate.empty()) {
         if (!device.x509_thumbprint.empty())
-            fail(source, table.source(), path + ": x509_certificate or x509_thumbprint, not both");
+            fail_at(source, table.source(),
+                    path + ": x509_certificate or x509_thumbprint, not both");
         try {
             device.x509_thumbprint =
                 certificate_file_thumbprint(config_relative(source, certificate));
         } catch (const CertificateFileError& error) {
-            fail(source, table.get("x509_certificate")->source(),
-                 path + ".x509_certificate: " + error.what());
+            fail_at(source, table.get("x509_certificate")->source(),
+                    path + ".x509_certificate: " + error.what());
         }
     }
     const std::string type = optional_string(source, table, "authentication", path);
     if (type == "certificateAuthority") {
         if (!device.x509_thumbprint.empty() || !device.primary_key.empty() ||
             !device.secondary_key.empty()) {
-            fail(source, table.source(),
-                 path + ": a certificateAuthority device has no keys and no thumbprint");
+            fail_at(source, table.source(),
+                    path + ": a certificateAuthority device has no keys and no thumbprint");
         }
         device.certificate_authority = true;
     } else if (!type.empty() && type != "sas" && type != "selfSigned") {
-        fail(source, table.get("authentication")->source(),
-             path +
-                 ".authentication: must be \"sas\", \"selfSigned\" or "
-                 "\"certificateAuthority\"");
+        fail_at(source, table.get("authentication")->source(),
+                path +
+                    ".authentication: must be \"sas\", \"selfSigned\" or "
+                    "\"certificateAuthority\"");
     } else if (type == "selfSigned" && device.x509_thumbprint.empty()) {
-        fail(source, table.source(),
-             path + ": selfSigned needs x509_thumbprint or x509_certificate");
+        fail_at(source, table.source(),
+                path + ": selfSigned needs x509_thumbprint or x509_certificate");
     } else if (type == "sas" && device.primary_key.empty() && device.secondary_key.empty()) {
-        fail(source, table.source(), path + ": sas needs primary_key or secondary_key");
+        fail_at(source, table.source(), path + ": sas needs primary_key or secondary_key");
     }
 }
 
@@ -142,15 +137,15 @@ DeviceIdentity read_device(const std::string& source, const toml::table& table, 
     } else if (status == "disabled") {
         device.enabled = false;
     } else {
-        fail(source, table.get("status")->source(),
-             path + ".status: must be \"enabled\" or \"disabled\"");
+        fail_at(source, table.get("status")->source(),
+                path + ".status: must be \"enabled\" or \"disabled\"");
     }
     if (device.primary_key.empty() && device.secondary_key.empty() &&
         device.x509_thumbprint.empty() && !device.certificate_authority) {
-        fail(source, table.source(),
-             path +
-                 ": needs primary_key/secondary_key, x509_thumbprint/x509_certificate or "
-                 "authentication = \"certificateAuthority\"");
+        fail_at(source, table.source(),
+                path +
+                    ": needs primary_key/secondary_key, x509_thumbprint/x509_certificate or "
+                    "authentication = \"certificateAuthority\"");
     }
     return device;
 }
@@ -160,21 +155,21 @@ ExtraHub read_extra_hub(const std::string& source, const toml::table& table, siz
     const std::string path = "hubs[" + std::to_string(index) + "]";
     for (const auto& [key, node] : table) {
         if (key != "hostname" && key != "mqtts_port" && key != "devices")
-            fail(source, node.source(),
-                 path + "." + std::string(key.str()) +
-                     ": unknown key (allowed: hostname, mqtts_port, devices)");
+            fail_at(source, node.source(),
+                    path + "." + std::string(key.str()) +
+                        ": unknown key (allowed: hostname, mqtts_port, devices)");
     }
     ExtraHub hub;
     hub.hostname = required_string(source, table, "hostname", path);
     if (const auto* node = table.get("devices"); node != nullptr) {
         const auto* array = node->as_array();
         if (array == nullptr)
-            fail(source, node->source(), path + ".devices: must be an array of tables");
+            fail_at(source, node->source(), path + ".devices: must be an array of tables");
         size_t device_index = 0;
         for (const auto& element : *array) {
             const auto* device = element.as_table();
             if (device == nullptr)
-                fail(source, element.source(), path + ".devices: must be an array of tables");
+                fail_at(source, element.source(), path + ".devices: must be an array of tables");
             hub.devices.push_back(read_device(source, *device, device_index++));
         }
     }
@@ -189,7 +184,7 @@ void read_extra_hubs(const std::string& source, const toml::table& root, HubConf
         return;
     const auto* array = node->as_array();
     if (array == nullptr)
-        fail(source, node->source(), "hubs: must be an array of tables");
+        fail_at(source, node->source(), "hubs: must be an array of tables");
     std::set<std::string> hostnames{config.hostname};
     std::set<std::string> ids;
     for (const auto& device : config.devices)
@@ -198,15 +193,15 @@ void read_extra_hubs(const std::string& source, const toml::table& root, HubConf
     for (const auto& element : *array) {
         const auto* table = element.as_table();
         if (table == nullptr)
-            fail(source, element.source(), "hubs: must be an array of tables");
+            fail_at(source, element.source(), "hubs: must be an array of tables");
         auto hub = read_extra_hub(source, *table, index++);
         if (!hostnames.insert(hub.hostname).second)
-            fail(source, table->source(), "hubs: duplicate hostname \"" + hub.hostname + "\"");
+            fail_at(source, table->source(), "hubs: duplicate hostname \"" + hub.hostname + "\"");
         for (const auto& device : hub.devices) {
             if (!ids.insert(device.id).second)
-                fail(source, table->source(),
-                     "hubs: device id \"" + device.id +
-                         "\" is in another registry already (device ids are broker-wide)");
+                fail_at(source, table->source(),
+                        "hubs: device id \"" + device.id +
+                            "\" is in another registry already (device ids are broker-wide)");
         }
         config.extra_hubs.push_back(std::move(hub));
     }
@@ -220,7 +215,7 @@ CertificateAuthority read_certificate_authority(const std::string& source, const
     try {
         RegisteredCas check({ca.file});  // readable, with at least one certificate
     } catch (const CertificateFileError& error) {
-        fail(source, table.get("file")->source(), path + ".file: " + error.what());
+        fail_at(source, table.get("file")->source(), path + ".file: " + error.what());
     }
     return ca;
 }
@@ -267,14 +262,14 @@ HubConfig parse_hub_config(const std::string& toml_text, const std::string& sour
     try {
         root = toml::parse(toml_text, source_name);
     } catch (const toml::parse_error& error) {
-        fail(source_name, error.source(), std::string(error.description()));
+        fail_at(source_name, error.source(), std::string(error.description()));
     }
     HubConfig config;
     if (const auto* hub = root["hub"].as_table(); hub != nullptr) {
         if (const auto* node = hub->get("hostname"); node != nullptr) {
             auto value = node->value<std::string>();
             if (!value || value->empty())
-                fail(source_name, node->source(), "hub.hostname: must be a non-empty string");
+                fail_at(source_name, node->source(), "hub.hostname: must be a non-empty string");
             config.hostname = *value;
         }
     }
@@ -284,13 +279,13 @@ HubConfig parse_hub_config(const std::string& toml_text, const std::string& sour
             return;
         const auto* array = node->as_array();
         if (array == nullptr)
-            fail(source_name, node->source(), std::string(key) + ": must be an array of tables");
+            fail_at(source_name, node->source(), std::string(key) + ": must be an array of tables");
         size_t index = 0;
         for (const auto& element : *array) {
             const auto* table = element.as_table();
             if (table == nullptr)
-                fail(source_name, element.source(),
-                     std::string(key) + ": must be an array of tables");
+                fail_at(source_name, element.source(),
+                        std::string(key) + ": must be an array of tables");
             read_one(*table, index++);
         }
     };
@@ -298,22 +293,23 @@ HubConfig parse_hub_config(const std::string& toml_text, const std::string& sour
     read_array("policies", [&](const toml::table& table, size_t index) {
         auto policy = read_policy(source_name, table, index);
         if (!names.insert(policy.name).second)
-            fail(source_name, table.source(), "policies: duplicate name \"" + policy.name + "\"");
+            fail_at(source_name, table.source(),
+                    "policies: duplicate name \"" + policy.name + "\"");
         config.policies.push_back(std::move(policy));
     });
     std::set<std::string> ids;
     read_array("devices", [&](const toml::table& table, size_t index) {
         auto device = read_device(source_name, table, index);
         if (!ids.insert(device.id).second)
-            fail(source_name, table.source(), "devices: duplicate id \"" + device.id + "\"");
+            fail_at(source_name, table.source(), "devices: duplicate id \"" + device.id + "\"");
         config.devices.push_back(std::move(device));
     });
     std::set<std::string> ca_names;
     read_array("certificate_authorities", [&](const toml::table& table, size_t index) {
         auto ca = read_certificate_authority(source_name, table, index);
         if (!ca_names.insert(ca.name).second)
-            fail(source_name, table.source(),
-                 "certificate_authorities: duplicate name \"" + ca.name + "\"");
+            fail_at(source_name, table.source(),
+                    "certificate_authorities: duplicate name \"" + ca.name + "\"");
         config.certificate_authorities.push_back(std::move(ca));
     });
     read_dps_config(root, source_name, config.dps);
