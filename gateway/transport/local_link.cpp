@@ -13,6 +13,7 @@
 #include <exception>
 
 #include "gateway/liveness/thread_heartbeat.hpp"
+#include "gateway/trace/latency_trace.hpp"
 
 namespace hubgate::transport {
 namespace {
@@ -320,6 +321,7 @@ void LocalLink::collect_commit() {
     }
     if (awaiting_release_) {
         awaiting_release_ = false;
+        HUBGATE_TRACE(trace::Point::commit_released);
         if (handlers_.on_released) {
             try {
                 handlers_.on_released(qos_taken_asked_);
@@ -750,6 +752,7 @@ void LocalLink::handle_message(const mosquitto_message* message) {
 }
 
 InboundVerdict LocalLink::deliver(const InboundMessage& inbound) {
+    HUBGATE_TRACE_LOCAL_READ();
     ++counters_.received;
     InboundVerdict verdict = InboundVerdict::refused;
     try {
