@@ -153,9 +153,11 @@ def main():
                 parts.append("-")
         overlapping = []
         for name, found in spans.items():
-            for a, b in found:
-                if b >= m["published"] and a <= m["tls_written"]:
-                    overlapping.append(f"{name} {(b - a) / 1e6:.1f}ms@{(a - begin_ns) / 1e9:.3f}")
+            lengths = [(b - a) / 1e6 for a, b in found
+                       if b >= m["published"] and a <= m["tls_written"]]
+            if lengths:
+                overlapping.append(f"{name} x{len(lengths)} max {max(lengths):.1f} "
+                                   f"sum {sum(lengths):.1f} ms")
         total_ms = (m["tls_written"] - m["published"]) / 1e6
         print(f"  {(m['published'] - begin_ns) / 1e9:7.3f}s  total {total_ms:6.1f}  "
               f"[{' / '.join(parts)}]{' queued' if m.get('queued') else ''}  "
