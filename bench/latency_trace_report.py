@@ -138,6 +138,21 @@ def main():
         else:
             print(f"  {name:18s}     0")
 
+    # While a batch syncs, the local link does not read: a message published meanwhile waits
+    # in the local broker (its in-flight window to hubgate is full) until the sync ends.
+    waited = 0
+    longest = 0.0
+    for m in slow:
+        overlapping = [(b - a) / 1e6 for a, b in spans["sync"]
+                       if "local_read" in m and b >= m["published"] and a <= m["local_read"]
+                       and b - a >= 5e6]
+        if overlapping:
+            waited += 1
+            longest = max(longest, max(overlapping))
+    print(f"\nslow messages (>= p99) that waited to be read while a batch synced for 5 ms or more: "
+          f"{waited} of "
+          f"{len(slow)}; the longest of those syncs {longest:.1f} ms")
+
     reads = sorted(m["local_read"] for m in window if "local_read" in m)
     gaps = sorted(((b - a) / 1e6, a) for a, b in zip(reads, reads[1:]))[-5:]
     print("\nlongest gaps between local reads (ms, at s into the window): " +

@@ -52,16 +52,10 @@ class TraceRing {
         events_[at % kTraceCapacity] = event;
     }
 
-  private:
-    void dump() const {
-        const char* base = std::getenv("HUBGATE_LATENCY_TRACE_FILE");
-        if (base == nullptr || *base == '\0') {
-            return;
-        }
-        const std::string path = std::string(base) + "." + std::to_string(::getpid()) + ".tsv";
+    bool write(const std::string& path) const {
         std::FILE* out = std::fopen(path.c_str(), "w");
         if (out == nullptr) {
-            return;
+            return false;
         }
         const std::uint64_t end = next_.load();
         const std::uint64_t begin = end > kTraceCapacity ? end - kTraceCapacity : 0;
@@ -73,7 +67,15 @@ class TraceRing {
                          static_cast<unsigned long long>(event.key),
                          static_cast<unsigned long long>(event.aux), event.context);
         }
-        std::fclose(out);
+        return std::fclose(out) == 0;
+    }
+
+  private:
+    void dump() const {
+        const char* base = std::getenv("HUBGATE_LATENCY_TRACE_FILE");
+        if (base != nullptr && *base != '\0') {
+            write(std::string(base) + "." + std::to_string(::getpid()) + ".tsv");
+        }
     }
 
     std::unique_ptr<TraceEvent[]> events_;
@@ -106,6 +108,10 @@ std::int64_t publisher_stamp_ns(std::string_view payload) noexcept {
 
 void record(Point point, std::uint64_t key, std::uint64_t aux, const void* context) noexcept {
     trace_ring().add(TraceEvent{trace_now_ns(), key, aux, context, point});
+}
+
+bool write_events(const std::string& path) {
+    return trace_ring().write(path);
 }
 
 void note_local_read() noexcept {

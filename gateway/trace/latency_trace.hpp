@@ -15,6 +15,7 @@
 
 #ifdef HUBGATE_LATENCY_TRACE
 
+#include <string>
 #include <string_view>
 
 namespace hubgate::trace {
@@ -49,6 +50,9 @@ void record(Point point, std::uint64_t key = 0, std::uint64_t aux = 0,
 void note_local_read() noexcept;
 // Emits published (from the payload's stamp), local_read and spool_append for `seq`.
 void appended(std::uint64_t seq, std::string_view payload) noexcept;
+// Writes the ring's events, oldest first, as tab-separated lines under a header; what the exit
+// does with $HUBGATE_LATENCY_TRACE_FILE. False when the file cannot be written.
+bool write_events(const std::string& path);
 
 }  // namespace hubgate::trace
 
