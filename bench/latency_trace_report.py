@@ -29,6 +29,7 @@ HOUSEKEEPING = [
     ("acks write", "acks_write_start", "acks_write_end"),
     ("segment roll", "segment_roll_start", "segment_roll_end"),
     ("atomic file write", "atomic_write_start", "atomic_write_end"),
+    ("reading paused", "read_paused", "read_resumed"),
 ]
 
 

@@ -26,12 +26,12 @@ struct TraceEvent {
 // are overwritten.
 constexpr std::size_t kTraceCapacity = std::size_t{1} << 21;
 
-constexpr std::array<const char*, 18> kPointNames = {
-    "published",          "local_read",      "spool_append",       "commit_released",
-    "sender_take",        "publish_call",    "tls_written",        "hub_puback",
-    "sync_start",         "sync_end",        "tidy_start",         "tidy_end",
-    "acks_write_start",   "acks_write_end",  "segment_roll_start", "segment_roll_end",
-    "atomic_write_start", "atomic_write_end"};
+constexpr std::array<const char*, 20> kPointNames = {
+    "published",          "local_read",       "spool_append",       "commit_released",
+    "sender_take",        "publish_call",     "tls_written",        "hub_puback",
+    "sync_start",         "sync_end",         "tidy_start",         "tidy_end",
+    "acks_write_start",   "acks_write_end",   "segment_roll_start", "segment_roll_end",
+    "atomic_write_start", "atomic_write_end", "read_paused",        "read_resumed"};
 
 std::int64_t trace_now_ns() noexcept {
     timespec now{};

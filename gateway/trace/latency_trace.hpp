@@ -41,6 +41,9 @@ enum class Point : std::uint8_t {
     segment_roll_end,
     atomic_write_start,  // a file replaced with write, fsync, rename (the desired-state store)
     atomic_write_end,
+    read_paused,  // the local link stops reading: can_accept() said no (spool or disk full,
+                  // or too many PUBACKs not yet confirmed by the PUBACK echo)
+    read_resumed,
 };
 
 void record(Point point, std::uint64_t key = 0, std::uint64_t aux = 0,

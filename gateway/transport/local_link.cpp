@@ -258,12 +258,14 @@ void LocalLink::try_connect() {
 bool LocalLink::accepting() {
     const bool ok = handlers_.can_accept();
     if (!ok && !paused_) {
+        HUBGATE_TRACE(trace::Point::read_paused);
         paused_ = true;
         ++counters_.read_pauses;
         spdlog::warn(
             "local link: cannot take more messages (spool full); pausing reads, the "
             "local broker queues them");
     } else if (ok && paused_) {
+        HUBGATE_TRACE(trace::Point::read_resumed);
         paused_ = false;
         spdlog::info("local link: reading from the local broker again");
     }
