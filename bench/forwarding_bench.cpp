@@ -20,9 +20,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -308,8 +310,14 @@ int main(int argc, char** argv) {
         };
         std::vector<Row> rows;
         std::map<std::size_t, Throughput> ceilings;
+        // BENCH_LATENCY_ONLY=<msg/s>: only the latency runs, paced at that rate (for tracing
+        // them: BENCHMARKS.md, "Tracing the added latency").
+        const char* latency_only = std::getenv("BENCH_LATENCY_ONLY");
+        const double fixed_rate = latency_only != nullptr ? std::atof(latency_only) : 0.0;
 
         for (const std::size_t size : kPayloadSizes) {
+            if (fixed_rate > 0)
+                break;
             PublisherFleet fleet({local_bridge.port(), ""}, legacy_clients("ceil-", 100, [](int i) {
                                      return "ceil/" + device_id(i);
                                  }));
@@ -324,6 +332,8 @@ int main(int argc, char** argv) {
         }
 
         for (const int n : kDeviceCounts) {
+            if (fixed_rate > 0)
+                break;
             PublisherFleet to_hubgate({local_hubgate.port(), ""},
                                       legacy_clients("legacy-hg-", n, [&](int i) {
                                           return local_topic(devices[static_cast<std::size_t>(i)]);
@@ -400,7 +410,7 @@ int main(int argc, char** argv) {
         for (const auto& row : rows)
             if (row.devices == kLatencyDevices && row.size == 100)
                 saturation = row.hubgate.rate();
-        const double paced_rate = std::max(100.0, saturation / 2);
+        const double paced_rate = fixed_rate > 0 ? fixed_rate : std::max(100.0, saturation / 2);
         // `sink`: where arrivals are timed; none: hubsim's telemetry records.
         const auto run_latency = [&](PublisherFleet& fleet, Sink* sink) {
             if (sink == nullptr) {
@@ -448,6 +458,31 @@ int main(int argc, char** argv) {
              {&lat_hubgate, &lat_plain, &lat_direct_hub, &lat_bridge, &lat_direct_far})
             if (!fleet->connect(60s))
                 throw std::runtime_error("latency publishers did not connect");
+        if (fixed_rate > 0) {
+            // The throughput runs usually give hubgate time to finish its start-up twin GETs
+            // (paced at 100/s, each document written with fsync): here they are waited for.
+            const auto desired = dir.path() / "state" / "desired";
+            const auto twins_until = std::chrono::steady_clock::now() + 60s;
+            const auto kept = [&] {
+                std::error_code ec;
+                auto it = std::filesystem::directory_iterator(desired, ec);
+                return ec ? 0 : std::distance(it, std::filesystem::directory_iterator{});
+            };
+            while (kept() < max_devices && std::chrono::steady_clock::now() < twins_until)
+                std::this_thread::sleep_for(200ms);
+            // The throughput runs' warm-up did not run: each device's first message (hubgate
+            // writes its device file then) must not count.
+            const uint64_t hub_base = hub_telemetry_count(hub);
+            const uint64_t plain_base = plain_sink.received();
+            const auto hub_warm = run_throughput(
+                lat_hubgate, 1, 100, [&] { return hub_telemetry_count(hub) - hub_base; },
+                [] { return now_us(); }, {});
+            const auto plain_warm = run_throughput(
+                lat_plain, 1, 100, [&] { return plain_sink.received() - plain_base; },
+                [] { return now_us(); }, {});
+            if (!hub_warm.complete() || !plain_warm.complete())
+                throw std::runtime_error("warm-up messages did not all arrive");
+        }
         // The disk first, on its own: a batch's fdatasync is what a local PUBACK waits for.
         const auto disk_sync = fdatasync_ms(dir.path());
         const auto via_hubgate = run_latency(lat_hubgate, nullptr);

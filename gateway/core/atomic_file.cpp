@@ -1,5 +1,7 @@
 #include "gateway/core/atomic_file.hpp"
 
+#include "gateway/trace/latency_trace.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -32,6 +34,7 @@ bool write_all(int fd, std::string_view content) {
 
 bool replace_file_atomically(const std::filesystem::path& path, std::string_view content,
                              std::string& error) {
+    HUBGATE_TRACE(trace::Point::atomic_write_start);
     const std::filesystem::path temporary = path.string() + ".tmp";
     const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -59,6 +62,7 @@ bool replace_file_atomically(const std::filesystem::path& path, std::string_view
         ::fsync(dir_fd);
         ::close(dir_fd);
     }
+    HUBGATE_TRACE(trace::Point::atomic_write_end);
     return true;
 }
 

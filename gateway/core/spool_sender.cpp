@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/core/reported_merge.hpp"
+#include "gateway/trace/latency_trace.hpp"
 
 namespace hubgate::core {
 
@@ -255,6 +256,7 @@ void SpoolSender::send(const std::string& device_id, spool::SpooledMessage spool
 
 void SpoolSender::send_telemetry(const std::string& device_id, spool::SpooledMessage spooled) {
     const std::uint64_t seq = spooled.seq;
+    HUBGATE_TRACE(trace::Point::sender_take, seq);
     hub_.send_telemetry(device_id, seq, with_message_id(spooled),
                         std::move(spooled.message.payload),
                         [inbox = inbox_, &counters = counters_, device_id](

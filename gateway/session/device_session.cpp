@@ -11,6 +11,7 @@
 
 #include "gateway/session/connect_settings.hpp"
 #include "gateway/session/token_renewal.hpp"
+#include "gateway/trace/latency_trace.hpp"
 #include "hubgate/iothub/device_topics.hpp"
 #include "hubgate/iothub/hub_topics.hpp"
 #include "hubgate/iothub/sas_token.hpp"
@@ -498,6 +499,7 @@ void DeviceSession::publish_telemetry(uint64_t handle, Properties properties, st
                 PendingPublish{PublishKind::Telemetry, handle, std::move(done), std::string()});
     counters_.telemetry_sent++;
     last_activity_ = now;
+    HUBGATE_TRACE(trace::Point::publish_call, handle, tag, relay_.get());
     upstream_->publish(iothub::telemetry_topic(device_id_, properties), std::move(payload),
                        std::clamp(options_.telemetry_qos, 0, 1), tag);
 }

@@ -17,6 +17,7 @@
 #include "gateway/spool/crc32.hpp"
 #include "gateway/spool/message_id.hpp"
 #include "gateway/spool/record_codec.hpp"
+#include "gateway/trace/latency_trace.hpp"
 
 namespace hubgate::spool {
 namespace {
@@ -389,7 +390,9 @@ Spool::Segment* Spool::writable_segment(std::size_t record_size, std::string& er
         active_.reset();
     }
     const std::uint64_t id = next_segment_id_;
+    HUBGATE_TRACE(trace::Point::segment_roll_start, id);
     auto file = SegmentFile::create(segment_path(options_.dir, id), error, options_.fault);
+    HUBGATE_TRACE(trace::Point::segment_roll_end, id);
     if (!file) {
         return nullptr;
     }
@@ -476,6 +479,7 @@ AppendResult Spool::append(SpoolMessage&& message) {
     result.status = AppendStatus::ok;
     result.seq = stored.seq;
     result.mid = stored.mid;
+    HUBGATE_TRACE_APPENDED(stored.seq, stored.message.payload);
     // Found before `stored` may move into the entry.
     auto device = devices_.find(stored.message.device_id);
     if (device == devices_.end()) {
@@ -596,6 +600,7 @@ bool Spool::commit() {
             unsynced_ = false;
         }
         first = std::exchange(first_uncommitted_seq_, next_seq_);
+        HUBGATE_TRACE(trace::Point::sync_start, first, next_seq_);
     }
     for (auto& segment : sealed) {
         if (cause == 0 && !segment.sync(error)) {
@@ -605,6 +610,7 @@ bool Spool::commit() {
     if (cause == 0 && active && !active->sync(error)) {
         cause = active->last_errno();
     }
+    HUBGATE_TRACE(trace::Point::sync_end, 0, cause == 0 ? 1 : 0);
     if (cause == 0) {
         return true;
     }
@@ -943,7 +949,10 @@ void Spool::write_acks() {
     }
     std::lock_guard lock(mutex_);
     std::string error;
-    if (ack_log_.flush(error)) {
+    HUBGATE_TRACE(trace::Point::acks_write_start, ack_log_.unwritten());
+    const bool flushed = ack_log_.flush(error);
+    HUBGATE_TRACE(trace::Point::acks_write_end);
+    if (flushed) {
         acks_unwritten_.store(false, std::memory_order_relaxed);
         write_succeeded(acks_failing_, "acknowledgements written to acks.log");
         return;
@@ -1025,6 +1034,7 @@ std::vector<std::uint64_t> Spool::acks_still_needed() const {
 }
 
 void Spool::tidy() {
+    HUBGATE_TRACE(trace::Point::tidy_start);
     write_acks();
     std::lock_guard tidying(tidy_mutex_);
     std::vector<std::filesystem::path> retired;
@@ -1055,6 +1065,7 @@ void Spool::tidy() {
         spdlog::error("spool: {} (message ages may restart from an older value)", error);
     }
     clock_save_failed_ = !saved;
+    HUBGATE_TRACE(trace::Point::tidy_end);
 }
 
 void Spool::compact_ack_log(const std::vector<std::uint64_t>& still_needed) {

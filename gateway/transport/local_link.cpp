@@ -13,6 +13,7 @@
 #include <exception>
 
 #include "gateway/liveness/thread_heartbeat.hpp"
+#include "gateway/trace/latency_trace.hpp"
 
 namespace hubgate::transport {
 namespace {
@@ -257,12 +258,14 @@ void LocalLink::try_connect() {
 bool LocalLink::accepting() {
     const bool ok = handlers_.can_accept();
     if (!ok && !paused_) {
+        HUBGATE_TRACE(trace::Point::read_paused);
         paused_ = true;
         ++counters_.read_pauses;
         spdlog::warn(
             "local link: cannot take more messages (spool full); pausing reads, the "
             "local broker queues them");
     } else if (ok && paused_) {
+        HUBGATE_TRACE(trace::Point::read_resumed);
         paused_ = false;
         spdlog::info("local link: reading from the local broker again");
     }
@@ -320,6 +323,7 @@ void LocalLink::collect_commit() {
     }
     if (awaiting_release_) {
         awaiting_release_ = false;
+        HUBGATE_TRACE(trace::Point::commit_released);
         if (handlers_.on_released) {
             try {
                 handlers_.on_released(qos_taken_asked_);
@@ -750,6 +754,7 @@ void LocalLink::handle_message(const mosquitto_message* message) {
 }
 
 InboundVerdict LocalLink::deliver(const InboundMessage& inbound) {
+    HUBGATE_TRACE_LOCAL_READ();
     ++counters_.received;
     InboundVerdict verdict = InboundVerdict::refused;
     try {

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "gateway/trace/latency_trace.hpp"
 #include "gateway/transport/mosquitto_client.hpp"
 #include "gateway/transport/upstream_tls.hpp"
 #include "gateway/transport/wakeup_pair_guard.hpp"
@@ -169,6 +170,7 @@ void MosquittoLink::publish(const std::string& topic, const std::string& payload
     if (!reported) {
         publish_tags_.emplace_back(mid, tag);
     }
+    HUBGATE_TRACE(trace::Point::tls_written, tag, mosquitto_want_write(client_) ? 1 : 0, &events_);
     if (tls_buffers_.on_traffic(Clock::now())) {
         release_tls_buffers(false);
     }
@@ -408,6 +410,7 @@ void MosquittoLink::handle_publish(int mid) {
     if (found != publish_tags_.end()) {
         const uint64_t tag = found->second;
         publish_tags_.erase(found);
+        HUBGATE_TRACE(trace::Point::hub_puback, tag, 0, &events_);
         events_.on_publish_result(tag, true, {});
     } else if (publishing_tag_ != nullptr) {
         // The QoS 0 publish being made, written from inside mosquitto_publish.
