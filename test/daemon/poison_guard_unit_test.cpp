@@ -16,7 +16,7 @@ namespace {
 
 using test::ScratchDir;
 
-constexpr std::string_view kTopic = "t/plant1/bad/telemetry";
+constexpr std::string_view kPoisonTopic = "t/plant1/bad/telemetry";
 constexpr std::string_view kPoison = R"({"note":"crash-me"})";
 
 // One run of the daemon that dies inside `plugin`'s hook on (topic, payload).
@@ -49,7 +49,7 @@ TEST_CASE("poison guard: a message that went through its hooks is not counted") 
         core::PoisonGuard guard(state.path(), counters);
         std::string error;
         REQUIRE(guard.open(error));
-        guard.begin(kTopic, kPoison);
+        guard.begin(kPoisonTopic, kPoison);
         guard.entering("poison", "derive_device_id");
         guard.entering("poison", "transform_uplink");
         guard.end();
@@ -59,12 +59,12 @@ TEST_CASE("poison guard: a message that went through its hooks is not counted") 
     std::string error;
     REQUIRE(guard.open(error));
     CHECK(counters.plugin_crashes == 0);
-    CHECK(guard.screen(kTopic, kPoison) == core::Screening::pass);
+    CHECK(guard.screen(kPoisonTopic, kPoison) == core::Screening::pass);
 }
 
 TEST_CASE("poison guard: two crashes in hooks move the message to the dead-letter folder") {
     ScratchDir state("hubgate-poison");
-    run_and_die_in_hooks(state.path(), kTopic, kPoison);
+    run_and_die_in_hooks(state.path(), kPoisonTopic, kPoison);
     {
         // One crash: counted, but the message still goes to the plugins (it may be innocent).
         core::BridgeCounters counters;
@@ -72,8 +72,8 @@ TEST_CASE("poison guard: two crashes in hooks move the message to the dead-lette
         std::string error;
         REQUIRE(guard.open(error));
         CHECK(counters.plugin_crashes == 1);
-        CHECK(guard.screen(kTopic, kPoison) == core::Screening::pass);
-        guard.begin(kTopic, kPoison);
+        CHECK(guard.screen(kPoisonTopic, kPoison) == core::Screening::pass);
+        guard.begin(kPoisonTopic, kPoison);
         guard.entering("poison", "transform_uplink");
     }
     core::BridgeCounters counters;
@@ -81,50 +81,50 @@ TEST_CASE("poison guard: two crashes in hooks move the message to the dead-lette
     std::string error;
     REQUIRE(guard.open(error));
     CHECK(counters.plugin_crashes == 1);
-    CHECK(guard.screen(kTopic, kPoison) == core::Screening::dead_lettered);
+    CHECK(guard.screen(kPoisonTopic, kPoison) == core::Screening::dead_lettered);
     CHECK(counters.dead_lettered == 1);
     // Other messages are routed as usual, even from the same device.
-    CHECK(guard.screen(kTopic, R"({"note":"fine"})") == core::Screening::pass);
+    CHECK(guard.screen(kPoisonTopic, R"({"note":"fine"})") == core::Screening::pass);
 
     const auto dir = state.path() / "dead-letter";
     REQUIRE(files_in(dir) == 1);
     const auto kept = nlohmann::json::parse(
         test::read_file(std::filesystem::directory_iterator(dir)->path()), nullptr, false);
     REQUIRE(kept.is_object());
-    CHECK(kept["topic"] == kTopic);
+    CHECK(kept["topic"] == kPoisonTopic);
     CHECK(kept["payload"] == kPoison);
     CHECK(kept["plugin"] == "poison");
     CHECK(kept["hook"] == "transform_uplink");
     CHECK(kept["crashes"] == 2);
 
     // The same message again (a redelivery, or the device sending it again): one file, counted.
-    CHECK(guard.screen(kTopic, kPoison) == core::Screening::dead_lettered);
+    CHECK(guard.screen(kPoisonTopic, kPoison) == core::Screening::dead_lettered);
     CHECK(counters.dead_lettered == 2);
     CHECK(files_in(dir) == 1);
 }
 
 TEST_CASE("poison guard: crashes are counted per message") {
     ScratchDir state("hubgate-poison");
-    run_and_die_in_hooks(state.path(), kTopic, kPoison);
-    run_and_die_in_hooks(state.path(), kTopic, R"({"other":1})");
+    run_and_die_in_hooks(state.path(), kPoisonTopic, kPoison);
+    run_and_die_in_hooks(state.path(), kPoisonTopic, R"({"other":1})");
     core::BridgeCounters counters;
     core::PoisonGuard guard(state.path(), counters);
     std::string error;
     REQUIRE(guard.open(error));
-    CHECK(guard.screen(kTopic, kPoison) == core::Screening::pass);
-    CHECK(guard.screen(kTopic, R"({"other":1})") == core::Screening::pass);
+    CHECK(guard.screen(kPoisonTopic, kPoison) == core::Screening::pass);
+    CHECK(guard.screen(kPoisonTopic, R"({"other":1})") == core::Screening::pass);
 }
 
 TEST_CASE("poison guard: a binary payload is kept as base64") {
     ScratchDir state("hubgate-poison");
     const std::string binary("\xff\x00\xfe", 3);
-    run_and_die_in_hooks(state.path(), kTopic, binary);
-    run_and_die_in_hooks(state.path(), kTopic, binary);
+    run_and_die_in_hooks(state.path(), kPoisonTopic, binary);
+    run_and_die_in_hooks(state.path(), kPoisonTopic, binary);
     core::BridgeCounters counters;
     core::PoisonGuard guard(state.path(), counters);
     std::string error;
     REQUIRE(guard.open(error));
-    REQUIRE(guard.screen(kTopic, binary) == core::Screening::dead_lettered);
+    REQUIRE(guard.screen(kPoisonTopic, binary) == core::Screening::dead_lettered);
     const auto dir = state.path() / "dead-letter";
     const auto kept = nlohmann::json::parse(
         test::read_file(std::filesystem::directory_iterator(dir)->path()), nullptr, false);
@@ -140,7 +140,7 @@ TEST_CASE("poison guard: a malformed crash file is moved aside, not fatal") {
     std::string error;
     REQUIRE(guard.open(error));
     CHECK(std::filesystem::exists(state.path() / "plugin-crashes.json.bad"));
-    CHECK(guard.screen(kTopic, kPoison) == core::Screening::pass);
+    CHECK(guard.screen(kPoisonTopic, kPoison) == core::Screening::pass);
 }
 
 }  // namespace hubgate::daemon
@@ -182,7 +182,7 @@ TEST_CASE("poison guard: a downlink that crashed twice is dead-lettered with its
           core::Screening::pass);
     CHECK(guard.screen(core::HookedMessage{"method", "plant1-bad", "", kPoison}) ==
           core::Screening::pass);
-    CHECK(guard.screen(kTopic, kPoison) == core::Screening::pass);
+    CHECK(guard.screen(kPoisonTopic, kPoison) == core::Screening::pass);
 
     const auto dir = state.path() / "dead-letter";
     REQUIRE(files_in(dir) == 1);
@@ -206,7 +206,7 @@ TEST_CASE("poison guard: messages in hooks on two threads at the death are both 
         core::PoisonGuard guard(state.path(), counters);
         std::string error;
         REQUIRE(guard.open(error));
-        guard.begin(kTopic, kPoison);
+        guard.begin(kPoisonTopic, kPoison);
         guard.entering("poison", "transform_uplink");
         // Another thread (the deferred work thread) is inside a downlink hook at the same time.
         std::thread([&] {

@@ -15,16 +15,17 @@ namespace {
 const std::string kScope = "0ne0000A1B2";
 const std::string kGroupKey = "kbbwk6MoamJYldA+HSnmfDk5vs4hRA5O7xh2jY3ERUU=";
 const std::string kOtherKey = hubgate::iothub::base64_encode("another-group-key-0123456789abcd");
-constexpr int64_t kNow = 1'800'000'000;
+constexpr int64_t kDpsNow = 1'800'000'000;
 
 std::string username(const std::string& id, const std::string& scope = kScope) {
     return scope + "/registrations/" + id +
            "/api-version=2019-03-31&ClientVersion=azure-iot-provisioning-device%2F1.9.1";
 }
 
-std::string token(const std::string& id, const std::string& key, int64_t expiry = kNow + 3600,
-                  std::optional<std::string> policy = "registration",
-                  std::optional<std::string> resource = std::nullopt) {
+std::string dps_token(const std::string& id, const std::string& key,
+                      int64_t expiry = kDpsNow + 3600,
+                      std::optional<std::string> policy = "registration",
+                      std::optional<std::string> resource = std::nullopt) {
     return hubgate::iothub::make_sas_token({resource.value_or(kScope + "/registrations/" + id),
                                             *hubgate::iothub::derive_device_key(key, id), policy,
                                             expiry});
@@ -38,7 +39,7 @@ std::vector<EnrollmentGroup> groups() {
 DpsAuthResult check(const std::string& client, const std::string& user,
                     std::optional<std::string> password) {
     return authenticate_registration(ConnectAttempt{client, user, password, {}, {}}, kScope,
-                                     groups(), kNow);
+                                     groups(), kDpsNow);
 }
 
 }  // namespace
@@ -57,15 +58,15 @@ TEST_CASE("DPS usernames: scope, registration id and the query, and hub username
 }
 
 TEST_CASE("a registration authenticates with a key derived from any key of a group") {
-    auto ok = check("sensor-7", username("sensor-7"), token("sensor-7", kGroupKey));
+    auto ok = check("sensor-7", username("sensor-7"), dps_token("sensor-7", kGroupKey));
     CHECK(ok.ok());
     CHECK(ok.group_id == "sensors");  // disabled groups authenticate: DPS reports "disabled"
-    ok = check("sensor-7", username("sensor-7"), token("sensor-7", kOtherKey));
+    ok = check("sensor-7", username("sensor-7"), dps_token("sensor-7", kOtherKey));
     CHECK(ok.group_id == "other");
 }
 
 TEST_CASE("bad DPS CONNECTs are refused with a reason that holds no secret") {
-    const auto good = token("sensor-7", kGroupKey);
+    const auto good = dps_token("sensor-7", kGroupKey);
     struct Case {
         const char* name;
         std::string client, user;
@@ -77,20 +78,22 @@ TEST_CASE("bad DPS CONNECTs are refused with a reason that holds no secret") {
         {"scope", "sensor-7", username("sensor-7", "0ne00000000"), good, "unknown ID scope"},
         {"client id", "sensor-8", username("sensor-7"), good,
          "username registration id differs from client id"},
-        {"bad id", "bad.", username("bad."), token("bad.", kGroupKey), "invalid registration id"},
+        {"bad id", "bad.", username("bad."), dps_token("bad.", kGroupKey),
+         "invalid registration id"},
         {"no password", "sensor-7", username("sensor-7"), std::nullopt,
          "no SAS token and no client certificate"},
         {"garbage", "sensor-7", username("sensor-7"), "x", "malformed SAS token"},
-        {"expired", "sensor-7", username("sensor-7"), token("sensor-7", kGroupKey, kNow - 1),
+        {"expired", "sensor-7", username("sensor-7"), dps_token("sensor-7", kGroupKey, kDpsNow - 1),
          "SAS token expired"},
         {"skn", "sensor-7", username("sensor-7"),
-         token("sensor-7", kGroupKey, kNow + 60, std::nullopt),
+         dps_token("sensor-7", kGroupKey, kDpsNow + 60, std::nullopt),
          "SAS token skn must be \"registration\""},
         {"resource", "sensor-7", username("sensor-7"),
-         token("sensor-7", kGroupKey, kNow + 60, "registration", kScope + "/registrations/x"),
+         dps_token("sensor-7", kGroupKey, kDpsNow + 60, "registration",
+                   kScope + "/registrations/x"),
          "SAS token for another resource"},
         {"key", "sensor-7", username("sensor-7"),
-         token("sensor-7", hubgate::iothub::base64_encode("not-a-group-key-0123456789abcdef")),
+         dps_token("sensor-7", hubgate::iothub::base64_encode("not-a-group-key-0123456789abcdef")),
          "SAS signature matches no enrollment group"},
     };
     for (const auto& c : cases) {

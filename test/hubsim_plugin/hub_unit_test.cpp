@@ -18,8 +18,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string kHub = "hubsim.azure-devices.net";
-const std::string kKey = hubgate::iothub::base64_encode("device-primary-key-0123456789abc");
+const std::string kTickHub = "hubsim.azure-devices.net";
+const std::string kTickKey = hubgate::iothub::base64_encode("device-primary-key-0123456789abc");
 constexpr int kIdleDevices = 1000;
 
 // Records what the hub asks of the broker.
@@ -47,16 +47,16 @@ std::string device_name(int index) {
 
 HubConfig config() {
     HubConfig hub;
-    hub.hostname = kHub;
+    hub.hostname = kTickHub;
     for (int i = 0; i < kIdleDevices; ++i)
-        hub.devices.push_back(DeviceIdentity{device_name(i), kKey, kKey, "", true});
+        hub.devices.push_back(DeviceIdentity{device_name(i), kTickKey, kTickKey, "", true});
     return hub;
 }
 
-ConnectAttempt attempt(const std::string& id, std::chrono::seconds ttl) {
+ConnectAttempt tick_attempt(const std::string& id, std::chrono::seconds ttl) {
     auto token = hubgate::iothub::make_sas_token(
-        {kHub + "/devices/" + id, kKey, std::nullopt, hubgate::iothub::expiry_after(ttl)});
-    return ConnectAttempt{id, kHub + "/" + id + "/?api-version=2021-04-12", token, std::nullopt,
+        {kTickHub + "/devices/" + id, kTickKey, std::nullopt, hubgate::iothub::expiry_after(ttl)});
+    return ConnectAttempt{id, kTickHub + "/" + id + "/?api-version=2021-04-12", token, std::nullopt,
                           std::nullopt};
 }
 
@@ -74,7 +74,7 @@ struct HubFixture {
 
     void connect(const std::string& id, int handle, bool clean_session = true,
                  std::chrono::seconds ttl = 1h) {
-        REQUIRE(hub.on_connect(&handles[handle], attempt(id, ttl), clean_session));
+        REQUIRE(hub.on_connect(&handles[handle], tick_attempt(id, ttl), clean_session));
     }
     void subscribe_c2d(const std::string& id) {
         REQUIRE(hub.on_subscribe(id, c2d_filter(id)) == Verdict::allow);

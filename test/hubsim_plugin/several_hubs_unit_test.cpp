@@ -11,15 +11,15 @@ using namespace hubsim;
 
 namespace {
 
-const std::string kKey = "kbbwk6MoamJYldA+HSnmfDk5vs4hRA5O7xh2jY3ERUU=";
+const std::string kHubsKey = "kbbwk6MoamJYldA+HSnmfDk5vs4hRA5O7xh2jY3ERUU=";
 const std::string kHubA = "hub-a.azure-devices.net";
 const std::string kHubB = "hub-b.azure-devices.net";
 
 std::string two_hubs(const std::string& more = "") {
     return "[hub]\nhostname = \"" + kHubA + "\"\n[[devices]]\nid = \"a1\"\nprimary_key = \"" +
-           kKey + "\"\n[[hubs]]\nhostname = \"" + kHubB +
-           "\"\nmqtts_port = 0\n[[hubs.devices]]\nid = \"b1\"\nprimary_key = \"" + kKey + "\"\n" +
-           more;
+           kHubsKey + "\"\n[[hubs]]\nhostname = \"" + kHubB +
+           "\"\nmqtts_port = 0\n[[hubs.devices]]\nid = \"b1\"\nprimary_key = \"" + kHubsKey +
+           "\"\n" + more;
 }
 
 std::string error_of(const std::string& text) {
@@ -32,7 +32,7 @@ std::string error_of(const std::string& text) {
 }
 
 std::string group(const std::string& allocation) {
-    return "[[enrollment_groups]]\nid = \"g\"\nprimary_key = \"" + kKey + "\"\n" + allocation;
+    return "[[enrollment_groups]]\nid = \"g\"\nprimary_key = \"" + kHubsKey + "\"\n" + allocation;
 }
 
 }  // namespace
@@ -58,7 +58,7 @@ TEST_CASE(
           "hub.toml:12:1: hubs: duplicate hostname \"" + kHubA + "\"");
     CHECK(error_of(two_hubs("[[hubs]]\nhostname = \"c\"\n[[hubs.devices]]\nid = \"a1\"\n"
                             "primary_key = \"" +
-                            kKey + "\"\n")) ==
+                            kHubsKey + "\"\n")) ==
           "hub.toml:12:1: hubs: device id \"a1\" is in another registry already (device ids are "
           "broker-wide)");
     CHECK(error_of("[[hubs]]\nhostname = \"c\"\nport = 1\n") ==
@@ -71,7 +71,7 @@ TEST_CASE(
     const auto config = parse_hub_config(
         two_hubs(group("allocation_policy = \"hashed\"\niot_hubs = [\"" + kHubA + "\", \"" + kHubB +
                        "\"]\n") +
-                 "[[enrollment_groups]]\nid = \"s\"\nprimary_key = \"" + kKey +
+                 "[[enrollment_groups]]\nid = \"s\"\nprimary_key = \"" + kHubsKey +
                  "\"\nallocation_policy = \"static\"\niot_hub_host_name = \"" + kHubB + "\"\n"),
         "hub.toml");
     REQUIRE(config.dps.enrollment_groups.size() == 2);
