@@ -411,7 +411,7 @@ AppendResult Spool::append(SpoolMessage&& message) {
         ++counters_.redeliveries;
         result.status = AppendStatus::ok;
         result.seq = original->seq;
-        result.mid = original->mid;
+        result.mid = MessageIdText(original->mid);
         result.redelivery = true;
         return result;
     }
@@ -475,7 +475,7 @@ AppendResult Spool::append(SpoolMessage&& message) {
     stored.mid = std::move(source.mid);
     result.status = AppendStatus::ok;
     result.seq = stored.seq;
-    result.mid = stored.mid;
+    result.mid = MessageIdText(stored.mid);
     // Found before `stored` may move into the entry.
     auto device = devices_.find(stored.message.device_id);
     if (device == devices_.end()) {
