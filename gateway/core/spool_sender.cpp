@@ -257,9 +257,11 @@ void SpoolSender::send(const std::string& device_id, spool::SpooledMessage spool
 void SpoolSender::send_telemetry(const std::string& device_id, spool::SpooledMessage spooled) {
     const std::uint64_t seq = spooled.seq;
     HUBGATE_TRACE(trace::Point::sender_take, seq);
+    // `device` is a string of the callback's own (a const one, captured from the reference, would
+    // move by copying and keep the callback out of PublishCallback's room).
     hub_.send_telemetry(device_id, seq, with_message_id(spooled),
                         std::move(spooled.message.payload),
-                        [inbox = inbox_, &counters = counters_, device_id](
+                        [inbox = inbox_, &counters = counters_, device = std::string(device_id)](
                             uint64_t handle, session::PublishStatus status) {
                             auto delivery = Delivery::retry;
                             if (status == session::PublishStatus::Acked) {
@@ -268,11 +270,11 @@ void SpoolSender::send_telemetry(const std::string& device_id, spool::SpooledMes
                             } else if (status == session::PublishStatus::Rejected) {
                                 // The session refuses it for good (too large for the hub): sending
                                 // it again would block the device's queue forever.
-                                count_rejection(counters, BridgeReject::payload_too_large,
-                                                device_id, "refused by the device session");
+                                count_rejection(counters, BridgeReject::payload_too_large, device,
+                                                "refused by the device session");
                                 delivery = Delivery::refused;
                             }
-                            inbox->post(Result{device_id, handle, delivery});
+                            inbox->post(Result{device, handle, delivery});
                         });
 }
 

@@ -27,7 +27,7 @@ UplinkOutcome UplinkPipeline::handle(std::string_view topic, std::string_view pa
     const auto rules = deps_.mappings.current();
     auto result = [&] {
         const HooksScope in_hooks(guard_, topic, payload);  // plugin hooks run inside
-        return rules->set->route_uplink(topic, payload);
+        return rules->set->route_uplink(topic, payload, std::move(spare_captures_));
     }();
     if (std::holds_alternative<mappings::NoMatch>(result)) {
         count_rejection(deps_.counters, BridgeReject::no_rule, topic, "no mapping rule matches");
@@ -38,6 +38,13 @@ UplinkOutcome UplinkPipeline::handle(std::string_view topic, std::string_view pa
         return UplinkOutcome::refused;
     }
     auto& route = std::get<mappings::UplinkRoute>(result);
+    const UplinkOutcome outcome = dispatch(topic, payload, packet_id, route);
+    spare_captures_ = std::move(route.captures);  // the next message's captures are built here
+    return outcome;
+}
+
+UplinkOutcome UplinkPipeline::dispatch(std::string_view topic, std::string_view payload,
+                                       uint32_t packet_id, mappings::UplinkRoute& route) {
     if (route.kind == mappings::UplinkKind::ignore) {
         ++deps_.counters.ignored;
         return UplinkOutcome::accepted;

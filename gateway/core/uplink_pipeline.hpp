@@ -68,6 +68,9 @@ class UplinkPipeline {
     void open_startup_sessions(const std::vector<std::string>& configured, bool seen_devices);
 
   private:
+    // What a routed message becomes (ignored, refused as too large, spooled or posted).
+    UplinkOutcome dispatch(std::string_view topic, std::string_view payload, uint32_t packet_id,
+                           mappings::UplinkRoute& route);
     UplinkOutcome telemetry(std::string_view topic, mappings::UplinkRoute& route,
                             spool::SourceRef source);
     UplinkOutcome reported(std::string_view topic, mappings::UplinkRoute& route,
@@ -90,6 +93,9 @@ class UplinkPipeline {
     std::set<std::string, std::less<>> twin_opened_;
     std::uint64_t rules_generation_ = 0;
     PoisonGuard* const guard_;
+    // The last route's captures, emptied and reused by the next route_uplink(): one vector per
+    // message was one allocation per message.
+    mappings::Captures spare_captures_;
 };
 
 }  // namespace hubgate::core

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/session/session_state.hpp"
+#include "gateway/transport/inline_function.hpp"
 #include "hubgate/iothub/property_bag.hpp"
 
 namespace hubgate::session {
@@ -61,7 +62,9 @@ enum class PublishStatus { Acked, NotConnected, ConnectionLost, Rejected, Closed
 
 std::string_view to_string(PublishStatus status);
 
-using PublishCallback = std::function<void(uint64_t handle, PublishStatus status)>;
+// Made for every telemetry message: a callback of up to 64 bytes (the spool sender's: its inbox,
+// counters and the device id) is kept in place rather than allocated.
+using PublishCallback = transport::InlineFunction<void(uint64_t handle, PublishStatus status), 64>;
 
 // The answer to a twin GET or reported PATCH; status 0 when no answer came (timeout, closed).
 struct TwinResult {

@@ -73,8 +73,10 @@ class SessionManager::Relay final : public transport::UpstreamEvents {
         });
     }
     void on_publish_result(uint64_t tag, bool ok, const std::string& error) override {
-        forward([tag, ok, error](DeviceSession& s, SteadyTime now) {
-            s.handle_publish_result(tag, ok, error, now);
+        // A copy of a const string would be a const member, which moves by copying: the task
+        // could not be kept in place (transport::EventTask).
+        forward([tag, ok, failure = std::string(error)](DeviceSession& s, SteadyTime now) {
+            s.handle_publish_result(tag, ok, failure, now);
         });
     }
     void on_disconnected() override {
@@ -168,7 +170,7 @@ void SessionManager::execute_at(SteadyTime when, std::function<void()> task) {
 }
 
 void SessionManager::run_due_tasks(SteadyTime now) {
-    std::vector<Task> due;
+    std::vector<std::function<void()>> due;
     {
         std::lock_guard lock(mutex_);
         const auto end = timed_tasks_.upper_bound(now);
@@ -182,15 +184,13 @@ void SessionManager::run_due_tasks(SteadyTime now) {
     }
 }
 
-void SessionManager::post_batch(std::vector<Task> tasks) {
+void SessionManager::post_batch(std::vector<Task>& tasks) {
     {
+        // Moved in, not swapped: tasks_ keeps its capacity (the loop swaps it with its own
+        // emptied vector), and the batch keeps the vector it lent.
         std::lock_guard lock(mutex_);
-        if (tasks_.empty()) {
-            tasks_.swap(tasks);
-        } else {
-            tasks_.insert(tasks_.end(), std::make_move_iterator(tasks.begin()),
-                          std::make_move_iterator(tasks.end()));
-        }
+        tasks_.insert(tasks_.end(), std::make_move_iterator(tasks.begin()),
+                      std::make_move_iterator(tasks.end()));
     }
     wake_.notify_one();
 }

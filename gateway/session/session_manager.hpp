@@ -99,11 +99,12 @@ class SessionManager final : private SessionHost, private transport::EventBatchS
 
   private:
     class Relay;
-    using Task = std::function<void()>;
+    // Run on the manager's thread; made per message (publish results), so kept in place.
+    using Task = transport::EventTask;
 
     void post(Task task);
     // EventBatchSink: the upstream loop's events of one turn, at once.
-    void post_batch(std::vector<Task> tasks) override;
+    void post_batch(std::vector<Task>& tasks) override;
     void loop();
     void run_timers(SteadyTime now, bool tick_all);
     // Runs the execute_at() tasks that are due.
@@ -165,7 +166,8 @@ class SessionManager final : private SessionHost, private transport::EventBatchS
     std::mutex mutex_;
     std::condition_variable wake_;
     std::vector<Task> tasks_;
-    std::multimap<SteadyTime, Task> timed_tasks_;  // execute_at(), by when they are due
+    // execute_at(), by when they are due (few and long-lived: a plain std::function each).
+    std::multimap<SteadyTime, std::function<void()>> timed_tasks_;
     bool stopping_ = false;
     Millis stop_grace_{5000};
     std::atomic<uint64_t> last_handle_{0};

@@ -414,7 +414,7 @@ AppendResult Spool::append(SpoolMessage&& message) {
         ++counters_.redeliveries;
         result.status = AppendStatus::ok;
         result.seq = original->seq;
-        result.mid = original->mid;
+        result.mid = MessageIdText(original->mid);
         result.redelivery = true;
         return result;
     }
@@ -478,7 +478,7 @@ AppendResult Spool::append(SpoolMessage&& message) {
     stored.mid = std::move(source.mid);
     result.status = AppendStatus::ok;
     result.seq = stored.seq;
-    result.mid = stored.mid;
+    result.mid = MessageIdText(stored.mid);
     HUBGATE_TRACE_APPENDED(stored.seq, stored.message.payload);
     // Found before `stored` may move into the entry.
     auto device = devices_.find(stored.message.device_id);

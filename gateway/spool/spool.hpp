@@ -54,6 +54,7 @@
 #include <vector>
 
 #include "gateway/spool/ack_log.hpp"
+#include "gateway/spool/message_id.hpp"
 #include "gateway/spool/recent_sources.hpp"
 #include "gateway/spool/segment_file.hpp"
 #include "gateway/spool/source_log.hpp"
@@ -77,7 +78,7 @@ std::string_view to_string(AppendStatus status);
 struct AppendResult {
     AppendStatus status = AppendStatus::io_error;
     std::uint64_t seq = 0;
-    std::string mid;
+    MessageIdText mid;  // in place: answering with a copy of the id cost an allocation per message
     // The local broker redelivered a message the spool already has (same source packet id and
     // content): nothing new was stored; seq and mid are the original's.
     bool redelivery = false;

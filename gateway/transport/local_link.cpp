@@ -483,6 +483,14 @@ void LocalLink::write_pending() {
 }
 
 void LocalLink::drain_outbound() {
+    {
+        // Most turns have nothing to publish: a std::deque allocates even while empty, and one
+        // per turn was an allocation per message or so.
+        std::lock_guard lock(outbound_mutex_);
+        if (outbound_.empty()) {
+            return;
+        }
+    }
     std::deque<Outbound> batch;
     {
         std::lock_guard lock(outbound_mutex_);

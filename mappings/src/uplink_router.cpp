@@ -173,8 +173,14 @@ std::optional<Rejection> fill_method_reply(UplinkRoute& route, const UplinkRule&
 }  // namespace
 
 UplinkResult MappingSet::route_uplink(std::string_view topic, std::string_view payload) const {
+    return route_uplink(topic, payload, Captures{});
+}
+
+UplinkResult MappingSet::route_uplink(std::string_view topic, std::string_view payload,
+                                      Captures&& recycled) const {
     const Impl& impl = *impl_;
-    Captures captures;
+    Captures captures = std::move(recycled);
+    captures.clear();
     captures.reserve(4);
     const std::int64_t found = impl.trie.find(topic, [&](std::uint32_t index) {
         captures.clear();

@@ -117,6 +117,28 @@ TEST_CASE("a route says where its rule is and what to remember") {
     CHECK(route.captures[1].value == "s");
 }
 
+TEST_CASE("a route built in recycled captures holds only its own, in the vector it was given") {
+    const MappingSet rules = load_ok(kUplinkRules, fixed_clock());
+    // The uplink pipeline hands each route's captures back for the next message.
+    Captures recycled = {{"stale", "left over"}, {"more", "x"}, {"again", "y"}};
+    recycled.reserve(8);
+    const auto* buffer = recycled.data();
+    auto route =
+        std::get<UplinkRoute>(rules.route_uplink("plant/n/s/state", "{}", std::move(recycled)));
+    REQUIRE(route.captures.size() == 2);
+    CHECK(route.captures[0].name == "site");
+    CHECK(route.captures[0].value == "n");
+    CHECK(route.captures[1].value == "s");
+    CHECK(route.device_id == "n-s");
+    CHECK(route.captures.data() == buffer);  // no new vector
+    auto next =
+        std::get<UplinkRoute>(rules.route_uplink("gw/g1/status", "{}", std::move(route.captures)));
+    REQUIRE(next.captures.size() == 1);
+    CHECK(next.captures[0].value == "g1");
+    CHECK(next.device_id == "gw:g1");
+    CHECK(next.captures.data() == buffer);
+}
+
 TEST_CASE("topics no rule matches give NoMatch") {
     const MappingSet rules = load_ok(kUplinkRules, fixed_clock());
     for (const char* topic : {"plant/north/s7", "plant/north/s7/unknown", "other", "",

@@ -54,7 +54,7 @@ SpoolOptions crash_options(const std::filesystem::path& dir) {
         if (random() % 8 == 0) {
             spool->commit();
         }
-        report("A " + result.mid + "\n");
+        report("A " + std::string(result.mid) + "\n");
         if (random() % 2 == 0) {
             for (const auto& taken : spool->take(device)) {
                 if (random() % 3 != 0) {

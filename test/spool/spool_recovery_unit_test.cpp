@@ -356,7 +356,7 @@ std::vector<std::string> mids_of(const std::vector<AppendResult>& appended, std:
                                  std::size_t to) {
     std::vector<std::string> mids;
     for (std::size_t i = from; i < to; ++i) {
-        mids.push_back(appended[i].mid);
+        mids.push_back(std::string(appended[i].mid));
     }
     return mids;
 }
@@ -442,10 +442,12 @@ TEST_CASE("damage in an older segment: records after it are delivered, in order"
     auto spool = open_or_fail(options);
     CHECK(spool->counters().corrupt == 2);
     CHECK(spool->counters().recovered == 7);
-    std::vector<std::string> expected = {first.appended[0].mid, first.appended[1].mid,
-                                         first.appended[3].mid, first.appended[5].mid};
+    std::vector<std::string> expected;
+    for (const std::size_t kept : {0, 1, 3, 5}) {
+        expected.emplace_back(first.appended[kept].mid);
+    }
     for (const auto& appended : second.appended) {
-        expected.push_back(appended.mid);
+        expected.emplace_back(appended.mid);
     }
     CHECK(taken_mids(*spool, "dev") == expected);
     CHECK(std::filesystem::exists(dir.path() / "damaged" / segments[0].filename()));

@@ -55,7 +55,7 @@ TEST_CASE("message ids are unique") {
         auto result = spool->append(message_for("dev", i));
         REQUIRE(result.status == AppendStatus::ok);
         CHECK(result.mid.size() == 36);
-        mids.insert(result.mid);
+        mids.insert(std::string(result.mid));
     }
     CHECK(mids.size() == 200);
 }

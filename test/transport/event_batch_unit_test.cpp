@@ -15,7 +15,7 @@ namespace {
 struct RecordingSink final : transport::EventBatchSink {
     std::vector<std::size_t> batch_sizes;
     std::string ran;
-    void post_batch(std::vector<std::function<void()>> tasks) override {
+    void post_batch(std::vector<transport::EventTask>& tasks) override {
         batch_sizes.push_back(tasks.size());
         for (auto& task : tasks) {
             task();
@@ -23,7 +23,7 @@ struct RecordingSink final : transport::EventBatchSink {
     }
 };
 
-std::function<void()> append(std::string& to, char c) {
+transport::EventTask append(std::string& to, char c) {
     return [&to, c] { to.push_back(c); };
 }
 

@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
                          hubgate::spool::source_digest(message.topic, message.payload)};
         const std::string payload = stored.payload;
         const auto result = spool->append(std::move(stored));
-        std::printf("taken %s %s\n", payload.c_str(), result.mid.c_str());
+        std::printf("taken %s %s\n", payload.c_str(), std::string(result.mid).c_str());
         std::fflush(stdout);
         return hubgate::transport::InboundVerdict::taken;
     };

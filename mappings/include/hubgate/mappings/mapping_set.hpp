@@ -68,6 +68,11 @@ class MappingSet {
     // (compared level by level from the left: literal > single-level > multi-level), then the
     // rule loaded first.
     UplinkResult route_uplink(std::string_view topic, std::string_view payload) const;
+    // The same, with the route's captures built in `recycled` (emptied first, its capacity kept):
+    // a caller that routes message after message and hands each route's captures back here
+    // allocates no vector for them.
+    UplinkResult route_uplink(std::string_view topic, std::string_view payload,
+                              Captures&& recycled) const;
 
     // Renders a downlink for a device, using its captures from `directory` or, when it was never
     // seen, from the mapping files' static device tables.
