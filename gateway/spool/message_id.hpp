@@ -20,7 +20,7 @@ class MessageIdText {
     static constexpr std::size_t kMaxSize = 36;
 
     MessageIdText() = default;
-    explicit MessageIdText(std::string_view id) : size_(static_cast<std::uint8_t>(0)) {
+    explicit MessageIdText(std::string_view id) {
         const std::string_view kept = id.substr(0, kMaxSize);
         kept.copy(chars_.data(), kept.size());
         size_ = static_cast<std::uint8_t>(kept.size());

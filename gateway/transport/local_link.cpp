@@ -483,19 +483,15 @@ void LocalLink::write_pending() {
 }
 
 void LocalLink::drain_outbound() {
-    {
-        // Most turns have nothing to publish: a std::deque allocates even while empty, and one
-        // per turn was an allocation per message or so.
-        std::lock_guard lock(outbound_mutex_);
-        if (outbound_.empty()) {
-            return;
-        }
+    std::unique_lock lock(outbound_mutex_);
+    // Most turns have nothing to publish: a std::deque allocates even while empty, so one is
+    // made only when there is something to take (one per turn was an allocation per message).
+    if (outbound_.empty()) {
+        return;
     }
     std::deque<Outbound> batch;
-    {
-        std::lock_guard lock(outbound_mutex_);
-        batch.swap(outbound_);
-    }
+    batch.swap(outbound_);
+    lock.unlock();
     while (!batch.empty() && client_) {
         Outbound& message = batch.front();
         int mid = 0;
@@ -520,7 +516,7 @@ void LocalLink::drain_outbound() {
         batch.pop_front();
     }
     if (!batch.empty()) {
-        std::lock_guard lock(outbound_mutex_);
+        lock.lock();
         outbound_.insert(outbound_.begin(), std::make_move_iterator(batch.begin()),
                          std::make_move_iterator(batch.end()));
     }
