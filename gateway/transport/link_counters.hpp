@@ -17,6 +17,9 @@ struct LinkCounters {
     std::atomic<std::uint64_t> received{0};            // messages handed to the handler
     std::atomic<std::uint64_t> refused{0};  // messages the handler could not store (redelivered)
     std::atomic<std::uint64_t> commit_failures{0};  // batches whose commit failed (redelivered)
+    // PUBLISHes libmosquitto read while a batch synced, which the link did not let it read: the
+    // connection was dropped unacknowledged (redelivered). Reading ahead is wrong if this moves.
+    std::atomic<std::uint64_t> misreads{0};
     std::atomic<std::uint64_t> read_pauses{0};      // times reading stopped for flow control
     std::atomic<std::uint64_t> published{0};        // downlink messages passed to libmosquitto
     std::atomic<std::uint64_t> publish_dropped{0};  // publish() refused: queue full or bad input

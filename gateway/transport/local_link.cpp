@@ -30,8 +30,9 @@ constexpr auto kDisconnectFlushTime = milliseconds{2000};
 constexpr std::size_t kReadAheadBytes = 256 << 10;
 
 // Reading ahead needs libmosquitto to read exactly one packet per loop_read, never more (the
-// peeked bytes must start where libmosquitto stopped): true of 2.0, the version it was checked
-// against.
+// peeked bytes must start where libmosquitto stopped). 2.0's mosquitto_loop_read reads as many
+// packets as the client holds QoS>0 messages of its own, at least one (lib/loop.c): so one only
+// while it holds none (queued_in_library_), the version it was checked against.
 bool library_reads_packet_by_packet() {
     int major = 0;
     int minor = 0;
@@ -274,19 +275,42 @@ bool LocalLink::accepting() {
 
 bool LocalLink::may_read() const {
     // While a commit covers queued PUBACKs, libmosquitto may not read (see local_link.hpp).
-    return !awaiting_release_ || (read_ahead_enabled_ && !read_ahead_full_);
+    return !awaiting_release_ || may_read_ahead();
+}
+
+bool LocalLink::may_read_ahead() const {
+    // The peeked bytes start where libmosquitto stopped only at a packet's end, and libmosquitto
+    // reads one packet per loop_read only while it holds no message of its own.
+    return read_ahead_enabled_ && !read_ahead_full_ && library_at_boundary_ &&
+           queued_in_library_ == 0;
 }
 
 void LocalLink::read_batch(bool force) {
     consume_read_ahead();  // normally done at the release already
+    // Where reading ahead may follow this batch, libmosquitto only reads packets seen complete
+    // in the socket, so that it stops at a packet's end. With none complete (one still arriving,
+    // perhaps larger than the socket holds), it reads what is there, and reading ahead waits
+    // until a callback shows it at a packet's end again.
+    std::size_t complete = read_ahead_enabled_ && library_at_boundary_ && queued_in_library_ == 0
+                               ? complete_packets_in_socket()
+                               : 0;
+    const bool whole_packets = complete > 0;
     for (int i = 0; i < kMaxReadsPerBatch && client_; ++i) {
         if (!force && state_ == State::connected && !accepting()) {
             break;
         }
+        if (whole_packets && complete == 0) {
+            break;  // the rest is not all there yet: the next turn looks again
+        }
+        const bool whole = whole_packets;
         force = false;
         const std::uint64_t before = messages_in_batch_;
-        mosquitto_loop_read(client_.get(), 1);  // failures arrive through handle_disconnect
-        if (severed_ || mosquitto_socket(client_.get()) < 0 || messages_in_batch_ == before) {
+        library_read(whole);  // failures arrive through handle_disconnect
+        if (whole) {
+            --complete;
+        }
+        if (severed_ || mosquitto_socket(client_.get()) < 0 ||
+            (!whole && messages_in_batch_ == before)) {
             break;  // nothing more complete to read now, or the connection is gone
         }
     }
@@ -356,20 +380,65 @@ void LocalLink::settle_commits() {
     }
 }
 
-void LocalLink::set_read_low_water(std::size_t bytes) {
-    if (bytes == low_water_ || !client_ || mosquitto_socket(client_.get()) < 0) {
-        return;
+bool LocalLink::set_read_low_water(std::size_t bytes) {
+    if (bytes == low_water_) {
+        return true;
+    }
+    if (!client_ || mosquitto_socket(client_.get()) < 0) {
+        return false;
     }
     // poll() reports the socket readable only once this many bytes are there: while reading
-    // ahead, only when more came than was peeked already.
+    // ahead, only when more came than was peeked already. The kernel caps the mark (at half a
+    // fixed receive buffer): a capped one would wake poll() at once, over and over.
+    const int sock = mosquitto_socket(client_.get());
     const int value = static_cast<int>(bytes);
-    if (::setsockopt(mosquitto_socket(client_.get()), SOL_SOCKET, SO_RCVLOWAT, &value,
-                     sizeof value) == 0) {
-        low_water_ = bytes;
+    int applied = 0;
+    socklen_t length = sizeof applied;
+    if (::setsockopt(sock, SOL_SOCKET, SO_RCVLOWAT, &value, sizeof value) != 0 ||
+        ::getsockopt(sock, SOL_SOCKET, SO_RCVLOWAT, &applied, &length) != 0) {
+        return false;
     }
+    low_water_ = static_cast<std::size_t>(applied);
+    return applied == value;
+}
+
+void LocalLink::library_read(bool whole_packet) {
+    const bool one_packet = queued_in_library_ == 0;
+    const std::uint64_t handled = packets_handled_;
+    mosquitto_loop_read(client_.get(), 1);
+    // One packet__read that was seen complete, or that ended a packet a callback reported,
+    // leaves libmosquitto at a packet's end; anything else may have stopped inside one.
+    library_at_boundary_ = one_packet && (whole_packet || packets_handled_ != handled);
+}
+
+std::size_t LocalLink::complete_packets_in_socket() {
+    const int sock = mosquitto_socket(client_.get());
+    peeked_.resize(kReadAheadBytes);
+    const ssize_t got = ::recv(sock, peeked_.data(), peeked_.size(), MSG_PEEK | MSG_DONTWAIT);
+    if (got <= 0) {
+        return 0;  // nothing, or the end of the connection: libmosquitto's read finds it
+    }
+    const std::string_view bytes(peeked_.data(), static_cast<std::size_t>(got));
+    std::size_t count = 0;
+    for (std::size_t at = 0;
+         at < bytes.size() && count < static_cast<std::size_t>(kMaxReadsPerBatch);) {
+        const PeekedPacket packet = peek_packet(bytes.substr(at));
+        if (packet.status == PeekedPacket::Status::incomplete) {
+            break;
+        }
+        ++count;  // a malformed one too: libmosquitto drops the connection on it
+        if (packet.status == PeekedPacket::Status::malformed) {
+            break;
+        }
+        at += packet.length;
+    }
+    return count;
 }
 
 void LocalLink::read_ahead() {
+    if (!may_read_ahead()) {
+        return;
+    }
     const int sock = mosquitto_socket(client_.get());
     peeked_.resize(kReadAheadBytes);
     const ssize_t got = ::recv(sock, peeked_.data(), peeked_.size(), MSG_PEEK | MSG_DONTWAIT);
@@ -398,9 +467,13 @@ void LocalLink::read_ahead() {
             return;
         }
         if (packet.type != kMqttPublish) {
-            // At the front (a PINGRESP, a SUBACK, a downlink's PUBACK): libmosquitto reads
-            // exactly this packet, which queues no PUBACK.
-            mosquitto_loop_read(client_.get(), 1);
+            // At the front (a PINGRESP, a SUBACK): libmosquitto reads exactly this packet,
+            // which queues no PUBACK.
+            library_read(true);
+            if (severed_) {
+                drop_client("libmosquitto read a message while a batch synced");
+                return;
+            }
             if (!client_ || mosquitto_socket(client_.get()) != sock) {
                 return;
             }
@@ -419,10 +492,8 @@ void LocalLink::read_ahead() {
     if (needed == 0) {
         needed = bytes.size() + 1;
     }
-    read_ahead_full_ = needed > kReadAheadBytes;
-    if (!read_ahead_full_) {
-        set_read_low_water(needed);
-    }
+    // Past what a peek can show, or what the socket can hold: the rest waits for the release.
+    read_ahead_full_ = needed > kReadAheadBytes || !set_read_low_water(needed);
 }
 
 bool LocalLink::read_ahead_packet(const PeekedPacket& packet) {
@@ -444,7 +515,7 @@ bool LocalLink::read_ahead_packet(const PeekedPacket& packet) {
 void LocalLink::consume_read_ahead() {
     while (!read_ahead_.empty() && client_) {
         const std::size_t before = read_ahead_.size();
-        mosquitto_loop_read(client_.get(), 1);  // handle_message takes it off read_ahead_
+        library_read(true);  // handle_message takes it off read_ahead_
         if (severed_) {
             drop_client("the local broker's stream differs from what was read ahead");
             return;
@@ -468,9 +539,10 @@ void LocalLink::reset_read_ahead() {
     read_ahead_.clear();
     read_ahead_bytes_ = 0;
     read_ahead_full_ = false;
-    low_water_ = 1;  // a new socket starts at 1
-    read_ahead_enabled_ = options_.read_ahead && !options_.tls && !read_ahead_broken_ &&
-                          library_reads_packet_by_packet();
+    low_water_ = 1;               // a new socket starts at 1
+    library_at_boundary_ = true;  // a new connection: libmosquitto starts at its first packet
+    read_ahead_enabled_ = options_.read_ahead && !options_.tls && options_.qos <= 1 &&
+                          !read_ahead_broken_ && library_reads_packet_by_packet();
 }
 
 void LocalLink::write_pending() {
@@ -483,6 +555,11 @@ void LocalLink::write_pending() {
 }
 
 void LocalLink::drain_outbound() {
+    if (read_ahead_enabled_ && (awaiting_release_ || !read_ahead_.empty())) {
+        // Reading ahead needs libmosquitto to hold no QoS>0 message of its own (see
+        // library_reads_packet_by_packet). Nothing would be written before the release anyway.
+        return;
+    }
     std::unique_lock lock(outbound_mutex_);
     // Most turns have nothing to publish: a std::deque allocates even while empty, so one is
     // made only when there is something to take (one per turn was an allocation per message).
@@ -503,9 +580,12 @@ void LocalLink::drain_outbound() {
         }
         if (rc == MOSQ_ERR_SUCCESS) {
             ++counters_.published;
-            if (message.ticket != 0) {
+            if (message.ticket != 0 || message.qos > 0) {
                 // Threaded mode: nothing is written before this returns, so the ack comes later.
-                tickets_in_flight_[mid] = message.ticket;
+                publishes_in_flight_[mid] = InFlight{message.ticket, message.qos > 0};
+                if (message.qos > 0) {
+                    ++queued_in_library_;
+                }
             }
         } else {
             ++counters_.publish_dropped;
@@ -530,7 +610,8 @@ void LocalLink::drop_client(const char* why) {
     // Destroying closes the socket without writing the queued packets: PUBACKs not yet
     // released never reach the broker.
     client_.reset();
-    tickets_in_flight_.clear();
+    publishes_in_flight_.clear();
+    queued_in_library_ = 0;
     reset_pipeline();
     state_ = State::idle;
     const auto delay = backoff_.next();
@@ -578,7 +659,8 @@ void LocalLink::shutdown_connection() {
     }
     const bool was_connected = state_ == State::connected;
     client_.reset();
-    tickets_in_flight_.clear();
+    publishes_in_flight_.clear();
+    queued_in_library_ = 0;
     reset_pipeline();
     state_ = State::idle;
     if (was_connected) {
@@ -600,6 +682,7 @@ int LocalLink::poll_timeout_ms() const {
 }
 
 void LocalLink::handle_connect(int rc, int flags) {
+    ++packets_handled_;
     if (rc != 0) {
         // libmosquitto reports the closed connection next, through handle_disconnect.
         spdlog::error("local link: the local broker refused the connection: {}",
@@ -721,8 +804,17 @@ void LocalLink::handle_disconnect(int rc) {
 }
 
 void LocalLink::handle_message(const mosquitto_message* message) {
+    ++packets_handled_;
     if (severed_) {
         return;  // this connection will be dropped unacknowledged; the broker redelivers
+    }
+    if (awaiting_release_) {
+        // While a batch syncs libmosquitto may read no PUBLISH: its PUBACK would be written with
+        // the batch's, before this message is committed. It read past what the link let it
+        // read; dropping the connection unwritten leaves the message with the broker.
+        ++counters_.misreads;
+        severed_ = true;
+        return;
     }
     if (!read_ahead_.empty()) {
         // Handled when it was read ahead: libmosquitto has now queued its PUBACK, for the next
@@ -777,6 +869,7 @@ InboundVerdict LocalLink::deliver(const InboundMessage& inbound) {
 }
 
 void LocalLink::handle_subscribe(int qos_count, const int* granted) {
+    ++packets_handled_;
     bool all_granted = true;
     for (int i = 0; i < qos_count; ++i) {
         if (granted[i] == 0x80) {
@@ -794,13 +887,17 @@ void LocalLink::handle_subscribe(int qos_count, const int* granted) {
 }
 
 void LocalLink::handle_publish(int mid) {
-    const auto found = tickets_in_flight_.find(mid);
-    if (found == tickets_in_flight_.end()) {
+    ++packets_handled_;
+    const auto found = publishes_in_flight_.find(mid);
+    if (found == publishes_in_flight_.end()) {
         return;
     }
-    const std::uint64_t ticket = found->second;
-    tickets_in_flight_.erase(found);
-    publish_done(ticket, true);
+    const InFlight done = found->second;
+    publishes_in_flight_.erase(found);
+    if (done.queued) {
+        --queued_in_library_;  // libmosquitto let go of it (lib/handle_pubackcomp.c)
+    }
+    publish_done(done.ticket, true);
 }
 
 void LocalLink::publish_done(std::uint64_t ticket, bool delivered) {

@@ -20,9 +20,14 @@
 //     the socket (MSG_PEEK), hands every complete PUBLISH to on_message at once (so it is stored
 //     and sent upstream without waiting for the disk), and lets libmosquitto read those packets
 //     (queueing their PUBACKs, handler not called again) only after the batch's PUBACKs were
-//     written; they then form the next batch. Only over plain TCP with libmosquitto 2.0, which
-//     reads exactly one packet per loop_read (over TLS the bytes are ciphertext): otherwise, and
-//     with LocalLinkOptions::read_ahead false, reading waits while a batch syncs.
+//     written; they then form the next batch. Only over plain TCP (over TLS the bytes are
+//     ciphertext) with libmosquitto 2.0, and only while it reads exactly one packet per
+//     loop_read and the peeked bytes start where it stopped: while it holds no QoS>0 publish of
+//     its own (2.0's loop_read reads one packet per message it holds; downlinks wait for the
+//     release) and after it stopped at a packet's end (where reading ahead may follow, it is
+//     only let read packets peeked complete). Otherwise, and with LocalLinkOptions::read_ahead
+//     false, reading waits while a batch syncs. A PUBLISH libmosquitto reads while a batch
+//     syncs all the same drops the connection unwritten (LinkCounters::misreads).
 //  4. `refused` or a failed commit: the link drops the connection and the client object without
 //     writing anything more, so no PUBACK of an unreleased batch ever leaves; the broker keeps
 //     those messages (persistent session) and redelivers them after the reconnect, also those
@@ -136,13 +141,16 @@ class LocalLink {
     void read_batch(bool force);
     bool accepting();
     bool may_read() const;
+    bool may_read_ahead() const;
+    void library_read(bool whole_packet);
+    std::size_t complete_packets_in_socket();
     void request_commit();
     void collect_commit();
     void settle_commits();
     void read_ahead();
     bool read_ahead_packet(const PeekedPacket& packet);
     void consume_read_ahead();
-    void set_read_low_water(std::size_t bytes);
+    bool set_read_low_water(std::size_t bytes);
     void reset_pipeline();
     void reset_read_ahead();
     void write_pending();
@@ -203,8 +211,18 @@ class LocalLink {
     bool severed_ = false;  // a refusal or failed commit: nothing more may be written
     bool paused_ = false;
     std::uint64_t messages_in_batch_ = 0;
-    // Publishes with a ticket that the current client is carrying, by message id.
-    std::unordered_map<int, std::uint64_t> tickets_in_flight_;
+    // Publishes the current client is carrying (with a ticket, or at QoS>0), by message id.
+    struct InFlight {
+        std::uint64_t ticket = 0;
+        bool queued = false;  // QoS>0: in libmosquitto's queue until the broker's PUBACK
+    };
+    std::unordered_map<int, InFlight> publishes_in_flight_;
+    // QoS>0 publishes libmosquitto holds: while there are any, a loop_read may read more than
+    // one packet, so nothing is read ahead.
+    std::size_t queued_in_library_ = 0;
+    // libmosquitto stopped at a packet's end, so the socket's next byte starts a packet.
+    bool library_at_boundary_ = true;
+    std::uint64_t packets_handled_ = 0;  // packets a callback reported (connect, message, ...)
 
     std::atomic<bool> stopping_{false};
     std::thread thread_;

@@ -1,7 +1,10 @@
 // LocalLink with the commit off its thread: reads go on while a batch syncs, PUBACKs wait for
 // their batch's sync (also through kill -9), and a failed sync gives up what was read meanwhile.
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cerrno>
@@ -61,10 +64,9 @@ std::set<std::string> take_payloads(hubgate::spool::Spool& spool, std::size_t& t
     return payloads;
 }
 
-// Reading ahead is off by default (local_link_options.hpp); these tests are about it.
 LocalLinkOptions read_ahead_options(int port, std::string client_id) {
     auto options = plain_options(port, {"dev/#"}, std::move(client_id));
-    options.read_ahead = true;
+    REQUIRE(options.read_ahead);  // on by default (local_link_options.hpp); these tests need it
     return options;
 }
 
@@ -176,4 +178,145 @@ TEST_CASE("a sync that fails gives up the messages read meanwhile - all are stor
     CHECK(payloads == std::set<std::string>{"f1", "f2", "f3"});
     CHECK(taken == 3);
     CHECK(link.counters().reconnects >= 1);
+}
+
+namespace {
+
+// A PUBLISH packet (QoS 0, topic "dev/fake/…", 260 bytes) with no NUL or newline byte, so
+// mosquitto_pub -l can carry copies of it inside one line. Read from the middle of a larger
+// message, the bytes would look like a message nobody sent.
+std::string fake_publish_packet() {
+    std::string topic = "dev/fake/";
+    topic.resize(260, 'f');
+    std::string packet;
+    packet += '\x30';      // PUBLISH, QoS 0
+    packet += "\xC0\x02";  // remaining length 320
+    packet += "\x01\x04";  // topic length 260
+    packet += topic;
+    packet += std::string(58, 'p');  // 2 + 260 + 58 = 320
+    return packet;
+}
+
+// The fd of this process's TCP connection to 127.0.0.1:port (the link's socket), or -1.
+int connection_to(int port) {
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+        int fd = -1;
+        try {
+            fd = std::stoi(entry.path().filename().string());
+        } catch (const std::exception&) {
+            continue;
+        }
+        sockaddr_in peer{};
+        socklen_t length = sizeof peer;
+        if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) == 0 &&
+            peer.sin_family == AF_INET && ntohs(peer.sin_port) == port) {
+            return fd;
+        }
+    }
+    return -1;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "reading ahead starts only where libmosquitto stopped - never inside a half-read message") {
+    LocalBroker broker;
+    // No in-flight window: the broker sends whatever the socket takes, PUBACKs or not.
+    broker.add_config("max_inflight_messages 0\n");
+    broker.start();
+    LinkObserver observer;
+    auto handlers = observer.handlers();
+    std::atomic<int> commits{0};
+    handlers.commit = [&commits] {
+        // A slow disk: every batch syncs for a while, so more arrives meanwhile and is read ahead.
+        ++commits;
+        std::this_thread::sleep_for(30ms);
+        return true;
+    };
+    LocalLink link(read_ahead_options(broker.port(), "hubgate-halfread"), std::move(handlers));
+    std::string error;
+    REQUIRE(link.start(error));
+    REQUIRE(eventually([&] { return link.counters().subscribed > 0; }));
+    // A small receive buffer: large messages come in pieces, so read batches end inside them.
+    const int sock = connection_to(broker.port());
+    REQUIRE(sock >= 0);
+    const int buffer = 16384;
+    REQUIRE(::setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer) == 0);
+
+    // Small messages each followed by a large one that arrives in pieces: a batch ends with
+    // libmosquitto halfway through the large one while the small one's batch syncs.
+    constexpr int kPairs = 30;
+    std::string fakes;
+    while (fakes.size() < (200U << 10)) {
+        fakes += fake_publish_packet();
+    }
+    std::string lines;
+    std::vector<std::string> expected;
+    for (int i = 0; i < kPairs; ++i) {
+        expected.push_back("small " + std::to_string(i));
+        expected.push_back("large " + std::to_string(i) + " " + fakes);
+    }
+    for (const auto& payload : expected) {
+        lines += payload + "\n";
+    }
+    REQUIRE(publish_lines(broker.port(), "dev/1", lines));
+    REQUIRE(observer.wait(
+        [&](const std::vector<Received>& got) { return got.size() >= expected.size(); }));
+    CHECK(link.counters().disconnects == 0);
+    CHECK(link.counters().misreads == 0);
+    link.stop();
+    const auto received = observer.received();
+    std::vector<std::string> payloads;
+    for (const auto& message : received) {
+        CHECK_MESSAGE(message.topic == "dev/1",
+                      "a message nobody sent, on " << message.topic.substr(0, 20));
+        payloads.push_back(message.payload);
+    }
+    CHECK(payloads == expected);
+    CHECK(commits > 1);
+}
+
+TEST_CASE("reading ahead while downlinks await their PUBACKs - every message once, in order") {
+    LocalBroker broker;
+    broker.start();
+    LinkObserver observer;
+    auto handlers = observer.handlers();
+    handlers.commit = [] {
+        std::this_thread::sleep_for(2ms);  // a slow disk, so the link reads ahead
+        return true;
+    };
+    LocalLink link(read_ahead_options(broker.port(), "hubgate-downlinks"), std::move(handlers));
+    std::string error;
+    REQUIRE(link.start(error));
+    REQUIRE(eventually([&] { return link.counters().subscribed > 0; }));
+
+    // Downlinks at QoS 1 keep libmosquitto holding messages of its own while uplinks arrive:
+    // the broker's PUBACKs for them come between the PUBLISHes being read ahead.
+    std::atomic<bool> uplinks_done{false};
+    std::thread downlinks([&] {
+        for (int i = 0; !uplinks_done && i < 20000; ++i) {
+            link.publish("down/" + std::to_string(i % 7), "d" + std::to_string(i), 1, false, 0);
+            if (i % 8 == 7) {
+                std::this_thread::sleep_for(1ms);
+            }
+        }
+    });
+    constexpr int kUplinks = 400;
+    std::string lines;
+    std::vector<std::string> expected;
+    for (int i = 0; i < kUplinks; ++i) {
+        expected.push_back("u" + std::to_string(i));
+        lines += expected.back() + "\n";
+    }
+    const bool published = publish_lines(broker.port(), "dev/1", lines);
+    const bool all = observer.wait(
+        [&](const std::vector<Received>& got) { return got.size() >= expected.size(); });
+    uplinks_done = true;
+    downlinks.join();
+    REQUIRE(published);
+    REQUIRE(all);
+    CHECK(link.counters().disconnects == 0);
+    CHECK(link.counters().misreads == 0);
+    CHECK(observer.payloads() == expected);
+    CHECK(link.counters().published > 0);
 }

@@ -41,7 +41,6 @@ int main(int argc, char** argv) {
     options.port = std::stoi(argv[1]);
     options.client_id = argv[2];
     options.filters = {argv[3]};
-    options.read_ahead = true;  // off by default; the kill -9 tests exercise it
     hubgate::transport::LocalLinkHandlers handlers;
     handlers.on_message = [&spool](const hubgate::transport::InboundMessage& message) {
         hubgate::spool::SpoolMessage stored;
