@@ -152,6 +152,10 @@ constexpr ExportedCount kAfterRejections[] = {
     {"local_publish_dropped",
      "Downlink publishes the local link refused (queue full or bad topic).", MetricType::Counter,
      [](const BridgeReadings& r) { return r.local.publish_dropped.load(); }},
+    {"local_misreads",
+     "Messages the local link's library read while a batch synced, against the read-ahead rules: "
+     "the connection was dropped and the broker delivers them again. Should stay 0.",
+     MetricType::Counter, [](const BridgeReadings& r) { return r.local.misreads.load(); }},
     {"session_reconnects",
      {},
      MetricType::Counter,
