@@ -18,11 +18,12 @@ class HubLink {
     // Makes sure the device has a session that subscribes to what `needs` names.
     virtual void ensure_session(const std::string& device_id,
                                 const session::DeviceNeeds& needs) = 0;
-    // Telemetry with its property bag; `done` gets `handle` back with the outcome. Properties and
-    // payload are moved along to the TLS write, never copied.
+    // Telemetry with its property bag and the spool's message id (sent as $.mid unless the
+    // properties carry one); `done` gets `handle` back with the outcome. Properties and payload
+    // are moved along to the TLS write, never copied; `message_id` is read before this returns.
     virtual void send_telemetry(const std::string& device_id, uint64_t handle,
-                                session::Properties properties, std::string payload,
-                                session::PublishCallback done) = 0;
+                                session::Properties properties, std::string_view message_id,
+                                std::string payload, session::PublishCallback done) = 0;
     // `body`: the JSON text of one reported-properties patch (an object), sent as it is.
     virtual void patch_reported(const std::string& device_id, std::string body,
                                 session::TwinCallback done) = 0;

@@ -8,11 +8,11 @@ void SessionManagerLink::ensure_session(const std::string& device_id,
 }
 
 void SessionManagerLink::send_telemetry(const std::string& device_id, uint64_t handle,
-                                        session::Properties properties, std::string payload,
-                                        session::PublishCallback done) {
+                                        session::Properties properties, std::string_view message_id,
+                                        std::string payload, session::PublishCallback done) {
     // The caller's handle (the spool seq) is the publish handle `done` reports.
-    manager_.publish_telemetry(device_id, handle, std::move(properties), std::move(payload),
-                               std::move(done));
+    manager_.publish_telemetry(device_id, handle, std::move(properties), message_id,
+                               std::move(payload), std::move(done));
 }
 
 void SessionManagerLink::patch_reported(const std::string& device_id, std::string body,

@@ -13,8 +13,8 @@ class SessionManagerLink final : public HubLink {
 
     void ensure_session(const std::string& device_id, const session::DeviceNeeds& needs) override;
     void send_telemetry(const std::string& device_id, uint64_t handle,
-                        session::Properties properties, std::string payload,
-                        session::PublishCallback done) override;
+                        session::Properties properties, std::string_view message_id,
+                        std::string payload, session::PublishCallback done) override;
     void patch_reported(const std::string& device_id, std::string body,
                         session::TwinCallback done) override;
     void get_twin(const std::string& device_id, session::TwinCallback done) override;

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -13,19 +12,6 @@
 namespace hubgate::core {
 
 namespace {
-
-// The spool's message id travels as $.mid unless the mapping set one itself, so a message sent
-// again after a crash or an outage carries the id it had the first time. The record is used up:
-// its properties and id move into what is sent.
-session::Properties with_message_id(spool::SpooledMessage& spooled) {
-    session::Properties properties = std::move(spooled.message.properties);
-    const bool has_mid = std::any_of(properties.begin(), properties.end(),
-                                     [](const auto& p) { return p.first == "$.mid"; });
-    if (!has_mid) {
-        properties.emplace_back("$.mid", std::move(spooled.mid));
-    }
-    return properties;
-}
 
 // The route the twin-answer callback renders the hub's answer with: the record's own fields.
 mappings::UplinkRoute twin_get_route(spool::SpoolMessage& record) {
@@ -259,7 +245,10 @@ void SpoolSender::send_telemetry(const std::string& device_id, spool::SpooledMes
     HUBGATE_TRACE(trace::Point::sender_take, seq);
     // `device` is a string of the callback's own (a const one, captured from the reference, would
     // move by copying and keep the callback out of PublishCallback's room).
-    hub_.send_telemetry(device_id, seq, with_message_id(spooled),
+    // The spool's message id travels as $.mid (unless the mapping set one itself), so a message
+    // sent again after a crash or an outage carries the id it had the first time. The session
+    // writes it into the topic: no property vector holds it on the way.
+    hub_.send_telemetry(device_id, seq, std::move(spooled.message.properties), spooled.mid,
                         std::move(spooled.message.payload),
                         [inbox = inbox_, &counters = counters_, device = std::string(device_id)](
                             uint64_t handle, session::PublishStatus status) {

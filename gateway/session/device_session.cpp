@@ -482,7 +482,8 @@ bool DeviceSession::reply_method(const std::string& rid, int status, const std::
     return true;
 }
 
-void DeviceSession::publish_telemetry(uint64_t handle, Properties properties, std::string payload,
+void DeviceSession::publish_telemetry(uint64_t handle, Properties properties,
+                                      std::string_view message_id, std::string payload,
                                       PublishCallback done, SteadyTime now) {
     if (payload.size() > kMaxTelemetryBytes) {
         counters_.telemetry_failed++;
@@ -500,8 +501,8 @@ void DeviceSession::publish_telemetry(uint64_t handle, Properties properties, st
     counters_.telemetry_sent++;
     last_activity_ = now;
     HUBGATE_TRACE(trace::Point::publish_call, handle, tag, relay_.get());
-    upstream_->publish(iothub::telemetry_topic(device_id_, properties), std::move(payload),
-                       std::clamp(options_.telemetry_qos, 0, 1), tag);
+    upstream_->publish(iothub::telemetry_topic(device_id_, properties, message_id),
+                       std::move(payload), std::clamp(options_.telemetry_qos, 0, 1), tag);
 }
 
 void DeviceSession::handle_publish_result(uint64_t tag, bool ok, const std::string& error,

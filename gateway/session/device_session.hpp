@@ -68,9 +68,10 @@ class DeviceSession {
     void handle_disconnected(SteadyTime now);
 
     // Downstream API.
-    // Properties and payload move on to the upstream's TLS write.
-    void publish_telemetry(uint64_t handle, Properties properties, std::string payload,
-                           PublishCallback done, SteadyTime now);
+    // Properties and payload move on to the upstream's TLS write; `message_id` goes up as
+    // $.mid unless the properties carry one (iothub::telemetry_topic).
+    void publish_telemetry(uint64_t handle, Properties properties, std::string_view message_id,
+                           std::string payload, PublishCallback done, SteadyTime now);
     void get_twin(TwinCallback done, SteadyTime now);
     void patch_reported(const nlohmann::json& patch, TwinCallback done, SteadyTime now);
     // `body`: the patch's JSON text, which the caller knows to be an object.

@@ -339,26 +339,27 @@ void SessionManager::restart_session(const std::string& device_id) {
 uint64_t SessionManager::publish_telemetry(const std::string& device_id, Properties properties,
                                            std::string payload, PublishCallback done) {
     const uint64_t handle = ++last_handle_;
-    publish_telemetry(device_id, handle, std::move(properties), std::move(payload),
+    publish_telemetry(device_id, handle, std::move(properties), {}, std::move(payload),
                       std::move(done));
     return handle;
 }
 
 void SessionManager::publish_telemetry(const std::string& device_id, uint64_t handle,
-                                       Properties properties, std::string payload,
-                                       PublishCallback done) {
+                                       Properties properties, std::string_view message_id,
+                                       std::string payload, PublishCallback done) {
     if (running_loop == this) {
         // Already on the manager's thread (the spool sender runs here): no task, no hop. Never
         // from inside a session callback: the sender posts results to its own inbox.
         session_for(device_id, DeviceNeeds{})
-            .publish_telemetry(handle, std::move(properties), std::move(payload), std::move(done),
-                               clock_.now());
+            .publish_telemetry(handle, std::move(properties), message_id, std::move(payload),
+                               std::move(done), clock_.now());
         return;
     }
-    post([this, device_id, handle, properties = std::move(properties), payload = std::move(payload),
+    post([this, device_id, handle, properties = std::move(properties),
+          message_id = std::string(message_id), payload = std::move(payload),
           done = std::move(done)]() mutable {
         auto& session = session_for(device_id, DeviceNeeds{});
-        session.publish_telemetry(handle, std::move(properties), std::move(payload),
+        session.publish_telemetry(handle, std::move(properties), message_id, std::move(payload),
                                   std::move(done), clock_.now());
     });
 }

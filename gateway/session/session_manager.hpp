@@ -64,10 +64,11 @@ class SessionManager final : private SessionHost, private transport::EventBatchS
     // the handle that `done` is called with.
     uint64_t publish_telemetry(const std::string& device_id, Properties properties,
                                std::string payload, PublishCallback done);
-    // The same with the caller's own handle (the spool's seq): properties and payload move on to
-    // the TLS write without a copy.
+    // The same with the caller's own handle (the spool's seq) and message id (sent as $.mid
+    // unless the properties carry one): properties and payload move on to the TLS write without
+    // a copy.
     void publish_telemetry(const std::string& device_id, uint64_t handle, Properties properties,
-                           std::string payload, PublishCallback done);
+                           std::string_view message_id, std::string payload, PublishCallback done);
     void get_twin(const std::string& device_id, TwinCallback done);
     void patch_reported(const std::string& device_id, nlohmann::json patch, TwinCallback done);
     // `body`: a reported patch's JSON text (an object), sent as it is.

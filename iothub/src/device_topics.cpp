@@ -53,6 +53,29 @@ std::string telemetry_topic(std::string_view device_id, const Properties& proper
     return topic;
 }
 
+std::string telemetry_topic(std::string_view device_id, const Properties& properties,
+                            std::string_view message_id) {
+    constexpr std::string_view kMessageId = "$.mid=";
+    if (message_id.empty() || find_property(properties, "$.mid")) {
+        return telemetry_topic(device_id, properties);
+    }
+    const std::size_t bag = property_bag_size(properties);
+    std::string topic;
+    topic.resize(kDevicesPrefix.size() + device_id.size() + kEvents.size() + bag +
+                 (properties.empty() ? 0 : 1) + kMessageId.size() + url_encoded_size(message_id));
+    char* cursor = topic.data();
+    cursor = std::copy(kDevicesPrefix.begin(), kDevicesPrefix.end(), cursor);
+    cursor = std::copy(device_id.begin(), device_id.end(), cursor);
+    cursor = std::copy(kEvents.begin(), kEvents.end(), cursor);
+    cursor = write_property_bag(cursor, properties);
+    if (!properties.empty()) {
+        *cursor++ = '&';
+    }
+    cursor = std::copy(kMessageId.begin(), kMessageId.end(), cursor);
+    url_encode_into(cursor, message_id);
+    return topic;
+}
+
 std::string telemetry_topic_with_bag(std::string_view device_id, std::string_view encoded_bag) {
     std::string topic;
     topic.reserve(kDevicesPrefix.size() + device_id.size() + kEvents.size() + encoded_bag.size());

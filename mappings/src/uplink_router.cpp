@@ -231,8 +231,9 @@ UplinkResult MappingSet::route_uplink(std::string_view topic, std::string_view p
         return route;
     }
 
-    // Room for the $.mid the spool sender adds, so that it never moves the vector.
-    route.properties.reserve(rule.properties.size() + 1);
+    // Exactly the rule's properties (none: no allocation). The spool's $.mid is not added here:
+    // the device session writes it into the topic.
+    route.properties.reserve(rule.properties.size());
     for (const PropertyTemplate& property : rule.properties) {
         std::string value;
         if (auto failure = render_uplink(*property.bound, route, impl, rule, value)) {

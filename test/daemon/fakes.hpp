@@ -18,6 +18,7 @@
 #include "gateway/core/local_publisher.hpp"
 #include "gateway/core/method_calls.hpp"
 #include "gateway/session/clock.hpp"
+#include "hubgate/iothub/property_bag.hpp"
 
 namespace hubgate::test {
 
@@ -48,8 +49,12 @@ class FakeHub final : public core::HubLink {
         ensured.emplace_back(device_id, needs);
     }
     void send_telemetry(const std::string& device_id, uint64_t handle,
-                        session::Properties properties, std::string payload,
-                        session::PublishCallback done) override {
+                        session::Properties properties, std::string_view message_id,
+                        std::string payload, session::PublishCallback done) override {
+        // Recorded as the hub sees it: the id is in the bag unless the properties carry one.
+        if (!message_id.empty() && !iothub::find_property(properties, "$.mid")) {
+            properties.emplace_back("$.mid", std::string(message_id));
+        }
         Sent call{device_id, handle, std::move(properties), std::move(payload)};
         const auto status = answer(call);
         {

@@ -25,6 +25,19 @@ TEST_CASE("a telemetry topic can be appended or built from a bag already encoded
           telemetry_topic("dev1", properties));
 }
 
+TEST_CASE("a telemetry topic takes the message id after the properties - unless they carry one") {
+    CHECK(telemetry_topic("dev1", {}, "m 1") == "devices/dev1/messages/events/$.mid=m%201");
+    CHECK(telemetry_topic("dev1", {{"k", "v"}}, "m-1") ==
+          "devices/dev1/messages/events/k=v&$.mid=m-1");
+    // The same topic as the id carried as the last property.
+    CHECK(telemetry_topic("dev1", {{"$.ct", "a/b"}}, "m-1") ==
+          telemetry_topic("dev1", {{"$.ct", "a/b"}, {"$.mid", "m-1"}}));
+    // The mapping's own $.mid wins; no id adds nothing.
+    CHECK(telemetry_topic("dev1", {{"$.mid", "own"}}, "m-1") ==
+          "devices/dev1/messages/events/$.mid=own");
+    CHECK(telemetry_topic("dev1", {{"k", "v"}}, "") == telemetry_topic("dev1", {{"k", "v"}}));
+}
+
 TEST_CASE("twin and method topics percent-encode the request id") {
     CHECK(twin_get_topic("7") == "$iothub/twin/GET/?$rid=7");
     CHECK(twin_patch_reported_topic("8") == "$iothub/twin/PATCH/properties/reported/?$rid=8");

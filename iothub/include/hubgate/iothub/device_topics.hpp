@@ -20,6 +20,10 @@ std::string mqtt_username(std::string_view hostname, std::string_view device_id,
 
 // devices/{id}/messages/events/{bag}: one allocation, reserved for the exact size.
 std::string telemetry_topic(std::string_view device_id, const Properties& properties);
+// The same with `$.mid={message_id}` after the properties, unless they carry a $.mid of their own
+// or `message_id` is empty (the spool's id, without a property vector to hold it).
+std::string telemetry_topic(std::string_view device_id, const Properties& properties,
+                            std::string_view message_id);
 // The same, appended to `out` (which is reserved once for what is added).
 void append_telemetry_topic(std::string& out, std::string_view device_id,
                             const Properties& properties);
