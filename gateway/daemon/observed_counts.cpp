@@ -152,6 +152,10 @@ constexpr ExportedCount kAfterRejections[] = {
     {"local_publish_dropped",
      "Downlink publishes the local link refused (queue full or bad topic).", MetricType::Counter,
      [](const BridgeReadings& r) { return r.local.publish_dropped.load(); }},
+    {"local_read_ahead",
+     "Local messages taken while an earlier batch synced (read ahead instead of waiting for the "
+     "disk).",
+     MetricType::Counter, [](const BridgeReadings& r) { return r.local.read_ahead.load(); }},
     {"local_misreads",
      "Messages the local link's library read while a batch synced, against the read-ahead rules: "
      "the connection was dropped and the broker delivers them again. Should stay 0.",

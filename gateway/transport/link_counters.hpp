@@ -20,6 +20,8 @@ struct LinkCounters {
     // PUBLISHes libmosquitto read while a batch synced, which the link did not let it read: the
     // connection was dropped unacknowledged (redelivered). Reading ahead is wrong if this moves.
     std::atomic<std::uint64_t> misreads{0};
+    // Messages taken while an earlier batch synced (read ahead), of `received`.
+    std::atomic<std::uint64_t> read_ahead{0};
     std::atomic<std::uint64_t> read_pauses{0};      // times reading stopped for flow control
     std::atomic<std::uint64_t> published{0};        // downlink messages passed to libmosquitto
     std::atomic<std::uint64_t> publish_dropped{0};  // publish() refused: queue full or bad input

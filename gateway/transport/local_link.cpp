@@ -286,23 +286,25 @@ bool LocalLink::may_read_ahead() const {
 }
 
 void LocalLink::read_batch(bool force) {
-    consume_read_ahead();  // normally done at the release already
-    // Where reading ahead may follow this batch, libmosquitto only reads packets seen complete
-    // in the socket, so that it stops at a packet's end. With none complete (one still arriving,
-    // perhaps larger than the socket holds), it reads what is there, and reading ahead waits
-    // until a callback shows it at a packet's end again.
-    std::size_t complete = read_ahead_enabled_ && library_at_boundary_ && queued_in_library_ == 0
-                               ? complete_packets_in_socket()
-                               : 0;
-    const bool whole_packets = complete > 0;
+    consume_read_ahead();      // normally done at the release already
+    std::size_t complete = 0;  // packets seen whole in the socket and not read yet
     for (int i = 0; i < kMaxReadsPerBatch && client_; ++i) {
         if (!force && state_ == State::connected && !accepting()) {
             break;
         }
-        if (whole_packets && complete == 0) {
-            break;  // the rest is not all there yet: the next turn looks again
+        // Where reading ahead may follow this batch, libmosquitto only reads packets seen whole
+        // in the socket, so that it stops at a packet's end. One still arriving (perhaps larger
+        // than the socket holds) it reads as it comes; the callback at its end shows it at a
+        // packet's end again, and the packets after it are gated again.
+        const bool gated = read_ahead_enabled_ && library_at_boundary_ && queued_in_library_ == 0;
+        if (gated && complete == 0) {
+            const SocketFront front = peek_socket_front();
+            complete = front.complete_packets;
+            if (complete == 0 && !front.partial_packet && !force) {
+                break;  // nothing there
+            }
         }
-        const bool whole = whole_packets;
+        const bool whole = gated && complete > 0;
         force = false;
         const std::uint64_t before = messages_in_batch_;
         library_read(whole);  // failures arrive through handle_disconnect
@@ -411,28 +413,31 @@ void LocalLink::library_read(bool whole_packet) {
     library_at_boundary_ = one_packet && (whole_packet || packets_handled_ != handled);
 }
 
-std::size_t LocalLink::complete_packets_in_socket() {
+LocalLink::SocketFront LocalLink::peek_socket_front() {
+    SocketFront front;
     const int sock = mosquitto_socket(client_.get());
     peeked_.resize(kReadAheadBytes);
     const ssize_t got = ::recv(sock, peeked_.data(), peeked_.size(), MSG_PEEK | MSG_DONTWAIT);
     if (got <= 0) {
-        return 0;  // nothing, or the end of the connection: libmosquitto's read finds it
+        // Nothing, or the end of the connection: a hang-up is read with `force`.
+        return front;
     }
     const std::string_view bytes(peeked_.data(), static_cast<std::size_t>(got));
-    std::size_t count = 0;
-    for (std::size_t at = 0;
-         at < bytes.size() && count < static_cast<std::size_t>(kMaxReadsPerBatch);) {
+    std::size_t at = 0;
+    while (at < bytes.size() &&
+           front.complete_packets < static_cast<std::size_t>(kMaxReadsPerBatch)) {
         const PeekedPacket packet = peek_packet(bytes.substr(at));
         if (packet.status == PeekedPacket::Status::incomplete) {
+            front.partial_packet = front.complete_packets == 0;
             break;
         }
-        ++count;  // a malformed one too: libmosquitto drops the connection on it
+        ++front.complete_packets;  // a malformed one too: libmosquitto drops the connection
         if (packet.status == PeekedPacket::Status::malformed) {
             break;
         }
         at += packet.length;
     }
-    return count;
+    return front;
 }
 
 void LocalLink::read_ahead() {
@@ -509,6 +514,7 @@ bool LocalLink::read_ahead_packet(const PeekedPacket& packet) {
     }
     read_ahead_.push_back(ReadAhead{packet.packet_id, packet.payload.size(), packet.length});
     read_ahead_bytes_ += packet.length;
+    ++counters_.read_ahead;
     return true;
 }
 

@@ -143,7 +143,12 @@ class LocalLink {
     bool may_read() const;
     bool may_read_ahead() const;
     void library_read(bool whole_packet);
-    std::size_t complete_packets_in_socket();
+    // What the socket holds, peeked: whole packets at its front, or the start of one.
+    struct SocketFront {
+        std::size_t complete_packets = 0;
+        bool partial_packet = false;  // none whole, but the start of one
+    };
+    SocketFront peek_socket_front();
     void request_commit();
     void collect_commit();
     void settle_commits();

@@ -320,3 +320,38 @@ TEST_CASE("reading ahead while downlinks await their PUBACKs - every message onc
     CHECK(observer.payloads() == expected);
     CHECK(link.counters().published > 0);
 }
+
+TEST_CASE("after a message that arrived in pieces the link reads ahead again") {
+    LocalBroker broker;
+    broker.start();
+    hubgate::test::ScratchDir dir("hubgate-pieces");
+    SyncGate gate;
+    gate.held = false;
+    auto spool = open_spool(dir.path() / "spool", gate.hook());
+    LocalLink link(read_ahead_options(broker.port(), "hubgate-pieces"),
+                   spool_handlers(*spool, "dev"));
+    std::string error;
+    REQUIRE(link.start(error));
+    REQUIRE(eventually([&] { return link.counters().subscribed > 0; }));
+    // A small receive buffer: a large message cannot be whole in the socket, so libmosquitto
+    // reads it piece by piece and the link loses sight of where its packets end for a while.
+    const int sock = connection_to(broker.port());
+    REQUIRE(sock >= 0);
+    const int buffer = 16384;
+    REQUIRE(::setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer) == 0);
+    REQUIRE(publish_lines(broker.port(), "dev/1", std::string(200 << 10, 'L') + "\n"));
+    REQUIRE(eventually([&] { return spool->counters().appended == 1; }));
+    REQUIRE(eventually([&] { return gate.syncs_entered >= 1; }));
+
+    // Then the next batch's sync hangs: the messages after it are still read (ahead).
+    gate.held = true;
+    const int syncs = gate.syncs_entered;
+    REQUIRE(publish(broker.port(), "dev/1", "m1"));
+    REQUIRE(eventually([&] { return gate.syncs_entered > syncs; }));
+    REQUIRE(publish_lines(broker.port(), "dev/1", "m2\nm3\n"));
+    CHECK(eventually([&] { return spool->counters().appended == 4; }, 5s));
+    CHECK(link.counters().read_ahead >= 2);
+    gate.held = false;
+    REQUIRE(eventually([&] { return link.counters().received == 4; }));
+    CHECK(link.counters().misreads == 0);
+}
