@@ -567,12 +567,13 @@ void LocalLink::drain_outbound() {
         return;
     }
     std::unique_lock lock(outbound_mutex_);
-    // Most turns have nothing to publish: a std::deque allocates even while empty, so one is
-    // made only when there is something to take (one per turn was an allocation per message).
     if (outbound_.empty()) {
         return;
     }
-    std::deque<Outbound> batch;
+    // A std::deque allocates even while empty: the two queues trade places and keep their
+    // blocks, so a turn with something to publish (a PUBACK marker after every commit) makes
+    // none.
+    std::deque<Outbound>& batch = draining_;
     batch.swap(outbound_);
     lock.unlock();
     while (!batch.empty() && client_) {
@@ -605,6 +606,7 @@ void LocalLink::drain_outbound() {
         lock.lock();
         outbound_.insert(outbound_.begin(), std::make_move_iterator(batch.begin()),
                          std::make_move_iterator(batch.end()));
+        batch.clear();
     }
 }
 

@@ -234,6 +234,7 @@ class LocalLink {
 
     std::mutex outbound_mutex_;
     std::deque<Outbound> outbound_;
+    std::deque<Outbound> draining_;  // link thread only: what drain_outbound() took
     std::optional<std::vector<std::string>> new_filters_;  // set_filters(), not applied yet
 };
 

@@ -216,6 +216,15 @@ int connection_to(int port) {
     return -1;
 }
 
+// Gives the link's socket to the broker on `port` a 16 KiB receive buffer, so that a message of
+// more than that never lies whole in it.
+void shrink_receive_buffer(int port) {
+    const int sock = connection_to(port);
+    REQUIRE(sock >= 0);
+    const int buffer = 16384;
+    REQUIRE(::setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer) == 0);
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -237,11 +246,8 @@ TEST_CASE(
     std::string error;
     REQUIRE(link.start(error));
     REQUIRE(eventually([&] { return link.counters().subscribed > 0; }));
-    // A small receive buffer: large messages come in pieces, so read batches end inside them.
-    const int sock = connection_to(broker.port());
-    REQUIRE(sock >= 0);
-    const int buffer = 16384;
-    REQUIRE(::setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer) == 0);
+    // Large messages come in pieces, so read batches end inside them.
+    shrink_receive_buffer(broker.port());
 
     // Small messages each followed by a large one that arrives in pieces: a batch ends with
     // libmosquitto halfway through the large one while the small one's batch syncs.
@@ -333,12 +339,9 @@ TEST_CASE("after a message that arrived in pieces the link reads ahead again") {
     std::string error;
     REQUIRE(link.start(error));
     REQUIRE(eventually([&] { return link.counters().subscribed > 0; }));
-    // A small receive buffer: a large message cannot be whole in the socket, so libmosquitto
-    // reads it piece by piece and the link loses sight of where its packets end for a while.
-    const int sock = connection_to(broker.port());
-    REQUIRE(sock >= 0);
-    const int buffer = 16384;
-    REQUIRE(::setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer) == 0);
+    // A large message cannot be whole in the socket, so libmosquitto reads it piece by piece
+    // and the link loses sight of where its packets end for a while.
+    shrink_receive_buffer(broker.port());
     REQUIRE(publish_lines(broker.port(), "dev/1", std::string(200 << 10, 'L') + "\n"));
     REQUIRE(eventually([&] { return spool->counters().appended == 1; }));
     REQUIRE(eventually([&] { return gate.syncs_entered >= 1; }));
