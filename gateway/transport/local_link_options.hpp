@@ -40,7 +40,7 @@ struct LocalLinkOptions {
     // Downlink publishes waiting for a connection; publish() refuses more.
     std::size_t max_queued_publishes = 100000;
     // Go on reading while a batch syncs (local_link.hpp, "reading ahead"); plain TCP only.
-    // Reading waits for each sync instead when this is false (tests of that path).
+    // False: reading waits for each sync, as it always does over TLS.
     bool read_ahead = true;
 };
 
