@@ -123,6 +123,16 @@ Throughput run_throughput(PublisherFleet& fleet, int per_client, std::size_t pay
     return t;
 }
 
+// One untimed message from every client of `fleet`: hubgate writes a device's file when it sends
+// for the first time (once per device, ever), which is not forwarding cost. True when all of
+// them arrived (`arrived()` counts since any time before).
+bool warm_up(PublisherFleet& fleet, const std::function<uint64_t()>& arrived) {
+    const uint64_t base = arrived();
+    return run_throughput(
+               fleet, 1, 100, [&] { return arrived() - base; }, [] { return now_us(); }, {})
+        .complete();
+}
+
 // hubsim's enqueuedTime ("2026-11-26T14:30:00.123Z") in ms since the epoch.
 int64_t enqueued_ms(const std::string& text) {
     std::tm utc{};
@@ -347,25 +357,10 @@ int main(int argc, char** argv) {
                 legacy_clients("legacy-br-", n, [](int i) { return "bridge/" + device_id(i); }));
             if (!to_hubgate.connect(60s) || !to_plain.connect(60s) || !to_bridge.connect(60s))
                 throw std::runtime_error("legacy publishers did not connect");
-            {
-                // Untimed warm-up, one message per device on both paths: hubgate writes its
-                // device file when a device sends for the first time (once per device, ever),
-                // which is not forwarding cost.
-                const uint64_t hub_base = hub_telemetry_count(hub);
-                const uint64_t far_base = far_sink.received();
-                const uint64_t plain_base = plain_sink.received();
-                const auto hub_warm = run_throughput(
-                    to_hubgate, 1, 100, [&] { return hub_telemetry_count(hub) - hub_base; },
-                    [] { return now_us(); }, {});
-                const auto plain_warm = run_throughput(
-                    to_plain, 1, 100, [&] { return plain_sink.received() - plain_base; },
-                    [] { return now_us(); }, {});
-                const auto bridge_warm = run_throughput(
-                    to_bridge, 1, 100, [&] { return far_sink.received() - far_base; },
-                    [] { return now_us(); }, {});
-                if (!hub_warm.complete() || !plain_warm.complete() || !bridge_warm.complete())
-                    throw std::runtime_error("warm-up messages did not all arrive");
-            }
+            if (!warm_up(to_hubgate, [&] { return hub_telemetry_count(hub); }) ||
+                !warm_up(to_plain, [&] { return plain_sink.received(); }) ||
+                !warm_up(to_bridge, [&] { return far_sink.received(); }))
+                throw std::runtime_error("warm-up messages did not all arrive");
             for (const std::size_t size : kPayloadSizes) {
                 const int per_client = std::max(1, messages_for(size) / n);
                 Row row{n, size, {}, {}, {}};
@@ -470,17 +465,9 @@ int main(int argc, char** argv) {
             };
             while (kept() < max_devices && std::chrono::steady_clock::now() < twins_until)
                 std::this_thread::sleep_for(200ms);
-            // The throughput runs' warm-up did not run: each device's first message (hubgate
-            // writes its device file then) must not count.
-            const uint64_t hub_base = hub_telemetry_count(hub);
-            const uint64_t plain_base = plain_sink.received();
-            const auto hub_warm = run_throughput(
-                lat_hubgate, 1, 100, [&] { return hub_telemetry_count(hub) - hub_base; },
-                [] { return now_us(); }, {});
-            const auto plain_warm = run_throughput(
-                lat_plain, 1, 100, [&] { return plain_sink.received() - plain_base; },
-                [] { return now_us(); }, {});
-            if (!hub_warm.complete() || !plain_warm.complete())
+            // The throughput runs' warm-up did not run.
+            if (!warm_up(lat_hubgate, [&] { return hub_telemetry_count(hub); }) ||
+                !warm_up(lat_plain, [&] { return plain_sink.received(); }))
                 throw std::runtime_error("warm-up messages did not all arrive");
         }
         // The disk first, on its own: a batch's fdatasync is what a local PUBACK waits for.

@@ -243,11 +243,11 @@ void SpoolSender::send(const std::string& device_id, spool::SpooledMessage spool
 void SpoolSender::send_telemetry(const std::string& device_id, spool::SpooledMessage spooled) {
     const std::uint64_t seq = spooled.seq;
     HUBGATE_TRACE(trace::Point::sender_take, seq);
-    // `device` is a string of the callback's own (a const one, captured from the reference, would
-    // move by copying and keep the callback out of PublishCallback's room).
     // The spool's message id travels as $.mid (unless the mapping set one itself), so a message
     // sent again after a crash or an outage carries the id it had the first time. The session
-    // writes it into the topic: no property vector holds it on the way.
+    // writes it into the topic: no property vector holds it on the way. The callback's `device`
+    // is a string of its own (a const one, captured from the reference, would move by copying
+    // and keep the callback out of PublishCallback's room).
     hub_.send_telemetry(device_id, seq, std::move(spooled.message.properties), spooled.mid,
                         std::move(spooled.message.payload),
                         [inbox = inbox_, &counters = counters_, device = std::string(device_id)](

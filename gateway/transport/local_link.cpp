@@ -279,10 +279,13 @@ bool LocalLink::may_read() const {
 }
 
 bool LocalLink::may_read_ahead() const {
+    return !read_ahead_full_ && peeks_match_library();
+}
+
+bool LocalLink::peeks_match_library() const {
     // The peeked bytes start where libmosquitto stopped only at a packet's end, and libmosquitto
     // reads one packet per loop_read only while it holds no message of its own.
-    return read_ahead_enabled_ && !read_ahead_full_ && library_at_boundary_ &&
-           queued_in_library_ == 0;
+    return read_ahead_enabled_ && library_at_boundary_ && queued_in_library_ == 0;
 }
 
 void LocalLink::read_batch(bool force) {
@@ -296,7 +299,7 @@ void LocalLink::read_batch(bool force) {
         // in the socket, so that it stops at a packet's end. One still arriving (perhaps larger
         // than the socket holds) it reads as it comes; the callback at its end shows it at a
         // packet's end again, and the packets after it are gated again.
-        const bool gated = read_ahead_enabled_ && library_at_boundary_ && queued_in_library_ == 0;
+        const bool gated = peeks_match_library();
         if (gated && complete == 0) {
             const SocketFront front = peek_socket_front();
             complete = front.complete_packets;

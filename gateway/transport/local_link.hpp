@@ -142,6 +142,9 @@ class LocalLink {
     bool accepting();
     bool may_read() const;
     bool may_read_ahead() const;
+    // Reading ahead is on for this connection and what a peek shows is what libmosquitto reads
+    // next, one packet per loop_read.
+    bool peeks_match_library() const;
     void library_read(bool whole_packet);
     // What the socket holds, peeked: whole packets at its front, or the start of one.
     struct SocketFront {

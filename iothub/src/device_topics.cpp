@@ -10,6 +10,7 @@ namespace hubgate::iothub {
 namespace {
 
 constexpr std::string_view kEvents = "/messages/events/";
+constexpr std::string_view kMessageId = "$.mid=";
 constexpr std::string_view kRidQuery = "/?$rid=";
 
 // {prefix}{rid, encoded}, in one allocation.
@@ -19,6 +20,20 @@ std::string with_rid(std::string_view prefix, std::string_view rid) {
     topic.append(prefix);
     url_encode_append(topic, rid);
     return topic;
+}
+
+// The length of devices/{id}/messages/events/{bag} for a bag of `bag_size` characters.
+std::size_t events_topic_size(std::string_view device_id, std::size_t bag_size) {
+    return kDevicesPrefix.size() + device_id.size() + kEvents.size() + bag_size;
+}
+
+// Writes devices/{id}/messages/events/{bag} at `out`, which has room for events_topic_size();
+// returns the end of what was written.
+char* write_events_topic(char* out, std::string_view device_id, const Properties& properties) {
+    out = std::copy(kDevicesPrefix.begin(), kDevicesPrefix.end(), out);
+    out = std::copy(device_id.begin(), device_id.end(), out);
+    out = std::copy(kEvents.begin(), kEvents.end(), out);
+    return write_property_bag(out, properties);
 }
 
 }  // namespace
@@ -38,13 +53,8 @@ void append_telemetry_topic(std::string& out, std::string_view device_id,
                             const Properties& properties) {
     // One size computation, one resize, then everything written in place.
     const std::size_t start = out.size();
-    out.resize(start + kDevicesPrefix.size() + device_id.size() + kEvents.size() +
-               property_bag_size(properties));
-    char* cursor = out.data() + start;
-    cursor = std::copy(kDevicesPrefix.begin(), kDevicesPrefix.end(), cursor);
-    cursor = std::copy(device_id.begin(), device_id.end(), cursor);
-    cursor = std::copy(kEvents.begin(), kEvents.end(), cursor);
-    write_property_bag(cursor, properties);
+    out.resize(start + events_topic_size(device_id, property_bag_size(properties)));
+    write_events_topic(out.data() + start, device_id, properties);
 }
 
 std::string telemetry_topic(std::string_view device_id, const Properties& properties) {
@@ -55,19 +65,13 @@ std::string telemetry_topic(std::string_view device_id, const Properties& proper
 
 std::string telemetry_topic(std::string_view device_id, const Properties& properties,
                             std::string_view message_id) {
-    constexpr std::string_view kMessageId = "$.mid=";
     if (message_id.empty() || find_property(properties, "$.mid")) {
         return telemetry_topic(device_id, properties);
     }
-    const std::size_t bag = property_bag_size(properties);
     std::string topic;
-    topic.resize(kDevicesPrefix.size() + device_id.size() + kEvents.size() + bag +
+    topic.resize(events_topic_size(device_id, property_bag_size(properties)) +
                  (properties.empty() ? 0 : 1) + kMessageId.size() + url_encoded_size(message_id));
-    char* cursor = topic.data();
-    cursor = std::copy(kDevicesPrefix.begin(), kDevicesPrefix.end(), cursor);
-    cursor = std::copy(device_id.begin(), device_id.end(), cursor);
-    cursor = std::copy(kEvents.begin(), kEvents.end(), cursor);
-    cursor = write_property_bag(cursor, properties);
+    char* cursor = write_events_topic(topic.data(), device_id, properties);
     if (!properties.empty()) {
         *cursor++ = '&';
     }
@@ -78,7 +82,7 @@ std::string telemetry_topic(std::string_view device_id, const Properties& proper
 
 std::string telemetry_topic_with_bag(std::string_view device_id, std::string_view encoded_bag) {
     std::string topic;
-    topic.reserve(kDevicesPrefix.size() + device_id.size() + kEvents.size() + encoded_bag.size());
+    topic.reserve(events_topic_size(device_id, encoded_bag.size()));
     topic.append(kDevicesPrefix).append(device_id).append(kEvents).append(encoded_bag);
     return topic;
 }
