@@ -147,6 +147,7 @@ cat > "$rootfs/etc/mosquitto/conf.d/hubgate.conf" <<'EOF'
 listener 1883 127.0.0.1
 allow_anonymous true
 max_queued_messages 0
+max_inflight_messages 0
 EOF
 cp "$repo/config/demo/mappings/plant.toml" "$rootfs/etc/hubgate/mappings.d/plant.toml"
 cat > "$rootfs/etc/hubgate/hubgate.toml" <<EOF

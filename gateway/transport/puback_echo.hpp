@@ -2,11 +2,11 @@
 // Tells the local link how far the local broker has got with hubgate's PUBACKs.
 //
 // Why: mosquitto reads one packet per socket per turn of its loop, so with many devices
-// publishing it falls far behind on the PUBACKs of its one busy subscriber, hubgate; and
-// mosquitto 2.0.11 (Debian 12) does not hold that subscriber to max_inflight_messages, so it keeps
-// sending. Measured: 10 devices x 3,000 messages, hubgate killed when the hub had a third of them:
-// 25,900 PUBACKs (103 KB) sat unread in the broker's socket, and the broker redelivered those
-// 25,700 messages, which hubgate had already stored, to the next process.
+// publishing it falls far behind on the PUBACKs of its one busy subscriber, hubgate; and with
+// `max_inflight_messages 0` (docs/operations.md recommends it for hubgate's broker) nothing holds
+// it back from sending meanwhile. Measured: 10 devices x 3,000 messages, hubgate killed when the
+// hub had a third of them: 25,900 PUBACKs (103 KB) sat unread in the broker's socket, and the
+// broker redelivered those 25,700 messages, which hubgate had already stored, to the next process.
 //
 // How: after each committed batch the link publishes a marker (QoS 0, the count of messages it
 // has taken) to a `$`-topic of its own, behind that batch's PUBACKs on the same connection; this

@@ -168,6 +168,7 @@ std::string ChaosEnv::broker_output() const {
     return earlier_broker_output_ + (mosquitto_ ? mosquitto_->output() : std::string());
 }
 
+// Set up as docs/operations.md tells hubgate's users to set up their broker.
 void ChaosEnv::start_local_broker() {
     const auto conf = dir_.write("mosquitto.conf", "listener " + std::to_string(local_port_) +
                                                        " 127.0.0.1\n"
@@ -177,6 +178,7 @@ void ChaosEnv::start_local_broker() {
                                                        (dir_.path() / "mosquitto").string() +
                                                        "/\n"
                                                        "max_queued_messages 0\n"
+                                                       "max_inflight_messages 0\n"
                                                        "user root\n");
     std::filesystem::create_directories(dir_.path() / "mosquitto");
     mosquitto_ = std::make_unique<test::Process>(
