@@ -416,11 +416,14 @@ void LocalLink::library_read(bool whole_packet) {
     library_at_boundary_ = one_packet && (whole_packet || packets_handled_ != handled);
 }
 
+ssize_t LocalLink::peek_socket(int sock) {
+    peeked_.resize(kReadAheadBytes);
+    return ::recv(sock, peeked_.data(), peeked_.size(), MSG_PEEK | MSG_DONTWAIT);
+}
+
 LocalLink::SocketFront LocalLink::peek_socket_front() {
     SocketFront front;
-    const int sock = mosquitto_socket(client_.get());
-    peeked_.resize(kReadAheadBytes);
-    const ssize_t got = ::recv(sock, peeked_.data(), peeked_.size(), MSG_PEEK | MSG_DONTWAIT);
+    const ssize_t got = peek_socket(mosquitto_socket(client_.get()));
     if (got <= 0) {
         // Nothing, or the end of the connection: a hang-up is read with `force`.
         return front;
@@ -448,8 +451,7 @@ void LocalLink::read_ahead() {
         return;
     }
     const int sock = mosquitto_socket(client_.get());
-    peeked_.resize(kReadAheadBytes);
-    const ssize_t got = ::recv(sock, peeked_.data(), peeked_.size(), MSG_PEEK | MSG_DONTWAIT);
+    const ssize_t got = peek_socket(sock);
     if (got == 0) {
         drop_client("the local broker closed the connection");
         return;

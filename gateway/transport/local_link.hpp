@@ -48,6 +48,8 @@
 // filters (on the first connection of the process, and again whenever the broker lost the
 // session), reconnect with capped, jittered back-off.
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -146,6 +148,9 @@ class LocalLink {
     // next, one packet per loop_read.
     bool peeks_match_library() const;
     void library_read(bool whole_packet);
+    // Copies up to kReadAheadBytes of what the socket holds into peeked_, leaving it there;
+    // recv()'s result.
+    ssize_t peek_socket(int sock);
     // What the socket holds, peeked: whole packets at its front, or the start of one.
     struct SocketFront {
         std::size_t complete_packets = 0;
